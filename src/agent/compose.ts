@@ -1,0 +1,49 @@
+import type { Logger } from 'pino';
+import type { Config } from '../cli/config.ts';
+import { parseNameserver } from '../cli/config.ts';
+import { parseResolvConf, RESOLV_DEFAULTS } from '../dns/resolv-conf.ts';
+import { Resolver } from '../dns/resolver.ts';
+import { describeNameserver } from '../dns/transport.ts';
+import { UsageError } from '../errors.ts';
+import { HaproxyRuntime } from '../haproxy/runtime.ts';
+import type { AgentMetrics } from '../observability/metrics.ts';
+import { Agent } from './agent.ts';
+
+/** The agent's own DNS timeout when neither --dns-timeout nor resolv.conf sets one. */
+export const DEFAULT_DNS_TIMEOUT_MS = 2_000;
+
+export type Wiring = Readonly<{
+  log: Logger;
+  out: (line: string) => void;
+  /** The text of resolv.conf, or null when it could not be read. */
+  resolvConf: string | null;
+  metrics: AgentMetrics | null;
+  now: () => number;
+}>;
+
+/** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
+export function buildAgent(config: Config, w: Wiring): Agent {
+  const rc = w.resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(w.resolvConf);
+  const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
+  if (nameservers.length === 0) {
+    throw new UsageError(`no nameserver: ${config.resolvConf} ${w.resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`);
+  }
+  const timeoutSet = w.resolvConf !== null && /options[^\n]*timeout:/.test(w.resolvConf);
+  const dnsLog = w.log.child({ component: 'dns' });
+  const resolver = new Resolver({
+    nameservers,
+    search: rc.search,
+    ndots: rc.ndots,
+    timeoutMs: config.dnsTimeoutMs ?? (timeoutSet ? rc.timeoutMs : DEFAULT_DNS_TIMEOUT_MS),
+    attempts: rc.attempts,
+    onQuery: (ns, transport, result) => w.metrics?.dnsQueries.inc({ nameserver: describeNameserver(ns), transport, result }),
+    onDropped: (ns, transport, reason) => {
+      w.metrics?.dnsDropped.inc({ nameserver: describeNameserver(ns), transport, reason });
+      dnsLog.debug({ nameserver: describeNameserver(ns), transport, reason }, 'dropped a DNS reply');
+    },
+  });
+  const haproxies = config.sockets.map(
+    (a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }),
+  );
+  return new Agent({ config, resolver, haproxies, log: w.log, now: w.now, metrics: w.metrics, out: w.out });
+}

@@ -1,0 +1,54 @@
+import type { Logger } from 'pino';
+import type { PassReport } from './agent.ts';
+
+export type LoopOptions = Readonly<{
+  pass: () => Promise<PassReport>;
+  intervalMs: number;
+  signal: AbortSignal;
+  log: Logger;
+  /** 0 <= random() < 1; injected so tests can pin the jitter. */
+  random: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+}>;
+
+/** Up to 10% of the interval added to each sleep, so replicas do not query in lockstep. */
+export const JITTER = 0.1;
+
+/**
+ * The daemon: a pass, a sleep of one interval (plus jitter), again, until `signal` aborts.
+ * A pass in flight is finished, never cut: abort only ends the sleep. Hard errors (a
+ * configuration HAProxy cannot work with) end the loop by rejecting.
+ */
+export async function runLoop(o: LoopOptions): Promise<void> {
+  let failing = false;
+  while (!o.signal.aborted) {
+    const report = await o.pass();
+    if (!report.ok && !failing) o.log.warn({ problems: report.problems }, 'pass incomplete; retrying every interval');
+    if (report.ok && failing) o.log.info('pass complete again: HAProxy matches DNS');
+    failing = !report.ok;
+    if (o.signal.aborted) break;
+    await o.sleep(Math.round(o.intervalMs * (1 + JITTER * o.random())), o.signal);
+  }
+}
+
+/**
+ * Sleeps on the global setTimeout on purpose: vitest's fake timers control it (they do not
+ * control node:timers/promises). Resolves early, without error, when `signal` aborts.
+ */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,81 @@
+import { canonicalIP } from './ip.ts';
+import { endpointKey, type Endpoint } from './types.ts';
+
+/** HAProxy's weight range for `set server ... weight` (0 stops new traffic; we never send 0). */
+export const HAPROXY_MAX_WEIGHT = 256;
+
+/**
+ * Cleans a DNS answer into the endpoints a backend wants: canonical addresses, one endpoint
+ * per address:port (the lowest priority, then the highest weight wins), sorted by key so the
+ * same answer always gives the same list.
+ */
+export function normalizeEndpoints(endpoints: readonly Endpoint[]): Endpoint[] {
+  const byKey = new Map<string, Endpoint>();
+  for (const raw of endpoints) {
+    const e: Endpoint = { ...raw, address: canonicalIP(raw.address) };
+    const key = endpointKey(e);
+    const seen = byKey.get(key);
+    if (
+      seen === undefined ||
+      e.priority < seen.priority ||
+      (e.priority === seen.priority && e.weight > seen.weight)
+    ) {
+      byKey.set(key, e);
+    }
+  }
+  return [...byKey.values()].sort(compareEndpoints);
+}
+
+/** Deterministic order for placing endpoints: priority, then weight (heavier first), then address. */
+export function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  return (
+    a.priority - b.priority ||
+    b.weight - a.weight ||
+    compareAddresses(a.address, b.address) ||
+    a.port - b.port
+  );
+}
+
+function compareAddresses(a: string, b: string): number {
+  const na = addressSortKey(a);
+  const nb = addressSortKey(b);
+  return na < nb ? -1 : na > nb ? 1 : 0;
+}
+
+/** IPv4 sorts numerically (10.0.0.9 before 10.0.0.10), then IPv6 as text. */
+function addressSortKey(a: string): string {
+  if (a.includes(':')) return `1${a}`;
+  return `0${a
+    .split('.')
+    .map((o) => o.padStart(3, '0'))
+    .join('.')}`;
+}
+
+/**
+ * SRV weights -> HAProxy weights, proportionally, the heaviest endpoint getting 256.
+ * Kubernetes publishes every record of a service with the same weight (a value that depends
+ * on the number of pods), so equal weights must always map to the same number: a scale
+ * event then writes no weight at all. A zero weight (RFC 2782: "very small chance") gets 1.
+ */
+export function haproxyWeights(endpoints: readonly Endpoint[]): Map<string, number> {
+  const max = Math.max(0, ...endpoints.map((e) => e.weight));
+  const out = new Map<string, number>();
+  for (const e of endpoints) {
+    const w = max === 0 ? HAPROXY_MAX_WEIGHT : Math.round((e.weight * HAPROXY_MAX_WEIGHT) / max);
+    out.set(endpointKey(e), Math.min(HAPROXY_MAX_WEIGHT, Math.max(1, w)));
+  }
+  return out;
+}
+
+/** Endpoints split by SRV priority: the preferred group, and the rest in priority order. */
+export function splitByPriority(endpoints: readonly Endpoint[]): {
+  primary: Endpoint[];
+  secondary: Endpoint[];
+} {
+  if (endpoints.length === 0) return { primary: [], secondary: [] };
+  const best = Math.min(...endpoints.map((e) => e.priority));
+  return {
+    primary: endpoints.filter((e) => e.priority === best),
+    secondary: endpoints.filter((e) => e.priority !== best),
+  };
+}

@@ -1,0 +1,189 @@
+import type { Answer, RecordType } from 'dns-packet';
+import { DnsError } from '../errors.ts';
+import { isIPAddress } from '../core/ip.ts';
+import type { Endpoint } from '../core/types.ts';
+import { normalizeName, type Reply } from './message.ts';
+import { candidateNames } from './resolv-conf.ts';
+import { ask, describeNameserver, type Nameserver, type OnDropped, type Transport } from './transport.ts';
+
+/** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
+export type DnsAnswer =
+  | Readonly<{ status: 'ok'; name: string; endpoints: readonly Endpoint[]; ttl: number; notes: readonly string[] }>
+  | Readonly<{ status: 'nxdomain' | 'nodata'; name: string }>;
+
+/** A record to follow: an SRV name, or a host whose A/AAAA records all get `port`. */
+export type RecordSpec =
+  | Readonly<{ kind: 'srv'; name: string }>
+  | Readonly<{ kind: 'host'; host: string; port: number }>;
+
+export type ResolverOptions = Readonly<{
+  nameservers: readonly Nameserver[];
+  search: readonly string[];
+  ndots: number;
+  timeoutMs: number;
+  attempts: number;
+  /** Every query made, for metrics: which server, over what, and how it ended. */
+  onQuery?: (ns: Nameserver, transport: Transport, result: string) => void;
+  onDropped?: OnDropped;
+}>;
+
+type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
+
+/** CNAME links followed within an answer and across queries (glibc follows up to 16). */
+const MAX_CNAME = 8;
+
+/**
+ * A stub resolver for the records the agent follows: several nameservers tried in turn,
+ * the one that answered last asked first next time, names expanded through the search
+ * list, CNAMEs followed, SRV targets completed with A/AAAA queries when the additional
+ * section lacks them. Every failure is a DnsError: the caller decides what to hold.
+ */
+export class Resolver {
+  readonly #o: ResolverOptions;
+  #preferred = 0;
+
+  constructor(options: ResolverOptions) {
+    if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
+    this.#o = options;
+  }
+
+  async resolve(spec: RecordSpec): Promise<DnsAnswer> {
+    return spec.kind === 'srv' ? this.#resolveSrv(spec.name) : this.#resolveHost(spec.host, spec.port);
+  }
+
+  async #resolveSrv(name: string): Promise<DnsAnswer> {
+    const found = await this.#search(name, 'SRV');
+    if (found.status !== 'ok') return { status: found.status, name: found.name };
+    const srvs = found.records.flatMap((r) => (r.type === 'SRV' ? [r] : []));
+    const notes: string[] = [];
+    const endpoints: Endpoint[] = [];
+    let ttl = Math.min(...srvs.map((r) => r.ttl ?? 0));
+    for (const srv of srvs) {
+      const target = normalizeName(srv.data.target);
+      if (target === '' || srv.data.port === 0) {
+        notes.push(`SRV ${found.name}: skipped record with target "${srv.data.target}" port ${String(srv.data.port)}`);
+        continue;
+      }
+      const glue = addressesIn(found.reply.additionals, target);
+      const addrs = glue.length > 0 ? glue : await this.#addressesOf(target);
+      if (addrs.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
+      for (const a of addrs) {
+        ttl = Math.min(ttl, a.ttl);
+        endpoints.push({ target, address: a.address, port: srv.data.port, weight: srv.data.weight ?? 0, priority: srv.data.priority ?? 0, ttl: srv.ttl ?? 0 });
+      }
+    }
+    if (endpoints.length === 0) return { status: 'nodata', name: found.name };
+    return { status: 'ok', name: found.name, endpoints, ttl, notes };
+  }
+
+  async #resolveHost(host: string, port: number): Promise<DnsAnswer> {
+    const [a, aaaa] = await Promise.all([this.#search(host, 'A'), this.#search(host, 'AAAA')]);
+    const addrs = [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
+    if (addrs.length === 0) return { status: a.status === 'nxdomain' && aaaa.status === 'nxdomain' ? 'nxdomain' : 'nodata', name: a.name };
+    const endpoints = addrs.map((x) => ({ target: a.name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
+    return { status: 'ok', name: a.name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [] };
+  }
+
+  /** A and AAAA of an SRV target (an FQDN: no search list). */
+  async #addressesOf(target: string): Promise<{ address: string; ttl: number }[]> {
+    const [a, aaaa] = await Promise.all([this.#follow(target, 'A'), this.#follow(target, 'AAAA')]);
+    return [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
+  }
+
+  /** `name` through the search list; the first candidate with records wins. */
+  async #search(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
+    let last: (Lookup & { records: Answer[] }) | undefined;
+    let allNx = true;
+    for (const candidate of candidateNames(name, this.#o.search, this.#o.ndots)) {
+      last = await this.#follow(candidate, type);
+      if (last.status === 'ok') return last;
+      if (last.status !== 'nxdomain') allNx = false;
+    }
+    if (last === undefined) throw new TypeError('no candidate names');
+    return { ...last, status: allNx ? 'nxdomain' : 'nodata', name: normalizeName(name) };
+  }
+
+  /** One name, following CNAMEs, to the records of `type` at the end of the chain. */
+  async #follow(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
+    let current = normalizeName(name);
+    for (let hop = 0; hop < MAX_CNAME; hop++) {
+      const looked = await this.#query(current, type);
+      if (looked.status !== 'ok') return { ...looked, records: [] };
+      const chain = followChain(looked.reply.answers, current, type);
+      if (chain.records.length > 0) return { ...looked, name: chain.name, records: chain.records };
+      if (chain.name === current) return { ...looked, status: 'nodata', records: [] };
+      current = chain.name; // the answer stopped at a CNAME: ask for its target
+    }
+    throw new DnsError('malformed', `CNAME chain longer than ${String(MAX_CNAME)} links from ${name}`);
+  }
+
+  /** One question, with failover across nameservers and attempts. */
+  async #query(name: string, type: RecordType): Promise<Lookup> {
+    const servers = this.#o.nameservers;
+    const errors: string[] = [];
+    let lastKind = 'timeout';
+    for (let attempt = 0; attempt < this.#o.attempts; attempt++) {
+      for (let k = 0; k < servers.length; k++) {
+        const index = (this.#preferred + k) % servers.length;
+        const ns = servers[index];
+        if (ns === undefined) continue;
+        try {
+          const { reply, transport } = await ask(ns, { name, type }, this.#o.timeoutMs, this.#o.onDropped ?? (() => undefined));
+          const status = statusOf(reply);
+          this.#o.onQuery?.(ns, transport, status);
+          if (status === 'servfail' || status === 'refused' || status === 'error') {
+            lastKind = status;
+            errors.push(`${describeNameserver(ns)} answered ${reply.rcode}`);
+            continue;
+          }
+          this.#preferred = index;
+          return { status, name, reply };
+        } catch (err) {
+          if (!(err instanceof DnsError)) throw err;
+          this.#o.onQuery?.(ns, 'udp', err.kind);
+          lastKind = err.kind;
+          errors.push(err.message);
+        }
+      }
+    }
+    throw new DnsError(lastKind, `${type} ${name}: no usable answer (${errors.slice(-3).join('; ')})`);
+  }
+}
+
+function statusOf(reply: Reply): 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'error' {
+  switch (reply.rcode) {
+    case 'NOERROR':
+      return reply.answers.length > 0 ? 'ok' : 'nodata';
+    case 'NXDOMAIN':
+      return 'nxdomain';
+    case 'SERVFAIL':
+      return 'servfail';
+    case 'REFUSED':
+      return 'refused';
+    default:
+      return 'error';
+  }
+}
+
+/** The records of `type` for `name` in an answer section, through its CNAMEs. */
+function followChain(answers: readonly Answer[], name: string, type: RecordType): { name: string; records: Answer[] } {
+  let current = name;
+  for (let hop = 0; hop <= MAX_CNAME; hop++) {
+    const records = answers.filter((r) => r.type === type && normalizeName(r.name) === current);
+    if (records.length > 0) return { name: current, records };
+    const cname = answers.find((r) => r.type === 'CNAME' && normalizeName(r.name) === current);
+    if (cname?.type !== 'CNAME') return { name: current, records: [] };
+    current = normalizeName(cname.data);
+  }
+  throw new DnsError('malformed', `CNAME loop at ${name}`);
+}
+
+function addressesIn(records: readonly Answer[], name: string): { address: string; ttl: number }[] {
+  const out: { address: string; ttl: number }[] = [];
+  for (const r of records) {
+    if ((r.type === 'A' || r.type === 'AAAA') && normalizeName(r.name) === name && isIPAddress(r.data)) {
+      out.push({ address: r.data, ttl: r.ttl ?? 0 });
+    }
+  }
+  return out;
+}

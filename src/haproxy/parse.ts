@@ -1,0 +1,196 @@
+import { HaproxyProtocolError } from '../errors.ts';
+import type { AdminState } from '../core/types.ts';
+
+/**
+ * Readers for HAProxy's text output. They look columns up by the names in the header row,
+ * never by position, because every major version appended columns (runtime API reference,
+ * section 3.1), and they throw rather than guess.
+ */
+
+/** `show servers state` layouts: 1.8.0-1.8.13 (19), 1.8.14-2.3 (20), 2.4-3.3 (25). */
+export const KNOWN_STATE_LAYOUTS: readonly number[] = [19, 20, 25];
+
+const STATE_COLUMNS = [
+  'be_name',
+  'srv_id',
+  'srv_name',
+  'srv_addr',
+  'srv_op_state',
+  'srv_admin_state',
+  'srv_uweight',
+  'srv_iweight',
+  'srv_check_state',
+  'srv_port',
+] as const;
+
+export type ServerStateRow = Readonly<{
+  backend: string;
+  id: number;
+  name: string;
+  /** '-' when the server has no address. */
+  address: string;
+  port: number;
+  opState: number;
+  adminBits: number;
+  admin: AdminState;
+  weight: number;
+  initialWeight: number;
+  checked: boolean;
+}>;
+
+/** srv_admin_state bits (server.h): FMAINT|IMAINT|RMAINT is maintenance, FDRAIN|IDRAIN drain. */
+const ADMF_MAINT = 0x23;
+const ADMF_DRAIN = 0x18;
+/** srv_check_state: CHK_ST_CONFIGURED | CHK_ST_ENABLED. */
+const CHECK_ON = 0x06;
+
+export function adminStateOf(bits: number): AdminState {
+  if ((bits & ADMF_MAINT) !== 0) return 'maint';
+  if ((bits & ADMF_DRAIN) !== 0) return 'drain';
+  return 'ready';
+}
+
+/** Thrown by parseServersState when HAProxy says the backend does not exist. */
+export const NO_BACKEND_REPLY = "Can't find backend.";
+
+export function parseServersState(text: string): ServerStateRow[] {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const [version, header, ...rows] = lines;
+  if (version?.trim() !== '1') {
+    throw new HaproxyProtocolError(`show servers state: expected format version "1" on the first line, got ${JSON.stringify(version ?? '')}`, false);
+  }
+  if (header === undefined || !header.startsWith('# ')) {
+    throw new HaproxyProtocolError('show servers state: expected a "# be_id be_name ..." header on the second line', false);
+  }
+  const names = header.slice(2).trim().split(' ');
+  if (!KNOWN_STATE_LAYOUTS.includes(names.length)) {
+    throw new HaproxyProtocolError(
+      `show servers state: ${String(names.length)} columns is not a known layout (expected ${KNOWN_STATE_LAYOUTS.join(', ')}: HAProxy 1.8 or later)`,
+      false,
+    );
+  }
+  const col = columnIndex(names, STATE_COLUMNS, 'show servers state');
+  return rows
+    .filter((l) => !l.startsWith('#'))
+    .map((line, i) => {
+      // Split on single spaces: 1.8.0-1.8.9 print an empty srv_addr, which must stay a column.
+      const f = line.split(' ');
+      if (f.length !== names.length) {
+        throw new HaproxyProtocolError(`show servers state: row ${String(i + 1)} has ${String(f.length)} columns, the header ${String(names.length)}`, false);
+      }
+      const get = (c: (typeof STATE_COLUMNS)[number]): string => f[col[c]] ?? '';
+      const int = (c: (typeof STATE_COLUMNS)[number]): number => {
+        const v = Number(get(c));
+        if (!Number.isInteger(v)) throw new HaproxyProtocolError(`show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c))}`, false);
+        return v;
+      };
+      const adminBits = int('srv_admin_state');
+      const address = get('srv_addr');
+      return {
+        backend: get('be_name'),
+        id: int('srv_id'),
+        name: get('srv_name'),
+        address: address === '' ? '-' : address,
+        port: int('srv_port'),
+        opState: int('srv_op_state'),
+        adminBits,
+        admin: adminStateOf(adminBits),
+        weight: int('srv_uweight'),
+        initialWeight: int('srv_iweight'),
+        checked: (int('srv_check_state') & CHECK_ON) === CHECK_ON,
+      };
+    });
+}
+
+function columnIndex<C extends string>(names: readonly string[], wanted: readonly C[], what: string): Record<C, number> {
+  const out = {} as Record<C, number>;
+  for (const c of wanted) {
+    const i = names.indexOf(c);
+    if (i < 0) throw new HaproxyProtocolError(`${what}: column ${c} missing from the header`, false);
+    out[c] = i;
+  }
+  return out;
+}
+
+export type ShowInfo = Readonly<{
+  version: string;
+  /** [major, minor] parsed from Version ("1.8.30", "2.6.12-1+deb12u4"). */
+  release: readonly [number, number];
+  pid: number;
+  processNum: number;
+  uptimeSec: number;
+  /** 2.4+ only. */
+  startTimeSec: number | null;
+  stopping: boolean;
+}>;
+
+export function parseShowInfo(text: string): ShowInfo {
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(': ');
+    if (i > 0) fields.set(line.slice(0, i), line.slice(i + 2).trim());
+  }
+  const version = fields.get('Version');
+  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (version === undefined || m === null) {
+    throw new HaproxyProtocolError(`show info: no Version line in ${JSON.stringify(text.slice(0, 80))}`, true);
+  }
+  const num = (k: string): number => {
+    const v = Number(fields.get(k));
+    if (!Number.isFinite(v)) throw new HaproxyProtocolError(`show info: ${k} missing or not a number`, true);
+    return v;
+  };
+  const start = fields.get('Start_time_sec');
+  return {
+    version,
+    release: [Number(m[1]), Number(m[2])],
+    pid: num('Pid'),
+    processNum: fields.has('Process_num') ? num('Process_num') : 1,
+    uptimeSec: num('Uptime_sec'),
+    startTimeSec: start === undefined ? null : Number(start),
+    stopping: fields.get('Stopping') === '1',
+  };
+}
+
+export type StatRow = Readonly<Record<string, string>>;
+
+/** `show stat` CSV -> rows keyed by header names ("# pxname,svname,..."). */
+export function parseShowStat(text: string): StatRow[] {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const [header, ...rows] = lines;
+  if (header === undefined || !header.startsWith('# pxname,')) {
+    throw new HaproxyProtocolError(`show stat: expected a "# pxname,..." header, got ${JSON.stringify((header ?? '').slice(0, 40))}`, true);
+  }
+  const names = splitCsv(header.slice(2));
+  return rows.map((line) => {
+    const f = splitCsv(line);
+    const row: Record<string, string> = {};
+    names.forEach((n, i) => {
+      if (n !== '') row[n] = f[i] ?? '';
+    });
+    return row;
+  });
+}
+
+/** CSV fields; HAProxy quotes a field that holds a comma or a quote (csv_enc). */
+function splitCsv(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}

@@ -1,0 +1,106 @@
+import pRetry from 'p-retry';
+import { batchLines } from '../core/commands.ts';
+import { HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
+import { splitReplies } from './framing.ts';
+import {
+  NO_BACKEND_REPLY,
+  parseServersState,
+  parseShowInfo,
+  parseShowStat,
+  type ServerStateRow,
+  type ShowInfo,
+  type StatRow,
+} from './parse.ts';
+import { judgeReply, type ReplyVerdict } from './replies.ts';
+import { describeSocket, exchange, type SocketAddress } from './socket.ts';
+
+/** One backend as HAProxy shows it; null when HAProxy has no such backend. */
+export type BackendView = Readonly<{
+  servers: readonly ServerStateRow[];
+  /** show stat rows of the servers, by server name. */
+  stats: ReadonlyMap<string, StatRow>;
+  /** show stat row "BACKEND": algo, cookie name. */
+  summary: StatRow | undefined;
+}>;
+
+export type Snapshot = Readonly<{
+  info: ShowInfo;
+  backends: ReadonlyMap<string, BackendView | null>;
+}>;
+
+export type CommandResult = Readonly<{ command: string; reply: string; verdict: ReplyVerdict }>;
+
+export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
+
+/** The two doors to HAProxy the agent needs: read the state, send commands. */
+export interface HaproxyPort {
+  readonly label: string;
+  read(backends: readonly string[]): Promise<Snapshot>;
+  apply(commands: readonly string[]): Promise<CommandResult[]>;
+}
+
+/** The runtime API over one stats socket (one HAProxy process). */
+export class HaproxyRuntime implements HaproxyPort {
+  readonly label: string;
+  readonly #address: SocketAddress;
+  readonly #options: RuntimeOptions;
+
+  constructor(address: SocketAddress, options: RuntimeOptions) {
+    this.#address = address;
+    this.#options = options;
+    this.label = describeSocket(address);
+  }
+
+  /** One connection: `show info`, then `show servers state` and `show stat` per backend. */
+  async read(backends: readonly string[]): Promise<Snapshot> {
+    const commands = ['show info', ...backends.flatMap((b) => [`show servers state ${b}`, `show stat ${b} 6 -1`])];
+    const replies = await this.#send(commands);
+    const info = parseShowInfo(replies[0] ?? '');
+    const views = new Map<string, BackendView | null>();
+    backends.forEach((b, i) => {
+      const state = replies[1 + i * 2] ?? '';
+      if (state.trim() === NO_BACKEND_REPLY) {
+        views.set(b, null);
+        return;
+      }
+      const servers = parseServersState(state).filter((r) => r.backend === b);
+      const statRows = parseShowStat(replies[2 + i * 2] ?? '').filter((r) => r['pxname'] === b);
+      const stats = new Map(statRows.filter((r) => r['svname'] !== 'BACKEND').map((r) => [r['svname'] ?? '', r]));
+      views.set(b, { servers, stats, summary: statRows.find((r) => r['svname'] === 'BACKEND') });
+    });
+    return { info, backends: views };
+  }
+
+  /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
+  async apply(commands: readonly string[]): Promise<CommandResult[]> {
+    const results: CommandResult[] = [];
+    for (const line of batchLines(commands)) {
+      const replies = await this.#send(line);
+      line.forEach((command, i) => {
+        const reply = replies[i] ?? '';
+        results.push({ command, reply, verdict: judgeReply(command, reply) });
+      });
+    }
+    return results;
+  }
+
+  async #send(commands: readonly string[]): Promise<string[]> {
+    const line = commands.join(';');
+    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs), {
+      retries: this.#options.retries,
+      minTimeout: 100,
+      maxTimeout: 1_000,
+      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError,
+    });
+    const { replies, complete } = splitReplies(raw, commands.length);
+    if (!complete) {
+      // A reply without its closing empty line, or a connection closed mid-reply: which
+      // reply belongs to which command is unknown, so none of them is trusted.
+      throw new HaproxyProtocolError(
+        `HAProxy socket ${this.label}: ${String(replies.length)} replies for ${String(commands.length)} commands (reply framing lost; ${raw.length === 0 ? 'connection closed without an answer' : 'a reply lacked its closing empty line'})`,
+        true,
+      );
+    }
+    return replies;
+  }
+}

@@ -1,0 +1,58 @@
+import net from 'node:net';
+import { HaproxyUnavailableError } from '../errors.ts';
+
+/** Where the runtime API listens: a UNIX socket path, or host:port of a TCP stats socket. */
+export type SocketAddress =
+  | Readonly<{ kind: 'unix'; path: string }>
+  | Readonly<{ kind: 'tcp'; host: string; port: number }>;
+
+export function describeSocket(a: SocketAddress): string {
+  return a.kind === 'unix' ? a.path : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${String(a.port)}`;
+}
+
+/**
+ * One non-interactive exchange: connect, write one line, read until HAProxy closes.
+ * A fresh connection per line also means a reload never leaves us talking to an old
+ * worker (a kept-open CLI connection stays pinned to the process that accepted it).
+ */
+export function exchange(address: SocketAddress, line: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const where = describeSocket(address);
+    const sock = address.kind === 'unix' ? net.connect(address.path) : net.connect(address.port, address.host);
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const finish = (err: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err === null) resolve(Buffer.concat(chunks).toString('utf8'));
+      else reject(err);
+    };
+    const timer = setTimeout(() => {
+      finish(new HaproxyUnavailableError(`HAProxy socket ${where}: no complete reply within ${String(timeoutMs)}ms`));
+    }, timeoutMs);
+    sock.on('connect', () => sock.end(`${line}\n`));
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('end', () => finish(null));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      finish(new HaproxyUnavailableError(`HAProxy socket ${where}: ${socketErrorText(e)}`));
+    });
+  });
+}
+
+function socketErrorText(e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case 'ENOENT':
+      return 'no such socket (is HAProxy running, with a `stats socket` line at this path?)';
+    case 'ECONNREFUSED':
+      return 'connection refused (HAProxy not listening there, or restarting)';
+    case 'EACCES':
+      return 'permission denied on the socket file (check its `mode` and group)';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'connection closed by HAProxy before it answered';
+    default:
+      return e.message;
+  }
+}

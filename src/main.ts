@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+/**
+ * Composition root: the only module that reads process.argv, process.env and files, owns
+ * stdout/stderr, installs signal handlers and exits. Exit codes: 0 done, 1 failure,
+ * 2 usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { Agent } from './agent/agent.ts';
+import { buildAgent } from './agent/compose.ts';
+import { runLoop, sleep } from './agent/loop.ts';
+import { helpText, parseConfig, type Config } from './cli/config.ts';
+import { AgentError, UsageError } from './errors.ts';
+import { startHttp } from './observability/http.ts';
+import { AgentMetrics } from './observability/metrics.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function main(): Promise<number> {
+  // Signals first: a SIGTERM during start-up must still end in a clean exit.
+  const stop = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort(sig));
+
+  const parsed = parseConfig(process.argv.slice(2), process.env);
+  if (parsed.help) {
+    process.stdout.write(`${helpText(VERSION)}\n`);
+    return 0;
+  }
+  if (parsed.version || parsed.config === null) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const config = parsed.config;
+  const log = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination({ fd: 2, sync: true }));
+  let resolvConf: string | null = null;
+  try {
+    resolvConf = readFileSync(config.resolvConf, 'utf8');
+  } catch {
+    resolvConf = null;
+  }
+  const metrics = config.listen === null ? null : new AgentMetrics();
+  const agent = buildAgent(config, { log, out: (l) => process.stdout.write(`${l}\n`), resolvConf, metrics, now: Date.now });
+  log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
+
+  if (config.once) return runOnce(agent, config);
+
+  const server = config.listen === null || metrics === null ? null : await startHttp(config.listen.host, config.listen.port, metrics, () => readiness(agent, config));
+  try {
+    await runLoop({ pass: () => agent.pass(), intervalMs: config.intervalMs, signal: stop.signal, log, random: Math.random, sleep });
+  } finally {
+    server?.close();
+  }
+  log.info({ signal: String(stop.signal.reason) }, 'stopped; HAProxy left as it is');
+  return 0;
+}
+
+async function runOnce(agent: Agent, config: Config): Promise<number> {
+  const report = await agent.pass();
+  if (config.dryRun && agent.haproxyUnreachable) {
+    agent.printEndpoints();
+    const dnsProblems = report.problems.filter((p) => p.includes(': DNS '));
+    for (const p of report.problems) process.stderr.write(`haproxy-dns-agent: ${p}\n`);
+    process.stderr.write('haproxy-dns-agent: could not read HAProxy; printed the endpoints DNS gave instead of commands\n');
+    return dnsProblems.length === 0 ? 0 : 1;
+  }
+  for (const p of report.problems) process.stderr.write(`haproxy-dns-agent: ${p}\n`);
+  return report.ok ? 0 : 1;
+}
+
+/** Ready: a pass ended within three intervals (plus timeouts), and no backend's answer is past its hold. */
+function readiness(agent: Agent, config: Config): { ready: boolean; detail: string } {
+  const now = Date.now();
+  const { lastPass, answerAgeMs } = agent.status(now);
+  const staleAfter = 3 * config.intervalMs + 2 * config.socketTimeoutMs + 10_000;
+  if (lastPass === null) return { ready: false, detail: 'no pass finished yet' };
+  if (now - lastPass.at > staleAfter) return { ready: false, detail: `last pass ended ${String(Math.round((now - lastPass.at) / 1000))}s ago` };
+  for (const [backend, age] of answerAgeMs) {
+    if (age === null) return { ready: false, detail: `backend ${backend}: no DNS answer yet` };
+    if (age > config.holdMs) return { ready: false, detail: `backend ${backend}: DNS answer ${String(Math.round(age / 1000))}s old, past --hold` };
+  }
+  return { ready: true, detail: lastPass.ok ? 'ok' : 'ok (last pass incomplete, retrying)' };
+}
+
+function loggableConfig(c: Config): Record<string, unknown> {
+  return { ...c, cookieKey: c.cookieKey === null ? null : '[redacted]' };
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      process.stderr.write(`haproxy-dns-agent: ${err.message}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof AgentError) {
+      process.stderr.write(`haproxy-dns-agent: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`haproxy-dns-agent: internal error, please report it: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

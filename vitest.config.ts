@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    clearMocks: true,
+    restoreMocks: true,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'adapters',
+          include: ['test/adapters/**/*.test.ts', 'test/cli/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          // Each file starts its own HAProxy and BIND; running them one at a time keeps a 2-core machine honest.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
