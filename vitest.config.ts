@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     clearMocks: true,
     restoreMocks: true,
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
       {

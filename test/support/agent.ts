@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import { startProc, waitFor, type Proc } from './procs.ts';
+
+/** The built CLI, as `npm ci` leaves it. */
+export const AGENT_BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+export type LogLine = Readonly<Record<string, unknown> & { msg?: string; level?: number }>;
+
+/** The agent binary as a child process, with its JSON log lines at hand. */
+export class TestAgent {
+  readonly proc: Proc;
+
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
+    this.proc = startProc(process.execPath, [AGENT_BIN, ...args], { ...process.env, ...env });
+  }
+
+  logs(): LogLine[] {
+    return this.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as LogLine);
+  }
+
+  count(msg: string): number {
+    return this.logs().filter((l) => l.msg === msg).length;
+  }
+
+  async waitForLog(msg: string, timeoutMs = 10_000): Promise<void> {
+    await waitFor(`log "${msg}" (output: ${this.proc.output().slice(-1500)})`, () => this.count(msg) > 0, timeoutMs);
+  }
+
+  stop(): Promise<void> {
+    return this.proc.stop();
+  }
+}
+
+/** Runs the CLI to completion. */
+export async function runAgent(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [AGENT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`agent did not exit within ${String(timeoutMs)}ms: ${stderr}`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,98 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startProc, waitFor, type Proc } from './procs.ts';
+
+export const ZONE = 'cluster.local';
+export const SERVICE = `_http._tcp.web.default.svc.${ZONE}`;
+
+export type Pod = Readonly<{ address: string; port: number }>;
+
+/** The pod's DNS name, the way Kubernetes names endpoints of a headless service. */
+export const podName = (address: string): string =>
+  `${address.replaceAll('.', '-').replaceAll(':', '-')}.web.default.svc.${ZONE}`;
+
+/**
+ * BIND 9 serving `cluster.local` on 127.0.0.1 with dynamic updates open to loopback:
+ * the tests change the headless service with nsupdate, as the Kubernetes endpoints of
+ * a service change under CoreDNS.
+ */
+export class TestBind {
+  readonly dir: string;
+  port = 0;
+  proc: Proc | null = null;
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'hda-bind-'));
+  }
+
+  async start(port?: number): Promise<void> {
+    this.port = port ?? (this.port === 0 ? await freePort() : this.port);
+    writeFileSync(
+      join(this.dir, 'named.conf'),
+      `options {
+  directory "${this.dir}";
+  listen-on port ${String(this.port)} { 127.0.0.1; };
+  listen-on-v6 { none; };
+  pid-file "${this.dir}/named.pid";
+  session-keyfile "${this.dir}/session.key";
+  recursion no;
+  max-records-per-type 0;
+  dnssec-validation no;
+  notify no;
+};
+controls { };
+zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127.0.0.1; }; };
+`,
+    );
+    writeFileSync(join(this.dir, `${ZONE}.db`), `$TTL 5\n@ IN SOA ns.${ZONE}. admin.${ZONE}. 1 60 60 600 5\n@ IN NS ns.${ZONE}.\nns IN A 127.0.0.1\n`);
+    // -g: foreground, logs on stderr; -n 1: one worker thread is plenty on loopback.
+    this.proc = startProc('named', ['-g', '-n', '1', '-c', join(this.dir, 'named.conf')]);
+    const proc = this.proc;
+    await waitFor(`named on port ${String(this.port)} (output: ${proc.output().slice(-500)})`, () => proc.output().includes('running'));
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+    this.proc = null;
+  }
+
+  /** Replaces the SRV set of `service` with `pods` (weight 100/N, as CoreDNS publishes). */
+  async setPods(pods: readonly Pod[], service = SERVICE, priority = 0): Promise<void> {
+    const weight = pods.length === 0 ? 0 : Math.floor(100 / pods.length);
+    const lines = [`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`, `update delete ${service}. SRV`];
+    for (const p of pods) {
+      const type = p.address.includes(':') ? 'AAAA' : 'A';
+      lines.push(`update delete ${podName(p.address)}. ${type}`);
+      lines.push(`update add ${podName(p.address)}. 5 IN ${type} ${p.address}`);
+      lines.push(`update add ${service}. 5 IN SRV ${String(priority)} ${String(weight)} ${String(p.port)} ${podName(p.address)}.`);
+    }
+    await nsupdate([...lines, 'send', ''].join('\n'));
+  }
+
+  /** Deletes every record of `name`: the service is gone (NXDOMAIN). */
+  async deleteName(name = SERVICE): Promise<void> {
+    await nsupdate([`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`, `update delete ${name}.`, 'send', ''].join('\n'));
+  }
+}
+
+/** nsupdate over TCP (-v): a 1000-record update does not fit a UDP message. */
+function nsupdate(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('nsupdate', ['-v'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    p.stdout.on('data', (c: Buffer) => (err += c.toString()));
+    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nsupdate failed (${String(code)}): ${err}`))));
+    p.stdin.end(script);
+  });
+}
+
+/** Pods at 127.0.1.1, 127.0.1.2, ... (loopback: every 127/8 address is local). */
+export function podsAt(from: number, count: number, port = 8080): Pod[] {
+  return Array.from({ length: count }, (_, i) => {
+    const n = from + i;
+    return { address: `127.0.${String(1 + Math.floor(n / 250))}.${String(1 + (n % 250))}`, port };
+  });
+}

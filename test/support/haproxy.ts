@@ -1,0 +1,116 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exchange } from '../../src/haproxy/socket.ts';
+import { startProc, waitFor, type Proc } from './procs.ts';
+
+export type HaproxyOptions = Readonly<{
+  frontendPort: number;
+  slots?: number;
+  /** Extra lines in the backend section. */
+  backendLines?: readonly string[];
+  /** Extra lines in the global section. */
+  globalLines?: readonly string[];
+  /** Replace the server-template line(s). */
+  serverLines?: readonly string[];
+  cookieKey?: string;
+}>;
+
+/**
+ * Debian's HAProxy in master-worker mode in the foreground (as the official image runs
+ * it), with a generated config: one backend `be_app` of server-template slots declared as
+ * IP literals in maintenance, dynamic cookies, and a frontend on 127.0.0.1.
+ */
+export class TestHaproxy {
+  readonly dir: string;
+  readonly socket: string;
+  readonly cfg: string;
+  readonly options: HaproxyOptions;
+  proc: Proc | null = null;
+
+  constructor(options: HaproxyOptions) {
+    this.options = options;
+    this.dir = mkdtempSync(join(tmpdir(), 'hda-haproxy-'));
+    this.socket = join(this.dir, 'admin.sock');
+    this.cfg = join(this.dir, 'haproxy.cfg');
+    writeFileSync(this.cfg, this.config());
+  }
+
+  config(): string {
+    const o = this.options;
+    return [
+      'global',
+      `    stats socket ${this.socket} mode 660 level admin`,
+      '    stats timeout 2m',
+      ...(o.globalLines ?? []).map((l) => `    ${l}`),
+      'defaults',
+      '    mode http',
+      '    timeout connect 1s',
+      '    timeout client 10s',
+      '    timeout server 10s',
+      'frontend fe',
+      `    bind 127.0.0.1:${String(o.frontendPort)}`,
+      '    default_backend be_app',
+      'backend be_app',
+      '    balance roundrobin',
+      '    option redispatch',
+      `    dynamic-cookie-key ${o.cookieKey ?? 'test-key'}`,
+      '    cookie SRVID insert dynamic',
+      '    default-server inter 300ms fall 2 rise 1',
+      ...(o.backendLines ?? []).map((l) => `    ${l}`),
+      ...(o.serverLines ?? [`server-template srv ${String(o.slots ?? 10)} 127.0.0.1:9 check disabled`]).map((l) => `    ${l}`),
+      '',
+    ].join('\n');
+  }
+
+  async start(): Promise<void> {
+    this.proc = startProc('haproxy', ['-W', '-db', '-f', this.cfg]);
+    await waitFor(`HAProxy socket ${this.socket} (output: ${this.proc.output()})`, async () => existsSync(this.socket) && (await this.command('show info')).includes('Pid:'));
+  }
+
+  /** SIGUSR2 to the master: a new worker reads the config again; runtime changes are lost. */
+  async reload(): Promise<void> {
+    const before = await this.pid();
+    this.proc?.child.kill('SIGUSR2');
+    await waitFor('HAProxy reload', async () => (await this.pid()) !== before);
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop();
+    this.proc = null;
+  }
+
+  async pid(): Promise<number> {
+    return Number(/Pid: (\d+)/.exec(await this.command('show info'))?.[1] ?? 0);
+  }
+
+  command(line: string): Promise<string> {
+    return exchange({ kind: 'unix', path: this.socket }, line, 2_000);
+  }
+
+  /** name -> "addr:port state" of be_app's servers, as HAProxy shows them. */
+  async servers(): Promise<Map<string, { address: string; port: number; admin: number; weight: number }>> {
+    const text = await this.command('show servers state be_app');
+    const out = new Map<string, { address: string; port: number; admin: number; weight: number }>();
+    const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    const header = text.split('\n').find((l) => l.startsWith('# '))?.slice(2).split(' ') ?? [];
+    const col = (n: string): number => header.indexOf(n);
+    for (const l of lines.slice(1)) {
+      const f = l.split(' ');
+      out.set(f[col('srv_name')] ?? '', {
+        address: f[col('srv_addr')] ?? '',
+        port: Number(f[col('srv_port')]),
+        admin: Number(f[col('srv_admin_state')]),
+        weight: Number(f[col('srv_uweight')]),
+      });
+    }
+    return out;
+  }
+
+  /** The set "addr:port" of servers that are not in maintenance (ready or drain). */
+  async serving(): Promise<string[]> {
+    const out: string[] = [];
+    for (const s of (await this.servers()).values()) if ((s.admin & 0x23) === 0 && (s.admin & 0x18) === 0) out.push(`${s.address}:${String(s.port)}`);
+    return out.sort();
+  }
+}
