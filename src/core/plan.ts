@@ -1,4 +1,4 @@
-import { haproxyWeights, splitByPriority } from './desired.ts';
+import { compareEndpoints, haproxyWeights, splitByPriority } from './desired.ts';
 import {
   endpointKey,
   type Change,
@@ -81,6 +81,16 @@ export function planBackend(input: PlanInput): Plan {
     for (const [name, d] of pool.decisions) decisions.set(name, d);
     for (const [name, since] of pool.drainingSince) drainingSince.set(name, since);
   }
+  // An endpoint that moved between the active and backup pools is served by its new slot:
+  // the old one must not keep draining it (two slots, one address, one cookie).
+  const live = new Set([...decisions.values()].filter((d) => d.target.admin === 'ready' && d.endpoint !== null).map((d) => endpointKey(d.target)));
+  for (const slot of input.slots) {
+    const final = decisions.get(slot.name)?.target ?? targetOf(slot);
+    if (final.admin === 'drain' && live.has(endpointKey(final))) {
+      decisions.set(slot.name, { target: { ...final, weight: null, admin: 'maint' }, reason: 'duplicate of another slot', endpoint: null });
+      drainingSince.delete(slot.name);
+    }
+  }
   for (const [name, d] of decisions) {
     if (d.endpoint !== null && d.target.admin === 'ready') {
       assignment.set(name, d.endpoint);
@@ -93,15 +103,10 @@ export function planBackend(input: PlanInput): Plan {
     const d = decisions.get(slot.name);
     if (d === undefined) continue;
     const from = targetOf(slot);
-    if (!input.resync && sameTarget(from, d.target)) continue;
-    changes.push({
-      server: slot.name,
-      reason: d.reason,
-      from,
-      to: d.target,
-      force: input.resync,
-      endpoint: d.endpoint,
-    });
+    // After a reload every kept or filled slot is sent in full; a slot being emptied is not.
+    const force = input.resync && d.endpoint !== null;
+    if (!force && sameTarget(from, d.target)) continue;
+    changes.push({ server: slot.name, reason: d.reason, from, to: d.target, force, endpoint: d.endpoint });
   }
   return {
     changes,
@@ -120,7 +125,8 @@ type PoolPlan = {
   drainsCut: string[];
 };
 
-function planPool(slots: readonly Slot[], wanted: readonly Endpoint[], input: PlanInput): PoolPlan {
+function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: PlanInput): PoolPlan {
+  const wanted = [...unsorted].sort(compareEndpoints);
   const weightOf = haproxyWeights(wanted);
   const weight = (e: Endpoint): number | null =>
     input.weights === 'srv' ? (weightOf.get(endpointKey(e)) ?? null) : null;

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.ts';
+import { envName, FLAGS, helpText, parseConfig } from './config.ts';
+
+const SRV = '_http._tcp.web.default.svc.cluster.local';
+const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env).config;
+
+describe('parseConfig', () => {
+  it('applies the documented defaults', () => {
+    expect(parse(['--backend', `be_app=${SRV}`])).toMatchObject({
+      sockets: [{ kind: 'unix', path: '/var/run/haproxy/admin.sock' }],
+      backends: [{ backend: 'be_app', prefix: '', id: 'be_app', record: { kind: 'srv', name: SRV } }],
+      nameservers: null,
+      intervalMs: 1_000,
+      holdMs: 600_000,
+      holdNxMs: 30_000,
+      drainMs: 30_000,
+      weights: 'srv',
+      once: false,
+      dryRun: false,
+      logLevel: 'info',
+      listen: null,
+    });
+  });
+
+  it('reads every kind of value', () => {
+    const c = parse([
+      '--backend', 'be_app/web=web.default.svc:8080',
+      '--backend', 'be6=[fd00::5]:80',
+      '--socket', '/run/a.sock', '--socket', '127.0.0.1:9999',
+      '--nameserver', '10.96.0.10', '--nameserver', '[fd00::10]:5353',
+      '--interval', '500ms', '--once', '--dry-run', '--listen', ':8080', '--weights', 'ignore', '--drain', '0',
+    ]);
+    expect(c?.backends.map((b) => [b.id, b.record])).toEqual([
+      ['be_app/web', { kind: 'host', host: 'web.default.svc', port: 8080 }],
+      ['be6', { kind: 'host', host: 'fd00::5', port: 80 }],
+    ]);
+    expect(c?.sockets).toEqual([{ kind: 'unix', path: '/run/a.sock' }, { kind: 'tcp', host: '127.0.0.1', port: 9999 }]);
+    expect(c?.nameservers).toEqual([{ host: '10.96.0.10', port: 53 }, { host: 'fd00::10', port: 5353 }]);
+    expect(c).toMatchObject({ intervalMs: 500, once: true, dryRun: true, listen: { host: '0.0.0.0', port: 8080 }, weights: 'ignore', drainMs: 0 });
+  });
+
+  it('takes every flag from its environment variable, and the flag wins', () => {
+    const env = { HAPROXY_DNS_AGENT_BACKEND: `a=${SRV},b=${SRV}`, HAPROXY_DNS_AGENT_INTERVAL: '2s', HAPROXY_DNS_AGENT_ONCE: 'true' };
+    expect(parse([], env)).toMatchObject({ intervalMs: 2_000, once: true });
+    expect(parse([], env)?.backends.map((b) => b.id)).toEqual(['a', 'b']);
+    expect(parse(['--interval', '3s'], env)?.intervalMs).toBe(3_000);
+  });
+
+  it('names each flag in the help and gives it one variable', () => {
+    const help = helpText('0.0.0');
+    for (const f of FLAGS) expect(help).toContain(`--${f.name}`);
+    expect(envName('dry-run')).toBe('HAPROXY_DNS_AGENT_DRY_RUN');
+  });
+
+  it.each([
+    [[], /no backend given: expected --backend/],
+    [['--backend', `be=${SRV}`, '--frobnicate'], /^unknown flag --frobnicate \(see --help\)$/],
+    [['--backend'], /flag --backend needs a value/],
+    [['--backend', SRV], /expected <backend>\[\/<prefix>\]=<SRV name or host:port>/],
+    [['--backend', `be;x=${SRV}`], /not a valid HAProxy name/],
+    [['--backend', 'be=web:0'], /port 0 out of range/],
+    [['--backend', 'be=bad name'], /is not a DNS name/],
+    [['--backend', `be=${SRV}`, '--backend', `be=${SRV}`], /given twice/],
+    [['--backend', `be=${SRV}`, '--interval', '5'], /--interval "5": expected a duration such as 500ms/],
+    [['--backend', `be=${SRV}`, '--interval', '10ms'], /expected at least 100ms/],
+    [['--backend', `be=${SRV}`, '--nameserver', 'dns.local'], /--nameserver "dns.local": expected an IP address/],
+    [['--backend', `be=${SRV}`, '--nameserver', '10.0.0.1:99999'], /expected an IP address/],
+    [['--backend', `be=${SRV}`, '--socket', 'localhost'], /expected a UNIX socket path/],
+    [['--backend', `be=${SRV}`, '--weights', 'max'], /expected srv or ignore/],
+    [['--backend', `be=${SRV}`, '--log-level', 'loud'], /expected one of trace/],
+    [['--backend', `be=${SRV}`, '--listen', '8080'], /expected host:port/],
+  ])('refuses %j with one line naming what was expected', (argv, message) => {
+    let err: unknown;
+    try {
+      parse(argv);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toMatch(message);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a boolean variable that is not one', () => {
+    expect(() => parse([`--backend`, `be=${SRV}`], { HAPROXY_DNS_AGENT_ONCE: 'maybe' })).toThrow(/HAPROXY_DNS_AGENT_ONCE="maybe": expected true or false/);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { haproxy18, haproxy26 } from '../../test/support/fixtures.ts';
+import { splitReplies } from './framing.ts';
+import { judgeReply } from './replies.ts';
+
+describe('splitReplies', () => {
+  it('gives one reply per command of a `;` line (1.8.30)', () => {
+    const t = haproxy18('10-set-srv2-addr-ready-semicolon.txt');
+    expect(splitReplies(t.reply, 2)).toEqual({
+      replies: ["IP changed from '127.0.0.1' to '127.0.1.2', port changed from '9' to '8081' by 'stats socket command'", ''],
+      complete: true,
+    });
+  });
+
+  it('keeps an empty reply between two others (2.6)', () => {
+    expect(splitReplies(haproxy26('mixed-errors.txt'), 3)).toEqual({
+      replies: ['', 'No such server.', 'Absolute weight can only be between 0 and 256 inclusive.'],
+      complete: true,
+    });
+  });
+
+  it('accepts a last reply that lacks its empty line (EOF ends it)', () => {
+    expect(splitReplies('\nServer deleted.', 2)).toEqual({ replies: ['', 'Server deleted.'], complete: true });
+  });
+
+  it('says framing is lost when a middle reply lacks its empty line', () => {
+    // 1.8: "Trailing garbage in weight string" has no newline; the next reply runs into it.
+    expect(splitReplies('Trailing garbage in weight string\n\n', 2).complete).toBe(false);
+  });
+
+  it('says framing is lost when HAProxy closed without a word (line over tune.bufsize)', () => {
+    expect(splitReplies('', 3)).toEqual({ replies: [], complete: false });
+  });
+});
+
+describe('judgeReply', () => {
+  it.each([
+    ['set server be/s addr 127.0.1.1 port 8081', haproxy18('07-set-srv1-addr.txt').reply, true],
+    ['set server be/s addr 127.0.1.2 port 8081', haproxy18('39-set-srv1-addr-127.0.1.2.txt').reply, true],
+    ['set server be/s addr 127.0.1.1 port 8081', haproxy26('set-addr-unchanged.txt'), true],
+    ['set server be/s addr 10.0.0.1 port 80', 'nothing changed', true],
+    ['set server be/s addr 10.0.0.1 port 80', 'Update for the current server address family is only supported through configuration file.', false],
+    ['set server be/s state ready', '', true],
+    ['set server be/s state ready', 'No such server.', false],
+    ['set server be/s weight 256', '', true],
+    ['set server be/s weight 300', 'Absolute weight can only be between 0 and 256 inclusive.', false],
+  ])('%s -> %j is ok: %s', (command, reply, ok) => {
+    expect(judgeReply(command, reply.trim()).ok).toBe(ok);
+  });
+
+  it('recognises the missing admin level and static algorithms', () => {
+    expect(judgeReply('set server be/s state ready', 'Permission denied').reason).toBe('permission');
+    expect(judgeReply('set server be/s weight 10', "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.").reason).toBe('static-weights');
+  });
+});

@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DnsServer, serviceReply } from '../../src/demo/dns-server.ts';
+import { runAgent, TestAgent } from '../support/agent.ts';
+
+const SRV = '_http._tcp.web.default.svc.cluster.local';
+
+describe('the built CLI', () => {
+  const dns = new DnsServer((q, t) =>
+    serviceReply(q, t, SRV, [
+      { address: '10.1.43.243', port: 8080, weight: 33, priority: 0, host: '10-1-43-243.web.default.svc.cluster.local' },
+      { address: '10.1.43.244', port: 8080, weight: 33, priority: 0, host: '10-1-43-244.web.default.svc.cluster.local' },
+    ]),
+  );
+  beforeAll(async () => {
+    await dns.start();
+  });
+  afterAll(async () => {
+    await dns.stop();
+  });
+
+  it('prints its help and exits 0', async () => {
+    const r = await runAgent(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--backend <name>[/<prefix>]=<record>');
+    expect(r.stdout).toContain('HAPROXY_DNS_AGENT_DRY_RUN');
+  });
+
+  it('prints its version', async () => {
+    const r = await runAgent(['--version']);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it.each([
+    [['--backend', `be=${SRV}`, '--interval', 'fast'], '--interval "fast": expected a duration'],
+    [['--bogus'], 'unknown flag --bogus'],
+    [[], 'no backend given'],
+  ])('ends a usage error %j with one line and exit code 2, no stack trace', async (argv, message) => {
+    const r = await runAgent(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('--once exits 1 naming a socket path that does not exist', async () => {
+    const r = await runAgent(['--once', '--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('haproxy-dns-agent: HAProxy socket /nonexistent/admin.sock: no such socket');
+  });
+
+  it('--dry-run --once without HAProxy prints the endpoints DNS gave and exits 0', async () => {
+    const r = await runAgent(['--dry-run', '--once', '--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`# be_app <- ${SRV}: 2 endpoints`);
+    expect(r.stdout).toContain('#   10.1.43.243:8080 weight 33 priority 0 ttl 5 target 10-1-43-243.web.default.svc.cluster.local');
+    expect(r.stderr).toContain('could not read HAProxy');
+  });
+
+  it('--dry-run --once exits 1 when DNS did not answer either', async () => {
+    const r = await runAgent(['--dry-run', '--once', '--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', '127.0.0.1:9', '--dns-timeout', '200ms']);
+    expect(r.code).toBe(1);
+  });
+
+  it("expands a short name through resolv.conf's search list and ndots", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hda-cli-'));
+    const rc = join(dir, 'resolv.conf');
+    writeFileSync(rc, `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5 timeout:1\n`);
+    // resolv.conf cannot name a port, so --nameserver points at the test server; search and ndots come from the file.
+    const r = await runAgent(['--dry-run', '--once', '--socket', '/nonexistent/admin.sock', '--backend', 'be_app=_http._tcp.web', '--resolv-conf', rc, '--nameserver', `127.0.0.1:${String(dns.port)}`]);
+    expect(r.stdout).toContain(`# be_app <- _http._tcp.web: 2 endpoints`);
+  });
+
+  it('exits 0 on SIGTERM, leaving HAProxy as it is', async () => {
+    const agent = new TestAgent(['--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '200ms']);
+    await agent.waitForLog('waiting for HAProxy');
+    agent.proc.child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => agent.proc.child.once('exit', r));
+    expect(code).toBe(0);
+    expect(agent.count('stopped; HAProxy left as it is')).toBe(1);
+    expect(agent.count('waiting for HAProxy')).toBe(1);
+  });
+});
