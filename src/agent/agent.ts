@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { BackendSpec, Config } from '../cli/config.ts';
-import { renderChange, renderSetWeight } from '../core/commands.ts';
+import { renderChange } from '../core/commands.ts';
 import { dynamicCookie } from '../core/cookie.ts';
 import { normalizeEndpoints } from '../core/desired.ts';
 import { applyHold, initialHold, type DnsOutcome, type HoldState } from '../core/hold.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { DnsAnswer, RecordSpec } from '../dns/resolver.ts';
-import { AgentError, DnsError, HaproxyConfigError } from '../errors.ts';
+import { AgentError, DnsError, HaproxyConfigError, isSoft } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { BackendView, CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
@@ -104,8 +104,11 @@ export class Agent {
     let commands = 0;
     for (const r of results) {
       if (r.status === 'rejected') {
-        // Hard errors (configuration, protocol we cannot read) end the agent.
-        throw r.reason;
+        // Hard errors (configuration, a protocol we cannot read) end the agent; soft ones
+        // (HAProxy went away mid-pass) wait for the next pass.
+        if (!isSoft(r.reason)) throw r.reason;
+        problems.push(r.reason instanceof Error ? r.reason.message : String(r.reason));
+        continue;
       }
       problems.push(...r.value.problems);
       commands += r.value.commands;
@@ -289,13 +292,10 @@ export class Agent {
     }
     if (!config.dryRun) {
       const probe = this.#backends
-        .flatMap((b) => (snap.backends.get(b.spec.backend)?.servers ?? []).filter((s) => s.name.startsWith(b.spec.prefix)).map((s) => ({ b, s })))
+        .flatMap((b) => (snap.backends.get(b.spec.backend)?.servers ?? []).filter((s) => s.name.startsWith(b.spec.prefix)))
         .at(0);
-      if (probe !== undefined) {
-        const [result] = await sock.port.apply([renderSetWeight(probe.b.spec.backend, probe.s.name, probe.s.weight)]);
-        if (result?.verdict.reason === 'permission') {
-          throw new HaproxyConfigError(`HAProxy socket ${socket} answered "Permission denied": expected "stats socket ... level admin" in haproxy.cfg`);
-        }
+      if (probe !== undefined && !(await sock.port.isAdmin(snap.info, probe))) {
+        throw new HaproxyConfigError(`HAProxy socket ${socket} is not "level admin" (it answered "Permission denied" or a lower level): expected "stats socket ... level admin" in haproxy.cfg`);
       }
     }
     sock.checkedPid = snap.info.pid;

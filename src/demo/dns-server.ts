@@ -76,10 +76,14 @@ export class DnsServer {
         buf = buf.subarray(2 + len);
         if (res === null) continue;
         const body = Buffer.isBuffer(res) ? res : Buffer.concat(res.pieces);
+        if (body.length > 0xffff) {
+          c.destroy(); // cannot be framed over TCP; a real server would have compressed names
+          return;
+        }
         const prefix = Buffer.alloc(2);
         prefix.writeUInt16BE(body.length);
         if (Buffer.isBuffer(res)) c.write(Buffer.concat([prefix, body]));
-        else writeInPieces(c, [prefix, ...res.pieces]);
+        else writeInPieces(c, [prefix.subarray(0, 1), prefix.subarray(1), ...res.pieces]);
       }
     });
   }

@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { batchLines } from '../core/commands.ts';
+import { batchLines, renderSetWeight } from '../core/commands.ts';
 import { HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { splitReplies } from './framing.ts';
 import {
@@ -37,6 +37,8 @@ export interface HaproxyPort {
   readonly label: string;
   read(backends: readonly string[]): Promise<Snapshot>;
   apply(commands: readonly string[]): Promise<CommandResult[]>;
+  /** Whether the socket is `level admin`, asked without changing anything. */
+  isAdmin(info: ShowInfo, server: Readonly<{ backend: string; name: string; weight: number }>): Promise<boolean>;
 }
 
 /** The runtime API over one stats socket (one HAProxy process). */
@@ -82,6 +84,19 @@ export class HaproxyRuntime implements HaproxyPort {
       });
     }
     return results;
+  }
+
+  /**
+   * 2.0+ answers `show cli level`. 1.8 does not know it, so there the check is setting a
+   * server's weight to the value it already has: admin-only, and a no-op.
+   */
+  async isAdmin(info: ShowInfo, server: Readonly<{ backend: string; name: string; weight: number }>): Promise<boolean> {
+    if (info.release[0] >= 2) {
+      const [level] = await this.#send(['show cli level']);
+      return level?.trim() === 'admin';
+    }
+    const [result] = await this.apply([renderSetWeight(server.backend, server.name, server.weight)]);
+    return result?.verdict.reason !== 'permission';
   }
 
   async #send(commands: readonly string[]): Promise<string[]> {

@@ -1,0 +1,216 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Agent } from '../../src/agent/agent.ts';
+import { buildAgent } from '../../src/agent/compose.ts';
+import { parseConfig } from '../../src/cli/config.ts';
+import { HaproxyConfigError, HaproxyProtocolError } from '../../src/errors.ts';
+import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { FaultDns, published } from '../support/fault-dns.ts';
+
+const SRV = '_http._tcp.web.default.svc.cluster.local';
+
+type Harness = { agent: Agent; logs: () => { msg: string; [k: string]: unknown }[]; count: (msg: string) => number; clock: { now: number } };
+
+function harness(sockets: readonly string[], dnsPort: number, extra: readonly string[] = []): Harness {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _e, done) {
+      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      done();
+    },
+  });
+  const clock = { now: 1_000_000 };
+  const parsed = parseConfig(
+    [...sockets.flatMap((s) => ['--socket', s]), '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dnsPort)}`, '--dns-timeout', '100ms', '--socket-timeout', '300ms', ...extra],
+    {},
+  );
+  if (parsed.config === null) throw new Error('no config');
+  const agent = buildAgent(parsed.config, { log: pino({ level: 'debug' }, sink), out: () => undefined, resolvConf: null, metrics: null, now: () => clock.now });
+  const logs = (): { msg: string }[] => lines.map((l) => JSON.parse(l) as { msg: string });
+  return { agent, logs, count: (msg) => logs().filter((l) => l.msg === msg).length, clock };
+}
+
+describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS server', () => {
+  let dns: FaultDns;
+  let haproxy: FakeHaproxy;
+
+  beforeEach(async () => {
+    dns = new FaultDns(SRV);
+    dns.endpoints = published(3);
+    await dns.start();
+    haproxy = new FakeHaproxy();
+    await haproxy.start();
+  });
+  afterEach(async () => {
+    await dns.stop();
+    await haproxy.stop();
+  });
+
+  it('fills the slots with the exact command script, then sends nothing', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(haproxy.sets()).toEqual([
+      'set server be_app/srv1 weight 1', // the level-admin check on 1.8: a no-op
+      'set server be_app/srv1 addr 127.0.2.1 port 8080',
+      'set server be_app/srv1 weight 256',
+      'set server be_app/srv1 state ready',
+      'set server be_app/srv2 addr 127.0.2.2 port 8080',
+      'set server be_app/srv2 weight 256',
+      'set server be_app/srv2 state ready',
+      'set server be_app/srv3 addr 127.0.2.3 port 8080',
+      'set server be_app/srv3 weight 256',
+      'set server be_app/srv3 state ready',
+    ]);
+    expect(h.count('server change')).toBe(3);
+    const before = haproxy.sets().length;
+    await h.agent.pass();
+    await h.agent.pass();
+    expect(haproxy.sets().length).toBe(before);
+  });
+
+  it.each(['silent', 'servfail', 'refused', 'garbage', 'wrong-id', 'wrong-question'] as const)(
+    'keeps the servers untouched while DNS is %s, and logs it once',
+    async (fault) => {
+      const h = harness([haproxy.socket], dns.port);
+      await h.agent.pass();
+      const sent = haproxy.sets().length;
+      dns.fault = fault;
+      for (let i = 0; i < 3; i++) {
+        h.clock.now += 60_000;
+        const r = await h.agent.pass();
+        expect(r.ok).toBe(false);
+      }
+      expect(haproxy.sets().length).toBe(sent);
+      expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
+      expect(h.count('DNS failing: holding the last good answer')).toBe(1);
+      dns.fault = 'none';
+      expect((await h.agent.pass()).ok).toBe(true);
+      expect(h.count('DNS answering again')).toBe(1);
+    },
+  );
+
+  it.each(['nxdomain', 'nodata'] as const)('keeps the servers through %s for --hold-nx, then drains them', async (fault) => {
+    const h = harness([haproxy.socket], dns.port, ['--hold-nx', '30s']);
+    await h.agent.pass();
+    const sent = haproxy.sets().length;
+    dns.fault = fault;
+    h.clock.now += 29_000;
+    await h.agent.pass();
+    expect(haproxy.sets().length).toBe(sent);
+    h.clock.now += 1_000;
+    await h.agent.pass();
+    await h.agent.pass();
+    expect(haproxy.sets().slice(sent)).toEqual(['set server be_app/srv1 state drain', 'set server be_app/srv2 state drain', 'set server be_app/srv3 state drain']);
+    expect(h.count('DNS hold expired: the servers leave')).toBe(1);
+  });
+
+  it('keeps the servers through a DNS outage shorter than --hold, and lets them go after it', async () => {
+    const h = harness([haproxy.socket], dns.port, ['--hold', '10m', '--drain', '0']);
+    await h.agent.pass();
+    dns.fault = 'silent';
+    h.clock.now += 599_000;
+    await h.agent.pass();
+    expect(haproxy.ready()).toHaveLength(3);
+    h.clock.now += 1_000;
+    await h.agent.pass();
+    expect(haproxy.ready()).toHaveLength(0);
+  });
+
+  it('survives a reply that lacks its closing empty line, and repairs on the next pass', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    haproxy.faults.set('set server be_app/srv2 addr', 'no-closing-empty-line');
+    const r = await h.agent.pass();
+    expect(r.ok).toBe(false);
+    expect(r.problems.join('\n')).toContain('reply framing lost');
+    haproxy.faults.clear();
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(haproxy.ready()).toHaveLength(3);
+  });
+
+  it('treats a connection closed mid-reply as transient: nothing sent, retried', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    haproxy.faults.set('show servers state', 'close-mid-reply');
+    const r = await h.agent.pass();
+    expect(r.ok).toBe(false);
+    expect(haproxy.sets()).toEqual([]);
+    haproxy.faults.clear();
+    expect((await h.agent.pass()).ok).toBe(true);
+  });
+
+  it('gives up on a reply that never comes after --socket-timeout', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    haproxy.faults.set('show info', 'hang');
+    const r = await h.agent.pass();
+    expect(r.problems.join('\n')).toMatch(/no complete reply within 300ms/);
+    expect(h.count('waiting for HAProxy')).toBe(1);
+  });
+
+  it('reports every rejected command with its text and HAProxy’s answer', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    await h.agent.pass(); // checks pass on the first process
+    dns.endpoints = published(4);
+    haproxy.faults.set('set server be_app/srv4 state', 'unknown-command');
+    const r = await h.agent.pass();
+    expect(r.ok).toBe(false);
+    const rejected = h.logs().filter((l) => l.msg === 'HAProxy rejected a command');
+    expect(rejected.map((l) => l['command'])).toEqual(['set server be_app/srv4 state ready']);
+    expect(String(rejected[0]?.['reply'])).toMatch(/^Unknown command\. Please enter one of the following commands only :/);
+  });
+
+  it('stops with a clear error when the socket is not level admin', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    haproxy.faults.set('set server', 'permission-denied');
+    await expect(h.agent.pass()).rejects.toThrow(/is not "level admin".*expected "stats socket \.\.\. level admin"/);
+  });
+
+  it('stops with a clear error when the backend does not exist', async () => {
+    const other = new FakeHaproxy('be_other');
+    await other.start();
+    const h = harness([other.socket], dns.port);
+    await expect(h.agent.pass()).rejects.toThrow(HaproxyConfigError);
+    await expect(h.agent.pass()).rejects.toThrow(/backend be_app not found in HAProxy/);
+    await other.stop();
+  });
+
+  it('refuses a show servers state layout it does not know', async () => {
+    haproxy.extraStateColumns = 1;
+    const h = harness([haproxy.socket], dns.port);
+    await expect(h.agent.pass()).rejects.toThrow(HaproxyProtocolError);
+  });
+
+  it('leaves weights alone on a static-rr backend, and says why', async () => {
+    haproxy.algo = 'static-rr';
+    const h = harness([haproxy.socket], dns.port);
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(haproxy.sets().filter((c) => / weight 256$/.test(c))).toEqual([]);
+    expect(h.logs().some((l) => l.msg.startsWith('backend uses a static algorithm'))).toBe(true);
+  });
+
+  it('detects a restart from show info and pushes every server again', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    await h.agent.pass();
+    // A restart: new pid, every slot back as configured.
+    haproxy.pid += 1;
+    for (const s of haproxy.servers) Object.assign(s, { address: '127.0.0.1', port: 9, admin: 5, weight: 1, opState: 0 });
+    const before = haproxy.sets().length;
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(h.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
+    expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
+    expect(haproxy.sets().length - before).toBe(10); // the admin check, then addr+weight+state for three slots
+  });
+
+  it('fills every socket, and one that hangs never blocks the others', async () => {
+    const second = new FakeHaproxy();
+    await second.start();
+    second.faults.set('show info', 'hang');
+    const h = harness([haproxy.socket, second.socket], dns.port);
+    const r = await h.agent.pass();
+    expect(r.ok).toBe(false);
+    expect(haproxy.ready()).toHaveLength(3);
+    second.faults.clear();
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(second.ready()).toEqual(haproxy.ready());
+    await second.stop();
+  });
+});

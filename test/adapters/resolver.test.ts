@@ -1,0 +1,127 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Resolver, type ResolverOptions } from '../../src/dns/resolver.ts';
+import { DnsError } from '../../src/errors.ts';
+import { FaultDns, published } from '../support/fault-dns.ts';
+
+const SRV = '_http._tcp.web.default.svc.cluster.local';
+
+describe('Resolver against a fault-injecting DNS server', () => {
+  const good = new FaultDns(SRV);
+  const bad = new FaultDns(SRV);
+  const events: { ns: number; transport: string; result: string }[] = [];
+  const dropped: string[] = [];
+  const resolver = (over: Partial<ResolverOptions> = {}): Resolver =>
+    new Resolver({
+      nameservers: [{ host: '127.0.0.1', port: good.port }],
+      search: [],
+      ndots: 1,
+      timeoutMs: 150,
+      attempts: 1,
+      onQuery: (ns, transport, result) => events.push({ ns: ns.port, transport, result }),
+      onDropped: (_ns, _t, why) => dropped.push(why),
+      ...over,
+    });
+
+  beforeAll(async () => {
+    await good.start();
+    await bad.start();
+  });
+  afterAll(async () => {
+    await good.stop();
+    await bad.stop();
+  });
+  afterEach(() => {
+    good.fault = 'none';
+    bad.fault = 'none';
+    events.length = 0;
+    dropped.length = 0;
+  });
+
+  it('reads SRV records with their addresses from the additional section', async () => {
+    good.endpoints = published(3);
+    const a = await resolver().resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.map((e) => `${e.address}:${String(e.port)} ${String(e.weight)}`) : a).toEqual([
+      '127.0.2.1:8080 33',
+      '127.0.2.2:8080 33',
+      '127.0.2.3:8080 33',
+    ]);
+    expect(good.queries.filter((q) => q.type === 'A')).toHaveLength(0);
+  });
+
+  it('asks for A and AAAA records when the additional section lacks them', async () => {
+    good.endpoints = published(2);
+    good.fault = 'no-additionals';
+    const a = await resolver().resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(2);
+    expect(good.queries.filter((q) => q.type === 'A' || q.type === 'AAAA').length).toBeGreaterThanOrEqual(4);
+  });
+
+  it('retries over TCP when the UDP answer is truncated', async () => {
+    good.endpoints = published(3);
+    good.fault = 'truncate-udp';
+    const a = await resolver().resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(3);
+    expect(events.at(-1)?.transport).toBe('tcp');
+  });
+
+  it('brings a large answer through whole over TCP (300 endpoints, 47 KB uncompressed)', async () => {
+    good.endpoints = published(300);
+    const a = await resolver().resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(300);
+    expect(good.queries.at(-1)?.transport).toBe('tcp');
+  });
+
+  it('reassembles a TCP answer that arrives in pieces', async () => {
+    good.endpoints = published(5);
+    good.fault = 'tcp-in-pieces';
+    const a = await resolver().resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(5);
+  });
+
+  it.each([
+    ['silent', 'timeout'],
+    ['servfail', 'servfail'],
+    ['refused', 'refused'],
+  ] as const)('turns a %s server into a DnsError of kind %s', async (fault, kind) => {
+    good.fault = fault;
+    const err = await resolver().resolve({ kind: 'srv', name: SRV }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DnsError);
+    expect((err as DnsError).kind).toBe(kind);
+  });
+
+  it.each([
+    ['garbage', 'malformed'],
+    ['wrong-id', 'wrong-id'],
+    ['wrong-question', 'wrong-question'],
+  ] as const)('drops a %s reply, counts it, and never trusts it', async (fault, why) => {
+    good.endpoints = published(2);
+    good.fault = fault;
+    const err = await resolver().resolve({ kind: 'srv', name: SRV }).catch((e: unknown) => e);
+    expect((err as DnsError).kind).toBe('timeout');
+    expect(dropped).toContain(why);
+  });
+
+  it('tells NXDOMAIN and NODATA apart from failures', async () => {
+    good.fault = 'nxdomain';
+    expect((await resolver().resolve({ kind: 'srv', name: SRV })).status).toBe('nxdomain');
+    good.fault = 'nodata';
+    expect((await resolver().resolve({ kind: 'srv', name: SRV })).status).toBe('nodata');
+  });
+
+  it('fails over to the next nameserver and asks the one that answered first next time', async () => {
+    good.endpoints = published(2);
+    bad.fault = 'silent';
+    const r = resolver({ nameservers: [{ host: '127.0.0.1', port: bad.port }, { host: '127.0.0.1', port: good.port }] });
+    expect((await r.resolve({ kind: 'srv', name: SRV })).status).toBe('ok');
+    const badQueries = bad.queries.length;
+    expect((await r.resolve({ kind: 'srv', name: SRV })).status).toBe('ok');
+    expect(bad.queries.length).toBe(badQueries);
+  });
+
+  it('resolves host:port records through the search list, IPv6 included', async () => {
+    good.endpoints = [{ address: 'fd00::7', port: 80, weight: 1, priority: 0, host: 'web.default.svc.cluster.local' }];
+    const r = resolver({ search: ['default.svc.cluster.local', 'cluster.local'], ndots: 5 });
+    const a = await r.resolve({ kind: 'host', host: 'web', port: 8443 });
+    expect(a.status === 'ok' ? a.endpoints.map((e) => [e.address, e.port]) : a).toEqual([['fd00::7', 8443]]);
+  });
+});

@@ -1,0 +1,100 @@
+import dnsPacket, { type DecodedPacket } from 'dns-packet';
+import { DnsServer, RCODE, serviceReply, type Published, type Response } from '../../src/demo/dns-server.ts';
+
+export type DnsFault =
+  | 'none'
+  | 'truncate-udp'
+  | 'silent'
+  | 'servfail'
+  | 'refused'
+  | 'nxdomain'
+  | 'nodata'
+  | 'garbage'
+  | 'wrong-id'
+  | 'wrong-question'
+  | 'tcp-in-pieces'
+  | 'no-additionals';
+
+/**
+ * The embedded DNS server with a fault switch: what a real server will not do on demand
+ * (stay silent, send garbage, answer with the wrong ID or question, truncate every UDP
+ * answer, dribble a TCP answer in pieces).
+ */
+export class FaultDns {
+  fault: DnsFault = 'none';
+  endpoints: Published[] = [];
+  readonly queries: { name: string; type: string; transport: 'udp' | 'tcp' }[] = [];
+  readonly server: DnsServer;
+  readonly service: string;
+
+  constructor(service: string) {
+    this.service = service;
+    this.server = new DnsServer((q, t) => this.#respond(q, t));
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  start(): Promise<number> {
+    return this.server.start();
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
+  }
+
+  #respond(q: DecodedPacket, transport: 'udp' | 'tcp'): Response {
+    const question = q.questions?.[0];
+    this.queries.push({ name: question?.name ?? '', type: question?.type ?? '', transport });
+    const plain = (): Buffer => serviceReply(q, transport, this.service, this.endpoints);
+    const header = (rcode: number, answers = false): Buffer =>
+      dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: rcode, questions: q.questions ?? [], answers: answers ? dnsPacket.decode(plain()).answers ?? [] : [] });
+    switch (this.fault) {
+      case 'none':
+        return plain();
+      case 'truncate-udp':
+        return transport === 'udp' ? dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions ?? [] }) : plain();
+      case 'silent':
+        return null;
+      case 'servfail':
+        return header(RCODE.SERVFAIL);
+      case 'refused':
+        return header(RCODE.REFUSED);
+      case 'nxdomain':
+        return header(RCODE.NXDOMAIN);
+      case 'nodata':
+        return header(RCODE.NOERROR);
+      case 'garbage':
+        return Buffer.from('\u0000\u0001this is not a DNS message');
+      case 'wrong-id': {
+        const b = plain();
+        b.writeUInt16BE(((q.id ?? 0) + 1) & 0xffff, 0);
+        return b;
+      }
+      case 'wrong-question':
+        return dnsPacket.encode({ type: 'response', id: q.id ?? 0, questions: [{ name: 'evil.example', type: question?.type ?? 'SRV', class: 'IN' }], answers: [] });
+      case 'tcp-in-pieces': {
+        if (transport === 'udp') return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions ?? [] });
+        const b = plain();
+        const pieces: Buffer[] = [];
+        const size = Math.ceil(b.length / 5);
+        for (let i = 0; i < b.length; i += size) pieces.push(b.subarray(i, i + size));
+        return { pieces };
+      }
+      case 'no-additionals': {
+        const p = dnsPacket.decode(plain());
+        return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: p.flags ?? 0, questions: p.questions ?? [], answers: p.answers ?? [] });
+      }
+    }
+  }
+}
+
+/** n endpoints on 127.0.2.x, published as a headless service does. */
+export function published(n: number, port = 8080, from = 1): Published[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = from + i;
+    const address = `127.0.${String(2 + Math.floor(k / 250))}.${String(k % 250)}`;
+    return { address, port, weight: Math.floor(100 / n), priority: 0, host: `${address.replaceAll('.', '-')}.web.default.svc.cluster.local` };
+  });
+}
