@@ -58,17 +58,23 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
     this.proc = null;
   }
 
-  /** Replaces the SRV set of `service` with `pods` (weight 100/N, as CoreDNS publishes). */
+  /**
+   * Replaces the SRV set of `service` with `pods` (weight 100/N, as CoreDNS publishes).
+   * One update message holds a few hundred records, so a large set goes in several: the
+   * pods' addresses first, then the SRV set, which a resolver may see grow in steps.
+   */
   async setPods(pods: readonly Pod[], service = SERVICE, priority = 0): Promise<void> {
     const weight = pods.length === 0 ? 0 : Math.floor(100 / pods.length);
-    const lines = [`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`, `update delete ${service}. SRV`];
-    for (const p of pods) {
-      const type = p.address.includes(':') ? 'AAAA' : 'A';
-      lines.push(`update delete ${podName(p.address)}. ${type}`);
-      lines.push(`update add ${podName(p.address)}. 5 IN ${type} ${p.address}`);
-      lines.push(`update add ${service}. 5 IN SRV ${String(priority)} ${String(weight)} ${String(p.port)} ${podName(p.address)}.`);
+    const head = [`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`];
+    const chunks = <T>(xs: readonly T[]): T[][] => Array.from({ length: Math.ceil(xs.length / 300) }, (_, i) => xs.slice(i * 300, i * 300 + 300));
+    for (const chunk of chunks(pods)) {
+      const lines = chunk.map((p) => `update add ${podName(p.address)}. 5 IN ${p.address.includes(':') ? 'AAAA' : 'A'} ${p.address}`);
+      await nsupdate([...head, ...lines, 'send', ''].join('\n'));
     }
-    await nsupdate([...lines, 'send', ''].join('\n'));
+    const srv = pods.map((p) => `update add ${service}. 5 IN SRV ${String(priority)} ${String(weight)} ${String(p.port)} ${podName(p.address)}.`);
+    const [first = [], ...rest] = chunks(srv);
+    await nsupdate([...head, `update delete ${service}. SRV`, ...first, 'send', ''].join('\n'));
+    for (const chunk of rest) await nsupdate([...head, ...chunk, 'send', ''].join('\n'));
   }
 
   /** Deletes every record of `name`: the service is gone (NXDOMAIN). */

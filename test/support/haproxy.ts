@@ -75,9 +75,23 @@ export class TestHaproxy {
     await waitFor('HAProxy reload', async () => (await this.pid()) !== before);
   }
 
+  /** Stops the master and makes sure its worker is gone too (it may finish its grace period). */
   async stop(): Promise<void> {
+    const worker = await this.pid().catch(() => 0);
     await this.proc?.stop();
     this.proc = null;
+    const alive = (): boolean => {
+      try {
+        process.kill(worker, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (worker > 0 && alive()) {
+      await waitFor('HAProxy worker exit', () => !alive(), 2_000).catch(() => process.kill(worker, 'SIGKILL'));
+      await waitFor('HAProxy worker exit', () => !alive(), 2_000);
+    }
   }
 
   async pid(): Promise<number> {

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestAgent } from '../support/agent.ts';
+import { podsAt, SERVICE, TestBind, type Pod } from '../support/bind.ts';
+import { TestHaproxy } from '../support/haproxy.ts';
+import { freePort } from '../support/procs.ts';
+
+const keys = (pods: readonly Pod[]): string[] => pods.map((p) => `${p.address}:${String(p.port)}`).sort();
+
+describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
+  const bind = new TestBind();
+  let haproxy: TestHaproxy;
+  let agent: TestAgent;
+
+  beforeAll(async () => {
+    await bind.start();
+    // No health checks: these slots point at addresses nothing listens on.
+    haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: ['server-template srv 1000 127.0.0.1:9 disabled'] });
+    await haproxy.start();
+    agent = new TestAgent([
+      '--socket', haproxy.socket,
+      '--backend', `be_app=${SERVICE}`,
+      '--nameserver', `127.0.0.1:${String(bind.port)}`,
+      '--interval', '300ms',
+      '--dns-timeout', '300ms',
+      '--drain', '0',
+    ]);
+  });
+
+  afterAll(async () => {
+    await agent.stop();
+    await haproxy.stop();
+    await bind.stop();
+  });
+
+  it('follows 40 pods, an answer BIND truncates over UDP', async () => {
+    await bind.setPods(podsAt(0, 40));
+    await expect.poll(() => haproxy.serving(), { timeout: 15_000, interval: 200 }).toEqual(keys(podsAt(0, 40)));
+  });
+
+  it('follows 1000 pods, an answer near 60 KB over TCP', async () => {
+    await bind.setPods(podsAt(0, 1000));
+    await expect.poll(async () => (await haproxy.serving()).length, { timeout: 30_000, interval: 300 }).toBe(1000);
+    expect(await haproxy.serving()).toEqual(keys(podsAt(0, 1000)));
+  });
+
+  it('leaves HAProxy unchanged while BIND is stopped, and converges when it comes back with another set', async () => {
+    await bind.setPods(podsAt(0, 5));
+    await expect.poll(() => haproxy.serving(), { timeout: 15_000, interval: 200 }).toEqual(keys(podsAt(0, 5)));
+    const before = await haproxy.servers();
+    await bind.stop();
+    await new Promise((r) => setTimeout(r, 3_000)); // ten intervals
+    expect(await haproxy.servers()).toEqual(before);
+    expect(agent.count('DNS failing: holding the last good answer')).toBe(1);
+
+    await bind.start(bind.port);
+    await bind.setPods(podsAt(3, 4));
+    await expect.poll(() => haproxy.serving(), { timeout: 15_000, interval: 200 }).toEqual(keys(podsAt(3, 4)));
+    expect(agent.count('DNS answering again')).toBe(1);
+  });
+});

@@ -1,0 +1,99 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestAgent } from '../support/agent.ts';
+import { podsAt, SERVICE, TestBind, type Pod } from '../support/bind.ts';
+import { TestHaproxy } from '../support/haproxy.ts';
+import { freePort } from '../support/procs.ts';
+
+const keys = (pods: readonly Pod[]): string[] => pods.map((p) => `${p.address}:${String(p.port)}`).sort();
+const PODS = podsAt(0, 3);
+
+describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy + BIND 9)", () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup.length = 0;
+  });
+
+  async function setup(haproxies: TestHaproxy[], start = true): Promise<{ bind: TestBind; agent: TestAgent }> {
+    const bind = new TestBind();
+    await bind.start();
+    cleanup.push(() => bind.stop());
+    await bind.setPods(PODS);
+    if (start) for (const h of haproxies) await h.start();
+    for (const h of haproxies) cleanup.push(() => h.stop());
+    const agent = new TestAgent([
+      ...haproxies.flatMap((h) => ['--socket', h.socket]),
+      '--backend', `be_app=${SERVICE}`,
+      '--nameserver', `127.0.0.1:${String(bind.port)}`,
+      '--interval', '300ms',
+    ]);
+    cleanup.push(() => agent.stop());
+    return { bind, agent };
+  }
+
+  const noCheck = ['server-template srv 6 127.0.0.1:9 disabled'];
+
+  it('waits for HAProxy when started first, and fills it as soon as it appears', async () => {
+    const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
+    const { agent } = await setup([haproxy], false);
+    await agent.waitForLog('waiting for HAProxy');
+    await new Promise((r) => setTimeout(r, 1_000));
+    await haproxy.start();
+    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    expect(agent.count('waiting for HAProxy')).toBe(1);
+    expect(agent.count('HAProxy reachable again')).toBe(1);
+  });
+
+  it('restores every server within about an interval after HAProxy is killed and restarted', async () => {
+    const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
+    const { agent } = await setup([haproxy]);
+    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    haproxy.proc?.child.kill('SIGKILL');
+    await haproxy.stop();
+    await haproxy.start();
+    const restartedAt = Date.now();
+    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 50 }).toEqual(keys(PODS));
+    // Measured, not asserted tightly: one interval is 300 ms plus jitter; the bench reports figures.
+    expect(Date.now() - restartedAt).toBeLessThan(5_000);
+    expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
+  });
+
+  it('leaves no slot "ready" on its placeholder address after a reload with a server-state-file', async () => {
+    const port = await freePort();
+    const haproxy = new TestHaproxy({ frontendPort: port, serverLines: noCheck });
+    const stateFile = join(haproxy.dir, 'server-state');
+    // Rewrite the config with a state file that the reload loads.
+    const withState = new TestHaproxy({
+      frontendPort: port,
+      serverLines: noCheck,
+      globalLines: [`server-state-file ${stateFile}`],
+    });
+    writeFileSync(withState.cfg, withState.config().replace('defaults\n', 'defaults\n    load-server-state-from-file global\n'));
+    const { agent } = await setup([withState]);
+    await expect.poll(() => withState.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    writeFileSync(stateFile, await withState.command('show servers state'));
+    await withState.reload();
+    await expect.poll(() => withState.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    const placeholders = [...(await withState.servers()).values()].filter((s) => s.address === '127.0.0.1' && (s.admin & 0x23) === 0);
+    expect(placeholders).toEqual([]);
+    expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
+  });
+
+  it('fills two HAProxy processes behind two sockets, one of them stopped for a while', async () => {
+    const a = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
+    const b = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
+    const { bind, agent } = await setup([a, b]);
+    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await b.stop();
+    const next = podsAt(1, 4);
+    await bind.setPods(next);
+    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(next));
+    await new Promise((r) => setTimeout(r, 2_000)); // down for several intervals, longer than the connect retries
+    await b.start();
+    await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(next));
+    expect(agent.count('waiting for HAProxy')).toBe(1);
+  });
+});
