@@ -11,7 +11,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'adapters',
-          include: ['test/adapters/**/*.test.ts', 'test/cli/**/*.test.ts'],
+          include: ['test/adapters/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/deploy/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },

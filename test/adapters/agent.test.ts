@@ -5,6 +5,7 @@ import type { Agent } from '../../src/agent/agent.ts';
 import { buildAgent } from '../../src/agent/compose.ts';
 import { parseConfig } from '../../src/cli/config.ts';
 import { HaproxyConfigError, HaproxyProtocolError } from '../../src/errors.ts';
+import { AgentMetrics } from '../../src/observability/metrics.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
 import { FaultDns, published } from '../support/fault-dns.ts';
 
@@ -212,5 +213,35 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect((await h.agent.pass()).ok).toBe(true);
     expect(second.ready()).toEqual(haproxy.ready());
     await second.stop();
+  });
+
+  it('manages only the servers of its prefix, and leaves a static server alone', async () => {
+    Object.assign(haproxy.servers[0] ?? {}, { name: 'static1', address: '10.9.9.9', port: 80, admin: 0, opState: 2 });
+    const parsed = parseConfig(['--socket', haproxy.socket, '--backend', `be_app/srv=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`], {}).config;
+    if (parsed === null) throw new Error('no config');
+    const agent = buildAgent(parsed, { log: pino({ level: 'silent' }), out: () => undefined, resolvConf: null, metrics: null, now: Date.now });
+    expect((await agent.pass()).ok).toBe(true);
+    expect(haproxy.sets().filter((c) => c.includes('/static1 '))).toEqual([]);
+    expect(haproxy.servers[0]).toMatchObject({ name: 'static1', address: '10.9.9.9', port: 80 });
+    expect(haproxy.ready()).toEqual(['10.9.9.9:80', '127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
+  });
+
+  it('exports the metrics the README lists', async () => {
+    const metrics = new AgentMetrics(false);
+    const parsed = parseConfig(['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`], {}).config;
+    if (parsed === null) throw new Error('no config');
+    const agent = buildAgent(parsed, { log: pino({ level: 'silent' }), out: () => undefined, resolvConf: null, metrics, now: Date.now });
+    await agent.pass();
+    await agent.pass();
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('haproxy_dns_agent_passes_total{backend="be_app",result="ok"} 2');
+    expect(text).toMatch(/haproxy_dns_agent_dns_queries_total\{nameserver="127\.0\.0\.1:\d+",transport="udp",result="ok"\} 2/);
+    expect(text).toContain('haproxy_dns_agent_endpoints{backend="be_app"} 3');
+    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="ready"\} 3/);
+    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="free"\} 2/);
+    expect(text).toContain('haproxy_dns_agent_endpoints_without_slot{backend="be_app"} 0');
+    expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="ok"\} 9/);
+    expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app"\} 1/);
+    expect(text).toContain('haproxy_dns_agent_dns_answer_age_seconds{backend="be_app"}');
   });
 });
