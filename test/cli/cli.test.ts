@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsServer, serviceReply } from '../../src/demo/dns-server.ts';
 import { runAgent, TestAgent } from '../support/agent.ts';
+import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { freePort, waitFor } from '../support/procs.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
 
@@ -81,5 +83,52 @@ describe('the built CLI', () => {
     expect(code).toBe(0);
     expect(agent.count('stopped; HAProxy left as it is')).toBe(1);
     expect(agent.count('waiting for HAProxy')).toBe(1);
+  });
+});
+
+describe('the built CLI with --listen', () => {
+  const dns = new DnsServer((q, t) => serviceReply(q, t, SRV, [{ address: '10.1.43.243', port: 8080, weight: 33, priority: 0, host: '10-1-43-243.web.default.svc.cluster.local' }]));
+  const haproxy = new FakeHaproxy();
+  beforeAll(async () => {
+    await dns.start();
+    await haproxy.start();
+  });
+  afterAll(async () => {
+    await dns.stop();
+    await haproxy.stop();
+  });
+
+  const fetchText = async (url: string): Promise<{ status: number; body: string }> => {
+    const r = await fetch(url);
+    return { status: r.status, body: await r.text() };
+  };
+
+  it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+    const port = await freePort();
+    const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
+    try {
+      const base = `http://127.0.0.1:${String(port)}`;
+      await waitFor('the agent to be ready', async () => (await fetchText(`${base}/readyz`)).status === 200);
+      expect(await fetchText(`${base}/healthz`)).toEqual({ status: 200, body: 'ok\n' });
+      const metrics = await fetchText(`${base}/metrics`);
+      expect(metrics.body).toMatch(/^haproxy_dns_agent_passes_total\{backend="be_app",result="ok"\} \d+$/m);
+      expect(metrics.body).toContain('process_resident_memory_bytes');
+      expect((await fetchText(`${base}/nope`)).status).toBe(404);
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('is not ready before DNS ever answered', async () => {
+    const port = await freePort();
+    const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', '127.0.0.1:9', '--dns-timeout', '100ms', '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
+    try {
+      const base = `http://127.0.0.1:${String(port)}`;
+      await waitFor('the health endpoint', async () => (await fetchText(`${base}/healthz`)).status === 200);
+      await agent.waitForLog('pass incomplete; retrying every interval');
+      expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: no DNS answer yet\n' });
+    } finally {
+      await agent.stop();
+    }
   });
 });
