@@ -25,7 +25,28 @@ export type ResolverOptions = Readonly<{
   /** Every query made, for metrics: which server, over what, and how it ended. */
   onQuery?: (ns: Nameserver, transport: Transport, result: string) => void;
   onDropped?: OnDropped;
+  /** Clock for the target cache; Date.now unless a test pins it. */
+  now?: () => number;
 }>;
+
+type Address = { address: string; ttl: number };
+
+/** SRV target lookups in flight at once: enough to be quick, few enough to spare the server. */
+const TARGET_QUERIES_IN_FLIGHT = 16;
+/** How long "no address" for a target is remembered, and the longest any is. */
+const NEGATIVE_TTL_S = 5;
+const MAX_CACHE_TTL_S = 300;
+
+async function inBatches<T>(items: readonly T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
 
 type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
 
@@ -41,6 +62,12 @@ const MAX_CNAME = 8;
 export class Resolver {
   readonly #o: ResolverOptions;
   #preferred = 0;
+  /** SRV target -> its addresses, until their TTL runs out. */
+  readonly #targets = new Map<string, { addresses: Address[]; expires: number }>();
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
 
   constructor(options: ResolverOptions) {
     if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
@@ -58,14 +85,20 @@ export class Resolver {
     const notes: string[] = [];
     const endpoints: Endpoint[] = [];
     let ttl = Math.min(...srvs.map((r) => r.ttl ?? 0));
-    for (const srv of srvs) {
+    const usable = srvs.filter((srv) => {
+      const ok = normalizeName(srv.data.target) !== '' && srv.data.port !== 0;
+      if (!ok) notes.push(`SRV ${found.name}: skipped record with target "${srv.data.target}" port ${String(srv.data.port)}`);
+      return ok;
+    });
+    // A large answer (over TCP) often has no room left for the additional section: the
+    // targets' addresses then come from A/AAAA queries, cached for their TTL.
+    const addresses = await this.#targetAddresses(
+      usable.map((srv) => normalizeName(srv.data.target)),
+      found.reply.additionals,
+    );
+    for (const srv of usable) {
       const target = normalizeName(srv.data.target);
-      if (target === '' || srv.data.port === 0) {
-        notes.push(`SRV ${found.name}: skipped record with target "${srv.data.target}" port ${String(srv.data.port)}`);
-        continue;
-      }
-      const glue = addressesIn(found.reply.additionals, target);
-      const addrs = glue.length > 0 ? glue : await this.#addressesOf(target);
+      const addrs = addresses.get(target) ?? [];
       if (addrs.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
       for (const a of addrs) {
         ttl = Math.min(ttl, a.ttl);
@@ -84,10 +117,30 @@ export class Resolver {
     return { status: 'ok', name: a.name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [] };
   }
 
-  /** A and AAAA of an SRV target (an FQDN: no search list). */
-  async #addressesOf(target: string): Promise<{ address: string; ttl: number }[]> {
-    const [a, aaaa] = await Promise.all([this.#follow(target, 'A'), this.#follow(target, 'AAAA')]);
-    return [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
+  /**
+   * Addresses of SRV targets: from the additional section when it has them, else from
+   * the cache while their TTL lasts, else from A and AAAA queries, a few at a time.
+   */
+  async #targetAddresses(targets: readonly string[], additionals: readonly Answer[]): Promise<Map<string, Address[]>> {
+    const now = this.#now();
+    for (const [t, e] of this.#targets) if (e.expires <= now) this.#targets.delete(t);
+    const out = new Map<string, Address[]>();
+    const missing: string[] = [];
+    for (const target of new Set(targets)) {
+      const glue = addressesIn(additionals, target);
+      const cached = this.#targets.get(target);
+      if (glue.length > 0) out.set(target, glue);
+      else if (cached !== undefined) out.set(target, cached.addresses);
+      else missing.push(target);
+    }
+    await inBatches(missing, TARGET_QUERIES_IN_FLIGHT, async (target) => {
+      const [a, aaaa] = await Promise.all([this.#follow(target, 'A'), this.#follow(target, 'AAAA')]);
+      const addrs = [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
+      const ttlS = addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl));
+      this.#targets.set(target, { addresses: addrs, expires: now + Math.min(Math.max(ttlS, 1), MAX_CACHE_TTL_S) * 1_000 });
+      out.set(target, addrs);
+    });
+    return out;
   }
 
   /** `name` through the search list; the first candidate with records wins. */
@@ -178,8 +231,8 @@ function followChain(answers: readonly Answer[], name: string, type: RecordType)
   throw new DnsError('malformed', `CNAME loop at ${name}`);
 }
 
-function addressesIn(records: readonly Answer[], name: string): { address: string; ttl: number }[] {
-  const out: { address: string; ttl: number }[] = [];
+function addressesIn(records: readonly Answer[], name: string): Address[] {
+  const out: Address[] = [];
   for (const r of records) {
     if ((r.type === 'A' || r.type === 'AAAA') && normalizeName(r.name) === name && isIPAddress(r.data)) {
       out.push({ address: r.data, ttl: r.ttl ?? 0 });
