@@ -19,8 +19,9 @@ describe('splitReplies', () => {
     });
   });
 
-  it('accepts a last reply that lacks its empty line (EOF ends it)', () => {
-    expect(splitReplies('\nServer deleted.', 2)).toEqual({ replies: ['', 'Server deleted.'], complete: true });
+  it('does not trust a last reply that lacks its empty line: it may have been cut', () => {
+    expect(splitReplies('\nServer deleted.', 2)).toEqual({ replies: ['', 'Server deleted.'], complete: false });
+    expect(splitReplies('Name: HAProxy\n\n1\n# be', 2).complete).toBe(false);
   });
 
   it('says framing is lost when a middle reply lacks its empty line', () => {

@@ -5,8 +5,9 @@
  * An empty reply is a lone "\n".
  *
  * Before 3.0 a few messages lack their final newline, and a line longer than tune.bufsize
- * is dropped with no answer at all: both show up as fewer replies than commands, which is
- * `complete: false`; the caller must then not trust any reply of that line.
+ * is dropped with no answer at all: both show up as fewer replies than commands, or a last
+ * reply without its empty line, which is `complete: false`; the caller must then not trust
+ * any reply of that line.
  */
 export function splitReplies(raw: string, commands: number): { replies: string[]; complete: boolean } {
   const lines = raw.split('\n');
@@ -21,7 +22,10 @@ export function splitReplies(raw: string, commands: number): { replies: string[]
       current.push(line);
     }
   }
-  // EOF also ends a reply: the last one may lack its empty line (seen on `del server`, 2.6).
-  if (current.length > 0) replies.push(current.join('\n'));
-  return { replies, complete: replies.length === commands };
+  // A last reply without its empty line is either a pre-3.0 message lacking its newline
+  // (`del server` on 2.6, which the agent never sends) or a connection closed mid-reply:
+  // the two cannot be told apart, so it is not trusted.
+  const cut = current.length > 0;
+  if (cut) replies.push(current.join('\n'));
+  return { replies, complete: !cut && replies.length === commands };
 }
