@@ -12,7 +12,7 @@ import { runLoop, sleep } from './agent/loop.ts';
 import { helpText, parseConfig, type Config } from './cli/config.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
-import { AgentMetrics } from './observability/metrics.ts';
+import type { AgentMetrics } from './observability/metrics.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,7 +38,8 @@ async function main(): Promise<number> {
   } catch {
     resolvConf = null;
   }
-  const metrics = config.listen === null ? null : new AgentMetrics();
+  // prom-client costs some 20 MB of memory: loaded only when metrics are served.
+  const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
   const agent = buildAgent(config, { log, out: (l) => process.stdout.write(`${l}\n`), resolvConf, metrics, now: Date.now });
   log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
 

@@ -49,6 +49,8 @@ type SocketState = {
   checkedPid: number | null;
   readonly memory: Map<string, SlotMemory>;
   readonly weightsOverride: Map<string, WeightPolicy>;
+  /** The last `show stat` read, and the HAProxy process it came from. */
+  stats: { pid: number; views: ReadonlyMap<string, BackendView | null> } | null;
 };
 
 /** Remembers the last value logged under a key, so a repeated condition is logged once. */
@@ -87,6 +89,7 @@ export class Agent {
       checkedPid: null,
       memory: new Map(),
       weightsOverride: new Map(),
+      stats: null,
     }));
   }
 
@@ -160,7 +163,12 @@ export class Agent {
     const names = [...new Set(this.#backends.map((b) => b.spec.backend))];
     let snap: Snapshot;
     try {
-      snap = await sock.port.read(names);
+      snap = await sock.port.read(names, { stats: false });
+      // `show stat` once per HAProxy process: backup flags, cookies and algorithm change only with it.
+      if (sock.stats?.pid !== snap.info.pid) {
+        snap = await sock.port.read(names, { stats: true });
+        sock.stats = { pid: snap.info.pid, views: snap.backends };
+      }
     } catch (err) {
       return { problems: [this.#unreachable(sock, err)], commands: 0 };
     }
@@ -193,28 +201,11 @@ export class Agent {
       });
       this.#reportPlacement(sock, b, plan, problems);
       const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
-      if (!config.dryRun) {
-        sock.memory.set(b.spec.id, plan.memory);
-        for (const c of plan.changes) {
-          const leaving = c.to.admin === 'maint' ? slots.find((s) => s.name === c.server) : undefined;
-          log.info(
-            {
-              backend: b.spec.id,
-              server: c.server,
-              socket,
-              reason: c.reason,
-              from: describeTarget(c.from),
-              to: describeTarget(c.to),
-              ...(c.endpoint === null ? {} : { target: c.endpoint.target }),
-              ...(leaving === undefined ? {} : { liveSessions: leaving.sessions }),
-            },
-            'server change',
-          );
-        }
-      }
+      if (!config.dryRun) sock.memory.set(b.spec.id, plan.memory);
       work.push({ b, plan, commands, slots });
     }
 
+    if (!config.dryRun) await this.#logChanges(sock, names, work);
     if (config.dryRun) {
       this.#printDryRun(sock, work);
       return { problems, commands: 0 };
@@ -239,6 +230,36 @@ export class Agent {
     }
     await this.#verify(sock, work, problems);
     return { problems, commands: all.length };
+  }
+
+  /**
+   * One log line per change. A server leaving for maintenance is logged with its live
+   * sessions, which need a fresh `show stat`; that read is made only then.
+   */
+  async #logChanges(sock: SocketState, names: readonly string[], work: readonly { b: BackendState; plan: Plan }[]): Promise<void> {
+    const socket = sock.port.label;
+    const leaving = work.some((w) => w.plan.changes.some((c) => c.to.admin === 'maint' && c.from.admin !== 'maint'));
+    let fresh: Snapshot | null = null;
+    if (leaving) fresh = await sock.port.read(names, { stats: true }).catch(() => null);
+    for (const w of work) {
+      const stats = fresh?.backends.get(w.b.spec.backend)?.stats;
+      for (const c of w.plan.changes) {
+        const sessions = c.to.admin === 'maint' ? stats?.get(c.server)?.['scur'] : undefined;
+        this.#d.log.info(
+          {
+            backend: w.b.spec.id,
+            server: c.server,
+            socket,
+            reason: c.reason,
+            from: describeTarget(c.from),
+            to: describeTarget(c.to),
+            ...(c.endpoint === null ? {} : { target: c.endpoint.target }),
+            ...(sessions === undefined ? {} : { liveSessions: Number(sessions) }),
+          },
+          'server change',
+        );
+      }
+    }
   }
 
   #unreachable(sock: SocketState, err: unknown): string {
@@ -274,7 +295,7 @@ export class Agent {
     const { log, config } = this.#d;
     const socket = sock.port.label;
     for (const b of this.#backends) {
-      const view = snap.backends.get(b.spec.backend);
+      const view = withStats(snap.backends.get(b.spec.backend), sock.stats?.views.get(b.spec.backend));
       if (view === null || view === undefined) {
         if (sock.checkedPid === null) {
           throw new HaproxyConfigError(`backend ${b.spec.backend} not found in HAProxy at ${socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`);
@@ -338,7 +359,7 @@ export class Agent {
     return managed
       .filter((s) => s.address !== '-')
       .map((s) => {
-        const stat = view.stats.get(s.name);
+        const stat = sock.stats?.views.get(b.spec.backend)?.stats.get(s.name);
         return {
           name: s.name,
           id: s.id,
@@ -415,9 +436,9 @@ export class Agent {
       return;
     }
     for (const w of touched) {
-      const view = snap.backends.get(w.b.spec.backend);
+      const byName = new Map((snap.backends.get(w.b.spec.backend)?.servers ?? []).map((x) => [x.name, x]));
       const missed = [...w.plan.assignment].filter(([server, e]) => {
-        const s = view?.servers.find((x) => x.name === server);
+        const s = byName.get(server);
         return s === undefined || s.admin !== 'ready' || endpointKey(s) !== endpointKey(e);
       });
       if (missed.length > 0) {
@@ -465,6 +486,12 @@ function endpointLines(b: BackendState): string[] {
     out.push(`#   ${endpointKey(e)} weight ${String(e.weight)} priority ${String(e.priority)} ttl ${String(e.ttl)} target ${e.target}`);
   }
   return out;
+}
+
+/** A fresh state dump with the `show stat` columns of the last stats read. */
+function withStats(view: BackendView | null | undefined, cached: BackendView | null | undefined): BackendView | null | undefined {
+  if (view === null || view === undefined || cached === null || cached === undefined) return view;
+  return { servers: view.servers, stats: cached.stats, summary: cached.summary };
 }
 
 function stickinessProblem(view: BackendView): string | null {

@@ -154,8 +154,8 @@ export function parseShowInfo(text: string): ShowInfo {
 
 export type StatRow = Readonly<Record<string, string>>;
 
-/** `show stat` CSV -> rows keyed by header names ("# pxname,svname,..."). */
-export function parseShowStat(text: string): StatRow[] {
+/** `show stat` CSV -> rows keyed by header names ("# pxname,svname,..."), only `columns` when given. */
+export function parseShowStat(text: string, columns?: readonly string[]): StatRow[] {
   const lines = text.split('\n').filter((l) => l !== '');
   const [header, ...rows] = lines;
   if (header === undefined || !header.startsWith('# pxname,')) {
@@ -166,7 +166,7 @@ export function parseShowStat(text: string): StatRow[] {
     const f = splitCsv(line);
     const row: Record<string, string> = {};
     names.forEach((n, i) => {
-      if (n !== '') row[n] = f[i] ?? '';
+      if (n !== '' && (columns === undefined || columns.includes(n))) row[n] = f[i] ?? '';
     });
     return row;
   });

@@ -14,6 +14,9 @@ import {
 import { judgeReply, type ReplyVerdict } from './replies.ts';
 import { describeSocket, exchange, type SocketAddress } from './socket.ts';
 
+/** The `show stat` columns the agent reads. */
+const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo', 'status'];
+
 /** One backend as HAProxy shows it; null when HAProxy has no such backend. */
 export type BackendView = Readonly<{
   servers: readonly ServerStateRow[];
@@ -35,7 +38,7 @@ export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
 /** The two doors to HAProxy the agent needs: read the state, send commands. */
 export interface HaproxyPort {
   readonly label: string;
-  read(backends: readonly string[]): Promise<Snapshot>;
+  read(backends: readonly string[], options?: Readonly<{ stats: boolean }>): Promise<Snapshot>;
   apply(commands: readonly string[]): Promise<CommandResult[]>;
   /** Whether the socket is `level admin`, asked without changing anything. */
   isAdmin(info: ShowInfo, server: Readonly<{ backend: string; name: string; weight: number }>): Promise<boolean>;
@@ -53,20 +56,26 @@ export class HaproxyRuntime implements HaproxyPort {
     this.label = describeSocket(address);
   }
 
-  /** One connection: `show info`, then `show servers state` and `show stat` per backend. */
-  async read(backends: readonly string[]): Promise<Snapshot> {
-    const commands = ['show info', ...backends.flatMap((b) => [`show servers state ${b}`, `show stat ${b} 6 -1`])];
+  /**
+   * One connection: `show info`, then `show servers state` per backend, and with `stats`
+   * `show stat` per backend too. `show stat` is ten times larger than the state dump (about
+   * 280 bytes a server) and only says what changes with the configuration (backup flags,
+   * cookies, algorithm) or what is only logged (sessions), so callers ask for it rarely.
+   */
+  async read(backends: readonly string[], options: Readonly<{ stats: boolean }> = { stats: true }): Promise<Snapshot> {
+    const per = options.stats ? 2 : 1;
+    const commands = ['show info', ...backends.flatMap((b) => (options.stats ? [`show servers state ${b}`, `show stat ${b} 6 -1`] : [`show servers state ${b}`]))];
     const replies = await this.#send(commands);
     const info = parseShowInfo(replies[0] ?? '');
     const views = new Map<string, BackendView | null>();
     backends.forEach((b, i) => {
-      const state = replies[1 + i * 2] ?? '';
+      const state = replies[1 + i * per] ?? '';
       if (state.trim() === NO_BACKEND_REPLY) {
         views.set(b, null);
         return;
       }
       const servers = parseServersState(state).filter((r) => r.backend === b);
-      const statRows = parseShowStat(replies[2 + i * 2] ?? '').filter((r) => r['pxname'] === b);
+      const statRows = options.stats ? parseShowStat(replies[2 + i * per] ?? '', STAT_COLUMNS).filter((r) => r['pxname'] === b) : [];
       const stats = new Map(statRows.filter((r) => r['svname'] !== 'BACKEND').map((r) => [r['svname'] ?? '', r]));
       views.set(b, { servers, stats, summary: statRows.find((r) => r['svname'] === 'BACKEND') });
     });
