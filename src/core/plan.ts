@@ -196,36 +196,41 @@ function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: 
   const placed = pending.slice(0, capacity);
   const unplaced = pending.slice(capacity);
   const taken = new Map<string, Endpoint>();
-  const drainsCut: string[] = [];
+  const drainsCut = new Set<string>();
+  // Indexes, so that placing a thousand endpoints stays linear.
+  const byCurrent = groupBy(free, (s) => endpointKey(s));
+  const byLastHeld = groupBy(free, (s) => input.memory.lastHeld.get(s.name) ?? '');
+  const firstFree = (list: readonly Slot[] | undefined): Slot | undefined => list?.find((s) => !taken.has(s.name));
   const rest: Endpoint[] = [];
   for (const e of placed) {
     const key = endpointKey(e);
-    const slot =
-      free.find((s) => !taken.has(s.name) && endpointKey(s) === key) ??
-      free.find((s) => !taken.has(s.name) && input.memory.lastHeld.get(s.name) === key);
+    const slot = firstFree(byCurrent.get(key)) ?? firstFree(byLastHeld.get(key));
     if (slot === undefined) rest.push(e);
     else taken.set(slot.name, e);
   }
+  let nextFree = 0;
+  let nextDraining = 0;
   for (const e of rest) {
-    const slot = free.find((s) => !taken.has(s.name));
+    while (nextFree < free.length && taken.has(free[nextFree]?.name ?? '')) nextFree++;
+    const slot = free[nextFree];
     if (slot !== undefined) {
       taken.set(slot.name, e);
       continue;
     }
-    const d = draining.find((x) => !taken.has(x.slot.name));
+    const d = draining[nextDraining++];
     if (d === undefined) throw new Error('planner invariant: capacity counted a slot that is not there');
     taken.set(d.slot.name, e);
-    drainsCut.push(d.slot.name);
+    drainsCut.add(d.slot.name);
     drainingSince.delete(d.slot.name);
   }
   for (const [name, e] of taken) {
     decisions.set(name, {
       target: { address: e.address, port: e.port, weight: weight(e), admin: 'ready' },
-      reason: drainsCut.includes(name) ? 'slot taken for a new endpoint' : 'new endpoint',
+      reason: drainsCut.has(name) ? 'slot taken for a new endpoint' : 'new endpoint',
       endpoint: e,
     });
   }
-  return { decisions, drainingSince, unplaced, drainsCut };
+  return { decisions, drainingSince, unplaced, drainsCut: [...drainsCut] };
 }
 
 export function targetOf(slot: Slot): SlotTarget {
@@ -243,6 +248,17 @@ function sameTarget(from: SlotTarget, to: SlotTarget): boolean {
 
 function bySlotOrder(a: Slot, b: Slot): number {
   return a.id - b.id || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [item]);
+    else list.push(item);
+  }
+  return out;
 }
 
 function sortSlots(slots: readonly Slot[]): Slot[] {
