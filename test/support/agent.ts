@@ -10,8 +10,8 @@ export type LogLine = Readonly<Record<string, unknown> & { msg?: string; level?:
 export class TestAgent {
   readonly proc: Proc;
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.proc = startProc(process.execPath, [AGENT_BIN, ...args], { ...process.env, ...env });
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []) {
+    this.proc = startProc(process.execPath, [...nodeArgs, AGENT_BIN, ...args], { ...process.env, ...env });
   }
 
   logs(): LogLine[] {

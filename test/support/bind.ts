@@ -63,8 +63,8 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
    * One update message holds a few hundred records, so a large set goes in several: the
    * pods' addresses first, then the SRV set, which a resolver may see grow in steps.
    */
-  async setPods(pods: readonly Pod[], service = SERVICE, priority = 0): Promise<void> {
-    const weight = pods.length === 0 ? 0 : Math.floor(100 / pods.length);
+  async setPods(pods: readonly Pod[], service = SERVICE, priority = 0, fixedWeight?: number): Promise<void> {
+    const weight = fixedWeight ?? (pods.length === 0 ? 0 : Math.floor(100 / pods.length));
     const head = [`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`];
     const chunks = <T>(xs: readonly T[]): T[][] => Array.from({ length: Math.ceil(xs.length / 300) }, (_, i) => xs.slice(i * 300, i * 300 + 300));
     for (const chunk of chunks(pods)) {
@@ -75,6 +75,27 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
     const [first = [], ...rest] = chunks(srv);
     await nsupdate([...head, `update delete ${service}. SRV`, ...first, 'send', ''].join('\n'));
     for (const chunk of rest) await nsupdate([...head, ...chunk, 'send', ''].join('\n'));
+  }
+
+  /** What named logged about updates, for a failure message. */
+  updateLog(): string {
+    return (this.proc?.output() ?? '').split('\n').filter((l) => /update|journal|SERVFAIL/i.test(l)).slice(-5).join('\n');
+  }
+
+  /**
+   * Changes the SRV set from `before` to `after` in one update message (records of a
+   * constant weight): one atomic change, so "time since the DNS update" is well defined.
+   */
+  async changePods(before: readonly Pod[], after: readonly Pod[], weight: number, service = SERVICE): Promise<void> {
+    const key = (p: Pod): string => `${p.address}:${String(p.port)}`;
+    const had = new Set(before.map(key));
+    const has = new Set(after.map(key));
+    const rr = (p: Pod): string => `${service}. 5 IN SRV 0 ${String(weight)} ${String(p.port)} ${podName(p.address)}.`;
+    const lines = [`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`];
+    // Deletions first: BIND applies the message in order and an RRset must stay under 64 KB.
+    for (const p of before) if (!has.has(key(p))) lines.push(`update delete ${rr(p)}`);
+    for (const p of after) if (!had.has(key(p))) lines.push(`update add ${podName(p.address)}. 5 IN A ${p.address}`, `update add ${rr(p)}`);
+    await nsupdate([...lines, 'send', ''].join('\n'));
   }
 
   /** Deletes every record of `name`: the service is gone (NXDOMAIN). */

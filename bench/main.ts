@@ -1,0 +1,290 @@
+/**
+ * `npm run bench`: haproxy-dns-agent against HAProxy's own resolver on this machine, with
+ * Debian's HAProxy and BIND 9 on loopback. Prints a table and writes bench/results/
+ * (results.md, convergence.svg). Not a test: it reports figures against targets.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { renderChange } from '../src/core/commands.ts';
+import { emptyMemory, planBackend, type SlotMemory } from '../src/core/plan.ts';
+import type { Endpoint, Slot } from '../src/core/types.ts';
+import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
+import { exchange } from '../src/haproxy/socket.ts';
+import { TestAgent } from '../test/support/agent.ts';
+import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
+import { TestHaproxy } from '../test/support/haproxy.ts';
+import { freePort } from '../test/support/procs.ts';
+
+const INTERVAL_MS = 1_000;
+const WEIGHT = 10;
+const SIZES = (process.env['BENCH_SIZES'] ?? '10,100,1000').split(',').map(Number);
+const REPEATS = 3;
+const EVENT_TIMEOUT_MS = 20_000;
+const RESULTS = new URL('./results/', import.meta.url);
+
+type Sample = { size: number; event: string; agentMs: number | null; nativeMs: number | null };
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const keys = (pods: readonly Pod[]): string => pods.map((p) => `${p.address}:${String(p.port)}`).sort().join(',');
+
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
+}
+
+const fmt = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : ms >= 100 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
+
+/** The same headless service in two HAProxies: one filled by the agent, one by `resolvers`. */
+async function convergence(size: number): Promise<Sample[]> {
+  const bind = new TestBind();
+  await bind.start();
+  const slots = Math.ceil(size * 1.4);
+  let current = podsAt(0, size);
+  await bind.setPods(current, SERVICE, 0, WEIGHT).catch((err: unknown) => {
+    throw new Error(`${String(err)}\nnamed: ${bind.updateLog()}`);
+  });
+  const agentSide = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv ${String(slots)} 127.0.0.1:9 disabled`] });
+  const native = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv ${String(slots)} ${SERVICE} resolvers bind init-addr none`] });
+  writeFileSync(
+    native.cfg,
+    native
+      .config()
+      .replace(
+        'defaults\n',
+        `resolvers bind\n    nameserver ns1 tcp@127.0.0.1:${String(bind.port)}\n    accepted_payload_size 65535\n    timeout resolve ${String(INTERVAL_MS)}ms\n    hold valid ${String(INTERVAL_MS)}ms\n\ndefaults\n`,
+      ),
+  );
+  await agentSide.start();
+  await native.start();
+  const agent = new TestAgent(['--socket', agentSide.socket, '--backend', `be_app=${SERVICE}`, '--nameserver', `127.0.0.1:${String(bind.port)}`, '--interval', `${String(INTERVAL_MS)}ms`, '--drain', '0', '--log-level', 'warn']);
+  const samples: Sample[] = [];
+  try {
+    await until(async () => keys2(await agentSide.serving()) === keys(current) && keys2(await native.serving()) === keys(current), 60_000);
+    const step = Math.max(1, Math.ceil(size * 0.3));
+    let next = size; // fresh addresses for every pod that arrives
+    for (let r = 0; r < REPEATS; r++) {
+      // The set never grows past `size`: BIND keeps an RRset under 64 KB, about 1200 SRV records here.
+      for (const label of [`-${String(step)}`, `+${String(step)}`, 'replace 30%']) {
+        let want: Pod[];
+        if (label.startsWith('-')) want = current.slice(step);
+        else if (label.startsWith('+')) want = [...current, ...podsAt(next, step)];
+        else want = [...current.slice(step), ...podsAt(next, step)];
+        if (!label.startsWith('-')) next += step;
+        await bind.changePods(current, want, WEIGHT).catch((err: unknown) => {
+          throw new Error(`${String(err)}\nnamed: ${bind.updateLog()}`);
+        });
+        const t0 = performance.now();
+        current = want;
+        const expected = keys(want);
+        let agentMs: number | null = null;
+        let nativeMs: number | null = null;
+        while (performance.now() - t0 < EVENT_TIMEOUT_MS && (agentMs === null || nativeMs === null)) {
+          const [a, n] = await Promise.all([agentSide.serving(), native.serving()]);
+          const t = performance.now() - t0;
+          if (agentMs === null && keys2(a) === expected) agentMs = t;
+          if (nativeMs === null && keys2(n) === expected) nativeMs = t;
+          await sleep(20);
+        }
+        samples.push({ size, event: label, agentMs, nativeMs });
+        process.stdout.write(`  ${String(size)} pods, ${label}: agent ${agentMs === null ? 'timeout' : fmt(agentMs)}, native ${nativeMs === null ? 'timeout' : fmt(nativeMs)}\n`);
+        await sleep(300 + Math.random() * INTERVAL_MS); // start the next event at a random phase of both timers
+      }
+    }
+  } finally {
+    await agent.stop();
+    await agentSide.stop();
+    await native.stop();
+    await bind.stop();
+  }
+  return samples;
+}
+
+const keys2 = (xs: readonly string[]): string => [...xs].sort().join(',');
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('did not converge');
+    await sleep(50);
+  }
+}
+
+/** From the DNS answer in hand to HAProxy acknowledging every command: read, plan, render, send. */
+async function applyLatency(n: number): Promise<number[]> {
+  const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv ${String(n)} 127.0.0.1:9 disabled`] });
+  await haproxy.start();
+  const runtime = new HaproxyRuntime({ kind: 'unix', path: haproxy.socket }, { timeoutMs: 10_000, retries: 0 });
+  const sets = [0, 1].map((k) =>
+    podsAt(k * n, n).map((p): Endpoint => ({ target: p.address, address: p.address, port: p.port, weight: 10, priority: 0, ttl: 5 })),
+  );
+  const times: number[] = [];
+  let memory: SlotMemory = emptyMemory;
+  try {
+    for (let i = 0; i < 8; i++) {
+      const endpoints = sets[i % 2] ?? [];
+      const t0 = performance.now();
+      const snap = await runtime.read(['be_app'], { stats: false });
+      const view = snap.backends.get('be_app');
+      const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false, sessions: 0, cookie: '' }));
+      const plan = planBackend({ slots, endpoints, now: Date.now(), drainMs: 0, weights: 'srv', memory, resync: false });
+      memory = plan.memory;
+      const results = await runtime.apply(plan.changes.flatMap((c) => renderChange('be_app', c)));
+      const t = performance.now() - t0;
+      if (results.some((r) => !r.verdict.ok)) throw new Error('a command was rejected');
+      if (i >= 2) times.push(t); // the first two fill the slots from maintenance; then n servers change address each time
+    }
+  } finally {
+    await haproxy.stop();
+  }
+  return times;
+}
+
+/** 1000 pods, nothing changing: what a pass costs. */
+async function atRest(): Promise<Record<string, string>> {
+  const size = 1000;
+  const bind = new TestBind();
+  await bind.start();
+  const pods = podsAt(0, size);
+  await bind.setPods(pods, SERVICE, 0, WEIGHT);
+  const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv 1200 127.0.0.1:9 disabled`] });
+  await haproxy.start();
+  const port = await freePort();
+  // As the image runs it (Dockerfile ENTRYPOINT), metrics served.
+  const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SERVICE}`, '--nameserver', `127.0.0.1:${String(bind.port)}`, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`, '--log-level', 'info'], {}, ['--max-semi-space-size=2']);
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  };
+  const pid = agent.proc.child.pid ?? 0;
+  const cpuMs = (): number => {
+    const f = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
+  };
+  try {
+    await until(async () => keys2(await haproxy.serving()) === keys(pods), 60_000);
+    await sleep(1_000);
+    const [p0, c0, cpu0, changes0] = [await metric('haproxy_dns_agent_passes_total'), await metric('haproxy_dns_agent_runtime_commands_total'), cpuMs(), agent.count('server change')];
+    await sleep(10_000);
+    const [p1, c1, cpu1, changes1] = [await metric('haproxy_dns_agent_passes_total'), await metric('haproxy_dns_agent_runtime_commands_total'), cpuMs(), agent.count('server change')];
+    const passes = p1 - p0;
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1] ?? '0';
+    const heapUsed = await metric('nodejs_heap_size_used_bytes');
+    const read = await exchange({ kind: 'unix', path: haproxy.socket }, 'show info;show servers state be_app', 5_000);
+    const dig = (tcp: boolean): string => /MSG SIZE\s+rcvd: (\d+)/.exec(spawnSync('dig', ['+norec', tcp ? '+tcp' : '+ignore', '+bufsize=1232', '-p', String(bind.port), '@127.0.0.1', 'SRV', SERVICE], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
+    return {
+      'passes measured': String(passes),
+      'runtime-API commands per pass (goal 0)': (passes > 0 ? (c1 - c0) / passes : NaN).toFixed(2),
+      'server changes logged while at rest': String(changes1 - changes0),
+      'CPU time per pass': `${(passes > 0 ? (cpu1 - cpu0) / passes : NaN).toFixed(1)} ms`,
+      'peak RSS (goal < 60 MiB)': `${(Number(hwm) / 1024).toFixed(1)} MiB (an empty Node.js 24 process: about 42 MiB)`,
+      'live JS heap': `${(heapUsed / 1024 / 1024).toFixed(1)} MiB`,
+      'HAProxy read per pass': `${String(Buffer.byteLength(read))} bytes on 1 UNIX-socket connection`,
+      'DNS per pass': `SRV over UDP (truncated, ${dig(false)} bytes) then TCP (${dig(true)} bytes): 1 datagram + 1 TCP connection`,
+    };
+  } finally {
+    await agent.stop();
+    await haproxy.stop();
+    await bind.stop();
+  }
+}
+
+function svg(rows: readonly { size: number; agent: number; native: number }[]): string {
+  const w = 560;
+  const h = 300;
+  const max = Math.max(...rows.flatMap((r) => [r.agent, r.native]), 1);
+  const bar = 50;
+  const parts = rows.flatMap((r, i) => {
+    const x = 60 + i * 160;
+    const ha = (r.agent / max) * 200;
+    const hn = (r.native / max) * 200;
+    return [
+      `<rect x="${String(x)}" y="${String(250 - ha)}" width="${String(bar)}" height="${String(ha)}" fill="#2b7bb9"/>`,
+      `<rect x="${String(x + bar + 6)}" y="${String(250 - hn)}" width="${String(bar)}" height="${String(hn)}" fill="#c0504d"/>`,
+      `<text x="${String(x + bar / 2)}" y="${String(245 - ha)}" font-size="11" text-anchor="middle">${(r.agent / 1000).toFixed(2)}s</text>`,
+      `<text x="${String(x + bar * 1.5 + 6)}" y="${String(245 - hn)}" font-size="11" text-anchor="middle">${(r.native / 1000).toFixed(2)}s</text>`,
+      `<text x="${String(x + bar + 3)}" y="270" font-size="12" text-anchor="middle">${String(r.size)} pods</text>`,
+    ];
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${String(w)}" height="${String(h)}" font-family="sans-serif">
+<text x="10" y="20" font-size="14">Median convergence after a scale event (interval ${String(INTERVAL_MS / 1000)} s)</text>
+<rect x="360" y="32" width="12" height="12" fill="#2b7bb9"/><text x="378" y="43" font-size="12">haproxy-dns-agent</text>
+<rect x="360" y="50" width="12" height="12" fill="#c0504d"/><text x="378" y="61" font-size="12">HAProxy resolvers</text>
+<line x1="50" y1="250" x2="${String(w - 10)}" y2="250" stroke="#333"/>
+${parts.join('\n')}
+</svg>
+`;
+}
+
+async function main(): Promise<void> {
+  const version = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'haproxy not found';
+  const bindVersion = spawnSync('named', ['-v'], { encoding: 'utf8' }).stdout.trim();
+  process.stdout.write(`${version}\n${bindVersion}\n\nConvergence (DNS update -> HAProxy serving exactly the new set), interval ${String(INTERVAL_MS)} ms:\n`);
+  const samples: Sample[] = [];
+  for (const size of SIZES) samples.push(...(await convergence(size)));
+
+  process.stdout.write('\nApply latency (answer in hand -> every command acknowledged):\n');
+  const apply = new Map<number, number[]>();
+  for (const n of [10, 100, 1000]) {
+    apply.set(n, await applyLatency(n));
+    process.stdout.write(`  ${String(n)} changed servers: median ${fmt(quantile(apply.get(n) ?? [], 0.5))}\n`);
+  }
+  process.stdout.write('\nAt rest, 1000 pods:\n');
+  const rest = await atRest();
+  for (const [k, v] of Object.entries(rest)) process.stdout.write(`  ${k}: ${v}\n`);
+
+  const conv = SIZES.map((size) => {
+    const s = samples.filter((x) => x.size === size);
+    const a = s.flatMap((x) => (x.agentMs === null ? [] : [x.agentMs]));
+    const n = s.flatMap((x) => (x.nativeMs === null ? [] : [x.nativeMs]));
+    return { size, events: s.length, agentTimeouts: s.length - a.length, nativeTimeouts: s.length - n.length, agent: quantile(a, 0.5), agent95: quantile(a, 0.95), native: quantile(n, 0.5), native95: quantile(n, 0.95) };
+  });
+  const lines = [
+    '# Benchmark: haproxy-dns-agent and HAProxy\'s own resolver',
+    '',
+    `Run on ${new Date().toISOString().slice(0, 10)}: ${version}; ${bindVersion}; Node.js ${process.version}; loopback only; 2 cores.`,
+    `Both HAProxies follow the same BIND zone and the same events. Native: \`nameserver ns1 tcp@...\`, \`accepted_payload_size 65535\`, \`timeout resolve ${String(INTERVAL_MS)}ms\`. Agent: \`--interval ${String(INTERVAL_MS)}ms --drain 0\`. Each event is one atomic \`nsupdate\`; time runs from its completion to \`show servers state\` listing exactly the new set as serving (polled every 20 ms). SRV weights are constant (${String(WEIGHT)}) so that a change is one update message.`,
+    '',
+    '## Convergence after a scale event',
+    '',
+    '| pods | events | agent median | agent p95 | native median | native p95 | agent / native (median) | timeouts (agent, native) |',
+    '|---|---|---|---|---|---|---|---|',
+    ...conv.map((c) => `| ${String(c.size)} | ${String(c.events)} | ${fmt(c.agent)} | ${fmt(c.agent95)} | ${fmt(c.native)} | ${fmt(c.native95)} | ${(c.agent / c.native).toFixed(2)} | ${String(c.agentTimeouts)}, ${String(c.nativeTimeouts)} |`),
+    '',
+    '![convergence](convergence.svg)',
+    '',
+    '## Apply latency',
+    '',
+    '| changed servers | median | p95 | target |',
+    '|---|---|---|---|',
+    ...[10, 100, 1000].map((n) => `| ${String(n)} | ${fmt(quantile(apply.get(n) ?? [], 0.5))} | ${fmt(quantile(apply.get(n) ?? [], 0.95))} | ${n === 10 ? '< 5 ms' : n === 1000 ? '< 50 ms' : '-'} |`),
+    '',
+    '## At rest, 1000 pods, interval 200 ms',
+    '',
+    '| what | measured |',
+    '|---|---|',
+    ...Object.entries(rest).map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    '## Raw samples',
+    '',
+    '| pods | event | agent | native |',
+    '|---|---|---|---|',
+    ...samples.map((s) => `| ${String(s.size)} | ${s.event} | ${s.agentMs === null ? 'timeout' : fmt(s.agentMs)} | ${s.nativeMs === null ? 'timeout' : fmt(s.nativeMs)} |`),
+    '',
+  ];
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(new URL('results.md', RESULTS), lines.join('\n'));
+  writeFileSync(new URL('convergence.svg', RESULTS), svg(conv));
+  process.stdout.write(`\n${lines.slice(6, 6 + 3 + conv.length).join('\n')}\n\nWritten: bench/results/results.md, bench/results/convergence.svg\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
