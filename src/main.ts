@@ -47,7 +47,7 @@ async function main(): Promise<number> {
 
   const server = config.listen === null || metrics === null ? null : await startHttp(config.listen.host, config.listen.port, metrics, () => readiness(agent, config));
   try {
-    await runLoop({ pass: () => agent.pass(), intervalMs: config.intervalMs, signal: stop.signal, log, random: Math.random, sleep });
+    await runLoop({ pass: () => agent.pass(), intervalMs: config.intervalMs, respectTtl: config.respectTtl, signal: stop.signal, log, random: Math.random, sleep });
   } finally {
     server?.close();
   }

@@ -29,6 +29,8 @@ export type PassReport = Readonly<{
   /** One line per thing that kept HAProxy from matching DNS. */
   problems: readonly string[];
   commands: number;
+  /** The smallest TTL of the answers this pass got, null when none answered. */
+  ttlSeconds: number | null;
 }>;
 
 type BackendState = {
@@ -102,7 +104,7 @@ export class Agent {
 
   async pass(): Promise<PassReport> {
     const problems: string[] = [];
-    await Promise.all(this.#backends.map((b) => this.#resolve(b, problems)));
+    const ttls = await Promise.all(this.#backends.map((b) => this.#resolve(b, problems)));
     const results = await Promise.allSettled(this.#sockets.map((s) => this.#syncSocket(s)));
     let commands = 0;
     for (const r of results) {
@@ -119,10 +121,12 @@ export class Agent {
     const ok = problems.length === 0;
     this.#lastPass = { at: this.#d.now(), ok };
     for (const b of this.#backends) this.#d.metrics?.passes.inc({ backend: b.spec.id, result: ok ? 'ok' : 'failed' });
-    return { ok, problems, commands };
+    const answered = ttls.filter((t): t is number => t !== null);
+    return { ok, problems, commands, ttlSeconds: answered.length === 0 ? null : Math.min(...answered) };
   }
 
-  async #resolve(b: BackendState, problems: string[]): Promise<void> {
+  /** Resolves one backend's record and applies the hold timers; returns the answer's TTL. */
+  async #resolve(b: BackendState, problems: string[]): Promise<number | null> {
     const { log, config, metrics } = this.#d;
     let outcome: DnsOutcome;
     let answer: DnsAnswer | null = null;
@@ -155,6 +159,7 @@ export class Agent {
     if (outcome.status !== 'ok') problems.push(`backend ${b.spec.id}: DNS ${record}: ${outcome.status === 'error' ? outcome.message : outcome.status.toUpperCase()}`);
     metrics?.endpoints.set({ backend: b.spec.id }, b.endpoints?.length ?? 0);
     if (b.hold.good !== null) metrics?.answerAge.set({ backend: b.spec.id }, (now - b.hold.good.at) / 1_000);
+    return answer?.status === 'ok' ? answer.ttl : null;
   }
 
   async #syncSocket(sock: SocketState): Promise<{ problems: string[]; commands: number }> {

@@ -4,6 +4,8 @@ import type { PassReport } from './agent.ts';
 export type LoopOptions = Readonly<{
   pass: () => Promise<PassReport>;
   intervalMs: number;
+  /** Poll sooner than the interval when the answers' TTL is shorter (--respect-ttl). */
+  respectTtl: boolean;
   signal: AbortSignal;
   log: Logger;
   /** 0 <= random() < 1; injected so tests can pin the jitter. */
@@ -13,6 +15,15 @@ export type LoopOptions = Readonly<{
 
 /** Up to 10% of the interval added to each sleep, so replicas do not query in lockstep. */
 export const JITTER = 0.1;
+/** The shortest wait a short TTL can ask for: a TTL of 0 must not make the agent spin. */
+export const MIN_TTL_WAIT_MS = 250;
+
+/** How long to wait before the next pass. */
+export function nextWaitMs(o: Pick<LoopOptions, 'intervalMs' | 'respectTtl' | 'random'>, report: PassReport): number {
+  const ttlMs = report.ttlSeconds === null ? Infinity : Math.max(MIN_TTL_WAIT_MS, report.ttlSeconds * 1_000);
+  const base = o.respectTtl ? Math.min(o.intervalMs, ttlMs) : o.intervalMs;
+  return Math.round(base * (1 + JITTER * o.random()));
+}
 
 /**
  * The daemon: a pass, a sleep of one interval (plus jitter), again, until `signal` aborts.
@@ -27,7 +38,7 @@ export async function runLoop(o: LoopOptions): Promise<void> {
     if (report.ok && failing) o.log.info('pass complete again: HAProxy matches DNS');
     failing = !report.ok;
     if (o.signal.aborted) break;
-    await o.sleep(Math.round(o.intervalMs * (1 + JITTER * o.random())), o.signal);
+    await o.sleep(nextWaitMs(o, report), o.signal);
   }
 }
 

@@ -27,6 +27,7 @@ export type Config = Readonly<{
   nameservers: readonly Nameserver[] | null;
   resolvConf: string;
   intervalMs: number;
+  respectTtl: boolean;
   once: boolean;
   dryRun: boolean;
   logLevel: string;
@@ -56,6 +57,7 @@ export const FLAGS: readonly Flag[] = [
   { name: 'backend', type: 'string', multiple: true, arg: '<name>[/<prefix>]=<record>', help: 'A backend to fill and the DNS name that feeds it; repeatable. <record> is an SRV name, or host:port for A/AAAA records. With /<prefix>, only servers whose name starts with it are managed.' },
   { name: 'nameserver', type: 'string', multiple: true, arg: '<ip[:port]>', help: 'DNS server to ask; repeatable, tried in turn. Default: the nameservers in /etc/resolv.conf.' },
   { name: 'interval', type: 'string', arg: '<duration>', default: '1s', help: "Time between passes (500ms, 1s, 2m), like HAProxy's `timeout resolve`; a random 0-10% is added so replicas do not query in lockstep." },
+  { name: 'respect-ttl', type: 'boolean', help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms)." },
   { name: 'once', type: 'boolean', help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure.' },
   { name: 'dry-run', type: 'boolean', help: 'Print every command, one per line, exactly as it would be sent, and send none. Without a reachable socket, print the endpoints DNS gave.' },
   { name: 'hold', type: 'string', arg: '<duration>', default: '600s', help: 'While the DNS server fails (timeout, SERVFAIL, REFUSED, unreachable, malformed), the last good answer stays in force this long.' },
@@ -145,6 +147,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       nameservers: nameservers.length === 0 ? null : nameservers.map((n) => parseNameserver(n, '--nameserver')),
       resolvConf: str('resolv-conf') ?? '/etc/resolv.conf',
       intervalMs,
+      respectTtl: bool('respect-ttl'),
       once: bool('once'),
       dryRun: bool('dry-run'),
       logLevel,

@@ -66,7 +66,7 @@ async function main(): Promise<number> {
     if (parsed.config === null) throw new Error('demo configuration did not parse');
     const log = pino({ level: 'info' }, logStream);
     const agent = buildAgent(parsed.config, { log, out: () => undefined, resolvConf: null, metrics: null, now: Date.now });
-    const loop = runLoop({ pass: () => agent.pass(), intervalMs: 500, signal: stop.signal, log, random: Math.random, sleep });
+    const loop = runLoop({ pass: () => agent.pass(), intervalMs: 500, respectTtl: false, signal: stop.signal, log, random: Math.random, sleep });
 
     const started = Date.now();
     let step = -1;

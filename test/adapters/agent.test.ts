@@ -244,4 +244,21 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app"\} 1/);
     expect(text).toContain('haproxy_dns_agent_dns_answer_age_seconds{backend="be_app"}');
   });
+
+  it('says how to declare slots when some have no address, and fills the others', async () => {
+    for (const srv of haproxy.servers.slice(3)) Object.assign(srv, { address: '-', port: 0, admin: 0x21 });
+    const h = harness([haproxy.socket], dns.port);
+    await h.agent.pass();
+    await h.agent.pass();
+    const errors = h.logs().filter((l) => String(l.msg).includes('have no IP address'));
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]?.msg)).toContain('server-template srv 10 127.0.0.1:9 check disabled');
+    expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
+  });
+
+  it('stops when no slot has an address, naming the fix', async () => {
+    for (const srv of haproxy.servers) Object.assign(srv, { address: '-', port: 0, admin: 0x21 });
+    const h = harness([haproxy.socket], dns.port);
+    await expect(h.agent.pass()).rejects.toThrow(/have no IP address \(FQDN or init-addr none\).*declare the slots with an IP literal/);
+  });
 });

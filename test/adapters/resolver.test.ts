@@ -124,4 +124,38 @@ describe('Resolver against a fault-injecting DNS server', () => {
     const a = await r.resolve({ kind: 'host', host: 'web', port: 8443 });
     expect(a.status === 'ok' ? a.endpoints.map((e) => [e.address, e.port]) : a).toEqual([['fd00::7', 8443]]);
   });
+
+  it('follows a CNAME within the answer, and asks again when the answer stops at one', async () => {
+    good.endpoints = published(2);
+    good.alias = 'web-alias.cluster.local';
+    try {
+      const inline = await resolver().resolve({ kind: 'srv', name: 'web-alias.cluster.local' });
+      expect(inline.status === 'ok' ? inline.endpoints.length : inline).toBe(2);
+      good.fault = 'cname-only';
+      const before = good.queries.length;
+      const followed = await resolver().resolve({ kind: 'srv', name: 'web-alias.cluster.local' });
+      expect(followed.status === 'ok' ? followed.endpoints.length : followed).toBe(2);
+      expect(good.queries.slice(before).map((q) => q.name)).toEqual(['web-alias.cluster.local', SRV]);
+    } finally {
+      good.alias = null;
+    }
+  });
+
+  it('caches SRV targets for their TTL when the additional section lacks them', async () => {
+    good.endpoints = published(3);
+    good.fault = 'no-additionals';
+    const clock = { now: 0 };
+    const r = resolver({ now: () => clock.now });
+    const targetQueries = (): number => good.queries.filter((q) => q.type === 'A' || q.type === 'AAAA').length;
+    const before = targetQueries();
+    await r.resolve({ kind: 'srv', name: SRV });
+    const first = targetQueries();
+    expect(first - before).toBe(6); // A and AAAA for each of the three targets
+    clock.now += 4_999; // the records' TTL is 5 s
+    await r.resolve({ kind: 'srv', name: SRV });
+    expect(targetQueries()).toBe(first);
+    clock.now += 1;
+    await r.resolve({ kind: 'srv', name: SRV });
+    expect(targetQueries()).toBe(first + 6);
+  });
 });

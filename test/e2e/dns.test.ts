@@ -57,4 +57,10 @@ describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
     await expect.poll(() => haproxy.serving(), { timeout: 15_000, interval: 200 }).toEqual(keys(podsAt(3, 4)));
     expect(agent.count('DNS answering again')).toBe(1);
   });
+
+  it('fills slots with IPv6 endpoints (AAAA records)', async () => {
+    const v6: Pod[] = [18081, 18082, 18083].map((port) => ({ address: '::1', port }));
+    await bind.setPods(v6);
+    await expect.poll(() => haproxy.serving(), { timeout: 15_000, interval: 200 }).toEqual(keys(v6));
+  });
 });

@@ -11,7 +11,7 @@ export type Pod = Readonly<{ address: string; port: number }>;
 
 /** The pod's DNS name, the way Kubernetes names endpoints of a headless service. */
 export const podName = (address: string): string =>
-  `${address.replaceAll('.', '-').replaceAll(':', '-')}.web.default.svc.${ZONE}`;
+  address.includes(':') ? `v6${address.replaceAll(':', '-')}.web.default.svc.${ZONE}` : `${address.replaceAll('.', '-')}.web.default.svc.${ZONE}`;
 
 /**
  * BIND 9 serving `cluster.local` on 127.0.0.1 with dynamic updates open to loopback:

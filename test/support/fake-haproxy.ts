@@ -190,8 +190,8 @@ export class FakeHaproxy {
         weight: String(s.weight),
         act: s.backup ? '0' : '1',
         bck: s.backup ? '1' : '0',
-        addr: `${s.address}:${String(s.port)}`,
-        cookie: dynamicCookie(this.cookieKey, s.address, s.port),
+        addr: s.address === '-' ? '' : `${s.address}:${String(s.port)}`,
+        cookie: s.address === '-' ? '' : dynamicCookie(this.cookieKey, s.address, s.port),
       }),
     );
     rows.push(row({ pxname: this.backend, svname: 'BACKEND', cookie: 'SRVID', algo: this.algo }));

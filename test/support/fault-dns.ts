@@ -13,7 +13,8 @@ export type DnsFault =
   | 'wrong-id'
   | 'wrong-question'
   | 'tcp-in-pieces'
-  | 'no-additionals';
+  | 'no-additionals'
+  | 'cname-only';
 
 /**
  * The embedded DNS server with a fault switch: what a real server will not do on demand
@@ -24,6 +25,8 @@ export class FaultDns {
   fault: DnsFault = 'none';
   endpoints: Published[] = [];
   readonly queries: { name: string; type: string; transport: 'udp' | 'tcp' }[] = [];
+  /** A name answered with a CNAME to the service (and, unless 'cname-only', its records too). */
+  alias: string | null = null;
   readonly server: DnsServer;
   readonly service: string;
 
@@ -47,6 +50,7 @@ export class FaultDns {
   #respond(q: DecodedPacket, transport: 'udp' | 'tcp'): Response {
     const question = q.questions?.[0];
     this.queries.push({ name: question?.name ?? '', type: question?.type ?? '', transport });
+    if (this.alias !== null && question?.name.toLowerCase() === this.alias) return this.#aliasReply(q);
     const plain = (): Buffer => serviceReply(q, transport, this.service, this.endpoints);
     const header = (rcode: number, answers = false): Buffer =>
       dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: rcode, questions: q.questions ?? [], answers: answers ? dnsPacket.decode(plain()).answers ?? [] : [] });
@@ -82,11 +86,21 @@ export class FaultDns {
         for (let i = 0; i < b.length; i += size) pieces.push(b.subarray(i, i + size));
         return { pieces };
       }
+      case 'cname-only':
+        return plain();
       case 'no-additionals': {
         const p = dnsPacket.decode(plain());
         return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: p.flags ?? 0, questions: p.questions ?? [], answers: p.answers ?? [] });
       }
     }
+  }
+
+  #aliasReply(q: DecodedPacket): Buffer {
+    const question = q.questions?.[0];
+    const cname = { type: 'CNAME' as const, name: this.alias ?? '', ttl: 5, data: this.service };
+    const target = dnsPacket.decode(serviceReply({ ...q, questions: [{ name: this.service, type: question?.type ?? 'SRV', class: 'IN' }] }, 'tcp', this.service, this.endpoints));
+    const chained = this.fault === 'cname-only' ? [] : (target.answers ?? []);
+    return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: q.questions ?? [], answers: [cname, ...chained], additionals: this.fault === 'cname-only' ? [] : (target.additionals ?? []) });
   }
 }
 
