@@ -192,6 +192,25 @@ async function atRest(): Promise<Record<string, string>> {
   }
 }
 
+type Conv = { size: number; agent: number; native: number };
+
+function targets(conv: readonly Conv[], apply: ReadonlyMap<number, number[]>, rest: Readonly<Record<string, string>>): string[] {
+  const at1000 = conv.find((c) => c.size === 1000);
+  const ratio = at1000 === undefined ? NaN : at1000.agent / at1000.native;
+  const a10 = quantile(apply.get(10) ?? [], 0.5);
+  const a1000 = quantile(apply.get(1000) ?? [], 0.5);
+  const rss = Number(/^[\d.]+/.exec(rest['peak RSS (goal < 60 MiB)'] ?? '')?.[0] ?? NaN);
+  const commands = Number(rest['runtime-API commands per pass (goal 0)'] ?? NaN);
+  const row = (what: string, measured: string, ok: boolean, by: string): string => `| ${what} | ${measured} | ${ok ? 'yes' : `no, by ${by}`} |`;
+  return [
+    row('convergence median at 1000 pods <= 0.5 x native', `${ratio.toFixed(2)} x`, ratio <= 0.5, `${(ratio / 0.5).toFixed(1)} x`),
+    row('apply latency, 10 changed servers < 5 ms', fmt(a10), a10 < 5, fmt(a10 - 5)),
+    row('apply latency, 1000 changed servers < 50 ms', fmt(a1000), a1000 < 50, fmt(a1000 - 50)),
+    row('commands per pass at rest = 0', commands.toFixed(2), commands === 0, commands.toFixed(2)),
+    row('peak RSS < 60 MiB', `${rss.toFixed(1)} MiB`, rss < 60, `${(rss - 60).toFixed(1)} MiB`),
+  ];
+}
+
 function svg(rows: readonly { size: number; agent: number; native: number }[]): string {
   const w = 560;
   const h = 300;
@@ -267,6 +286,18 @@ async function main(): Promise<void> {
     '| what | measured |',
     '|---|---|',
     ...Object.entries(rest).map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    '## Targets',
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...targets(conv, apply, rest),
+    '',
+    'What bounds them:',
+    '',
+    `- Convergence: both sides poll every ${String(INTERVAL_MS)} ms, so a change waits on average half an interval before either asks again; the agent's pass adds its own time (at 1000 pods, a 60 KB TCP answer, a state read, the commands, a verification read). At 1000 pods BIND's TCP answer has no room for the targets' A records, so every five seconds (their TTL) a pass also asks 2000 A/AAAA questions, 16 at a time: those passes make the p95. Halving the median at the same interval would take polling more often than the interval, which is what \`--interval\` is there to bound.`,
+    '- Apply latency: one runtime-API connection per 15,000-byte line (about 250 commands), sent one after another; HAProxy applies each `set server addr` in turn.',
+    '- Resident memory: an empty Node.js 24 process is about 42 MiB before any code; the live JS heap at rest stays small, the rest is V8 keeping freed memory for the next pass (the image runs with `--max-semi-space-size=2` to keep that small).',
     '',
     '## Raw samples',
     '',
