@@ -5,12 +5,11 @@
  * requests (the goal is zero) and sticky clients that changed pod while their pod was
  * still in DNS (the goal is zero).
  */
-import http from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { TestAgent } from '../test/support/agent.ts';
 import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
-import { TestPods } from '../test/support/pods.ts';
+import { get as request, TestPods } from '../test/support/pods.ts';
 import { freePort } from '../test/support/procs.ts';
 
 const EVENTS = 20;
@@ -22,23 +21,6 @@ const FREE_CLIENTS = 4;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const keyOf = (p: Pod): string => `${p.address}:${String(p.port)}`;
-const agentKeepAlive = new http.Agent({ keepAlive: false });
-
-function request(port: number, cookie: string | null): Promise<{ status: number; pod: string; cookie: string | null }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, agent: agentKeepAlive, headers: cookie === null ? {} : { cookie: `SRVID=${cookie}` } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => {
-        const set = res.headers['set-cookie']?.find((c) => c.startsWith('SRVID='));
-        resolve({ status: res.statusCode ?? 0, pod: body, cookie: set === undefined ? null : (/^SRVID=([^;]*)/.exec(set)?.[1] ?? null) });
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(5_000, () => req.destroy(new Error('timeout')));
-  });
-}
-
 async function main(): Promise<void> {
   const bind = new TestBind();
   await bind.start();
@@ -65,7 +47,7 @@ async function main(): Promise<void> {
     while (running) {
       try {
         const sentAt = performance.now();
-        const r = await request(port, cookie);
+        const r = await request(port, cookie ?? undefined);
         stats.requests++;
         if (r.status !== 200) {
           stats.failed++;
@@ -91,7 +73,7 @@ async function main(): Promise<void> {
   const free = async (): Promise<void> => {
     while (running) {
       try {
-        const r = await request(port, null);
+        const r = await request(port);
         stats.requests++;
         if (r.status !== 200) stats.failed++;
       } catch {

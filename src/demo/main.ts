@@ -17,6 +17,7 @@ import { runLoop, sleep } from '../agent/loop.ts';
 import { parseConfig } from '../cli/config.ts';
 import { exchange } from '../haproxy/socket.ts';
 import { parseServersState, parseShowStat } from '../haproxy/parse.ts';
+import { httpGet } from './client.ts';
 import { DnsServer, serviceReply, type Published } from './dns-server.ts';
 
 const SERVICE = '_http._tcp.web.default.svc.cluster.local';
@@ -83,7 +84,8 @@ async function main(): Promise<number> {
         events.push(`DNS: ${next.note} (${wanted.map((n) => `pod-${String(n)}`).join(', ')})`);
       }
       if (step >= 1 && t >= STEPS[1]!.at + 1_500) {
-        const r = await request(frontPort, cookie).catch(() => null);
+        const reply = await httpGet(frontPort, cookie, 2_000).catch(() => null);
+        const r = reply === null ? null : { pod: Number(reply.body), cookie: reply.cookie };
         if (r !== null) {
           if (cookie === undefined) stickyPod = r.pod;
           if (r.cookie !== null) cookie = r.cookie;
@@ -164,21 +166,6 @@ function render(t: number, rows: readonly Row[], published: readonly Published[]
   for (const e of events.slice(-8)) out.push(`  ${e}`);
   if (tty) process.stdout.write(`\x1b[2J\x1b[H${out.join('\n')}\n`);
   else if (Math.round(t / 500) % 4 === 0) process.stdout.write(`${out.join('\n')}\n\n`);
-}
-
-function request(port: number, cookie: string | undefined): Promise<{ pod: number; cookie: string | null }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, agent: false, headers: cookie === undefined ? {} : { cookie: `SRVID=${cookie}` } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => {
-        const set = res.headers['set-cookie']?.find((c) => c.startsWith('SRVID='));
-        resolve({ pod: Number(body), cookie: set === undefined ? null : (/^SRVID=([^;]*)/.exec(set)?.[1] ?? null) });
-      });
-    });
-    req.on('error', reject);
-    req.setTimeout(2_000, () => req.destroy(new Error('timeout')));
-  });
 }
 
 function haproxyConfig(socket: string, port: number): string {

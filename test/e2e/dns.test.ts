@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestAgent } from '../support/agent.ts';
-import { podsAt, SERVICE, TestBind, type Pod } from '../support/bind.ts';
+import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/procs.ts';
 
-const keys = (pods: readonly Pod[]): string[] => pods.map((p) => `${p.address}:${String(p.port)}`).sort();
 
 describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
   const bind = new TestBind();

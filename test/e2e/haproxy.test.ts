@@ -2,11 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestAgent } from '../support/agent.ts';
-import { podsAt, SERVICE, TestBind, type Pod } from '../support/bind.ts';
+import { podKeys as keys, podsAt, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/procs.ts';
 
-const keys = (pods: readonly Pod[]): string[] => pods.map((p) => `${p.address}:${String(p.port)}`).sort();
 const PODS = podsAt(0, 3);
 
 describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy + BIND 9)", () => {

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamicCookie } from '../../src/core/cookie.ts';
 import { TestAgent } from '../support/agent.ts';
-import { podsAt, SERVICE, TestBind, type Pod } from '../support/bind.ts';
+import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { get, TestPods } from '../support/pods.ts';
 import { freePort, waitFor } from '../support/procs.ts';
 
-const keys = (pods: readonly Pod[]): string[] => pods.map((p) => `${p.address}:${String(p.port)}`).sort();
 const KEY = 'shared-secret';
 
 describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {

@@ -116,6 +116,9 @@ function nsupdate(script: string): Promise<void> {
   });
 }
 
+/** "addr:port" of each pod, sorted, as TestHaproxy.serving() lists servers. */
+export const podKeys = (pods: readonly Pod[]): string[] => pods.map((p) => `${p.address}:${String(p.port)}`).sort();
+
 /** Pods at 127.0.1.1, 127.0.1.2, ... (loopback: every 127/8 address is local). */
 export function podsAt(from: number, count: number, port = 8080): Pod[] {
   return Array.from({ length: count }, (_, i) => {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { httpGet } from '../../src/demo/client.ts';
 import type { Pod } from './bind.ts';
 
 /** HTTP servers standing in for pods: each answers with its own address:port. */
@@ -35,20 +36,7 @@ export class TestPods {
 }
 
 /** One HTTP request through HAProxy; returns which pod answered and the cookie it set. */
-export function get(port: number, cookie?: string): Promise<{ status: number; pod: string; cookie: string | null }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: '127.0.0.1', port, path: '/', agent: false, headers: cookie === undefined ? {} : { cookie: `SRVID=${cookie}` } },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => {
-          const set = res.headers['set-cookie']?.find((c) => c.startsWith('SRVID='));
-          resolve({ status: res.statusCode ?? 0, pod: body, cookie: set === undefined ? null : (/^SRVID=([^;]*)/.exec(set)?.[1] ?? null) });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(5_000, () => req.destroy(new Error('request timed out')));
-  });
+export async function get(port: number, cookie?: string): Promise<{ status: number; pod: string; cookie: string | null }> {
+  const r = await httpGet(port, cookie);
+  return { status: r.status, pod: r.body, cookie: r.cookie };
 }
