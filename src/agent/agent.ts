@@ -8,7 +8,7 @@ import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { DnsAnswer, RecordSpec } from '../dns/resolver.ts';
 import { AgentError, DnsError, HaproxyConfigError, isSoft } from '../errors.ts';
-import type { ShowInfo } from '../haproxy/parse.ts';
+import { expectedStateColumns, type ShowInfo } from '../haproxy/parse.ts';
 import type { BackendView, CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 
@@ -299,6 +299,10 @@ export class Agent {
   async #checkHaproxy(sock: SocketState, snap: Snapshot): Promise<void> {
     const { log, config } = this.#d;
     const socket = sock.port.label;
+    const expected = expectedStateColumns(snap.info.version);
+    if (expected === null) {
+      throw new HaproxyConfigError(`HAProxy at ${socket} is version ${snap.info.version}: expected 1.8 or later (the agent needs srv_port in "show servers state")`);
+    }
     for (const b of this.#backends) {
       const view = withStats(snap.backends.get(b.spec.backend), sock.stats?.views.get(b.spec.backend));
       if (view === null || view === undefined) {
@@ -306,6 +310,9 @@ export class Agent {
           throw new HaproxyConfigError(`backend ${b.spec.backend} not found in HAProxy at ${socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`);
         }
         continue;
+      }
+      if (view.columns !== expected) {
+        log.warn({ socket, version: snap.info.version, columns: view.columns, expected }, 'show servers state has another layout than this HAProxy version prints; reading it by its header');
       }
       const algo = view.summary?.['algo'] ?? '';
       if (algo === 'static-rr' && config.weights === 'srv' && sock.weightsOverride.get(b.spec.id) !== 'ignore') {
@@ -496,7 +503,7 @@ function endpointLines(b: BackendState): string[] {
 /** A fresh state dump with the `show stat` columns of the last stats read. */
 function withStats(view: BackendView | null | undefined, cached: BackendView | null | undefined): BackendView | null | undefined {
   if (view === null || view === undefined || cached === null || cached === undefined) return view;
-  return { servers: view.servers, stats: cached.stats, summary: cached.summary };
+  return { servers: view.servers, stats: cached.stats, summary: cached.summary, columns: view.columns };
 }
 
 function stickinessProblem(view: BackendView): string | null {

@@ -40,6 +40,10 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ intervalMs: 500, once: true, dryRun: true, listen: { host: '0.0.0.0', port: 8080 }, weights: 'ignore', drainMs: 0 });
   });
 
+  it('lets two records feed one backend through prefixes that do not overlap', () => {
+    expect(parse(['--backend', `be/blue=${SRV}`, '--backend', 'be/green=green.svc:80'])?.backends.map((b) => b.id)).toEqual(['be/blue', 'be/green']);
+  });
+
   it('takes every flag from its environment variable, and the flag wins', () => {
     const env = { HAPROXY_DNS_AGENT_BACKEND: `a=${SRV},b=${SRV}`, HAPROXY_DNS_AGENT_INTERVAL: '2s', HAPROXY_DNS_AGENT_ONCE: 'true' };
     expect(parse([], env)).toMatchObject({ intervalMs: 2_000, once: true });
@@ -62,6 +66,7 @@ describe('parseConfig', () => {
     [['--backend', 'be=web:0'], /port 0 out of range/],
     [['--backend', 'be=bad name'], /is not a DNS name/],
     [['--backend', `be=${SRV}`, '--backend', `be=${SRV}`], /given twice/],
+    [['--backend', `be=${SRV}`, '--backend', `be/web=${SRV}`], /would both manage servers starting with "web"/],
     [['--backend', `be=${SRV}`, '--interval', '5'], /--interval "5": expected a duration such as 500ms/],
     [['--backend', `be=${SRV}`, '--interval', '10ms'], /expected at least 100ms/],
     [['--backend', `be=${SRV}`, '--nameserver', 'dns.local'], /--nameserver "dns.local": expected an IP address/],

@@ -128,6 +128,10 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   for (const b of backends) {
     if (seen.has(b.id)) throw new UsageError(`--backend ${b.id} given twice: expected each backend (and prefix) once`);
     seen.add(b.id);
+    const overlap = backends.find((o) => o !== b && o.backend === b.backend && o.prefix.startsWith(b.prefix) && o.id !== b.id);
+    if (overlap !== undefined) {
+      throw new UsageError(`--backend ${b.id} and --backend ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`);
+    }
   }
   const nameservers = list('nameserver');
   const intervalMs = duration('interval', str('interval'), 100);

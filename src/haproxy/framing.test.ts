@@ -20,13 +20,24 @@ describe('splitReplies', () => {
   });
 
   it('does not trust a last reply that lacks its empty line: it may have been cut', () => {
-    expect(splitReplies('\nServer deleted.', 2)).toEqual({ replies: ['', 'Server deleted.'], complete: false });
+    expect(splitReplies("\nIP changed from '127.0.0.1'", 2)).toEqual({ replies: ['', "IP changed from '127.0.0.1'"], complete: false });
     expect(splitReplies('Name: HAProxy\n\n1\n# be', 2).complete).toBe(false);
   });
 
-  it('says framing is lost when a middle reply lacks its empty line', () => {
-    // 1.8: "Trailing garbage in weight string" has no newline; the next reply runs into it.
-    expect(splitReplies('Trailing garbage in weight string\n\n', 2).complete).toBe(false);
+  it('gives one reply per command when a known message lacks its newline (1.8 weight errors)', () => {
+    // 1.8 prints "Trailing garbage in weight string" with no newline: only the separator's follows.
+    expect(splitReplies("Trailing garbage in weight string\nIP changed from '127.0.0.1' to '10.0.0.1' by 'stats socket command'\n\n\n", 3)).toEqual({
+      replies: ['Trailing garbage in weight string', "IP changed from '127.0.0.1' to '10.0.0.1' by 'stats socket command'", ''],
+      complete: true,
+    });
+  });
+
+  it('still reads a known message that does end with its empty line', () => {
+    expect(splitReplies('No such backend.\n\n\n', 2)).toEqual({ replies: ['No such backend.', ''], complete: true });
+  });
+
+  it('says framing is lost when an unknown reply lacks its empty line', () => {
+    expect(splitReplies('Some new message\nIP changed from a to b\n\n', 2).complete).toBe(false);
   });
 
   it('says framing is lost when HAProxy closed without a word (line over tune.bufsize)', () => {

@@ -9,13 +9,32 @@
  * reply without its empty line, which is `complete: false`; the caller must then not trust
  * any reply of that line.
  */
+/**
+ * Messages HAProxy prints without their final newline, so that only the command separator's
+ * "\n" follows them and the next reply starts on the next line (runtime API reference,
+ * section 1.2): 1.8's weight errors, and 2.4-2.9's fixed `add/del server` messages.
+ */
+const UNTERMINATED: readonly string[] = [
+  'Empty weight string empty or preceded by garbage',
+  'Trailing garbage in weight string',
+  "Require 'backend/server'.",
+  'No such backend.',
+  'Backend must use a dynamic load balancing to support dynamic servers.',
+  'Only servers in maintenance mode can be deleted.',
+  'Server deleted.',
+];
+
 export function splitReplies(raw: string, commands: number): { replies: string[]; complete: boolean } {
   const lines = raw.split('\n');
   if (lines.at(-1) === '') lines.pop(); // what follows the last "\n" is not a line
   const replies: string[] = [];
   let current: string[] = [];
-  for (const line of lines) {
-    if (line === '') {
+  for (const [i, line] of lines.entries()) {
+    if (current.length === 0 && UNTERMINATED.includes(line) && i + 1 < lines.length && lines[i + 1] !== '') {
+      // A message known to lack its newline (the same text ends with one elsewhere, e.g.
+      // "No such backend." from `set server`): it ends here when a reply follows at once.
+      replies.push(line);
+    } else if (line === '') {
       replies.push(current.join('\n'));
       current = [];
     } else {

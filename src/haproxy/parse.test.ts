@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { haproxy18, haproxy26 } from '../../test/support/fixtures.ts';
 import { HaproxyProtocolError } from '../errors.ts';
 import { splitReplies } from './framing.ts';
-import { adminStateOf, parseServersState, parseShowInfo, parseShowStat } from './parse.ts';
+import { adminStateOf, expectedStateColumns, parseServersState, parseShowInfo, parseShowStat } from './parse.ts';
 
 const state18 = (): string => splitReplies(haproxy18('04-show-servers-state-be.txt').reply, 1).replies[0] ?? '';
 
@@ -95,4 +95,17 @@ describe('parseShowStat', () => {
     expect(row?.['check_desc']).toBe('Layer7 wrong status, 503');
     expect(row?.['addr']).toBe('10.0.0.1:80');
   });
+});
+
+describe('expectedStateColumns', () => {
+  it.each([
+    ['1.7.14', null],
+    ['1.8.13', 19],
+    ['1.8.30-c248dabed', 20],
+    ['1.9.16', 20],
+    ['2.3.21', 20],
+    ['2.4.0', 25],
+    ['2.6.12-1+deb12u4', 25],
+    ['3.3.0', 25],
+  ])('knows what %s prints', (version, columns) => expect(expectedStateColumns(version)).toBe(columns));
 });

@@ -10,6 +10,26 @@ import type { AdminState } from '../core/types.ts';
 /** `show servers state` layouts: 1.8.0-1.8.13 (19), 1.8.14-2.3 (20), 2.4-3.3 (25). */
 export const KNOWN_STATE_LAYOUTS: readonly number[] = [19, 20, 25];
 
+/**
+ * The layout a version prints: 19 columns in 1.8.0-1.8.13, 20 from 1.8.14 (srvrecord) to
+ * 2.3, 25 from 2.4. null for versions before 1.8, which the agent does not support.
+ */
+export function expectedStateColumns(version: string): number | null {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  if (m === null) return null;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+  if (major < 1 || (major === 1 && minor < 8)) return null;
+  if (major === 1 && minor === 8) return patch >= 14 ? 20 : 19;
+  if (major === 1 || (major === 2 && minor <= 3)) return 20;
+  return 25;
+}
+
+/** How many columns a `show servers state` dump has (its header's names). */
+export function stateColumns(text: string): number {
+  const header = text.split('\n').find((l) => l.startsWith('# '));
+  return header === undefined ? 0 : header.slice(2).trim().split(' ').length;
+}
+
 const STATE_COLUMNS = [
   'be_name',
   'srv_id',

@@ -7,6 +7,7 @@ import {
   parseServersState,
   parseShowInfo,
   parseShowStat,
+  stateColumns,
   type ServerStateRow,
   type ShowInfo,
   type StatRow,
@@ -24,6 +25,8 @@ export type BackendView = Readonly<{
   stats: ReadonlyMap<string, StatRow>;
   /** show stat row "BACKEND": algo, cookie name. */
   summary: StatRow | undefined;
+  /** Columns of the `show servers state` dump (19, 20 or 25). */
+  columns: number;
 }>;
 
 export type Snapshot = Readonly<{
@@ -77,7 +80,7 @@ export class HaproxyRuntime implements HaproxyPort {
       const servers = parseServersState(state).filter((r) => r.backend === b);
       const statRows = options.stats ? parseShowStat(replies[2 + i * per] ?? '', STAT_COLUMNS).filter((r) => r['pxname'] === b) : [];
       const stats = new Map(statRows.filter((r) => r['svname'] !== 'BACKEND').map((r) => [r['svname'] ?? '', r]));
-      views.set(b, { servers, stats, summary: statRows.find((r) => r['svname'] === 'BACKEND') });
+      views.set(b, { servers, stats, summary: statRows.find((r) => r['svname'] === 'BACKEND'), columns: stateColumns(state) });
     });
     return { info, backends: views };
   }
