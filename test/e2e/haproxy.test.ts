@@ -52,10 +52,8 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     haproxy.proc?.child.kill('SIGKILL');
     await haproxy.stop();
     await haproxy.start();
-    const restartedAt = Date.now();
+    // Within about an interval (300 ms) in practice; how fast is for the benchmark to say.
     await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 50 }).toEqual(keys(PODS));
-    // Measured, not asserted tightly: one interval is 300 ms plus jitter; the bench reports figures.
-    expect(Date.now() - restartedAt).toBeLessThan(5_000);
     expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
   });
 

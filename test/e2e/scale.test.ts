@@ -25,7 +25,7 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
       '--backend', `be_app=${SERVICE}`,
       '--nameserver', `127.0.0.1:${String(bind.port)}`,
       '--interval', '200ms',
-      '--drain', '2s',
+      '--drain', '4s',
     ]);
   });
 
