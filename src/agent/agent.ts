@@ -43,6 +43,9 @@ type BackendState = {
   lastAnswer: DnsAnswer | null;
 };
 
+/** One backend's plan for one socket, and the commands it renders to. */
+type Work = Readonly<{ b: BackendState; plan: Plan; commands: string[] }>;
+
 type SocketState = {
   readonly port: HaproxyPort;
   info: ShowInfo | null;
@@ -51,6 +54,8 @@ type SocketState = {
   checkedPid: number | null;
   readonly memory: Map<string, SlotMemory>;
   readonly weightsOverride: Map<string, WeightPolicy>;
+  /** A reload or restart was seen and not yet answered by a full push. */
+  resyncPending: boolean;
   /** The last `show stat` read, and the HAProxy process it came from. */
   stats: { pid: number; views: ReadonlyMap<string, BackendView | null> } | null;
 };
@@ -91,6 +96,7 @@ export class Agent {
       checkedPid: null,
       memory: new Map(),
       weightsOverride: new Map(),
+      resyncPending: false,
       stats: null,
     }));
   }
@@ -182,11 +188,13 @@ export class Agent {
     if (snap.info.stopping) {
       return { problems: [`HAProxy socket ${socket}: answered by a stopping process (pid ${String(snap.info.pid)}); retrying`], commands: 0 };
     }
-    const resync = this.#detectReload(sock, snap.info);
+    // Kept until a pass pushes in full: a pass cut short by a soft error must not lose it.
+    if (this.#detectReload(sock, snap.info)) sock.resyncPending = true;
+    const resync = sock.resyncPending;
     if (sock.checkedPid !== snap.info.pid) await this.#checkHaproxy(sock, snap);
 
     const problems: string[] = [];
-    const work: { b: BackendState; plan: Plan; commands: string[]; slots: Slot[] }[] = [];
+    const work: Work[] = [];
     for (const b of this.#backends) {
       const slots = this.#slotsOf(sock, snap, b, problems);
       if (slots === null) continue;
@@ -207,7 +215,7 @@ export class Agent {
       this.#reportPlacement(sock, b, plan, problems);
       const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
       if (!config.dryRun) sock.memory.set(b.spec.id, plan.memory);
-      work.push({ b, plan, commands, slots });
+      work.push({ b, plan, commands });
     }
 
     if (!config.dryRun) await this.#logChanges(sock, names, work);
@@ -216,7 +224,10 @@ export class Agent {
       return { problems, commands: 0 };
     }
     const all = work.flatMap((w) => w.commands);
-    if (all.length === 0) return { problems, commands: 0 };
+    if (all.length === 0) {
+      sock.resyncPending = false;
+      return { problems, commands: 0 };
+    }
 
     let results: CommandResult[];
     try {
@@ -229,6 +240,7 @@ export class Agent {
       throw err;
     }
     const ackAt = this.#d.now();
+    sock.resyncPending = false;
     this.#checkResults(sock, work, results, problems);
     for (const w of work) {
       if (w.commands.length > 0) this.#d.metrics?.updateLatency.observe({ backend: w.b.spec.id }, (ackAt - w.b.answeredAt) / 1_000);
@@ -241,7 +253,7 @@ export class Agent {
    * One log line per change. A server leaving for maintenance is logged with its live
    * sessions, which need a fresh `show stat`; that read is made only then.
    */
-  async #logChanges(sock: SocketState, names: readonly string[], work: readonly { b: BackendState; plan: Plan }[]): Promise<void> {
+  async #logChanges(sock: SocketState, names: readonly string[], work: readonly Work[]): Promise<void> {
     const socket = sock.port.label;
     const leaving = work.some((w) => w.plan.changes.some((c) => c.to.admin === 'maint' && c.from.admin !== 'maint'));
     let fresh: Snapshot | null = null;
@@ -415,7 +427,7 @@ export class Agent {
     }
   }
 
-  #checkResults(sock: SocketState, work: readonly { b: BackendState; commands: string[] }[], results: readonly CommandResult[], problems: string[]): void {
+  #checkResults(sock: SocketState, work: readonly Work[], results: readonly CommandResult[], problems: string[]): void {
     const { log, metrics } = this.#d;
     const socket = sock.port.label;
     for (const r of results) {
@@ -437,7 +449,7 @@ export class Agent {
   }
 
   /** Changes apply asynchronously (2.9+ addr, 1.8 state at the end of the loop): read again, apart. */
-  async #verify(sock: SocketState, work: readonly { b: BackendState; plan: Plan; commands: string[] }[], problems: string[]): Promise<void> {
+  async #verify(sock: SocketState, work: readonly Work[], problems: string[]): Promise<void> {
     const socket = sock.port.label;
     const touched = work.filter((w) => w.commands.length > 0);
     let snap: Snapshot;
@@ -461,7 +473,7 @@ export class Agent {
     }
   }
 
-  #printDryRun(sock: SocketState, work: readonly { b: BackendState; plan: Plan; commands: string[]; slots: Slot[] }[]): void {
+  #printDryRun(sock: SocketState, work: readonly Work[]): void {
     const lines: string[] = [];
     const key = this.#d.config.cookieKey;
     for (const w of work) {

@@ -261,4 +261,19 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     const h = harness([haproxy.socket], dns.port);
     await expect(h.agent.pass()).rejects.toThrow(/have no IP address \(FQDN or init-addr none\).*declare the slots with an IP literal/);
   });
+
+  it('still pushes in full after a restart when the first pass after it was cut short', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    await h.agent.pass();
+    haproxy.pid += 1;
+    // The server-state-file case: a slot back "ready" on its placeholder address.
+    Object.assign(haproxy.servers[0] ?? {}, { address: '127.0.0.1', port: 8080, admin: 4, weight: 256, opState: 2 });
+    haproxy.faults.set('set server be_app/srv1 weight', 'hang'); // the level-admin check times out
+    expect((await h.agent.pass()).ok).toBe(false);
+    haproxy.faults.clear();
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(haproxy.servers[0]).toMatchObject({ address: '127.0.2.1', port: 8080 });
+    expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
+    expect(h.logs().filter((l) => l.msg === 'server change' && l['reason'] === 'resync after HAProxy reload')).toHaveLength(2);
+  });
 });
