@@ -68,16 +68,21 @@ async function runOnce(agent: Agent, config: Config): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-/** Ready: a pass ended within three intervals (plus timeouts), and no backend's answer is past its hold. */
+/**
+ * Ready: every socket matched every backend's endpoints within three intervals (plus
+ * timeouts), and no backend's DNS answer is older than --hold. A DNS failure shorter than
+ * --hold does not make the agent, and so the HAProxy pod, unready.
+ */
 function readiness(agent: Agent, config: Config): { ready: boolean; detail: string } {
   const now = Date.now();
-  const { lastPass, answerAgeMs } = agent.status(now);
+  const { lastPass, backends } = agent.status(now);
   const staleAfter = 3 * config.intervalMs + 2 * config.socketTimeoutMs + 10_000;
   if (lastPass === null) return { ready: false, detail: 'no pass finished yet' };
-  if (now - lastPass.at > staleAfter) return { ready: false, detail: `last pass ended ${String(Math.round((now - lastPass.at) / 1000))}s ago` };
-  for (const [backend, age] of answerAgeMs) {
-    if (age === null) return { ready: false, detail: `backend ${backend}: no DNS answer yet` };
-    if (age > config.holdMs) return { ready: false, detail: `backend ${backend}: DNS answer ${String(Math.round(age / 1000))}s old, past --hold` };
+  for (const [backend, { answerAgeMs, syncedAgeMs }] of backends) {
+    if (answerAgeMs === null) return { ready: false, detail: `backend ${backend}: no DNS answer yet` };
+    if (answerAgeMs > config.holdMs) return { ready: false, detail: `backend ${backend}: DNS answer ${String(Math.round(answerAgeMs / 1000))}s old, past --hold` };
+    if (syncedAgeMs === null) return { ready: false, detail: `backend ${backend}: HAProxy not matched yet` };
+    if (syncedAgeMs > staleAfter) return { ready: false, detail: `backend ${backend}: HAProxy last matched ${String(Math.round(syncedAgeMs / 1000))}s ago` };
   }
   return { ready: true, detail: lastPass.ok ? 'ok' : 'ok (last pass incomplete, retrying)' };
 }

@@ -54,6 +54,8 @@ type SocketState = {
   checkedPid: number | null;
   readonly memory: Map<string, SlotMemory>;
   readonly weightsOverride: Map<string, WeightPolicy>;
+  /** Backend id -> when HAProxy last matched the endpoints in force, through this socket. */
+  readonly syncedAt: Map<string, number>;
   /** A reload or restart was seen and not yet answered by a full push. */
   resyncPending: boolean;
   /** The last `show stat` read, and the HAProxy process it came from. */
@@ -97,15 +99,26 @@ export class Agent {
       memory: new Map(),
       weightsOverride: new Map(),
       resyncPending: false,
+      syncedAt: new Map(),
       stats: null,
     }));
   }
 
-  /** For /readyz and metrics: when the last pass ended and how, and how old each answer is. */
-  status(now: number): { lastPass: { at: number; ok: boolean } | null; answerAgeMs: Map<string, number | null> } {
-    const ages = new Map<string, number | null>();
-    for (const b of this.#backends) ages.set(b.spec.id, b.hold.good === null ? null : now - b.hold.good.at);
-    return { lastPass: this.#lastPass, answerAgeMs: ages };
+  /**
+   * For /readyz: when the last pass ended, and per backend how old the DNS answer in force
+   * is and how long ago every socket last matched it (null: never).
+   */
+  status(now: number): {
+    lastPass: { at: number; ok: boolean } | null;
+    backends: Map<string, { answerAgeMs: number | null; syncedAgeMs: number | null }>;
+  } {
+    const backends = new Map<string, { answerAgeMs: number | null; syncedAgeMs: number | null }>();
+    for (const b of this.#backends) {
+      const synced = this.#sockets.map((s) => s.syncedAt.get(b.spec.id));
+      const oldest = synced.some((t) => t === undefined) ? null : Math.min(...synced.map((t) => t ?? 0));
+      backends.set(b.spec.id, { answerAgeMs: b.hold.good === null ? null : now - b.hold.good.at, syncedAgeMs: oldest === null ? null : now - oldest });
+    }
+    return { lastPass: this.#lastPass, backends };
   }
 
   async pass(): Promise<PassReport> {
@@ -224,8 +237,14 @@ export class Agent {
       return { problems, commands: 0 };
     }
     const all = work.flatMap((w) => w.commands);
+    const failed = new Set<string>();
+    const markSynced = (): void => {
+      const at = this.#d.now();
+      for (const w of work) if (!failed.has(w.b.spec.id)) sock.syncedAt.set(w.b.spec.id, at);
+    };
     if (all.length === 0) {
       sock.resyncPending = false;
+      markSynced();
       return { problems, commands: 0 };
     }
 
@@ -241,11 +260,12 @@ export class Agent {
     }
     const ackAt = this.#d.now();
     sock.resyncPending = false;
-    this.#checkResults(sock, work, results, problems);
+    this.#checkResults(sock, work, results, problems, failed);
     for (const w of work) {
       if (w.commands.length > 0) this.#d.metrics?.updateLatency.observe({ backend: w.b.spec.id }, (ackAt - w.b.answeredAt) / 1_000);
     }
-    await this.#verify(sock, work, problems);
+    await this.#verify(sock, work, problems, failed);
+    markSynced();
     return { problems, commands: all.length };
   }
 
@@ -427,7 +447,7 @@ export class Agent {
     }
   }
 
-  #checkResults(sock: SocketState, work: readonly Work[], results: readonly CommandResult[], problems: string[]): void {
+  #checkResults(sock: SocketState, work: readonly Work[], results: readonly CommandResult[], problems: string[], failed: Set<string>): void {
     const { log, metrics } = this.#d;
     const socket = sock.port.label;
     for (const r of results) {
@@ -438,8 +458,9 @@ export class Agent {
       }
       log.error({ socket, command: r.command, reply: r.reply }, 'HAProxy rejected a command');
       problems.push(`HAProxy socket ${socket} rejected "${r.command}": ${r.reply}`);
+      const w = work.find((x) => x.commands.includes(r.command));
+      if (w !== undefined) failed.add(w.b.spec.id);
       if (r.verdict.reason === 'static-weights') {
-        const w = work.find((x) => x.commands.includes(r.command));
         if (w !== undefined && sock.weightsOverride.get(w.b.spec.id) !== 'ignore') {
           sock.weightsOverride.set(w.b.spec.id, 'ignore');
           log.warn({ backend: w.b.spec.id, socket }, 'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)');
@@ -449,14 +470,15 @@ export class Agent {
   }
 
   /** Changes apply asynchronously (2.9+ addr, 1.8 state at the end of the loop): read again, apart. */
-  async #verify(sock: SocketState, work: readonly Work[], problems: string[]): Promise<void> {
+  async #verify(sock: SocketState, work: readonly Work[], problems: string[], failed: Set<string>): Promise<void> {
     const socket = sock.port.label;
     const touched = work.filter((w) => w.commands.length > 0);
     let snap: Snapshot;
     try {
-      snap = await sock.port.read([...new Set(touched.map((w) => w.b.spec.backend))]);
+      snap = await sock.port.read([...new Set(touched.map((w) => w.b.spec.backend))], { stats: false });
     } catch (err) {
       problems.push(this.#unreachable(sock, err));
+      for (const w of touched) failed.add(w.b.spec.id);
       return;
     }
     for (const w of touched) {
@@ -469,6 +491,7 @@ export class Agent {
         const servers = missed.map(([server]) => server);
         this.#d.log.warn({ backend: w.b.spec.id, socket, servers }, 'servers did not take the change; the next pass tries again');
         problems.push(`backend ${w.b.spec.id}: servers ${servers.join(',')} did not take the change`);
+        failed.add(w.b.spec.id);
       }
     }
   }

@@ -131,4 +131,16 @@ describe('the built CLI with --listen', () => {
       await agent.stop();
     }
   });
+
+  it('is not ready while HAProxy cannot be reached, though DNS answers', async () => {
+    const port = await freePort();
+    const agent = new TestAgent(['--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
+    try {
+      const base = `http://127.0.0.1:${String(port)}`;
+      await agent.waitForLog('pass incomplete; retrying every interval');
+      expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: HAProxy not matched yet\n' });
+    } finally {
+      await agent.stop();
+    }
+  });
 });
