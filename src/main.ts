@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { Agent } from './agent/agent.ts';
+import { type Agent } from './agent/agent.ts';
 import { buildAgent } from './agent/compose.ts';
 import { runLoop, sleep } from './agent/loop.ts';
 import { helpText, parseConfig, type Config } from './cli/config.ts';
@@ -19,7 +19,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 async function main(): Promise<number> {
   // Signals first: a SIGTERM during start-up must still end in a clean exit.
   const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => stop.abort(sig));
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { stop.abort(sig); });
 
   const parsed = parseConfig(process.argv.slice(2), process.env);
   if (parsed.help) {

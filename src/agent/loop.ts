@@ -37,10 +37,12 @@ export async function runLoop(o: LoopOptions): Promise<void> {
     if (!report.ok && !failing) o.log.warn({ problems: report.problems }, 'pass incomplete; retrying every interval');
     if (report.ok && failing) o.log.info('pass complete again: HAProxy matches DNS');
     failing = !report.ok;
-    if (o.signal.aborted) break;
+    if (isAborted(o.signal)) break; // read through a function: the await above may have changed it
     await o.sleep(nextWaitMs(o, report), o.signal);
   }
 }
+
+const isAborted = (signal: AbortSignal): boolean => signal.aborted;
 
 /**
  * Sleeps on the global setTimeout on purpose: vitest's fake timers control it (they do not

@@ -51,7 +51,8 @@ export function applyHold(state: HoldState, outcome: DnsOutcome, now: number, ti
   const endpoints = expired ? [] : (state.good?.endpoints ?? null);
   let event: HoldEvent | null = null;
   if (!sameFault) event = { event: 'hold-started', kind, message, answerAgeMs: age };
-  if (expired && !(sameFault && state.failing?.expired === true)) {
+  const alreadyExpired = sameFault && state.failing.expired;
+  if (expired && !alreadyExpired) {
     event = { event: 'hold-expired', kind, answerAgeMs: age, endpointsDropped: state.good?.endpoints.length ?? 0 };
   }
   return { state: { good: state.good, failing: { since, kind, expired } }, endpoints, event };

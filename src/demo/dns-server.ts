@@ -23,10 +23,10 @@ export class DnsServer {
   }
 
   async start(port = 0): Promise<number> {
-    const tcp = net.createServer((c) => this.#onTcp(c));
+    const tcp = net.createServer((c) => { this.#onTcp(c); });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, '127.0.0.1', () => resolve());
+      tcp.listen(port, '127.0.0.1', () => { resolve(); });
     });
     const addr = tcp.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : port;
@@ -38,7 +38,7 @@ export class DnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(this.port, '127.0.0.1', () => resolve());
+      udp.bind(this.port, '127.0.0.1', () => { resolve(); });
     });
     this.#udp = udp;
     this.#tcp = tcp;
@@ -47,8 +47,8 @@ export class DnsServer {
 
   async stop(): Promise<void> {
     for (const c of this.#conns) c.destroy();
-    await new Promise<void>((r) => (this.#tcp === null ? r() : this.#tcp.close(() => r())));
-    await new Promise<void>((r) => (this.#udp === null ? r() : this.#udp.close(() => r())));
+    await closeWith(this.#tcp);
+    await closeWith(this.#udp);
     this.#tcp = null;
     this.#udp = null;
   }
@@ -89,11 +89,18 @@ export class DnsServer {
   }
 }
 
+function closeWith(thing: { close(done: () => void): unknown } | null): Promise<void> {
+  return new Promise((resolve) => {
+    if (thing === null) resolve();
+    else thing.close(resolve);
+  });
+}
+
 function writeInPieces(c: net.Socket, pieces: Buffer[]): void {
   const [first, ...rest] = pieces;
   if (first === undefined || c.destroyed) return;
   c.write(first);
-  setTimeout(() => writeInPieces(c, rest), 10);
+  setTimeout(() => { writeInPieces(c, rest); }, 10);
 }
 
 /** RCODE values (RFC 1035 4.1.1); dns-packet takes them in the low bits of `flags`. */
@@ -139,11 +146,11 @@ export function serviceReply(query: DecodedPacket, transport: 'udp' | 'tcp', ser
     answers,
     additionals,
   };
-  const bytes = dnsPacket.encode(reply as Parameters<typeof dnsPacket.encode>[0]);
+  const bytes = dnsPacket.encode(reply);
   const opt = query.additionals?.find((r) => r.type === 'OPT');
   const limit = opt?.type === 'OPT' ? Math.min(opt.udpPayloadSize, 1232) : 512;
   if (transport === 'udp' && bytes.length > limit) {
-    return dnsPacket.encode({ ...reply, answers: [], additionals: [], flags: reply.flags | dnsPacket.TRUNCATED_RESPONSE } as Parameters<typeof dnsPacket.encode>[0]);
+    return dnsPacket.encode({ ...reply, answers: [], additionals: [], flags: reply.flags | dnsPacket.TRUNCATED_RESPONSE });
   }
   return bytes;
 }

@@ -29,6 +29,8 @@ const STEPS: readonly { at: number; pods: readonly number[]; note: string }[] = 
   { at: 17_000, pods: [], note: 'scaled to 4: nothing that lives moves' },
 ];
 const END_MS = 24_000;
+/** The sticky client starts once the service has three pods. */
+const CLIENT_STARTS_MS = 5_500;
 
 async function main(): Promise<number> {
   if (spawnSync('haproxy', ['-v']).error !== undefined) {
@@ -83,7 +85,7 @@ async function main(): Promise<number> {
         await setPods(wanted, pods, published, podPort);
         events.push(`DNS: ${next.note} (${wanted.map((n) => `pod-${String(n)}`).join(', ')})`);
       }
-      if (step >= 1 && t >= STEPS[1]!.at + 1_500) {
+      if (step >= 1 && t >= CLIENT_STARTS_MS) {
         const reply = await httpGet(frontPort, cookie, 2_000).catch(() => null);
         const r = reply === null ? null : { pod: Number(reply.body), cookie: reply.cookie };
         if (r !== null) {
@@ -123,7 +125,7 @@ async function setPods(wanted: readonly number[], pods: Map<number, http.Server>
   for (const n of wanted) {
     if (pods.has(n)) continue;
     const server = http.createServer((_req, res) => res.writeHead(200, { connection: 'close' }).end(String(n)));
-    await new Promise<void>((r) => server.listen(port, `127.0.1.${String(n)}`, () => r()));
+    await new Promise<void>((r) => server.listen(port, `127.0.1.${String(n)}`, () => { r(); }));
     pods.set(n, server);
   }
   // Removed pods keep serving a while, as a terminating pod does during its grace period.
@@ -195,7 +197,7 @@ function freePort(): Promise<number> {
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
+      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); });
     });
   });
 }

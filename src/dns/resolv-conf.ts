@@ -45,6 +45,7 @@ export function parseResolvConf(text: string): ResolvConf {
           else if (name === 'attempts') attempts = Math.min(Math.max(n, 1), 5);
         }
         break;
+      case undefined:
       default:
         break;
     }

@@ -66,7 +66,7 @@ describe('adminStateOf', () => {
     [12, 'drain'],
     [0x10, 'drain'],
     [0x40, 'ready'], // HMAINT alone is not maintenance
-  ])('reads %i as %s', (bits, state) => expect(adminStateOf(bits)).toBe(state));
+  ])('reads %i as %s', (bits, state) => { expect(adminStateOf(bits)).toBe(state); });
 });
 
 describe('parseShowInfo', () => {
@@ -107,5 +107,5 @@ describe('expectedStateColumns', () => {
     ['2.4.0', 25],
     ['2.6.12-1+deb12u4', 25],
     ['3.3.0', 25],
-  ])('knows what %s prints', (version, columns) => expect(expectedStateColumns(version)).toBe(columns));
+  ])('knows what %s prints', (version, columns) => { expect(expectedStateColumns(version)).toBe(columns); });
 });

@@ -34,7 +34,7 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
     }, timeoutMs);
     sock.on('connect', () => sock.end(`${line}\n`));
     sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('end', () => finish(null));
+    sock.on('end', () => { finish(null); });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       finish(new HaproxyUnavailableError(`HAProxy socket ${where}: ${socketErrorText(e)}`));
     });
@@ -52,6 +52,7 @@ function socketErrorText(e: NodeJS.ErrnoException): string {
     case 'ECONNRESET':
     case 'EPIPE':
       return 'connection closed by HAProxy before it answered';
+    case undefined:
     default:
       return e.message;
   }

@@ -250,7 +250,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     const h = harness([haproxy.socket], dns.port);
     await h.agent.pass();
     await h.agent.pass();
-    const errors = h.logs().filter((l) => String(l.msg).includes('have no IP address'));
+    const errors = h.logs().filter((l) => l.msg.includes('have no IP address'));
     expect(errors).toHaveLength(1);
     expect(String(errors[0]?.msg)).toContain('server-template srv 10 127.0.0.1:9 check disabled');
     expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);

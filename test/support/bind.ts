@@ -111,7 +111,10 @@ function nsupdate(script: string): Promise<void> {
     let err = '';
     p.stderr.on('data', (c: Buffer) => (err += c.toString()));
     p.stdout.on('data', (c: Buffer) => (err += c.toString()));
-    p.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`nsupdate failed (${String(code)}): ${err}`))));
+    p.once('exit', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`nsupdate failed (${String(code)}): ${err}`));
+    });
     p.stdin.end(script);
   });
 }

@@ -68,17 +68,18 @@ export class FakeHaproxy {
 
   async start(): Promise<void> {
     // allowHalfOpen: the agent half-closes after its line, as socat does; HAProxy still answers.
-    const server = net.createServer({ allowHalfOpen: true }, (c) => this.#onConnection(c));
+    const server = net.createServer({ allowHalfOpen: true }, (c) => { this.#onConnection(c); });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.socket, () => resolve());
+      server.listen(this.socket, () => { resolve(); });
     });
     this.#server = server;
   }
 
   async stop(): Promise<void> {
     for (const c of this.#conns) c.destroy();
-    await new Promise<void>((r) => (this.#server === null ? r() : this.#server.close(() => r())));
+    const server = this.#server;
+    if (server !== null) await new Promise<void>((r) => server.close(() => { r(); }));
     this.#server = null;
   }
 
@@ -135,7 +136,7 @@ export class FakeHaproxy {
       if (be !== this.backend || s === undefined) return be !== this.backend ? 'No such backend.\n\n' : 'No such server.\n\n';
       return this.#set(s, what ?? '', arg);
     }
-    return `${haproxy18('20-add-server.txt').reply}`;
+    return haproxy18('20-add-server.txt').reply;
   }
 
   #set(s: FakeServer, what: string, arg: string): string {

@@ -9,7 +9,7 @@ export function freePort(): Promise<number> {
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0));
+      s.close(() => { resolve(typeof addr === 'object' && addr !== null ? addr.port : 0); });
     });
   });
 }
@@ -30,9 +30,9 @@ export type Proc = { child: ChildProcess; output: () => string; stop: () => Prom
 export function startProc(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Proc {
   const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
   return {
     child,
     output: () => out,
