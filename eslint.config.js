@@ -19,7 +19,17 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'pino', 'p-retry', 'dns-packet', 'prom-client', '../*'], message: 'src/core stays pure: do I/O in an adapter.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['node:*', 'pino', 'p-retry', 'dns-packet', 'prom-client', '../*'],
+              message: 'src/core stays pure: do I/O in an adapter.',
+            },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'console'],
     },
   },

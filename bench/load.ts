@@ -31,7 +31,20 @@ async function main(): Promise<void> {
   await haproxy.start();
   let inDns = pool.slice(0, 4);
   await bind.setPods(inDns);
-  const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SERVICE}`, '--nameserver', `127.0.0.1:${String(bind.port)}`, '--interval', '500ms', '--drain', DRAIN, '--log-level', 'warn']);
+  const agent = new TestAgent([
+    '--socket',
+    haproxy.socket,
+    '--backend',
+    `be_app=${SERVICE}`,
+    '--nameserver',
+    `127.0.0.1:${String(bind.port)}`,
+    '--interval',
+    '500ms',
+    '--drain',
+    DRAIN,
+    '--log-level',
+    'warn',
+  ]);
   const port = haproxy.options.frontendPort;
   for (let i = 0; i < 100 && (await haproxy.serving()).length !== 4; i++) await sleep(100);
 
@@ -88,9 +101,16 @@ async function main(): Promise<void> {
   for (let e = 0; e < EVENTS; e++) {
     await sleep(EVENT_EVERY_MS);
     // Alternate: scale up with the pods out of DNS the longest; scale down by one to three of the oldest.
-    const next = e % 2 === 0
-      ? [...inDns, ...pool.filter((p) => !inDns.includes(p)).sort((a, b) => (removedAt.get(keyOf(a)) ?? -1) - (removedAt.get(keyOf(b)) ?? -1)).slice(0, 1 + (e % 3))]
-      : inDns.slice(Math.min(inDns.length - 2, 1 + (e % 3)));
+    const next =
+      e % 2 === 0
+        ? [
+            ...inDns,
+            ...pool
+              .filter((p) => !inDns.includes(p))
+              .sort((a, b) => (removedAt.get(keyOf(a)) ?? -1) - (removedAt.get(keyOf(b)) ?? -1))
+              .slice(0, 1 + (e % 3)),
+          ]
+        : inDns.slice(Math.min(inDns.length - 2, 1 + (e % 3)));
     const removed = inDns.filter((p) => !next.includes(p));
     const added = next.filter((p) => !inDns.includes(p));
     await pods.start(added);
@@ -98,7 +118,9 @@ async function main(): Promise<void> {
     const changedAt = performance.now();
     for (const p of removed) removedAt.set(keyOf(p), changedAt);
     await bind.setPods(inDns);
-    process.stdout.write(`event ${String(e + 1)}: ${String(inDns.length)} pods (+${String(added.length)} -${String(removed.length)}), ${String(stats.requests)} requests so far, ${String(stats.failed)} failed\n`);
+    process.stdout.write(
+      `event ${String(e + 1)}: ${String(inDns.length)} pods (+${String(added.length)} -${String(removed.length)}), ${String(stats.requests)} requests so far, ${String(stats.failed)} failed\n`,
+    );
     // A pod that came back into DNS meanwhile keeps running.
     stops.push(sleep(STOP_AFTER_MS).then(() => pods.stop(removed.filter((p) => !inDns.includes(p)))));
   }

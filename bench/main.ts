@@ -25,7 +25,11 @@ const RESULTS = new URL('./results/', import.meta.url);
 type Sample = { size: number; event: string; agentMs: number | null; nativeMs: number | null };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const keys = (pods: readonly Pod[]): string => pods.map((p) => `${p.address}:${String(p.port)}`).sort().join(',');
+const keys = (pods: readonly Pod[]): string =>
+  pods
+    .map((p) => `${p.address}:${String(p.port)}`)
+    .sort()
+    .join(',');
 
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,8 +48,14 @@ async function convergence(size: number): Promise<Sample[]> {
   await bind.setPods(current, SERVICE, 0, WEIGHT).catch((err: unknown) => {
     throw new Error(`${String(err)}\nnamed: ${bind.updateLog()}`);
   });
-  const agentSide = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv ${String(slots)} 127.0.0.1:9 disabled`] });
-  const native = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv ${String(slots)} ${SERVICE} resolvers bind init-addr none`] });
+  const agentSide = new TestHaproxy({
+    frontendPort: await freePort(),
+    serverLines: [`server-template srv ${String(slots)} 127.0.0.1:9 disabled`],
+  });
+  const native = new TestHaproxy({
+    frontendPort: await freePort(),
+    serverLines: [`server-template srv ${String(slots)} ${SERVICE} resolvers bind init-addr none`],
+  });
   writeFileSync(
     native.cfg,
     native
@@ -57,7 +67,20 @@ async function convergence(size: number): Promise<Sample[]> {
   );
   await agentSide.start();
   await native.start();
-  const agent = new TestAgent(['--socket', agentSide.socket, '--backend', `be_app=${SERVICE}`, '--nameserver', `127.0.0.1:${String(bind.port)}`, '--interval', `${String(INTERVAL_MS)}ms`, '--drain', '0', '--log-level', 'warn']);
+  const agent = new TestAgent([
+    '--socket',
+    agentSide.socket,
+    '--backend',
+    `be_app=${SERVICE}`,
+    '--nameserver',
+    `127.0.0.1:${String(bind.port)}`,
+    '--interval',
+    `${String(INTERVAL_MS)}ms`,
+    '--drain',
+    '0',
+    '--log-level',
+    'warn',
+  ]);
   const samples: Sample[] = [];
   try {
     await until(async () => keys2(await agentSide.serving()) === keys(current) && keys2(await native.serving()) === keys(current), 60_000);
@@ -87,7 +110,9 @@ async function convergence(size: number): Promise<Sample[]> {
           await sleep(20);
         }
         samples.push({ size, event: label, agentMs, nativeMs });
-        process.stdout.write(`  ${String(size)} pods, ${label}: agent ${agentMs === null ? 'timeout' : fmt(agentMs)}, native ${nativeMs === null ? 'timeout' : fmt(nativeMs)}\n`);
+        process.stdout.write(
+          `  ${String(size)} pods, ${label}: agent ${agentMs === null ? 'timeout' : fmt(agentMs)}, native ${nativeMs === null ? 'timeout' : fmt(nativeMs)}\n`,
+        );
         await sleep(300 + Math.random() * INTERVAL_MS); // start the next event at a random phase of both timers
       }
     }
@@ -112,7 +137,10 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 
 /** From the DNS answer in hand to HAProxy acknowledging every command: read, plan, render, send. */
 async function applyLatency(n: number): Promise<number[]> {
-  const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv ${String(n)} 127.0.0.1:9 disabled`] });
+  const haproxy = new TestHaproxy({
+    frontendPort: await freePort(),
+    serverLines: [`server-template srv ${String(n)} 127.0.0.1:9 disabled`],
+  });
   await haproxy.start();
   const runtime = new HaproxyRuntime({ kind: 'unix', path: haproxy.socket }, { timeoutMs: 10_000, retries: 0 });
   const sets = [0, 1].map((k) =>
@@ -151,7 +179,24 @@ async function atRest(): Promise<Record<string, string>> {
   await haproxy.start();
   const port = await freePort();
   // As the image runs it (Dockerfile ENTRYPOINT), metrics served.
-  const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SERVICE}`, '--nameserver', `127.0.0.1:${String(bind.port)}`, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`, '--log-level', 'info'], {}, ['--max-semi-space-size=2']);
+  const agent = new TestAgent(
+    [
+      '--socket',
+      haproxy.socket,
+      '--backend',
+      `be_app=${SERVICE}`,
+      '--nameserver',
+      `127.0.0.1:${String(bind.port)}`,
+      '--interval',
+      '200ms',
+      '--listen',
+      `127.0.0.1:${String(port)}`,
+      '--log-level',
+      'info',
+    ],
+    {},
+    ['--max-semi-space-size=2'],
+  );
   const metric = async (name: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
     return text
@@ -161,20 +206,38 @@ async function atRest(): Promise<Record<string, string>> {
   };
   const pid = agent.proc.child.pid ?? 0;
   const cpuMs = (): number => {
-    const f = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const f =
+      readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
+        .split(') ')[1]
+        ?.split(' ') ?? [];
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   };
   try {
     await until(async () => keys2(await haproxy.serving()) === keys(pods), 60_000);
     await sleep(1_000);
-    const [p0, c0, cpu0, changes0] = [await metric('haproxy_dns_agent_passes_total'), await metric('haproxy_dns_agent_runtime_commands_total'), cpuMs(), agent.count('server change')];
+    const [p0, c0, cpu0, changes0] = [
+      await metric('haproxy_dns_agent_passes_total'),
+      await metric('haproxy_dns_agent_runtime_commands_total'),
+      cpuMs(),
+      agent.count('server change'),
+    ];
     await sleep(10_000);
-    const [p1, c1, cpu1, changes1] = [await metric('haproxy_dns_agent_passes_total'), await metric('haproxy_dns_agent_runtime_commands_total'), cpuMs(), agent.count('server change')];
+    const [p1, c1, cpu1, changes1] = [
+      await metric('haproxy_dns_agent_passes_total'),
+      await metric('haproxy_dns_agent_runtime_commands_total'),
+      cpuMs(),
+      agent.count('server change'),
+    ];
     const passes = p1 - p0;
     const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1] ?? '0';
     const heapUsed = await metric('nodejs_heap_size_used_bytes');
     const read = await exchange({ kind: 'unix', path: haproxy.socket }, 'show info;show servers state be_app', 5_000);
-    const dig = (tcp: boolean): string => /MSG SIZE\s+rcvd: (\d+)/.exec(spawnSync('dig', ['+norec', tcp ? '+tcp' : '+ignore', '+bufsize=1232', '-p', String(bind.port), '@127.0.0.1', 'SRV', SERVICE], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
+    const dig = (tcp: boolean): string =>
+      /MSG SIZE\s+rcvd: (\d+)/.exec(
+        spawnSync('dig', ['+norec', tcp ? '+tcp' : '+ignore', '+bufsize=1232', '-p', String(bind.port), '@127.0.0.1', 'SRV', SERVICE], {
+          encoding: 'utf8',
+        }).stdout,
+      )?.[1] ?? '?';
     return {
       'passes measured': String(passes),
       'runtime-API commands per pass (goal 0)': (passes > 0 ? (c1 - c0) / passes : NaN).toFixed(2),
@@ -201,7 +264,8 @@ function targets(conv: readonly Conv[], apply: ReadonlyMap<number, number[]>, re
   const a1000 = quantile(apply.get(1000) ?? [], 0.5);
   const rss = Number(/^[\d.]+/.exec(rest['peak RSS (goal < 60 MiB)'] ?? '')?.[0] ?? NaN);
   const commands = Number(rest['runtime-API commands per pass (goal 0)'] ?? NaN);
-  const row = (what: string, measured: string, ok: boolean, by: string): string => `| ${what} | ${measured} | ${ok ? 'yes' : `no, by ${by}`} |`;
+  const row = (what: string, measured: string, ok: boolean, by: string): string =>
+    `| ${what} | ${measured} | ${ok ? 'yes' : `no, by ${by}`} |`;
   return [
     row('convergence median at 1000 pods <= 0.5 x native', `${ratio.toFixed(2)} x`, ratio <= 0.5, `${(ratio / 0.5).toFixed(1)} x`),
     row('apply latency, 10 changed servers < 5 ms', fmt(a10), a10 < 5, fmt(a10 - 5)),
@@ -241,7 +305,9 @@ ${parts.join('\n')}
 async function main(): Promise<void> {
   const version = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'haproxy not found';
   const bindVersion = spawnSync('named', ['-v'], { encoding: 'utf8' }).stdout.trim();
-  process.stdout.write(`${version}\n${bindVersion}\n\nConvergence (DNS update -> HAProxy serving exactly the new set), interval ${String(INTERVAL_MS)} ms:\n`);
+  process.stdout.write(
+    `${version}\n${bindVersion}\n\nConvergence (DNS update -> HAProxy serving exactly the new set), interval ${String(INTERVAL_MS)} ms:\n`,
+  );
   const samples: Sample[] = [];
   for (const size of SIZES) samples.push(...(await convergence(size)));
 
@@ -259,10 +325,19 @@ async function main(): Promise<void> {
     const s = samples.filter((x) => x.size === size);
     const a = s.flatMap((x) => (x.agentMs === null ? [] : [x.agentMs]));
     const n = s.flatMap((x) => (x.nativeMs === null ? [] : [x.nativeMs]));
-    return { size, events: s.length, agentTimeouts: s.length - a.length, nativeTimeouts: s.length - n.length, agent: quantile(a, 0.5), agent95: quantile(a, 0.95), native: quantile(n, 0.5), native95: quantile(n, 0.95) };
+    return {
+      size,
+      events: s.length,
+      agentTimeouts: s.length - a.length,
+      nativeTimeouts: s.length - n.length,
+      agent: quantile(a, 0.5),
+      agent95: quantile(a, 0.95),
+      native: quantile(n, 0.5),
+      native95: quantile(n, 0.95),
+    };
   });
   const lines = [
-    '# Benchmark: haproxy-dns-agent and HAProxy\'s own resolver',
+    "# Benchmark: haproxy-dns-agent and HAProxy's own resolver",
     '',
     `Run on ${new Date().toISOString().slice(0, 10)}: ${version}; ${bindVersion}; Node.js ${process.version}; loopback only; 2 cores.`,
     `Both HAProxies follow the same BIND zone and the same events. Native: \`nameserver ns1 tcp@...\`, \`accepted_payload_size 65535\`, \`timeout resolve ${String(INTERVAL_MS)}ms\`. Agent: \`--interval ${String(INTERVAL_MS)}ms --drain 0\`. Each event is one atomic \`nsupdate\`; time runs from its completion to \`show servers state\` listing exactly the new set as serving (polled every 20 ms). SRV weights are constant (${String(WEIGHT)}) so that a change is one update message.`,
@@ -271,7 +346,10 @@ async function main(): Promise<void> {
     '',
     '| pods | events | agent median | agent p95 | native median | native p95 | agent / native (median) | timeouts (agent, native) |',
     '|---|---|---|---|---|---|---|---|',
-    ...conv.map((c) => `| ${String(c.size)} | ${String(c.events)} | ${fmt(c.agent)} | ${fmt(c.agent95)} | ${fmt(c.native)} | ${fmt(c.native95)} | ${(c.agent / c.native).toFixed(2)} | ${String(c.agentTimeouts)}, ${String(c.nativeTimeouts)} |`),
+    ...conv.map(
+      (c) =>
+        `| ${String(c.size)} | ${String(c.events)} | ${fmt(c.agent)} | ${fmt(c.agent95)} | ${fmt(c.native)} | ${fmt(c.native95)} | ${(c.agent / c.native).toFixed(2)} | ${String(c.agentTimeouts)}, ${String(c.nativeTimeouts)} |`,
+    ),
     '',
     '![convergence](convergence.svg)',
     '',
@@ -279,7 +357,10 @@ async function main(): Promise<void> {
     '',
     '| changed servers | median | p95 | target |',
     '|---|---|---|---|',
-    ...[10, 100, 1000].map((n) => `| ${String(n)} | ${fmt(quantile(apply.get(n) ?? [], 0.5))} | ${fmt(quantile(apply.get(n) ?? [], 0.95))} | ${n === 10 ? '< 5 ms' : n === 1000 ? '< 50 ms' : '-'} |`),
+    ...[10, 100, 1000].map(
+      (n) =>
+        `| ${String(n)} | ${fmt(quantile(apply.get(n) ?? [], 0.5))} | ${fmt(quantile(apply.get(n) ?? [], 0.95))} | ${n === 10 ? '< 5 ms' : n === 1000 ? '< 50 ms' : '-'} |`,
+    ),
     '',
     '## At rest, 1000 pods, interval 200 ms',
     '',
@@ -303,13 +384,18 @@ async function main(): Promise<void> {
     '',
     '| pods | event | agent | native |',
     '|---|---|---|---|',
-    ...samples.map((s) => `| ${String(s.size)} | ${s.event} | ${s.agentMs === null ? 'timeout' : fmt(s.agentMs)} | ${s.nativeMs === null ? 'timeout' : fmt(s.nativeMs)} |`),
+    ...samples.map(
+      (s) =>
+        `| ${String(s.size)} | ${s.event} | ${s.agentMs === null ? 'timeout' : fmt(s.agentMs)} | ${s.nativeMs === null ? 'timeout' : fmt(s.nativeMs)} |`,
+    ),
     '',
   ];
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(new URL('results.md', RESULTS), lines.join('\n'));
   writeFileSync(new URL('convergence.svg', RESULTS), svg(conv));
-  process.stdout.write(`\n${lines.slice(6, 6 + 3 + conv.length).join('\n')}\n\nWritten: bench/results/results.md, bench/results/convergence.svg\n`);
+  process.stdout.write(
+    `\n${lines.slice(6, 6 + 3 + conv.length).join('\n')}\n\nWritten: bench/results/results.md, bench/results/convergence.svg\n`,
+  );
 }
 
 main().then(

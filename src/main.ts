@@ -19,7 +19,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 async function main(): Promise<number> {
   // Signals first: a SIGTERM during start-up must still end in a clean exit.
   const stop = new AbortController();
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => { stop.abort(sig); });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => {
+      stop.abort(sig);
+    });
 
   const parsed = parseConfig(process.argv.slice(2), process.env);
   if (parsed.help) {
@@ -45,9 +48,20 @@ async function main(): Promise<number> {
 
   if (config.once) return runOnce(agent, config);
 
-  const server = config.listen === null || metrics === null ? null : await startHttp(config.listen.host, config.listen.port, metrics, () => readiness(agent, config));
+  const server =
+    config.listen === null || metrics === null
+      ? null
+      : await startHttp(config.listen.host, config.listen.port, metrics, () => readiness(agent, config));
   try {
-    await runLoop({ pass: () => agent.pass(), intervalMs: config.intervalMs, respectTtl: config.respectTtl, signal: stop.signal, log, random: Math.random, sleep });
+    await runLoop({
+      pass: () => agent.pass(),
+      intervalMs: config.intervalMs,
+      respectTtl: config.respectTtl,
+      signal: stop.signal,
+      log,
+      random: Math.random,
+      sleep,
+    });
   } finally {
     server?.close();
   }
@@ -80,9 +94,11 @@ function readiness(agent: Agent, config: Config): { ready: boolean; detail: stri
   if (lastPass === null) return { ready: false, detail: 'no pass finished yet' };
   for (const [backend, { answerAgeMs, syncedAgeMs }] of backends) {
     if (answerAgeMs === null) return { ready: false, detail: `backend ${backend}: no DNS answer yet` };
-    if (answerAgeMs > config.holdMs) return { ready: false, detail: `backend ${backend}: DNS answer ${String(Math.round(answerAgeMs / 1000))}s old, past --hold` };
+    if (answerAgeMs > config.holdMs)
+      return { ready: false, detail: `backend ${backend}: DNS answer ${String(Math.round(answerAgeMs / 1000))}s old, past --hold` };
     if (syncedAgeMs === null) return { ready: false, detail: `backend ${backend}: HAProxy not matched yet` };
-    if (syncedAgeMs > staleAfter) return { ready: false, detail: `backend ${backend}: HAProxy last matched ${String(Math.round(syncedAgeMs / 1000))}s ago` };
+    if (syncedAgeMs > staleAfter)
+      return { ready: false, detail: `backend ${backend}: HAProxy last matched ${String(Math.round(syncedAgeMs / 1000))}s ago` };
   }
   return { ready: true, detail: lastPass.ok ? 'ok' : 'ok (last pass incomplete, retrying)' };
 }
@@ -103,7 +119,9 @@ main().then(
       process.stderr.write(`haproxy-dns-agent: ${err.message}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`haproxy-dns-agent: internal error, please report it: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(
+        `haproxy-dns-agent: internal error, please report it: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
       process.exitCode = 1;
     }
   },

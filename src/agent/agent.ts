@@ -116,7 +116,10 @@ export class Agent {
     for (const b of this.#backends) {
       const synced = this.#sockets.map((s) => s.syncedAt.get(b.spec.id));
       const oldest = synced.some((t) => t === undefined) ? null : Math.min(...synced.map((t) => t ?? 0));
-      backends.set(b.spec.id, { answerAgeMs: b.hold.good === null ? null : now - b.hold.good.at, syncedAgeMs: oldest === null ? null : now - oldest });
+      backends.set(b.spec.id, {
+        answerAgeMs: b.hold.good === null ? null : now - b.hold.good.at,
+        syncedAgeMs: oldest === null ? null : now - oldest,
+      });
     }
     return { lastPass: this.#lastPass, backends };
   }
@@ -166,16 +169,33 @@ export class Agent {
     const record = describeRecord(b.spec.record);
     const e = held.event;
     if (e?.event === 'hold-started') {
-      log.warn({ backend: b.spec.id, record, fault: e.kind, detail: e.message, answerAgeSeconds: seconds(e.answerAgeMs), endpointsInForce: b.endpoints?.length ?? null }, 'DNS failing: holding the last good answer');
+      log.warn(
+        {
+          backend: b.spec.id,
+          record,
+          fault: e.kind,
+          detail: e.message,
+          answerAgeSeconds: seconds(e.answerAgeMs),
+          endpointsInForce: b.endpoints?.length ?? null,
+        },
+        'DNS failing: holding the last good answer',
+      );
     } else if (e?.event === 'hold-expired') {
-      log.error({ backend: b.spec.id, record, fault: e.kind, answerAgeSeconds: seconds(e.answerAgeMs), endpointsDropped: e.endpointsDropped }, 'DNS hold expired: the servers leave');
+      log.error(
+        { backend: b.spec.id, record, fault: e.kind, answerAgeSeconds: seconds(e.answerAgeMs), endpointsDropped: e.endpointsDropped },
+        'DNS hold expired: the servers leave',
+      );
     } else if (e?.event === 'recovered') {
-      log.info({ backend: b.spec.id, record, failedForSeconds: seconds(e.failedForMs), answerAgeSeconds: seconds(e.answerAgeMs) }, 'DNS answering again');
+      log.info(
+        { backend: b.spec.id, record, failedForSeconds: seconds(e.failedForMs), answerAgeSeconds: seconds(e.answerAgeMs) },
+        'DNS answering again',
+      );
     }
     if (answer?.status === 'ok' && answer.notes.length > 0 && this.#once.changed(`notes:${b.spec.id}`, answer.notes.join('|'))) {
       log.warn({ backend: b.spec.id, record, notes: answer.notes }, 'DNS answer had unusable records');
     }
-    if (outcome.status !== 'ok') problems.push(`backend ${b.spec.id}: DNS ${record}: ${outcome.status === 'error' ? outcome.message : outcome.status.toUpperCase()}`);
+    if (outcome.status !== 'ok')
+      problems.push(`backend ${b.spec.id}: DNS ${record}: ${outcome.status === 'error' ? outcome.message : outcome.status.toUpperCase()}`);
     metrics?.endpoints.set({ backend: b.spec.id }, b.endpoints?.length ?? 0);
     if (b.hold.good !== null) metrics?.answerAge.set({ backend: b.spec.id }, (now - b.hold.good.at) / 1_000);
     return answer?.status === 'ok' ? answer.ttl : null;
@@ -199,7 +219,10 @@ export class Agent {
     if (sock.reachable === false) log.info({ socket, version: snap.info.version, pid: snap.info.pid }, 'HAProxy reachable again');
     sock.reachable = true;
     if (snap.info.stopping) {
-      return { problems: [`HAProxy socket ${socket}: answered by a stopping process (pid ${String(snap.info.pid)}); retrying`], commands: 0 };
+      return {
+        problems: [`HAProxy socket ${socket}: answered by a stopping process (pid ${String(snap.info.pid)}); retrying`],
+        commands: 0,
+      };
     }
     // Kept until a pass pushes in full: a pass cut short by a soft error must not lose it.
     if (this.#detectReload(sock, snap.info)) sock.resyncPending = true;
@@ -315,10 +338,14 @@ export class Agent {
     if (prev === null) return false;
     let why: string | null = null;
     if (prev.pid !== info.pid) why = `pid ${String(prev.pid)} -> ${String(info.pid)}`;
-    else if (prev.startTimeSec !== null && info.startTimeSec !== null && prev.startTimeSec !== info.startTimeSec) why = 'start time changed';
+    else if (prev.startTimeSec !== null && info.startTimeSec !== null && prev.startTimeSec !== info.startTimeSec)
+      why = 'start time changed';
     else if (info.uptimeSec < prev.uptimeSec) why = `uptime went back from ${String(prev.uptimeSec)}s to ${String(info.uptimeSec)}s`;
     if (why === null) return false;
-    this.#d.log.warn({ socket: sock.port.label, reason: why, version: info.version }, 'HAProxy reloaded or restarted: pushing every managed server again');
+    this.#d.log.warn(
+      { socket: sock.port.label, reason: why, version: info.version },
+      'HAProxy reloaded or restarted: pushing every managed server again',
+    );
     this.#d.metrics?.reloads.inc({ socket: sock.port.label });
     return true;
   }
@@ -333,26 +360,40 @@ export class Agent {
     const socket = sock.port.label;
     const expected = expectedStateColumns(snap.info.version);
     if (expected === null) {
-      throw new HaproxyConfigError(`HAProxy at ${socket} is version ${snap.info.version}: expected 1.8 or later (the agent needs srv_port in "show servers state")`);
+      throw new HaproxyConfigError(
+        `HAProxy at ${socket} is version ${snap.info.version}: expected 1.8 or later (the agent needs srv_port in "show servers state")`,
+      );
     }
     for (const b of this.#backends) {
       const view = withStats(snap.backends.get(b.spec.backend), sock.stats?.views.get(b.spec.backend));
       if (view === null || view === undefined) {
         if (sock.checkedPid === null) {
-          throw new HaproxyConfigError(`backend ${b.spec.backend} not found in HAProxy at ${socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`);
+          throw new HaproxyConfigError(
+            `backend ${b.spec.backend} not found in HAProxy at ${socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`,
+          );
         }
         continue;
       }
       if (view.columns !== expected) {
-        log.warn({ socket, version: snap.info.version, columns: view.columns, expected }, 'show servers state has another layout than this HAProxy version prints; reading it by its header');
+        log.warn(
+          { socket, version: snap.info.version, columns: view.columns, expected },
+          'show servers state has another layout than this HAProxy version prints; reading it by its header',
+        );
       }
       const algo = view.summary?.['algo'] ?? '';
       if (algo === 'static-rr' && config.weights === 'srv' && sock.weightsOverride.get(b.spec.id) !== 'ignore') {
         sock.weightsOverride.set(b.spec.id, 'ignore');
-        log.warn({ backend: b.spec.id, socket, algo }, 'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)');
+        log.warn(
+          { backend: b.spec.id, socket, algo },
+          'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)',
+        );
       }
       const sticky = stickinessProblem(view);
-      if (sticky !== null) log.warn({ backend: b.spec.backend, socket, problem: sticky }, `sticky sessions will not follow pods: add "dynamic-cookie-key <secret>" and "cookie SRVID insert dynamic" to backend ${b.spec.backend}`);
+      if (sticky !== null)
+        log.warn(
+          { backend: b.spec.backend, socket, problem: sticky },
+          `sticky sessions will not follow pods: add "dynamic-cookie-key <secret>" and "cookie SRVID insert dynamic" to backend ${b.spec.backend}`,
+        );
       this.#checkCookieKey(b, view, socket);
     }
     if (!config.dryRun) {
@@ -360,7 +401,9 @@ export class Agent {
         .flatMap((b) => (snap.backends.get(b.spec.backend)?.servers ?? []).filter((s) => s.name.startsWith(b.spec.prefix)))
         .at(0);
       if (probe !== undefined && !(await sock.port.isAdmin(snap.info, probe))) {
-        throw new HaproxyConfigError(`HAProxy socket ${socket} is not "level admin" (it answered "Permission denied" or a lower level): expected "stats socket ... level admin" in haproxy.cfg`);
+        throw new HaproxyConfigError(
+          `HAProxy socket ${socket} is not "level admin" (it answered "Permission denied" or a lower level): expected "stats socket ... level admin" in haproxy.cfg`,
+        );
       }
     }
     sock.checkedPid = snap.info.pid;
@@ -373,7 +416,10 @@ export class Agent {
       const shown = view.stats.get(s.name)?.['cookie'] ?? '';
       if (shown === '' || s.address === '-' || !s.name.startsWith(b.spec.prefix)) continue;
       if (dynamicCookie(key, s.address, s.port) !== shown) {
-        this.#d.log.warn({ backend: b.spec.backend, server: s.name, socket }, "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's");
+        this.#d.log.warn(
+          { backend: b.spec.backend, server: s.name, socket },
+          "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's",
+        );
         return;
       }
     }
@@ -395,10 +441,13 @@ export class Agent {
       const names = noAddress.map((s) => s.name).join(',');
       const msg = `backend ${b.spec.backend}: servers ${names} have no IP address (FQDN or init-addr none), which "set server addr" cannot change: declare the slots with an IP literal, e.g. "server-template srv 10 127.0.0.1:9 check disabled"`;
       if (noAddress.length === managed.length) throw new HaproxyConfigError(msg);
-      if (this.#once.changed(`noaddr:${socket}:${b.spec.id}`, names)) this.#d.log.error({ backend: b.spec.id, socket, servers: names }, msg);
+      if (this.#once.changed(`noaddr:${socket}:${b.spec.id}`, names))
+        this.#d.log.error({ backend: b.spec.id, socket, servers: names }, msg);
     }
     if (managed.length === 0) {
-      throw new HaproxyConfigError(`backend ${b.spec.backend} has no servers${b.spec.prefix === '' ? '' : ` whose name starts with "${b.spec.prefix}"`}: expected slots such as "server-template ${b.spec.prefix === '' ? 'srv' : b.spec.prefix} 10 127.0.0.1:9 check disabled"`);
+      throw new HaproxyConfigError(
+        `backend ${b.spec.backend} has no servers${b.spec.prefix === '' ? '' : ` whose name starts with "${b.spec.prefix}"`}: expected slots such as "server-template ${b.spec.prefix === '' ? 'srv' : b.spec.prefix} 10 127.0.0.1:9 check disabled"`,
+      );
     }
     return managed
       .filter((s) => s.address !== '-')
@@ -435,26 +484,40 @@ export class Agent {
     metrics?.unplaced.set({ backend: b.spec.id }, plan.unplaced.length);
     const unplaced = plan.unplaced.map(endpointKey).join(',');
     if (this.#once.changed(`unplaced:${socket}:${b.spec.id}`, unplaced) && plan.unplaced.length > 0) {
-      log.warn({ backend: b.spec.id, socket, missingSlots: plan.unplaced.length, endpoints: plan.unplaced.map(endpointKey) }, 'more endpoints than server slots: these get none (add slots to the server-template)');
+      log.warn(
+        { backend: b.spec.id, socket, missingSlots: plan.unplaced.length, endpoints: plan.unplaced.map(endpointKey) },
+        'more endpoints than server slots: these get none (add slots to the server-template)',
+      );
     }
     if (plan.unplaced.length > 0) problems.push(`backend ${b.spec.id}: ${String(plan.unplaced.length)} endpoints have no server slot`);
     const unused = plan.unused.map(endpointKey).join(',');
     if (this.#once.changed(`unused:${socket}:${b.spec.id}`, unused) && plan.unused.length > 0) {
-      log.warn({ backend: b.spec.id, socket, endpoints: plan.unused.map((e) => `${endpointKey(e)} priority ${String(e.priority)}`) }, 'endpoints of a less preferred SRV priority are unused: the backend has no backup slots');
+      log.warn(
+        { backend: b.spec.id, socket, endpoints: plan.unused.map((e) => `${endpointKey(e)} priority ${String(e.priority)}`) },
+        'endpoints of a less preferred SRV priority are unused: the backend has no backup slots',
+      );
     }
     for (const server of plan.drainsCut) {
       log.warn({ backend: b.spec.id, socket, server }, 'no free slot: cutting the longest drain short for a new endpoint');
     }
   }
 
-  #checkResults(sock: SocketState, work: readonly Work[], results: readonly CommandResult[], problems: string[], failed: Set<string>): void {
+  #checkResults(
+    sock: SocketState,
+    work: readonly Work[],
+    results: readonly CommandResult[],
+    problems: string[],
+    failed: Set<string>,
+  ): void {
     const { log, metrics } = this.#d;
     const socket = sock.port.label;
     for (const r of results) {
       metrics?.commands.inc({ socket, result: r.verdict.ok ? 'ok' : 'rejected' });
       if (r.verdict.ok) continue;
       if (r.verdict.reason === 'permission') {
-        throw new HaproxyConfigError(`HAProxy socket ${socket} answered "Permission denied" to "${r.command}": expected "stats socket ... level admin" in haproxy.cfg`);
+        throw new HaproxyConfigError(
+          `HAProxy socket ${socket} answered "Permission denied" to "${r.command}": expected "stats socket ... level admin" in haproxy.cfg`,
+        );
       }
       log.error({ socket, command: r.command, reply: r.reply }, 'HAProxy rejected a command');
       problems.push(`HAProxy socket ${socket} rejected "${r.command}": ${r.reply}`);
@@ -463,7 +526,10 @@ export class Agent {
       if (r.verdict.reason === 'static-weights') {
         if (w !== undefined && sock.weightsOverride.get(w.b.spec.id) !== 'ignore') {
           sock.weightsOverride.set(w.b.spec.id, 'ignore');
-          log.warn({ backend: w.b.spec.id, socket }, 'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)');
+          log.warn(
+            { backend: w.b.spec.id, socket },
+            'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)',
+          );
         }
       }
     }

@@ -26,7 +26,9 @@ export function buildAgent(config: Config, w: Wiring): Agent {
   const rc = w.resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(w.resolvConf);
   const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
   if (nameservers.length === 0) {
-    throw new UsageError(`no nameserver: ${config.resolvConf} ${w.resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`);
+    throw new UsageError(
+      `no nameserver: ${config.resolvConf} ${w.resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`,
+    );
   }
   const timeoutSet = w.resolvConf !== null && /options[^\n]*timeout:/.test(w.resolvConf);
   const dnsLog = w.log.child({ component: 'dns' });
@@ -42,8 +44,6 @@ export function buildAgent(config: Config, w: Wiring): Agent {
       dnsLog.debug({ nameserver: describeNameserver(ns), transport, reason }, 'dropped a DNS reply');
     },
   });
-  const haproxies = config.sockets.map(
-    (a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }),
-  );
+  const haproxies = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
   return new Agent({ config, resolver, haproxies, log: w.log, now: w.now, metrics: w.metrics, out: w.out });
 }

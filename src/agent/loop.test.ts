@@ -40,7 +40,15 @@ describe('runLoop', () => {
       await new Promise((r) => setTimeout(r, 50)); // a pass takes 50 ms
       return report();
     });
-    const done = runLoop({ pass, intervalMs: 1_000, respectTtl: false, signal: stop.signal, log: pino({ level: 'silent' }), random: () => 0, sleep });
+    const done = runLoop({
+      pass,
+      intervalMs: 1_000,
+      respectTtl: false,
+      signal: stop.signal,
+      log: pino({ level: 'silent' }),
+      random: () => 0,
+      sleep,
+    });
     await vi.advanceTimersByTimeAsync(50);
     expect(passes).toBe(1);
     await vi.advanceTimersByTimeAsync(999);

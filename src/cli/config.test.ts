@@ -25,23 +25,56 @@ describe('parseConfig', () => {
 
   it('reads every kind of value', () => {
     const c = parse([
-      '--backend', 'be_app/web=web.default.svc:8080',
-      '--backend', 'be6=[fd00::5]:80',
-      '--socket', '/run/a.sock', '--socket', '127.0.0.1:9999',
-      '--nameserver', '10.96.0.10', '--nameserver', '[fd00::10]:5353',
-      '--interval', '500ms', '--once', '--dry-run', '--listen', ':8080', '--weights', 'ignore', '--drain', '0',
+      '--backend',
+      'be_app/web=web.default.svc:8080',
+      '--backend',
+      'be6=[fd00::5]:80',
+      '--socket',
+      '/run/a.sock',
+      '--socket',
+      '127.0.0.1:9999',
+      '--nameserver',
+      '10.96.0.10',
+      '--nameserver',
+      '[fd00::10]:5353',
+      '--interval',
+      '500ms',
+      '--once',
+      '--dry-run',
+      '--listen',
+      ':8080',
+      '--weights',
+      'ignore',
+      '--drain',
+      '0',
     ]);
     expect(c?.backends.map((b) => [b.id, b.record])).toEqual([
       ['be_app/web', { kind: 'host', host: 'web.default.svc', port: 8080 }],
       ['be6', { kind: 'host', host: 'fd00::5', port: 80 }],
     ]);
-    expect(c?.sockets).toEqual([{ kind: 'unix', path: '/run/a.sock' }, { kind: 'tcp', host: '127.0.0.1', port: 9999 }]);
-    expect(c?.nameservers).toEqual([{ host: '10.96.0.10', port: 53 }, { host: 'fd00::10', port: 5353 }]);
-    expect(c).toMatchObject({ intervalMs: 500, once: true, dryRun: true, listen: { host: '0.0.0.0', port: 8080 }, weights: 'ignore', drainMs: 0 });
+    expect(c?.sockets).toEqual([
+      { kind: 'unix', path: '/run/a.sock' },
+      { kind: 'tcp', host: '127.0.0.1', port: 9999 },
+    ]);
+    expect(c?.nameservers).toEqual([
+      { host: '10.96.0.10', port: 53 },
+      { host: 'fd00::10', port: 5353 },
+    ]);
+    expect(c).toMatchObject({
+      intervalMs: 500,
+      once: true,
+      dryRun: true,
+      listen: { host: '0.0.0.0', port: 8080 },
+      weights: 'ignore',
+      drainMs: 0,
+    });
   });
 
   it('lets two records feed one backend through prefixes that do not overlap', () => {
-    expect(parse(['--backend', `be/blue=${SRV}`, '--backend', 'be/green=green.svc:80'])?.backends.map((b) => b.id)).toEqual(['be/blue', 'be/green']);
+    expect(parse(['--backend', `be/blue=${SRV}`, '--backend', 'be/green=green.svc:80'])?.backends.map((b) => b.id)).toEqual([
+      'be/blue',
+      'be/green',
+    ]);
   });
 
   it('takes every flag from its environment variable, and the flag wins', () => {
@@ -88,6 +121,8 @@ describe('parseConfig', () => {
   });
 
   it('refuses a boolean variable that is not one', () => {
-    expect(() => parse([`--backend`, `be=${SRV}`], { HAPROXY_DNS_AGENT_ONCE: 'maybe' })).toThrow(/HAPROXY_DNS_AGENT_ONCE="maybe": expected true or false/);
+    expect(() => parse([`--backend`, `be=${SRV}`], { HAPROXY_DNS_AGENT_ONCE: 'maybe' })).toThrow(
+      /HAPROXY_DNS_AGENT_ONCE="maybe": expected true or false/,
+    );
   });
 });

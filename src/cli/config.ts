@@ -53,23 +53,102 @@ type Flag = Readonly<{
 
 /** Every flag, its default and its help: the source of --help and of the README table. */
 export const FLAGS: readonly Flag[] = [
-  { name: 'socket', type: 'string', multiple: true, arg: '<path|host:port>', default: '/var/run/haproxy/admin.sock', help: 'HAProxy admin socket (level admin): a UNIX path, or host:port of a TCP stats socket. Repeat for one socket per process (1.8 nbproc); every socket gets the same endpoints.' },
-  { name: 'backend', type: 'string', multiple: true, arg: '<name>[/<prefix>]=<record>', help: 'A backend to fill and the DNS name that feeds it; repeatable. <record> is an SRV name, or host:port for A/AAAA records. With /<prefix>, only servers whose name starts with it are managed.' },
-  { name: 'nameserver', type: 'string', multiple: true, arg: '<ip[:port]>', help: 'DNS server to ask; repeatable, tried in turn. Default: the nameservers in /etc/resolv.conf.' },
-  { name: 'interval', type: 'string', arg: '<duration>', default: '1s', help: "Time between passes (500ms, 1s, 2m), like HAProxy's `timeout resolve`; a random 0-10% is added so replicas do not query in lockstep." },
-  { name: 'respect-ttl', type: 'boolean', help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms)." },
+  {
+    name: 'socket',
+    type: 'string',
+    multiple: true,
+    arg: '<path|host:port>',
+    default: '/var/run/haproxy/admin.sock',
+    help: 'HAProxy admin socket (level admin): a UNIX path, or host:port of a TCP stats socket. Repeat for one socket per process (1.8 nbproc); every socket gets the same endpoints.',
+  },
+  {
+    name: 'backend',
+    type: 'string',
+    multiple: true,
+    arg: '<name>[/<prefix>]=<record>',
+    help: 'A backend to fill and the DNS name that feeds it; repeatable. <record> is an SRV name, or host:port for A/AAAA records. With /<prefix>, only servers whose name starts with it are managed.',
+  },
+  {
+    name: 'nameserver',
+    type: 'string',
+    multiple: true,
+    arg: '<ip[:port]>',
+    help: 'DNS server to ask; repeatable, tried in turn. Default: the nameservers in /etc/resolv.conf.',
+  },
+  {
+    name: 'interval',
+    type: 'string',
+    arg: '<duration>',
+    default: '1s',
+    help: "Time between passes (500ms, 1s, 2m), like HAProxy's `timeout resolve`; a random 0-10% is added so replicas do not query in lockstep.",
+  },
+  {
+    name: 'respect-ttl',
+    type: 'boolean',
+    help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms).",
+  },
   { name: 'once', type: 'boolean', help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure.' },
-  { name: 'dry-run', type: 'boolean', help: 'Print every command, one per line, exactly as it would be sent, and send none. Without a reachable socket, print the endpoints DNS gave.' },
-  { name: 'hold', type: 'string', arg: '<duration>', default: '600s', help: 'While the DNS server fails (timeout, SERVFAIL, REFUSED, unreachable, malformed), the last good answer stays in force this long.' },
-  { name: 'hold-nx', type: 'string', arg: '<duration>', default: '30s', help: 'When the name does not exist or has no records, the last good answer stays in force this long; then the servers leave.' },
-  { name: 'drain', type: 'string', arg: '<duration>', default: '30s', help: 'A server whose endpoint left DNS is set to drain (sticky clients only) this long, then to maint. 0: straight to maint.' },
-  { name: 'weights', type: 'string', arg: '<srv|ignore>', default: 'srv', help: 'srv: SRV weights mapped proportionally onto 1..256 (heaviest = 256); ignore: leave the configured weights alone.' },
-  { name: 'cookie-key', type: 'string', arg: '<key>', help: "The backend's dynamic-cookie-key, to print each server's cookie in --dry-run and check HAProxy's. Never logged." },
+  {
+    name: 'dry-run',
+    type: 'boolean',
+    help: 'Print every command, one per line, exactly as it would be sent, and send none. Without a reachable socket, print the endpoints DNS gave.',
+  },
+  {
+    name: 'hold',
+    type: 'string',
+    arg: '<duration>',
+    default: '600s',
+    help: 'While the DNS server fails (timeout, SERVFAIL, REFUSED, unreachable, malformed), the last good answer stays in force this long.',
+  },
+  {
+    name: 'hold-nx',
+    type: 'string',
+    arg: '<duration>',
+    default: '30s',
+    help: 'When the name does not exist or has no records, the last good answer stays in force this long; then the servers leave.',
+  },
+  {
+    name: 'drain',
+    type: 'string',
+    arg: '<duration>',
+    default: '30s',
+    help: 'A server whose endpoint left DNS is set to drain (sticky clients only) this long, then to maint. 0: straight to maint.',
+  },
+  {
+    name: 'weights',
+    type: 'string',
+    arg: '<srv|ignore>',
+    default: 'srv',
+    help: 'srv: SRV weights mapped proportionally onto 1..256 (heaviest = 256); ignore: leave the configured weights alone.',
+  },
+  {
+    name: 'cookie-key',
+    type: 'string',
+    arg: '<key>',
+    help: "The backend's dynamic-cookie-key, to print each server's cookie in --dry-run and check HAProxy's. Never logged.",
+  },
   { name: 'listen', type: 'string', arg: '<host:port>', help: 'Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given.' },
-  { name: 'dns-timeout', type: 'string', arg: '<duration>', help: "Per-query DNS timeout. Default: resolv.conf's `options timeout`, else 2s." },
+  {
+    name: 'dns-timeout',
+    type: 'string',
+    arg: '<duration>',
+    help: "Per-query DNS timeout. Default: resolv.conf's `options timeout`, else 2s.",
+  },
   { name: 'socket-timeout', type: 'string', arg: '<duration>', default: '5s', help: 'Deadline for one exchange on the HAProxy socket.' },
-  { name: 'resolv-conf', type: 'string', arg: '<path>', default: '/etc/resolv.conf', help: 'Where to read nameserver, search, ndots, timeout and attempts from.' },
-  { name: 'log-level', type: 'string', arg: '<level>', default: 'info', help: 'trace, debug, info, warn, error, fatal or silent. Logs are JSON lines on stderr.' },
+  {
+    name: 'resolv-conf',
+    type: 'string',
+    arg: '<path>',
+    default: '/etc/resolv.conf',
+    help: 'Where to read nameserver, search, ndots, timeout and attempts from.',
+  },
+  {
+    name: 'log-level',
+    type: 'string',
+    arg: '<level>',
+    default: 'info',
+    help: 'trace, debug, info, warn, error, fatal or silent. Logs are JSON lines on stderr.',
+  },
   { name: 'help', type: 'boolean', help: 'Show this help.' },
   { name: 'version', type: 'boolean', help: 'Show the version.' },
 ];
@@ -121,7 +200,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
 
   const backendTexts = list('backend');
   if (backendTexts.length === 0) {
-    throw new UsageError(`no backend given: expected --backend <name>[/<prefix>]=<record> (or ${envName('backend')}), e.g. --backend be_app=_http._tcp.web.default.svc.cluster.local`);
+    throw new UsageError(
+      `no backend given: expected --backend <name>[/<prefix>]=<record> (or ${envName('backend')}), e.g. --backend be_app=_http._tcp.web.default.svc.cluster.local`,
+    );
   }
   const backends = backendTexts.map(parseBackend);
   const seen = new Set<string>();
@@ -130,7 +211,9 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     seen.add(b.id);
     const overlap = backends.find((o) => o !== b && o.backend === b.backend && o.prefix.startsWith(b.prefix) && o.id !== b.id);
     if (overlap !== undefined) {
-      throw new UsageError(`--backend ${b.id} and --backend ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`);
+      throw new UsageError(
+        `--backend ${b.id} and --backend ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`,
+      );
     }
   }
   const nameservers = list('nameserver');
@@ -138,7 +221,8 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const weights = str('weights');
   if (weights !== 'srv' && weights !== 'ignore') throw new UsageError(`--weights ${JSON.stringify(weights)}: expected srv or ignore`);
   const logLevel = str('log-level') ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level ${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new UsageError(`--log-level ${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   const listen = str('listen');
   const dnsTimeout = str('dns-timeout');
   const cookieKey = str('cookie-key');
@@ -183,25 +267,33 @@ function duration(flag: string, text: string | undefined, minMs: number): number
   return ms;
 }
 
-const DNS_NAME = /^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+const DNS_NAME =
+  /^(?=.{1,253}\.?$)([A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
 
 function parseBackend(text: string): BackendSpec {
   const m = /^([^=/]+)(?:\/([^=]*))?=(.*)$/.exec(text);
   const expected = 'expected <backend>[/<prefix>]=<SRV name or host:port>';
   if (m === null) throw new UsageError(`--backend ${JSON.stringify(text)}: ${expected}`);
   const [, backend = '', prefix = '', record = ''] = m;
-  if (!isSafeName(backend)) throw new UsageError(`--backend ${JSON.stringify(text)}: backend name ${JSON.stringify(backend)} is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')`);
-  if (prefix !== '' && !isSafeName(prefix)) throw new UsageError(`--backend ${JSON.stringify(text)}: server prefix ${JSON.stringify(prefix)} is not a valid HAProxy name`);
+  if (!isSafeName(backend))
+    throw new UsageError(
+      `--backend ${JSON.stringify(text)}: backend name ${JSON.stringify(backend)} is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')`,
+    );
+  if (prefix !== '' && !isSafeName(prefix))
+    throw new UsageError(`--backend ${JSON.stringify(text)}: server prefix ${JSON.stringify(prefix)} is not a valid HAProxy name`);
   const id = prefix === '' ? backend : `${backend}/${prefix}`;
   const hostPort = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(record);
   if (hostPort !== null) {
     const host = hostPort[1] ?? hostPort[2] ?? '';
     const port = Number(hostPort[3]);
-    if (port < 1 || port > 65535) throw new UsageError(`--backend ${JSON.stringify(text)}: port ${String(port)} out of range, expected 1..65535`);
-    if (!isIPAddress(host) && !DNS_NAME.test(host)) throw new UsageError(`--backend ${JSON.stringify(text)}: ${JSON.stringify(host)} is not a host name: ${expected}`);
+    if (port < 1 || port > 65535)
+      throw new UsageError(`--backend ${JSON.stringify(text)}: port ${String(port)} out of range, expected 1..65535`);
+    if (!isIPAddress(host) && !DNS_NAME.test(host))
+      throw new UsageError(`--backend ${JSON.stringify(text)}: ${JSON.stringify(host)} is not a host name: ${expected}`);
     return { backend, prefix, id, record: { kind: 'host', host, port } };
   }
-  if (!DNS_NAME.test(record)) throw new UsageError(`--backend ${JSON.stringify(text)}: ${JSON.stringify(record)} is not a DNS name: ${expected}`);
+  if (!DNS_NAME.test(record))
+    throw new UsageError(`--backend ${JSON.stringify(text)}: ${JSON.stringify(record)} is not a DNS name: ${expected}`);
   return { backend, prefix, id, record: { kind: 'srv', name: record } };
 }
 
@@ -213,7 +305,9 @@ export function parseNameserver(text: string, what: string): Nameserver {
   const portText = bracket?.[2] ?? v4?.[2];
   const port = portText === undefined ? 53 : Number(portText);
   if (!isIPAddress(host) || port < 1 || port > 65535) {
-    throw new UsageError(`${what} ${JSON.stringify(text)}: expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)`);
+    throw new UsageError(
+      `${what} ${JSON.stringify(text)}: expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)`,
+    );
   }
   return { host, port };
 }
@@ -223,7 +317,9 @@ function parseSocket(text: string): SocketAddress {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
   if (m === null || port < 1 || port > 65535) {
-    throw new UsageError(`--socket ${JSON.stringify(text)}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`);
+    throw new UsageError(
+      `--socket ${JSON.stringify(text)}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`,
+    );
   }
   return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port };
 }
@@ -231,7 +327,8 @@ function parseSocket(text: string): SocketAddress {
 function parseListen(text: string): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
-  if (m === null || port < 0 || port > 65535) throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080 or :8080`);
+  if (m === null || port < 0 || port > 65535)
+    throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080 or :8080`);
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
 }

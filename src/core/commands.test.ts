@@ -58,7 +58,10 @@ describe('renderChange', () => {
 
 describe('batchLines', () => {
   it('keeps every line under the limit HAProxy before 3.0 drops silently', () => {
-    const cmds = Array.from({ length: 1000 }, (_, i) => `set server be_app/srv${String(i)} addr 10.1.${String(i >> 8)}.${String(i & 255)} port 8080`);
+    const cmds = Array.from(
+      { length: 1000 },
+      (_, i) => `set server be_app/srv${String(i)} addr 10.1.${String(i >> 8)}.${String(i & 255)} port 8080`,
+    );
     const lines = batchLines(cmds);
     expect(lines.length).toBeGreaterThan(1);
     for (const l of lines) expect(Buffer.byteLength(l.join(';')) + 1).toBeLessThanOrEqual(MAX_LINE_BYTES);

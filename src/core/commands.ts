@@ -38,7 +38,8 @@ export function renderChange(backend: string, change: Change): string[] {
   const { from, to, force } = change;
   const out: string[] = [];
   if (force || from.address !== to.address || from.port !== to.port) {
-    if (!isIPAddress(to.address)) throw new UnsafeCommandError(`refusing address ${JSON.stringify(to.address)}: expected an IPv4 or IPv6 literal`);
+    if (!isIPAddress(to.address))
+      throw new UnsafeCommandError(`refusing address ${JSON.stringify(to.address)}: expected an IPv4 or IPv6 literal`);
     if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
       throw new UnsafeCommandError(`refusing port ${String(to.port)}: expected 1..65535`);
     }

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { haproxyWeights, normalizeEndpoints } from './desired.ts';
 import type { Endpoint } from './types.ts';
 
-const ep = (address: string, weight: number, extra: Partial<Endpoint> = {}): Endpoint => ({ target: 't', address, port: 80, weight, priority: 0, ttl: 5, ...extra });
+const ep = (address: string, weight: number, extra: Partial<Endpoint> = {}): Endpoint => ({
+  target: 't',
+  address,
+  port: 80,
+  weight,
+  priority: 0,
+  ttl: 5,
+  ...extra,
+});
 
 describe('haproxyWeights', () => {
   it('maps equal weights to 256 whatever their value, so scale events write no weight', () => {
@@ -23,8 +31,15 @@ describe('haproxyWeights', () => {
 
 describe('normalizeEndpoints', () => {
   it('keeps one endpoint per address:port, the preferred priority winning', () => {
-    const out = normalizeEndpoints([ep('10.0.0.1', 5, { priority: 20 }), ep('10.0.0.1', 5, { priority: 10 }), ep('10.0.0.1', 5, { port: 81 })]);
-    expect(out.map((e) => [e.port, e.priority])).toEqual([[81, 0], [80, 10]]);
+    const out = normalizeEndpoints([
+      ep('10.0.0.1', 5, { priority: 20 }),
+      ep('10.0.0.1', 5, { priority: 10 }),
+      ep('10.0.0.1', 5, { port: 81 }),
+    ]);
+    expect(out.map((e) => [e.port, e.priority])).toEqual([
+      [81, 0],
+      [80, 10],
+    ]);
   });
 
   it('sorts by priority, weight, then numeric address', () => {

@@ -15,11 +15,7 @@ export function normalizeEndpoints(endpoints: readonly Endpoint[]): Endpoint[] {
     const e: Endpoint = { ...raw, address: canonicalIP(raw.address) };
     const key = endpointKey(e);
     const seen = byKey.get(key);
-    if (
-      seen === undefined ||
-      e.priority < seen.priority ||
-      (e.priority === seen.priority && e.weight > seen.weight)
-    ) {
+    if (seen === undefined || e.priority < seen.priority || (e.priority === seen.priority && e.weight > seen.weight)) {
       byKey.set(key, e);
     }
   }
@@ -28,12 +24,7 @@ export function normalizeEndpoints(endpoints: readonly Endpoint[]): Endpoint[] {
 
 /** Deterministic order for placing endpoints: priority, then weight (heavier first), then address. */
 export function compareEndpoints(a: Endpoint, b: Endpoint): number {
-  return (
-    a.priority - b.priority ||
-    b.weight - a.weight ||
-    compareAddresses(a.address, b.address) ||
-    a.port - b.port
-  );
+  return a.priority - b.priority || b.weight - a.weight || compareAddresses(a.address, b.address) || a.port - b.port;
 }
 
 function compareAddresses(a: string, b: string): number {

@@ -19,35 +19,61 @@ function run(steps: [number, DnsOutcome][], start: HoldState = initialHold) {
 
 describe('applyHold', () => {
   it('keeps the last good answer through DNS failures for --hold, logging the start once', () => {
-    const r = run([[0, ok], [1_000, timeout], [2_000, timeout], [599_999, timeout]]);
+    const r = run([
+      [0, ok],
+      [1_000, timeout],
+      [2_000, timeout],
+      [599_999, timeout],
+    ]);
     expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 1]);
     expect(r.map((x) => x.event?.event ?? null)).toEqual([null, 'hold-started', null, null]);
   });
 
   it('drops the endpoints once --hold has passed since the last good answer, saying so once', () => {
-    const r = run([[0, ok], [1_000, timeout], [600_000, timeout], [601_000, timeout]]);
+    const r = run([
+      [0, ok],
+      [1_000, timeout],
+      [600_000, timeout],
+      [601_000, timeout],
+    ]);
     expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 0, 0]);
     expect(r.map((x) => x.event?.event ?? null)).toEqual([null, 'hold-started', 'hold-expired', null]);
   });
 
   it('lets the servers leave --hold-nx after a NXDOMAIN', () => {
-    const r = run([[0, ok], [10_000, nx], [29_999, nx], [30_000, nx]]);
+    const r = run([
+      [0, ok],
+      [10_000, nx],
+      [29_999, nx],
+      [30_000, nx],
+    ]);
     expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 0]);
   });
 
   it('reports recovery with how long DNS failed', () => {
-    const r = run([[0, ok], [1_000, timeout], [5_000, ok]]);
+    const r = run([
+      [0, ok],
+      [1_000, timeout],
+      [5_000, ok],
+    ]);
     expect(r[2]?.event).toEqual({ event: 'recovered', failedForMs: 4_000, answerAgeMs: 5_000 });
     expect(r[2]?.state.failing).toBeNull();
   });
 
   it('leaves HAProxy alone (null) when DNS fails before any good answer', () => {
-    const r = run([[0, timeout], [1_000, timeout]]);
+    const r = run([
+      [0, timeout],
+      [1_000, timeout],
+    ]);
     expect(r.map((x) => x.endpoints)).toEqual([null, null]);
   });
 
   it('counts --hold-nx from the first NXDOMAIN when there never was an answer', () => {
-    const r = run([[0, nx], [29_000, nx], [30_000, nx]]);
+    const r = run([
+      [0, nx],
+      [29_000, nx],
+      [30_000, nx],
+    ]);
     expect(r.map((x) => x.endpoints)).toEqual([null, null, []]);
   });
 });

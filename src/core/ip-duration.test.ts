@@ -10,14 +10,22 @@ describe('parseDuration', () => {
     ['2m', 120_000],
     ['1h', 3_600_000],
     ['0', 0],
-  ])('reads %s', (text, ms) => { expect(parseDuration(text)).toBe(ms); });
+  ])('reads %s', (text, ms) => {
+    expect(parseDuration(text)).toBe(ms);
+  });
 
-  it.each(['', '30', '1d', '-1s', 's', '1 s'])('refuses %j', (text) => { expect(parseDuration(text)).toBeNull(); });
+  it.each(['', '30', '1d', '-1s', 's', '1 s'])('refuses %j', (text) => {
+    expect(parseDuration(text)).toBeNull();
+  });
 });
 
 describe('IP addresses', () => {
-  it.each(['10.0.0.1', '::1', 'fd00::1', '::ffff:10.0.0.1'])('accepts %s', (a) => { expect(isIPAddress(a)).toBe(true); });
-  it.each(['10.0.0.256', '10.0.0', 'web', '10.0.0.1;', 'fd00::1/64', '[::1]', ''])('refuses %j', (a) => { expect(isIPAddress(a)).toBe(false); });
+  it.each(['10.0.0.1', '::1', 'fd00::1', '::ffff:10.0.0.1'])('accepts %s', (a) => {
+    expect(isIPAddress(a)).toBe(true);
+  });
+  it.each(['10.0.0.256', '10.0.0', 'web', '10.0.0.1;', 'fd00::1/64', '[::1]', ''])('refuses %j', (a) => {
+    expect(isIPAddress(a)).toBe(false);
+  });
 
   it('writes IPv6 in canonical form', () => {
     expect(canonicalIP('FD00:0000::0001')).toBe('fd00::1');

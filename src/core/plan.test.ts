@@ -44,7 +44,10 @@ const base = (slots: Slot[], endpoints: Endpoint[], extra: Partial<PlanInput> = 
   ...extra,
 });
 
-const script = (input: PlanInput): string => planBackend(input).changes.flatMap((c) => renderChange('be_app', c)).join('\n');
+const script = (input: PlanInput): string =>
+  planBackend(input)
+    .changes.flatMap((c) => renderChange('be_app', c))
+    .join('\n');
 
 /** What HAProxy looks like once a plan is applied. */
 function apply(slots: readonly Slot[], input: PlanInput): Slot[] {
@@ -52,7 +55,14 @@ function apply(slots: readonly Slot[], input: PlanInput): Slot[] {
   return slots.map((s) => {
     const c = plan.changes.find((x) => x.server === s.name);
     if (c === undefined) return s;
-    return { ...s, address: c.to.address, port: c.to.port, admin: c.to.admin, weight: c.to.weight ?? s.weight, opState: c.to.admin === 'maint' ? 0 : 2 };
+    return {
+      ...s,
+      address: c.to.address,
+      port: c.to.port,
+      admin: c.to.admin,
+      weight: c.to.weight ?? s.weight,
+      opState: c.to.admin === 'maint' ? 0 : 2,
+    };
   });
 }
 
@@ -81,7 +91,9 @@ describe('planBackend', () => {
     const b = ep('10.1.0.2', 8080, { weight: 50 });
     const more = [a, b, ep('10.1.0.3', 8080, { weight: 33 })].map((e) => ({ ...e, weight: 33 }));
     expect(script(base([serving(1, a), free(2), serving(3, b), free(4)], more))).toBe(
-      ['set server be_app/srv2 addr 10.1.0.3 port 8080', 'set server be_app/srv2 weight 256', 'set server be_app/srv2 state ready'].join('\n'),
+      ['set server be_app/srv2 addr 10.1.0.3 port 8080', 'set server be_app/srv2 weight 256', 'set server be_app/srv2 state ready'].join(
+        '\n',
+      ),
     );
   });
 
@@ -120,7 +132,13 @@ describe('planBackend', () => {
 
   it('takes the longest-draining slot when no slot is free, and says so', () => {
     const a = ep('10.1.0.1');
-    const memory: SlotMemory = { drainingSince: new Map([['srv2', 990_000], ['srv3', 980_000]]), lastHeld: new Map() };
+    const memory: SlotMemory = {
+      drainingSince: new Map([
+        ['srv2', 990_000],
+        ['srv3', 980_000],
+      ]),
+      lastHeld: new Map(),
+    };
     const slots = [serving(1, a), serving(2, ep('10.1.0.8'), { admin: 'drain' }), serving(3, ep('10.1.0.9'), { admin: 'drain' })];
     const plan = planBackend(base(slots, [a, ep('10.1.0.5')], { memory }));
     expect(plan.drainsCut).toEqual(['srv3']);
@@ -182,7 +200,10 @@ describe('planBackend', () => {
     const primary = ep('10.1.0.1', 80, { priority: 10 });
     const fallback = ep('10.2.0.1', 80, { priority: 20 });
     const withBackup = planBackend(base([free(1), free(2, { backup: true })], [fallback, primary]));
-    expect(withBackup.changes.map((c) => [c.server, endpointKey(c.to)])).toEqual([['srv1', '10.1.0.1:80'], ['srv2', '10.2.0.1:80']]);
+    expect(withBackup.changes.map((c) => [c.server, endpointKey(c.to)])).toEqual([
+      ['srv1', '10.1.0.1:80'],
+      ['srv2', '10.2.0.1:80'],
+    ]);
     const without = planBackend(base([free(1), free(2)], [fallback, primary]));
     expect(without.changes.map((c) => endpointKey(c.to))).toEqual(['10.1.0.1:80']);
     expect(without.unused.map(endpointKey)).toEqual(['10.2.0.1:80']);
@@ -191,7 +212,12 @@ describe('planBackend', () => {
 
 describe('planBackend properties', () => {
   const endpointArb = fc
-    .record({ host: fc.integer({ min: 1, max: 40 }), port: fc.constantFrom(80, 8080), weight: fc.integer({ min: 0, max: 100 }), priority: fc.constantFrom(0, 0, 0, 10) })
+    .record({
+      host: fc.integer({ min: 1, max: 40 }),
+      port: fc.constantFrom(80, 8080),
+      weight: fc.integer({ min: 0, max: 100 }),
+      priority: fc.constantFrom(0, 0, 0, 10),
+    })
     .map((r) => ep(`10.0.0.${String(r.host)}`, r.port, { weight: r.weight, priority: r.priority }));
   const scenario = fc.record({
     slots: fc.integer({ min: 1, max: 12 }),
@@ -214,7 +240,9 @@ describe('planBackend properties', () => {
           expect(new Set(live).size).toBe(live.length);
           const best = Math.min(...endpoints.map((e) => e.priority));
           for (const before of slots) {
-            const stillWanted = endpoints.some((e) => endpointKey(e) === endpointKey(before) && (before.backup ? e.priority !== best : e.priority === best));
+            const stillWanted = endpoints.some(
+              (e) => endpointKey(e) === endpointKey(before) && (before.backup ? e.priority !== best : e.priority === best),
+            );
             if (before.admin === 'ready' && stillWanted) {
               const same = after.find((s) => s.name === before.name);
               expect(same && endpointKey(same)).toBe(endpointKey(before));

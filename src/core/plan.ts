@@ -1,12 +1,5 @@
 import { compareEndpoints, haproxyWeights, splitByPriority } from './desired.ts';
-import {
-  endpointKey,
-  type Change,
-  type ChangeReason,
-  type Endpoint,
-  type Slot,
-  type SlotTarget,
-} from './types.ts';
+import { endpointKey, type Change, type ChangeReason, type Endpoint, type Slot, type SlotTarget } from './types.ts';
 
 export type WeightPolicy = 'srv' | 'ignore';
 
@@ -83,7 +76,9 @@ export function planBackend(input: PlanInput): Plan {
   }
   // An endpoint that moved between the active and backup pools is served by its new slot:
   // the old one must not keep draining it (two slots, one address, one cookie).
-  const live = new Set([...decisions.values()].filter((d) => d.target.admin === 'ready' && d.endpoint !== null).map((d) => endpointKey(d.target)));
+  const live = new Set(
+    [...decisions.values()].filter((d) => d.target.admin === 'ready' && d.endpoint !== null).map((d) => endpointKey(d.target)),
+  );
   for (const slot of input.slots) {
     const final = decisions.get(slot.name)?.target ?? targetOf(slot);
     if (final.admin === 'drain' && live.has(endpointKey(final))) {
@@ -128,8 +123,7 @@ type PoolPlan = {
 function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: PlanInput): PoolPlan {
   const wanted = [...unsorted].sort(compareEndpoints);
   const weightOf = haproxyWeights(wanted);
-  const weight = (e: Endpoint): number | null =>
-    input.weights === 'srv' ? (weightOf.get(endpointKey(e)) ?? null) : null;
+  const weight = (e: Endpoint): number | null => (input.weights === 'srv' ? (weightOf.get(endpointKey(e)) ?? null) : null);
   const wantedByKey = new Map(wanted.map((e) => [endpointKey(e), e]));
   const decisions = new Map<string, Decision>();
   const drainingSince = new Map<string, number>();
@@ -239,10 +233,7 @@ export function targetOf(slot: Slot): SlotTarget {
 
 function sameTarget(from: SlotTarget, to: SlotTarget): boolean {
   return (
-    from.address === to.address &&
-    from.port === to.port &&
-    from.admin === to.admin &&
-    (to.weight === null || from.weight === to.weight)
+    from.address === to.address && from.port === to.port && from.admin === to.admin && (to.weight === null || from.weight === to.weight)
   );
 }
 

@@ -11,7 +11,9 @@ const sources = readdirSync(DIR)
 describe('src/core', () => {
   it('imports nothing but other core modules', () => {
     for (const { file, text } of sources) {
-      const imports = [...text.matchAll(/\bfrom '([^']+)'|\bimport\(\s*'([^']+)'|\brequire\(\s*'([^']+)'/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+      const imports = [...text.matchAll(/\bfrom '([^']+)'|\bimport\(\s*'([^']+)'|\brequire\(\s*'([^']+)'/g)].map(
+        (m) => m[1] ?? m[2] ?? m[3],
+      );
       for (const i of imports) expect(i, `${file} imports ${String(i)}`).toMatch(/^\.\/[a-z-]+\.ts$/);
     }
   });

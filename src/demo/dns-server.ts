@@ -23,10 +23,14 @@ export class DnsServer {
   }
 
   async start(port = 0): Promise<number> {
-    const tcp = net.createServer((c) => { this.#onTcp(c); });
+    const tcp = net.createServer((c) => {
+      this.#onTcp(c);
+    });
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
-      tcp.listen(port, '127.0.0.1', () => { resolve(); });
+      tcp.listen(port, '127.0.0.1', () => {
+        resolve();
+      });
     });
     const addr = tcp.address();
     this.port = typeof addr === 'object' && addr !== null ? addr.port : port;
@@ -38,7 +42,9 @@ export class DnsServer {
     });
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(this.port, '127.0.0.1', () => { resolve(); });
+      udp.bind(this.port, '127.0.0.1', () => {
+        resolve();
+      });
     });
     this.#udp = udp;
     this.#tcp = tcp;
@@ -100,7 +106,9 @@ function writeInPieces(c: net.Socket, pieces: Buffer[]): void {
   const [first, ...rest] = pieces;
   if (first === undefined || c.destroyed) return;
   c.write(first);
-  setTimeout(() => { writeInPieces(c, rest); }, 10);
+  setTimeout(() => {
+    writeInPieces(c, rest);
+  }, 10);
 }
 
 /** RCODE values (RFC 1035 4.1.1); dns-packet takes them in the low bits of `flags`. */
@@ -115,7 +123,13 @@ export type Published = Readonly<{ address: string; port: number; weight: number
  * target name, NXDOMAIN for anything else. A UDP reply larger than the client's EDNS size
  * (512 without EDNS) is sent truncated, with the TC bit and no records, as real servers do.
  */
-export function serviceReply(query: DecodedPacket, transport: 'udp' | 'tcp', service: string, endpoints: readonly Published[], ttl = 5): Buffer {
+export function serviceReply(
+  query: DecodedPacket,
+  transport: 'udp' | 'tcp',
+  service: string,
+  endpoints: readonly Published[],
+  ttl = 5,
+): Buffer {
   const q = query.questions?.[0];
   const name = (q?.name ?? '').toLowerCase();
   const answers: Answer[] = [];

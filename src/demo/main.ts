@@ -34,7 +34,9 @@ const CLIENT_STARTS_MS = 5_500;
 
 async function main(): Promise<number> {
   if (spawnSync('haproxy', ['-v']).error !== undefined) {
-    process.stderr.write('demo: HAProxy not found on PATH. Install it: sudo apt-get install -y haproxy (or run scripts/dev demo as root)\n');
+    process.stderr.write(
+      'demo: HAProxy not found on PATH. Install it: sudo apt-get install -y haproxy (or run scripts/dev demo as root)\n',
+    );
     return 1;
   }
   const dir = mkdtempSync(join(tmpdir(), 'haproxy-dns-agent-demo-'));
@@ -48,7 +50,10 @@ async function main(): Promise<number> {
   const events: string[] = [];
   const logStream = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n').filter((l) => l !== '')) {
+      for (const line of chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l !== '')) {
         const e = JSON.parse(line) as { msg: string; server?: string; reason?: string; from?: string; to?: string };
         if (e.msg === 'server change') events.push(`${e.server ?? ''}: ${e.from ?? ''} -> ${e.to ?? ''} (${e.reason ?? ''})`);
         else if (e.msg !== 'starting') events.push(e.msg);
@@ -63,13 +68,34 @@ async function main(): Promise<number> {
     for (let i = 0; i < 100 && !existsSync(socket); i++) await sleep(50, stop.signal);
 
     const parsed = parseConfig(
-      ['--socket', socket, '--backend', `be_app=${SERVICE}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '500ms', '--drain', '3s', '--cookie-key', COOKIE_KEY],
+      [
+        '--socket',
+        socket,
+        '--backend',
+        `be_app=${SERVICE}`,
+        '--nameserver',
+        `127.0.0.1:${String(dns.port)}`,
+        '--interval',
+        '500ms',
+        '--drain',
+        '3s',
+        '--cookie-key',
+        COOKIE_KEY,
+      ],
       {},
     );
     if (parsed.config === null) throw new Error('demo configuration did not parse');
     const log = pino({ level: 'info' }, logStream);
     const agent = buildAgent(parsed.config, { log, out: () => undefined, resolvConf: null, metrics: null, now: Date.now });
-    const loop = runLoop({ pass: () => agent.pass(), intervalMs: 500, respectTtl: false, signal: stop.signal, log, random: Math.random, sleep });
+    const loop = runLoop({
+      pass: () => agent.pass(),
+      intervalMs: 500,
+      respectTtl: false,
+      signal: stop.signal,
+      log,
+      random: Math.random,
+      sleep,
+    });
 
     const started = Date.now();
     let step = -1;
@@ -117,7 +143,11 @@ function podsFor(step: number, stickyPod: number): number[] {
   const s = STEPS[step];
   if (s === undefined) return [];
   if (step === 2) return [1, 2, 3].filter((n) => n !== (stickyPod || 2));
-  if (step === 3) return [1, 2, 3, 4].filter((n) => n !== (stickyPod || 2)).concat([5]).slice(0, 4);
+  if (step === 3)
+    return [1, 2, 3, 4]
+      .filter((n) => n !== (stickyPod || 2))
+      .concat([5])
+      .slice(0, 4);
   return [...s.pods];
 }
 
@@ -125,11 +155,25 @@ async function setPods(wanted: readonly number[], pods: Map<number, http.Server>
   for (const n of wanted) {
     if (pods.has(n)) continue;
     const server = http.createServer((_req, res) => res.writeHead(200, { connection: 'close' }).end(String(n)));
-    await new Promise<void>((r) => server.listen(port, `127.0.1.${String(n)}`, () => { r(); }));
+    await new Promise<void>((r) =>
+      server.listen(port, `127.0.1.${String(n)}`, () => {
+        r();
+      }),
+    );
     pods.set(n, server);
   }
   // Removed pods keep serving a while, as a terminating pod does during its grace period.
-  published.splice(0, published.length, ...wanted.map((n) => ({ address: `127.0.1.${String(n)}`, port, weight: Math.floor(100 / wanted.length), priority: 0, host: `127-0-1-${String(n)}.web.default.svc.cluster.local` })));
+  published.splice(
+    0,
+    published.length,
+    ...wanted.map((n) => ({
+      address: `127.0.1.${String(n)}`,
+      port,
+      weight: Math.floor(100 / wanted.length),
+      priority: 0,
+      host: `127-0-1-${String(n)}.web.default.svc.cluster.local`,
+    })),
+  );
 }
 
 type Row = { name: string; addr: string; state: string; weight: number; cookie: string; sessions: string };
@@ -152,14 +196,26 @@ async function servers(socket: string): Promise<Row[]> {
   }
 }
 
-function render(t: number, rows: readonly Row[], published: readonly Published[], client: readonly { pod: number; from: number; to: number; n: number }[], events: readonly string[], cookie: string | undefined): void {
+function render(
+  t: number,
+  rows: readonly Row[],
+  published: readonly Published[],
+  client: readonly { pod: number; from: number; to: number; n: number }[],
+  events: readonly string[],
+  cookie: string | undefined,
+): void {
   const tty = process.stdout.isTTY;
   const out: string[] = [];
   out.push(`haproxy-dns-agent demo  t=${(t / 1000).toFixed(1)}s / ${String(END_MS / 1000)}s`);
   out.push(`DNS ${SERVICE}: ${published.map((p) => p.address).join(', ') || '(none)'}`);
   out.push('');
-  out.push(`${'server'.padEnd(7)} ${'address'.padEnd(20)} ${'state'.padEnd(17)} ${'weight'.padEnd(6)} ${'cookie (SRVID)'.padEnd(17)} requests`);
-  for (const r of rows) out.push(`${r.name.padEnd(7)} ${r.addr.padEnd(20)} ${r.state.padEnd(17)} ${String(r.weight).padEnd(6)} ${r.cookie.padEnd(17)} ${r.sessions}`);
+  out.push(
+    `${'server'.padEnd(7)} ${'address'.padEnd(20)} ${'state'.padEnd(17)} ${'weight'.padEnd(6)} ${'cookie (SRVID)'.padEnd(17)} requests`,
+  );
+  for (const r of rows)
+    out.push(
+      `${r.name.padEnd(7)} ${r.addr.padEnd(20)} ${r.state.padEnd(17)} ${String(r.weight).padEnd(6)} ${r.cookie.padEnd(17)} ${r.sessions}`,
+    );
   out.push('');
   const runs = client.map((c) => `pod-${String(c.pod)} x${String(c.n)} (${(c.from / 1000).toFixed(1)}s-${(c.to / 1000).toFixed(1)}s)`);
   out.push(`sticky client, one request every 0.5s (cookie ${cookie ?? 'none yet'}): ${runs.join(' -> ') || 'not started'}`);
@@ -197,7 +253,9 @@ function freePort(): Promise<number> {
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const a = s.address();
-      s.close(() => { resolve(typeof a === 'object' && a !== null ? a.port : 0); });
+      s.close(() => {
+        resolve(typeof a === 'object' && a !== null ? a.port : 0);
+      });
     });
   });
 }

@@ -11,7 +11,14 @@ const reply = (over: Partial<dnsPacket.Packet> = {}): Buffer =>
     id: 4242,
     flags: dnsPacket.AUTHORITATIVE_ANSWER,
     questions: [{ name: q.name, type: 'SRV', class: 'IN' }],
-    answers: [{ type: 'SRV', name: q.name, ttl: 5, data: { priority: 0, weight: 33, port: 8080, target: '10-1-43-243.web.default.svc.cluster.local' } }],
+    answers: [
+      {
+        type: 'SRV',
+        name: q.name,
+        ttl: 5,
+        data: { priority: 0, weight: 33, port: 8080, target: '10-1-43-243.web.default.svc.cluster.local' },
+      },
+    ],
     ...over,
   });
 
@@ -55,11 +62,16 @@ describe('decodeReply', () => {
       { numRuns: 2_000 },
     );
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: valid.length }), fc.integer({ min: 0, max: valid.length - 1 }), fc.integer({ min: 0, max: 255 }), (cut, at, byte) => {
-        const mutated = Buffer.from(valid.subarray(0, cut));
-        if (at < mutated.length) mutated[at] = byte;
-        expect(() => decodeReply(mutated, q, 4242)).not.toThrow();
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: valid.length }),
+        fc.integer({ min: 0, max: valid.length - 1 }),
+        fc.integer({ min: 0, max: 255 }),
+        (cut, at, byte) => {
+          const mutated = Buffer.from(valid.subarray(0, cut));
+          if (at < mutated.length) mutated[at] = byte;
+          expect(() => decodeReply(mutated, q, 4242)).not.toThrow();
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

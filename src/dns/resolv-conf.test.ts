@@ -9,7 +9,13 @@ options ndots:5
 
 describe('parseResolvConf', () => {
   it("reads a pod's resolv.conf", () => {
-    expect(parseResolvConf(POD)).toEqual({ nameservers: ['10.96.0.10'], search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], ndots: 5, timeoutMs: 5_000, attempts: 2 });
+    expect(parseResolvConf(POD)).toEqual({
+      nameservers: ['10.96.0.10'],
+      search: ['default.svc.cluster.local', 'svc.cluster.local', 'cluster.local'],
+      ndots: 5,
+      timeoutMs: 5_000,
+      attempts: 2,
+    });
   });
 
   it('reads timeout and attempts, caps them as glibc does, and ignores comments', () => {

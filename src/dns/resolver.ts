@@ -12,9 +12,7 @@ export type DnsAnswer =
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string }>;
 
 /** A record to follow: an SRV name, or a host whose A/AAAA records all get `port`. */
-export type RecordSpec =
-  | Readonly<{ kind: 'srv'; name: string }>
-  | Readonly<{ kind: 'host'; host: string; port: number }>;
+export type RecordSpec = Readonly<{ kind: 'srv'; name: string }> | Readonly<{ kind: 'host'; host: string; port: number }>;
 
 export type ResolverOptions = Readonly<{
   nameservers: readonly Nameserver[];
@@ -102,7 +100,14 @@ export class Resolver {
       if (addrs.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
       for (const a of addrs) {
         ttl = Math.min(ttl, a.ttl);
-        endpoints.push({ target, address: a.address, port: srv.data.port, weight: srv.data.weight ?? 0, priority: srv.data.priority ?? 0, ttl: srv.ttl ?? 0 });
+        endpoints.push({
+          target,
+          address: a.address,
+          port: srv.data.port,
+          weight: srv.data.weight ?? 0,
+          priority: srv.data.priority ?? 0,
+          ttl: srv.ttl ?? 0,
+        });
       }
     }
     if (endpoints.length === 0) return { status: 'nodata', name: found.name };

@@ -26,7 +26,9 @@ describe('splitReplies', () => {
 
   it('gives one reply per command when a known message lacks its newline (1.8 weight errors)', () => {
     // 1.8 prints "Trailing garbage in weight string" with no newline: only the separator's follows.
-    expect(splitReplies("Trailing garbage in weight string\nIP changed from '127.0.0.1' to '10.0.0.1' by 'stats socket command'\n\n\n", 3)).toEqual({
+    expect(
+      splitReplies("Trailing garbage in weight string\nIP changed from '127.0.0.1' to '10.0.0.1' by 'stats socket command'\n\n\n", 3),
+    ).toEqual({
       replies: ['Trailing garbage in weight string', "IP changed from '127.0.0.1' to '10.0.0.1' by 'stats socket command'", ''],
       complete: true,
     });
@@ -51,7 +53,11 @@ describe('judgeReply', () => {
     ['set server be/s addr 127.0.1.2 port 8081', haproxy18('39-set-srv1-addr-127.0.1.2.txt').reply, true],
     ['set server be/s addr 127.0.1.1 port 8081', haproxy26('set-addr-unchanged.txt'), true],
     ['set server be/s addr 10.0.0.1 port 80', 'nothing changed', true],
-    ['set server be/s addr 10.0.0.1 port 80', 'Update for the current server address family is only supported through configuration file.', false],
+    [
+      'set server be/s addr 10.0.0.1 port 80',
+      'Update for the current server address family is only supported through configuration file.',
+      false,
+    ],
     ['set server be/s state ready', '', true],
     ['set server be/s state ready', 'No such server.', false],
     ['set server be/s weight 256', '', true],
@@ -62,6 +68,8 @@ describe('judgeReply', () => {
 
   it('recognises the missing admin level and static algorithms', () => {
     expect(judgeReply('set server be/s state ready', 'Permission denied').reason).toBe('permission');
-    expect(judgeReply('set server be/s weight 10', "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.").reason).toBe('static-weights');
+    expect(
+      judgeReply('set server be/s weight 10', "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.").reason,
+    ).toBe('static-weights');
   });
 });

@@ -10,7 +10,16 @@ describe('parseServersState', () => {
   it("reads 1.8.30's 20-column layout", () => {
     const rows = parseServersState(state18());
     expect(rows).toHaveLength(5);
-    expect(rows[0]).toMatchObject({ backend: 'be_app', id: 1, name: 'srv1', address: '127.0.0.1', port: 9, admin: 'maint', weight: 1, checked: true });
+    expect(rows[0]).toMatchObject({
+      backend: 'be_app',
+      id: 1,
+      name: 'srv1',
+      address: '127.0.0.1',
+      port: 9,
+      admin: 'maint',
+      weight: 1,
+      checked: true,
+    });
   });
 
   it("reads 2.6's 25-column layout", () => {
@@ -42,7 +51,8 @@ describe('parseServersState', () => {
   });
 
   it('refuses the 1.6/1.7 layout, which has no port', () => {
-    const header = '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id';
+    const header =
+      '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id';
     expect(() => parseServersState(`1\n${header}\n`)).toThrow(HaproxyProtocolError);
   });
 
@@ -66,13 +76,23 @@ describe('adminStateOf', () => {
     [12, 'drain'],
     [0x10, 'drain'],
     [0x40, 'ready'], // HMAINT alone is not maintenance
-  ])('reads %i as %s', (bits, state) => { expect(adminStateOf(bits)).toBe(state); });
+  ])('reads %i as %s', (bits, state) => {
+    expect(adminStateOf(bits)).toBe(state);
+  });
 });
 
 describe('parseShowInfo', () => {
   it('reads 1.8.30', () => {
     const info = parseShowInfo(haproxy18('02-show-info.txt').reply);
-    expect(info).toMatchObject({ version: '1.8.30-c248dabed', release: [1, 8], pid: 16218, uptimeSec: 1, startTimeSec: null, stopping: false, processNum: 1 });
+    expect(info).toMatchObject({
+      version: '1.8.30-c248dabed',
+      release: [1, 8],
+      pid: 16218,
+      uptimeSec: 1,
+      startTimeSec: null,
+      stopping: false,
+      processNum: 1,
+    });
   });
 
   it('reads 2.6, with Start_time_sec', () => {
@@ -107,5 +127,7 @@ describe('expectedStateColumns', () => {
     ['2.4.0', 25],
     ['2.6.12-1+deb12u4', 25],
     ['3.3.0', 25],
-  ])('knows what %s prints', (version, columns) => { expect(expectedStateColumns(version)).toBe(columns); });
+  ])('knows what %s prints', (version, columns) => {
+    expect(expectedStateColumns(version)).toBe(columns);
+  });
 });

@@ -77,7 +77,10 @@ export function parseServersState(text: string): ServerStateRow[] {
   const lines = text.split('\n').filter((l) => l !== '');
   const [version, header, ...rows] = lines;
   if (version?.trim() !== '1') {
-    throw new HaproxyProtocolError(`show servers state: expected format version "1" on the first line, got ${JSON.stringify(version ?? '')}`, false);
+    throw new HaproxyProtocolError(
+      `show servers state: expected format version "1" on the first line, got ${JSON.stringify(version ?? '')}`,
+      false,
+    );
   }
   if (header === undefined || !header.startsWith('# ')) {
     throw new HaproxyProtocolError('show servers state: expected a "# be_id be_name ..." header on the second line', false);
@@ -96,12 +99,19 @@ export function parseServersState(text: string): ServerStateRow[] {
       // Split on single spaces: 1.8.0-1.8.9 print an empty srv_addr, which must stay a column.
       const f = line.split(' ');
       if (f.length !== names.length) {
-        throw new HaproxyProtocolError(`show servers state: row ${String(i + 1)} has ${String(f.length)} columns, the header ${String(names.length)}`, false);
+        throw new HaproxyProtocolError(
+          `show servers state: row ${String(i + 1)} has ${String(f.length)} columns, the header ${String(names.length)}`,
+          false,
+        );
       }
       const get = (c: (typeof STATE_COLUMNS)[number]): string => f[col[c]] ?? '';
       const int = (c: (typeof STATE_COLUMNS)[number]): number => {
         const v = Number(get(c));
-        if (!Number.isInteger(v)) throw new HaproxyProtocolError(`show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c))}`, false);
+        if (!Number.isInteger(v))
+          throw new HaproxyProtocolError(
+            `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c))}`,
+            false,
+          );
         return v;
       };
       const adminBits = int('srv_admin_state');

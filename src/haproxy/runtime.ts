@@ -67,7 +67,10 @@ export class HaproxyRuntime implements HaproxyPort {
    */
   async read(backends: readonly string[], options: Readonly<{ stats: boolean }> = { stats: true }): Promise<Snapshot> {
     const per = options.stats ? 2 : 1;
-    const commands = ['show info', ...backends.flatMap((b) => (options.stats ? [`show servers state ${b}`, `show stat ${b} 6 -1`] : [`show servers state ${b}`]))];
+    const commands = [
+      'show info',
+      ...backends.flatMap((b) => (options.stats ? [`show servers state ${b}`, `show stat ${b} 6 -1`] : [`show servers state ${b}`])),
+    ];
     const replies = await this.#send(commands);
     const info = parseShowInfo(replies[0] ?? '');
     const views = new Map<string, BackendView | null>();

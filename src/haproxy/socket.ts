@@ -2,9 +2,7 @@ import net from 'node:net';
 import { HaproxyUnavailableError } from '../errors.ts';
 
 /** Where the runtime API listens: a UNIX socket path, or host:port of a TCP stats socket. */
-export type SocketAddress =
-  | Readonly<{ kind: 'unix'; path: string }>
-  | Readonly<{ kind: 'tcp'; host: string; port: number }>;
+export type SocketAddress = Readonly<{ kind: 'unix'; path: string }> | Readonly<{ kind: 'tcp'; host: string; port: number }>;
 
 export function describeSocket(a: SocketAddress): string {
   return a.kind === 'unix' ? a.path : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${String(a.port)}`;
@@ -34,7 +32,9 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
     }, timeoutMs);
     sock.on('connect', () => sock.end(`${line}\n`));
     sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('end', () => { finish(null); });
+    sock.on('end', () => {
+      finish(null);
+    });
     sock.on('error', (e: NodeJS.ErrnoException) => {
       finish(new HaproxyUnavailableError(`HAProxy socket ${where}: ${socketErrorText(e)}`));
     });

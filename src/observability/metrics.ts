@@ -17,15 +17,60 @@ export class AgentMetrics {
   constructor(withDefaults = true) {
     const p = 'haproxy_dns_agent_';
     const registers = [this.registry];
-    this.passes = new Counter({ name: `${p}passes_total`, help: 'Passes by backend and result (ok, failed).', labelNames: ['backend', 'result'], registers });
-    this.dnsQueries = new Counter({ name: `${p}dns_queries_total`, help: 'DNS queries by nameserver, transport (udp, tcp) and result (ok, nxdomain, nodata, timeout, servfail, ...).', labelNames: ['nameserver', 'transport', 'result'], registers });
-    this.dnsDropped = new Counter({ name: `${p}dns_replies_dropped_total`, help: 'DNS replies dropped as untrustworthy (wrong-id, wrong-question, wrong-source, malformed).', labelNames: ['nameserver', 'transport', 'reason'], registers });
-    this.endpoints = new Gauge({ name: `${p}endpoints`, help: 'Endpoints in force for the backend (after hold timers).', labelNames: ['backend'], registers });
-    this.servers = new Gauge({ name: `${p}servers`, help: 'Managed servers by state (ready, drain, maint, free).', labelNames: ['backend', 'socket', 'state'], registers });
-    this.unplaced = new Gauge({ name: `${p}endpoints_without_slot`, help: 'Endpoints that found no free server slot.', labelNames: ['backend'], registers });
-    this.commands = new Counter({ name: `${p}runtime_commands_total`, help: 'Runtime-API commands sent, by result (ok, rejected, unknown).', labelNames: ['socket', 'result'], registers });
-    this.reloads = new Counter({ name: `${p}haproxy_reloads_total`, help: 'HAProxy reloads or restarts detected (Pid or start time changed).', labelNames: ['socket'], registers });
-    this.answerAge = new Gauge({ name: `${p}dns_answer_age_seconds`, help: 'Seconds since the last good DNS answer for the backend.', labelNames: ['backend'], registers });
+    this.passes = new Counter({
+      name: `${p}passes_total`,
+      help: 'Passes by backend and result (ok, failed).',
+      labelNames: ['backend', 'result'],
+      registers,
+    });
+    this.dnsQueries = new Counter({
+      name: `${p}dns_queries_total`,
+      help: 'DNS queries by nameserver, transport (udp, tcp) and result (ok, nxdomain, nodata, timeout, servfail, ...).',
+      labelNames: ['nameserver', 'transport', 'result'],
+      registers,
+    });
+    this.dnsDropped = new Counter({
+      name: `${p}dns_replies_dropped_total`,
+      help: 'DNS replies dropped as untrustworthy (wrong-id, wrong-question, wrong-source, malformed).',
+      labelNames: ['nameserver', 'transport', 'reason'],
+      registers,
+    });
+    this.endpoints = new Gauge({
+      name: `${p}endpoints`,
+      help: 'Endpoints in force for the backend (after hold timers).',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.servers = new Gauge({
+      name: `${p}servers`,
+      help: 'Managed servers by state (ready, drain, maint, free).',
+      labelNames: ['backend', 'socket', 'state'],
+      registers,
+    });
+    this.unplaced = new Gauge({
+      name: `${p}endpoints_without_slot`,
+      help: 'Endpoints that found no free server slot.',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.commands = new Counter({
+      name: `${p}runtime_commands_total`,
+      help: 'Runtime-API commands sent, by result (ok, rejected, unknown).',
+      labelNames: ['socket', 'result'],
+      registers,
+    });
+    this.reloads = new Counter({
+      name: `${p}haproxy_reloads_total`,
+      help: 'HAProxy reloads or restarts detected (Pid or start time changed).',
+      labelNames: ['socket'],
+      registers,
+    });
+    this.answerAge = new Gauge({
+      name: `${p}dns_answer_age_seconds`,
+      help: 'Seconds since the last good DNS answer for the backend.',
+      labelNames: ['backend'],
+      registers,
+    });
     this.updateLatency = new Histogram({
       name: `${p}update_latency_seconds`,
       help: 'From a DNS answer that differs from what HAProxy serves to HAProxy acknowledging every command.',

@@ -11,23 +11,50 @@ import { FaultDns, published } from '../support/fault-dns.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
 
-type Harness = { agent: Agent; logs: () => { msg: string; [k: string]: unknown }[]; count: (msg: string) => number; clock: { now: number } };
+type Harness = {
+  agent: Agent;
+  logs: () => { msg: string; [k: string]: unknown }[];
+  count: (msg: string) => number;
+  clock: { now: number };
+};
 
 function harness(sockets: readonly string[], dnsPort: number, extra: readonly string[] = []): Harness {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, done) {
-      lines.push(...chunk.toString().split('\n').filter((l) => l !== ''));
+      lines.push(
+        ...chunk
+          .toString()
+          .split('\n')
+          .filter((l) => l !== ''),
+      );
       done();
     },
   });
   const clock = { now: 1_000_000 };
   const parsed = parseConfig(
-    [...sockets.flatMap((s) => ['--socket', s]), '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dnsPort)}`, '--dns-timeout', '100ms', '--socket-timeout', '300ms', ...extra],
+    [
+      ...sockets.flatMap((s) => ['--socket', s]),
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      `127.0.0.1:${String(dnsPort)}`,
+      '--dns-timeout',
+      '100ms',
+      '--socket-timeout',
+      '300ms',
+      ...extra,
+    ],
     {},
   );
   if (parsed.config === null) throw new Error('no config');
-  const agent = buildAgent(parsed.config, { log: pino({ level: 'debug' }, sink), out: () => undefined, resolvConf: null, metrics: null, now: () => clock.now });
+  const agent = buildAgent(parsed.config, {
+    log: pino({ level: 'debug' }, sink),
+    out: () => undefined,
+    resolvConf: null,
+    metrics: null,
+    now: () => clock.now,
+  });
   const logs = (): { msg: string }[] => lines.map((l) => JSON.parse(l) as { msg: string });
   return { agent, logs, count: (msg) => logs().filter((l) => l.msg === msg).length, clock };
 }
@@ -102,7 +129,11 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     h.clock.now += 1_000;
     await h.agent.pass();
     await h.agent.pass();
-    expect(haproxy.sets().slice(sent)).toEqual(['set server be_app/srv1 state drain', 'set server be_app/srv2 state drain', 'set server be_app/srv3 state drain']);
+    expect(haproxy.sets().slice(sent)).toEqual([
+      'set server be_app/srv1 state drain',
+      'set server be_app/srv2 state drain',
+      'set server be_app/srv3 state drain',
+    ]);
     expect(h.count('DNS hold expired: the servers leave')).toBe(1);
   });
 
@@ -217,9 +248,18 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
 
   it('manages only the servers of its prefix, and leaves a static server alone', async () => {
     Object.assign(haproxy.servers[0] ?? {}, { name: 'static1', address: '10.9.9.9', port: 80, admin: 0, opState: 2 });
-    const parsed = parseConfig(['--socket', haproxy.socket, '--backend', `be_app/srv=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`], {}).config;
+    const parsed = parseConfig(
+      ['--socket', haproxy.socket, '--backend', `be_app/srv=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`],
+      {},
+    ).config;
     if (parsed === null) throw new Error('no config');
-    const agent = buildAgent(parsed, { log: pino({ level: 'silent' }), out: () => undefined, resolvConf: null, metrics: null, now: Date.now });
+    const agent = buildAgent(parsed, {
+      log: pino({ level: 'silent' }),
+      out: () => undefined,
+      resolvConf: null,
+      metrics: null,
+      now: Date.now,
+    });
     expect((await agent.pass()).ok).toBe(true);
     expect(haproxy.sets().filter((c) => c.includes('/static1 '))).toEqual([]);
     expect(haproxy.servers[0]).toMatchObject({ name: 'static1', address: '10.9.9.9', port: 80 });
@@ -228,7 +268,10 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
 
   it('exports the metrics the README lists', async () => {
     const metrics = new AgentMetrics(false);
-    const parsed = parseConfig(['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`], {}).config;
+    const parsed = parseConfig(
+      ['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`],
+      {},
+    ).config;
     if (parsed === null) throw new Error('no config');
     const agent = buildAgent(parsed, { log: pino({ level: 'silent' }), out: () => undefined, resolvConf: null, metrics, now: Date.now });
     await agent.pass();

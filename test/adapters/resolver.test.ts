@@ -84,7 +84,9 @@ describe('Resolver against a fault-injecting DNS server', () => {
     ['refused', 'refused'],
   ] as const)('turns a %s server into a DnsError of kind %s', async (fault, kind) => {
     good.fault = fault;
-    const err = await resolver().resolve({ kind: 'srv', name: SRV }).catch((e: unknown) => e);
+    const err = await resolver()
+      .resolve({ kind: 'srv', name: SRV })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DnsError);
     expect((err as DnsError).kind).toBe(kind);
   });
@@ -96,7 +98,9 @@ describe('Resolver against a fault-injecting DNS server', () => {
   ] as const)('drops a %s reply, counts it, and never trusts it', async (fault, why) => {
     good.endpoints = published(2);
     good.fault = fault;
-    const err = await resolver().resolve({ kind: 'srv', name: SRV }).catch((e: unknown) => e);
+    const err = await resolver()
+      .resolve({ kind: 'srv', name: SRV })
+      .catch((e: unknown) => e);
     expect((err as DnsError).kind).toBe('timeout');
     expect(dropped).toContain(why);
   });
@@ -111,7 +115,12 @@ describe('Resolver against a fault-injecting DNS server', () => {
   it('fails over to the next nameserver and asks the one that answered first next time', async () => {
     good.endpoints = published(2);
     bad.fault = 'silent';
-    const r = resolver({ nameservers: [{ host: '127.0.0.1', port: bad.port }, { host: '127.0.0.1', port: good.port }] });
+    const r = resolver({
+      nameservers: [
+        { host: '127.0.0.1', port: bad.port },
+        { host: '127.0.0.1', port: good.port },
+      ],
+    });
     expect((await r.resolve({ kind: 'srv', name: SRV })).status).toBe('ok');
     const badQueries = bad.queries.length;
     expect((await r.resolve({ kind: 'srv', name: SRV })).status).toBe('ok');

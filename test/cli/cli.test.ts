@@ -48,13 +48,30 @@ describe('the built CLI', () => {
   });
 
   it('--once exits 1 naming a socket path that does not exist', async () => {
-    const r = await runAgent(['--once', '--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`]);
+    const r = await runAgent([
+      '--once',
+      '--socket',
+      '/nonexistent/admin.sock',
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('haproxy-dns-agent: HAProxy socket /nonexistent/admin.sock: no such socket');
   });
 
   it('--dry-run --once without HAProxy prints the endpoints DNS gave and exits 0', async () => {
-    const r = await runAgent(['--dry-run', '--once', '--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`]);
+    const r = await runAgent([
+      '--dry-run',
+      '--once',
+      '--socket',
+      '/nonexistent/admin.sock',
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`# be_app <- ${SRV}: 2 endpoints`);
     expect(r.stdout).toContain('#   10.1.43.243:8080 weight 33 priority 0 ttl 5 target 10-1-43-243.web.default.svc.cluster.local');
@@ -62,21 +79,55 @@ describe('the built CLI', () => {
   });
 
   it('--dry-run --once exits 1 when DNS did not answer either', async () => {
-    const r = await runAgent(['--dry-run', '--once', '--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', '127.0.0.1:9', '--dns-timeout', '200ms']);
+    const r = await runAgent([
+      '--dry-run',
+      '--once',
+      '--socket',
+      '/nonexistent/admin.sock',
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      '127.0.0.1:9',
+      '--dns-timeout',
+      '200ms',
+    ]);
     expect(r.code).toBe(1);
   });
 
   it("expands a short name through resolv.conf's search list and ndots", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hda-cli-'));
     const rc = join(dir, 'resolv.conf');
-    writeFileSync(rc, `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5 timeout:1\n`);
+    writeFileSync(
+      rc,
+      `search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 127.0.0.1\noptions ndots:5 timeout:1\n`,
+    );
     // resolv.conf cannot name a port, so --nameserver points at the test server; search and ndots come from the file.
-    const r = await runAgent(['--dry-run', '--once', '--socket', '/nonexistent/admin.sock', '--backend', 'be_app=_http._tcp.web', '--resolv-conf', rc, '--nameserver', `127.0.0.1:${String(dns.port)}`]);
+    const r = await runAgent([
+      '--dry-run',
+      '--once',
+      '--socket',
+      '/nonexistent/admin.sock',
+      '--backend',
+      'be_app=_http._tcp.web',
+      '--resolv-conf',
+      rc,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+    ]);
     expect(r.stdout).toContain(`# be_app <- _http._tcp.web: 2 endpoints`);
   });
 
   it('exits 0 on SIGTERM, leaving HAProxy as it is', async () => {
-    const agent = new TestAgent(['--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '200ms']);
+    const agent = new TestAgent([
+      '--socket',
+      '/nonexistent/admin.sock',
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+      '--interval',
+      '200ms',
+    ]);
     await agent.waitForLog('waiting for HAProxy');
     agent.proc.child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => agent.proc.child.once('exit', r));
@@ -87,7 +138,11 @@ describe('the built CLI', () => {
 });
 
 describe('the built CLI with --listen', () => {
-  const dns = new DnsServer((q, t) => serviceReply(q, t, SRV, [{ address: '10.1.43.243', port: 8080, weight: 33, priority: 0, host: '10-1-43-243.web.default.svc.cluster.local' }]));
+  const dns = new DnsServer((q, t) =>
+    serviceReply(q, t, SRV, [
+      { address: '10.1.43.243', port: 8080, weight: 33, priority: 0, host: '10-1-43-243.web.default.svc.cluster.local' },
+    ]),
+  );
   const haproxy = new FakeHaproxy();
   beforeAll(async () => {
     await dns.start();
@@ -105,7 +160,18 @@ describe('the built CLI with --listen', () => {
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
     const port = await freePort();
-    const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
+    const agent = new TestAgent([
+      '--socket',
+      haproxy.socket,
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+      '--interval',
+      '200ms',
+      '--listen',
+      `127.0.0.1:${String(port)}`,
+    ]);
     try {
       const base = `http://127.0.0.1:${String(port)}`;
       await waitFor('the agent to be ready', async () => (await fetchText(`${base}/readyz`)).status === 200);
@@ -121,7 +187,20 @@ describe('the built CLI with --listen', () => {
 
   it('is not ready before DNS ever answered', async () => {
     const port = await freePort();
-    const agent = new TestAgent(['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', '127.0.0.1:9', '--dns-timeout', '100ms', '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
+    const agent = new TestAgent([
+      '--socket',
+      haproxy.socket,
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      '127.0.0.1:9',
+      '--dns-timeout',
+      '100ms',
+      '--interval',
+      '200ms',
+      '--listen',
+      `127.0.0.1:${String(port)}`,
+    ]);
     try {
       const base = `http://127.0.0.1:${String(port)}`;
       await waitFor('the health endpoint', async () => (await fetchText(`${base}/healthz`)).status === 200);
@@ -134,7 +213,18 @@ describe('the built CLI with --listen', () => {
 
   it('is not ready while HAProxy cannot be reached, though DNS answers', async () => {
     const port = await freePort();
-    const agent = new TestAgent(['--socket', '/nonexistent/admin.sock', '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
+    const agent = new TestAgent([
+      '--socket',
+      '/nonexistent/admin.sock',
+      '--backend',
+      `be_app=${SRV}`,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+      '--interval',
+      '200ms',
+      '--listen',
+      `127.0.0.1:${String(port)}`,
+    ]);
     try {
       const base = `http://127.0.0.1:${String(port)}`;
       await agent.waitForLog('pass incomplete; retrying every interval');

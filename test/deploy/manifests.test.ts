@@ -23,9 +23,19 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'v1/Secret': Secret,
 };
 
-type Container = { name: string; image: string; args?: string[]; securityContext?: Record<string, unknown>; readinessProbe?: unknown; livenessProbe?: unknown; resources?: { requests?: unknown; limits?: unknown } };
-const haproxyDeployment = (): { replicas: number; template: { spec: { containers: Container[]; securityContext: Record<string, unknown> } } } =>
-  objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'haproxy')?.spec as never;
+type Container = {
+  name: string;
+  image: string;
+  args?: string[];
+  securityContext?: Record<string, unknown>;
+  readinessProbe?: unknown;
+  livenessProbe?: unknown;
+  resources?: { requests?: unknown; limits?: unknown };
+};
+const haproxyDeployment = (): {
+  replicas: number;
+  template: { spec: { containers: Container[]; securityContext: Record<string, unknown> } };
+} => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'haproxy')?.spec as never;
 
 describe('k8s/', () => {
   it('holds only objects that pass the Kubernetes schemas', () => {
@@ -33,12 +43,18 @@ describe('k8s/', () => {
     for (const o of objects) {
       const Model = MODELS[`${o.apiVersion}/${o.kind}`];
       expect(Model, `${o.apiVersion} ${o.kind} has a schema`).toBeDefined();
-      if (Model !== undefined) expect(() => { new Model(o as never).validate(); }, `${o.kind}/${o.metadata.name}`).not.toThrow();
+      if (Model !== undefined)
+        expect(() => {
+          new Model(o as never).validate();
+        }, `${o.kind}/${o.metadata.name}`).not.toThrow();
     }
   });
 
   it('refers only to files that exist from its kustomization', () => {
-    const k = parseAllDocuments(read('kustomization.yaml'))[0]?.toJS() as { resources: string[]; configMapGenerator: { files: string[] }[] };
+    const k = parseAllDocuments(read('kustomization.yaml'))[0]?.toJS() as {
+      resources: string[];
+      configMapGenerator: { files: string[] }[];
+    };
     for (const f of [...k.resources, ...k.configMapGenerator.flatMap((g) => g.files)]) expect(existsSync(new URL(f, K8S)), f).toBe(true);
   });
 
@@ -67,12 +83,17 @@ describe('k8s/', () => {
   });
 
   it('exposes traffic on NodePort 30889 and the stats page on 30888', () => {
-    const ports = objects.filter((o) => o.kind === 'Service').flatMap((o) => ((o.spec?.['ports'] ?? []) as { nodePort?: number }[]).map((p) => p.nodePort));
+    const ports = objects
+      .filter((o) => o.kind === 'Service')
+      .flatMap((o) => ((o.spec?.['ports'] ?? []) as { nodePort?: number }[]).map((p) => p.nodePort));
     expect(ports).toEqual(expect.arrayContaining([30889, 30888]));
   });
 
   it('has an HAProxy configuration that haproxy -c accepts', () => {
-    const r = spawnSync('haproxy', ['-c', '-f', new URL('haproxy.cfg', K8S).pathname], { env: { ...process.env, DYNAMIC_COOKIE_KEY: 'k' }, encoding: 'utf8' });
+    const r = spawnSync('haproxy', ['-c', '-f', new URL('haproxy.cfg', K8S).pathname], {
+      env: { ...process.env, DYNAMIC_COOKIE_KEY: 'k' },
+      encoding: 'utf8',
+    });
     expect(r.error).toBeUndefined();
     expect(r.status, r.stderr + r.stdout).toBe(0);
   });

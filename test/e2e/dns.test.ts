@@ -4,7 +4,6 @@ import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/procs.ts';
 
-
 describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
   const bind = new TestBind();
   let haproxy: TestHaproxy;
@@ -16,12 +15,18 @@ describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
     haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: ['server-template srv 1000 127.0.0.1:9 disabled'] });
     await haproxy.start();
     agent = new TestAgent([
-      '--socket', haproxy.socket,
-      '--backend', `be_app=${SERVICE}`,
-      '--nameserver', `127.0.0.1:${String(bind.port)}`,
-      '--interval', '300ms',
-      '--dns-timeout', '300ms',
-      '--drain', '0',
+      '--socket',
+      haproxy.socket,
+      '--backend',
+      `be_app=${SERVICE}`,
+      '--nameserver',
+      `127.0.0.1:${String(bind.port)}`,
+      '--interval',
+      '300ms',
+      '--dns-timeout',
+      '300ms',
+      '--drain',
+      '0',
     ]);
   });
 

@@ -24,9 +24,12 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     for (const h of haproxies) cleanup.push(() => h.stop());
     const agent = new TestAgent([
       ...haproxies.flatMap((h) => ['--socket', h.socket]),
-      '--backend', `be_app=${SERVICE}`,
-      '--nameserver', `127.0.0.1:${String(bind.port)}`,
-      '--interval', '300ms',
+      '--backend',
+      `be_app=${SERVICE}`,
+      '--nameserver',
+      `127.0.0.1:${String(bind.port)}`,
+      '--interval',
+      '300ms',
     ]);
     cleanup.push(() => agent.stop());
     return { bind, agent };

@@ -6,7 +6,6 @@ import { TestHaproxy } from '../support/haproxy.ts';
 import { get, TestPods } from '../support/pods.ts';
 import { freePort } from '../support/procs.ts';
 
-
 describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
   const bind = new TestBind();
   const pods = new TestPods();
@@ -21,11 +20,16 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
     await pods.start(all);
     await bind.setPods(all.slice(0, 3));
     agent = new TestAgent([
-      '--socket', haproxy.socket,
-      '--backend', `be_app=${SERVICE}`,
-      '--nameserver', `127.0.0.1:${String(bind.port)}`,
-      '--interval', '200ms',
-      '--drain', '4s',
+      '--socket',
+      haproxy.socket,
+      '--backend',
+      `be_app=${SERVICE}`,
+      '--nameserver',
+      `127.0.0.1:${String(bind.port)}`,
+      '--interval',
+      '200ms',
+      '--drain',
+      '4s',
     ]);
   });
 
@@ -48,13 +52,18 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
     expect(await slotOf('127.0.1.1:8080')).toBe(firstSlot);
 
     await bind.setPods([all[0], all[5]].filter((p): p is Pod => p !== undefined));
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys([all[0], all[5]].filter((p): p is Pod => p !== undefined)));
+    await expect
+      .poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 })
+      .toEqual(keys([all[0], all[5]].filter((p): p is Pod => p !== undefined)));
     expect(await slotOf('127.0.1.1:8080')).toBe(firstSlot);
     // The removed pods drain first, then go to maintenance after --drain.
     const drained = [...(await haproxy.servers()).values()].filter((s) => (s.admin & 0x08) !== 0);
     expect(drained.length).toBe(4);
     await expect
-      .poll(async () => [...(await haproxy.servers()).values()].filter((s) => (s.admin & 0x08) !== 0).length, { timeout: 10_000, interval: 200 })
+      .poll(async () => [...(await haproxy.servers()).values()].filter((s) => (s.admin & 0x08) !== 0).length, {
+        timeout: 10_000,
+        interval: 200,
+      })
       .toBe(0);
   });
 

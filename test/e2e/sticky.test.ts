@@ -17,11 +17,16 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
   let agentA: TestAgent;
   let agentB: TestAgent | null = null;
   const agentArgs = (h: TestHaproxy): string[] => [
-    '--socket', h.socket,
-    '--backend', `be_app=${SERVICE}`,
-    '--nameserver', `127.0.0.1:${String(bind.port)}`,
-    '--interval', '200ms',
-    '--drain', '3s',
+    '--socket',
+    h.socket,
+    '--backend',
+    `be_app=${SERVICE}`,
+    '--nameserver',
+    `127.0.0.1:${String(bind.port)}`,
+    '--interval',
+    '200ms',
+    '--drain',
+    '3s',
   ];
 
   beforeAll(async () => {
@@ -75,9 +80,13 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
   it('leads a cookie from one HAProxy to the same pod through another, whose slots were filled in another order', async () => {
     // HAProxy b gets its agent only now, with the pods in DNS in another order of arrival.
     await bind.setPods([all[6], all[4]].filter((p): p is Pod => p !== undefined));
-    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
+    await expect
+      .poll(() => a.serving(), { timeout: 10_000, interval: 100 })
+      .toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
     agentB = new TestAgent(agentArgs(b));
-    await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
+    await expect
+      .poll(() => b.serving(), { timeout: 10_000, interval: 100 })
+      .toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
     await bind.setPods(all.slice(3, 9));
     await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(3, 9)));
     await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(3, 9)));

@@ -11,7 +11,9 @@ export type Pod = Readonly<{ address: string; port: number }>;
 
 /** The pod's DNS name, the way Kubernetes names endpoints of a headless service. */
 export const podName = (address: string): string =>
-  address.includes(':') ? `v6${address.replaceAll(':', '-')}.web.default.svc.${ZONE}` : `${address.replaceAll('.', '-')}.web.default.svc.${ZONE}`;
+  address.includes(':')
+    ? `v6${address.replaceAll(':', '-')}.web.default.svc.${ZONE}`
+    : `${address.replaceAll('.', '-')}.web.default.svc.${ZONE}`;
 
 /**
  * BIND 9 serving `cluster.local` on 127.0.0.1 with dynamic updates open to loopback:
@@ -46,7 +48,10 @@ controls { };
 zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127.0.0.1; }; };
 `,
     );
-    writeFileSync(join(this.dir, `${ZONE}.db`), `$TTL 5\n@ IN SOA ns.${ZONE}. admin.${ZONE}. 1 60 60 600 5\n@ IN NS ns.${ZONE}.\nns IN A 127.0.0.1\n`);
+    writeFileSync(
+      join(this.dir, `${ZONE}.db`),
+      `$TTL 5\n@ IN SOA ns.${ZONE}. admin.${ZONE}. 1 60 60 600 5\n@ IN NS ns.${ZONE}.\nns IN A 127.0.0.1\n`,
+    );
     // -g: foreground, logs on stderr; -n 1: one worker thread is plenty on loopback.
     this.proc = startProc('named', ['-g', '-n', '1', '-c', join(this.dir, 'named.conf')]);
     const proc = this.proc;
@@ -66,12 +71,15 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
   async setPods(pods: readonly Pod[], service = SERVICE, priority = 0, fixedWeight?: number): Promise<void> {
     const weight = fixedWeight ?? (pods.length === 0 ? 0 : Math.floor(100 / pods.length));
     const head = [`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`];
-    const chunks = <T>(xs: readonly T[]): T[][] => Array.from({ length: Math.ceil(xs.length / 300) }, (_, i) => xs.slice(i * 300, i * 300 + 300));
+    const chunks = <T>(xs: readonly T[]): T[][] =>
+      Array.from({ length: Math.ceil(xs.length / 300) }, (_, i) => xs.slice(i * 300, i * 300 + 300));
     for (const chunk of chunks(pods)) {
       const lines = chunk.map((p) => `update add ${podName(p.address)}. 5 IN ${p.address.includes(':') ? 'AAAA' : 'A'} ${p.address}`);
       await nsupdate([...head, ...lines, 'send', ''].join('\n'));
     }
-    const srv = pods.map((p) => `update add ${service}. 5 IN SRV ${String(priority)} ${String(weight)} ${String(p.port)} ${podName(p.address)}.`);
+    const srv = pods.map(
+      (p) => `update add ${service}. 5 IN SRV ${String(priority)} ${String(weight)} ${String(p.port)} ${podName(p.address)}.`,
+    );
     const [first = [], ...rest] = chunks(srv);
     await nsupdate([...head, `update delete ${service}. SRV`, ...first, 'send', ''].join('\n'));
     for (const chunk of rest) await nsupdate([...head, ...chunk, 'send', ''].join('\n'));
@@ -79,7 +87,11 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
 
   /** What named logged about updates, for a failure message. */
   updateLog(): string {
-    return (this.proc?.output() ?? '').split('\n').filter((l) => /update|journal|SERVFAIL/i.test(l)).slice(-5).join('\n');
+    return (this.proc?.output() ?? '')
+      .split('\n')
+      .filter((l) => /update|journal|SERVFAIL/i.test(l))
+      .slice(-5)
+      .join('\n');
   }
 
   /**

@@ -19,12 +19,7 @@ export type FakeServer = {
 };
 
 /** What the fake does instead of answering a command, for the faults a real HAProxy will not make on demand. */
-export type Fault =
-  | 'permission-denied'
-  | 'no-closing-empty-line'
-  | 'close-mid-reply'
-  | 'hang'
-  | 'unknown-command';
+export type Fault = 'permission-denied' | 'no-closing-empty-line' | 'close-mid-reply' | 'hang' | 'unknown-command';
 
 const STATE_HEADER_18 =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord';
@@ -68,10 +63,14 @@ export class FakeHaproxy {
 
   async start(): Promise<void> {
     // allowHalfOpen: the agent half-closes after its line, as socat does; HAProxy still answers.
-    const server = net.createServer({ allowHalfOpen: true }, (c) => { this.#onConnection(c); });
+    const server = net.createServer({ allowHalfOpen: true }, (c) => {
+      this.#onConnection(c);
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.socket, () => { resolve(); });
+      server.listen(this.socket, () => {
+        resolve();
+      });
     });
     this.#server = server;
   }
@@ -79,7 +78,12 @@ export class FakeHaproxy {
   async stop(): Promise<void> {
     for (const c of this.#conns) c.destroy();
     const server = this.#server;
-    if (server !== null) await new Promise<void>((r) => server.close(() => { r(); }));
+    if (server !== null)
+      await new Promise<void>((r) =>
+        server.close(() => {
+          r();
+        }),
+      );
     this.#server = null;
   }
 
@@ -90,7 +94,10 @@ export class FakeHaproxy {
 
   /** "addr:port" of the servers that are ready. */
   ready(): string[] {
-    return this.servers.filter((s) => (s.admin & 0x3b) === 0).map((s) => `${s.address}:${String(s.port)}`).sort();
+    return this.servers
+      .filter((s) => (s.admin & 0x3b) === 0)
+      .map((s) => `${s.address}:${String(s.port)}`)
+      .sort();
   }
 
   #onConnection(c: net.Socket): void {
@@ -151,7 +158,8 @@ export class FakeHaproxy {
     if (what === 'weight') {
       const w = Number(arg);
       if (!Number.isInteger(w) || w < 0 || w > 256) return 'Absolute weight can only be between 0 and 256 inclusive.\n\n';
-      if (this.algo === 'static-rr' && w !== 0 && w !== 1) return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n";
+      if (this.algo === 'static-rr' && w !== 0 && w !== 1)
+        return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n\n";
       s.weight = w;
       return '\n';
     }
@@ -172,7 +180,8 @@ export class FakeHaproxy {
   #state(): string {
     const extra = ' x'.repeat(this.extraStateColumns);
     const rows = this.servers.map(
-      (s, i) => `3 ${this.backend} ${String(i + 1)} ${s.name} ${s.address} ${String(s.opState)} ${String(s.admin)} ${String(s.weight)} 1 1 1 0 0 6 0 0 0 - ${String(s.port)} -${' 0'.repeat(this.extraStateColumns)}`,
+      (s, i) =>
+        `3 ${this.backend} ${String(i + 1)} ${s.name} ${s.address} ${String(s.opState)} ${String(s.admin)} ${String(s.weight)} 1 1 1 0 0 6 0 0 0 - ${String(s.port)} -${' 0'.repeat(this.extraStateColumns)}`,
     );
     return `1\n${STATE_HEADER_18}${extra}\n${rows.join('\n')}\n\n`;
   }

@@ -53,12 +53,20 @@ export class FaultDns {
     if (this.alias !== null && question?.name.toLowerCase() === this.alias) return this.#aliasReply(q);
     const plain = (): Buffer => serviceReply(q, transport, this.service, this.endpoints);
     const header = (rcode: number, answers = false): Buffer =>
-      dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: rcode, questions: q.questions ?? [], answers: answers ? dnsPacket.decode(plain()).answers ?? [] : [] });
+      dnsPacket.encode({
+        type: 'response',
+        id: q.id ?? 0,
+        flags: rcode,
+        questions: q.questions ?? [],
+        answers: answers ? (dnsPacket.decode(plain()).answers ?? []) : [],
+      });
     switch (this.fault) {
       case 'none':
         return plain();
       case 'truncate-udp':
-        return transport === 'udp' ? dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions ?? [] }) : plain();
+        return transport === 'udp'
+          ? dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions ?? [] })
+          : plain();
       case 'silent':
         return null;
       case 'servfail':
@@ -77,9 +85,15 @@ export class FaultDns {
         return b;
       }
       case 'wrong-question':
-        return dnsPacket.encode({ type: 'response', id: q.id ?? 0, questions: [{ name: 'evil.example', type: question?.type ?? 'SRV', class: 'IN' }], answers: [] });
+        return dnsPacket.encode({
+          type: 'response',
+          id: q.id ?? 0,
+          questions: [{ name: 'evil.example', type: question?.type ?? 'SRV', class: 'IN' }],
+          answers: [],
+        });
       case 'tcp-in-pieces': {
-        if (transport === 'udp') return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions ?? [] });
+        if (transport === 'udp')
+          return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.TRUNCATED_RESPONSE, questions: q.questions ?? [] });
         const b = plain();
         const pieces: Buffer[] = [];
         const size = Math.ceil(b.length / 5);
@@ -90,7 +104,13 @@ export class FaultDns {
         return plain();
       case 'no-additionals': {
         const p = dnsPacket.decode(plain());
-        return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: p.flags ?? 0, questions: p.questions ?? [], answers: p.answers ?? [] });
+        return dnsPacket.encode({
+          type: 'response',
+          id: q.id ?? 0,
+          flags: p.flags ?? 0,
+          questions: p.questions ?? [],
+          answers: p.answers ?? [],
+        });
       }
     }
   }
@@ -98,9 +118,23 @@ export class FaultDns {
   #aliasReply(q: DecodedPacket): Buffer {
     const question = q.questions?.[0];
     const cname = { type: 'CNAME' as const, name: this.alias ?? '', ttl: 5, data: this.service };
-    const target = dnsPacket.decode(serviceReply({ ...q, questions: [{ name: this.service, type: question?.type ?? 'SRV', class: 'IN' }] }, 'tcp', this.service, this.endpoints));
+    const target = dnsPacket.decode(
+      serviceReply(
+        { ...q, questions: [{ name: this.service, type: question?.type ?? 'SRV', class: 'IN' }] },
+        'tcp',
+        this.service,
+        this.endpoints,
+      ),
+    );
     const chained = this.fault === 'cname-only' ? [] : (target.answers ?? []);
-    return dnsPacket.encode({ type: 'response', id: q.id ?? 0, flags: dnsPacket.AUTHORITATIVE_ANSWER, questions: q.questions ?? [], answers: [cname, ...chained], additionals: this.fault === 'cname-only' ? [] : (target.additionals ?? []) });
+    return dnsPacket.encode({
+      type: 'response',
+      id: q.id ?? 0,
+      flags: dnsPacket.AUTHORITATIVE_ANSWER,
+      questions: q.questions ?? [],
+      answers: [cname, ...chained],
+      additionals: this.fault === 'cname-only' ? [] : (target.additionals ?? []),
+    });
   }
 }
 
@@ -109,6 +143,12 @@ export function published(n: number, port = 8080, from = 1): Published[] {
   return Array.from({ length: n }, (_, i) => {
     const k = from + i;
     const address = `127.0.${String(2 + Math.floor(k / 250))}.${String(k % 250)}`;
-    return { address, port, weight: Math.floor(100 / n), priority: 0, host: `${address.replaceAll('.', '-')}.web.default.svc.cluster.local` };
+    return {
+      address,
+      port,
+      weight: Math.floor(100 / n),
+      priority: 0,
+      host: `${address.replaceAll('.', '-')}.web.default.svc.cluster.local`,
+    };
   });
 }

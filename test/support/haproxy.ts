@@ -65,7 +65,10 @@ export class TestHaproxy {
 
   async start(): Promise<void> {
     this.proc = startProc('haproxy', ['-W', '-db', '-f', this.cfg]);
-    await waitFor(`HAProxy socket ${this.socket} (output: ${this.proc.output()})`, async () => existsSync(this.socket) && (await this.command('show info')).includes('Pid:'));
+    await waitFor(
+      `HAProxy socket ${this.socket} (output: ${this.proc.output()})`,
+      async () => existsSync(this.socket) && (await this.command('show info')).includes('Pid:'),
+    );
   }
 
   /** SIGUSR2 to the master: a new worker reads the config again; runtime changes are lost. */
@@ -107,7 +110,12 @@ export class TestHaproxy {
     const text = await this.command('show servers state be_app');
     const out = new Map<string, { address: string; port: number; admin: number; weight: number }>();
     const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    const header = text.split('\n').find((l) => l.startsWith('# '))?.slice(2).split(' ') ?? [];
+    const header =
+      text
+        .split('\n')
+        .find((l) => l.startsWith('# '))
+        ?.slice(2)
+        .split(' ') ?? [];
     const col = (n: string): number => header.indexOf(n);
     for (const l of lines.slice(1)) {
       const f = l.split(' ');
@@ -124,7 +132,8 @@ export class TestHaproxy {
   /** The set "addr:port" of servers that are not in maintenance (ready or drain). */
   async serving(): Promise<string[]> {
     const out: string[] = [];
-    for (const s of (await this.servers()).values()) if ((s.admin & 0x23) === 0 && (s.admin & 0x18) === 0) out.push(`${s.address}:${String(s.port)}`);
+    for (const s of (await this.servers()).values())
+      if ((s.admin & 0x23) === 0 && (s.admin & 0x18) === 0) out.push(`${s.address}:${String(s.port)}`);
     return out.sort();
   }
 }

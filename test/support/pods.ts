@@ -15,7 +15,9 @@ export class TestPods {
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(p.port, p.address, () => { resolve(); });
+        server.listen(p.port, p.address, () => {
+          resolve();
+        });
       });
       this.#servers.set(key, server);
     }
@@ -29,7 +31,11 @@ export class TestPods {
         this.#servers.delete(k);
         if (s === undefined) return;
         s.closeAllConnections();
-        await new Promise<void>((r) => s.close(() => { r(); }));
+        await new Promise<void>((r) =>
+          s.close(() => {
+            r();
+          }),
+        );
       }),
     );
   }

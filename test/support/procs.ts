@@ -9,7 +9,9 @@ export function freePort(): Promise<number> {
     s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
       const addr = s.address();
-      s.close(() => { resolve(typeof addr === 'object' && addr !== null ? addr.port : 0); });
+      s.close(() => {
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : 0);
+      });
     });
   });
 }
@@ -18,7 +20,12 @@ export function freePort(): Promise<number> {
 export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await delay(50);
   }
@@ -32,7 +39,11 @@ export function startProc(cmd: string, args: readonly string[], env: NodeJS.Proc
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      resolve();
+    }),
+  );
   return {
     child,
     output: () => out,
