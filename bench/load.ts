@@ -6,7 +6,7 @@
  * still in DNS (the goal is zero).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { TestAgent } from '../test/support/agent.ts';
+import { agentArgs, TestAgent } from '../test/support/agent.ts';
 import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { get as request, TestPods } from '../test/support/pods.ts';
@@ -32,12 +32,7 @@ async function main(): Promise<void> {
   let inDns = pool.slice(0, 4);
   await bind.setPods(inDns);
   const agent = new TestAgent([
-    '--socket',
-    haproxy.socket,
-    '--backend',
-    `be_app=${SERVICE}`,
-    '--nameserver',
-    `127.0.0.1:${String(bind.port)}`,
+    ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
     '--interval',
     '500ms',
     '--drain',

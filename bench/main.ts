@@ -10,7 +10,7 @@ import { emptyMemory, planBackend, type SlotMemory } from '../src/core/plan.ts';
 import type { Endpoint, Slot } from '../src/core/types.ts';
 import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
 import { exchange } from '../src/haproxy/socket.ts';
-import { TestAgent } from '../test/support/agent.ts';
+import { agentArgs, TestAgent } from '../test/support/agent.ts';
 import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
@@ -68,12 +68,7 @@ async function convergence(size: number): Promise<Sample[]> {
   await agentSide.start();
   await native.start();
   const agent = new TestAgent([
-    '--socket',
-    agentSide.socket,
-    '--backend',
-    `be_app=${SERVICE}`,
-    '--nameserver',
-    `127.0.0.1:${String(bind.port)}`,
+    ...agentArgs(agentSide.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
     '--interval',
     `${String(INTERVAL_MS)}ms`,
     '--drain',
@@ -181,12 +176,7 @@ async function atRest(): Promise<Record<string, string>> {
   // As the image runs it (Dockerfile ENTRYPOINT), metrics served.
   const agent = new TestAgent(
     [
-      '--socket',
-      haproxy.socket,
-      '--backend',
-      `be_app=${SERVICE}`,
-      '--nameserver',
-      `127.0.0.1:${String(bind.port)}`,
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
       '--interval',
       '200ms',
       '--listen',

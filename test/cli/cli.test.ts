@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsServer, serviceReply } from '../../src/demo/dns-server.ts';
-import { runAgent, TestAgent } from '../support/agent.ts';
+import { agentArgs, runAgent, TestAgent } from '../support/agent.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
 import { freePort, waitFor } from '../support/procs.ts';
 
@@ -48,15 +48,7 @@ describe('the built CLI', () => {
   });
 
   it('--once exits 1 naming a socket path that does not exist', async () => {
-    const r = await runAgent([
-      '--once',
-      '--socket',
-      '/nonexistent/admin.sock',
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      `127.0.0.1:${String(dns.port)}`,
-    ]);
+    const r = await runAgent(['--once', ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('haproxy-dns-agent: HAProxy socket /nonexistent/admin.sock: no such socket');
   });
@@ -65,12 +57,7 @@ describe('the built CLI', () => {
     const r = await runAgent([
       '--dry-run',
       '--once',
-      '--socket',
-      '/nonexistent/admin.sock',
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      `127.0.0.1:${String(dns.port)}`,
+      ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`),
     ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`# be_app <- ${SRV}: 2 endpoints`);
@@ -82,12 +69,7 @@ describe('the built CLI', () => {
     const r = await runAgent([
       '--dry-run',
       '--once',
-      '--socket',
-      '/nonexistent/admin.sock',
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      '127.0.0.1:9',
+      ...agentArgs('/nonexistent/admin.sock', '127.0.0.1:9', `be_app=${SRV}`),
       '--dns-timeout',
       '200ms',
     ]);
@@ -119,12 +101,7 @@ describe('the built CLI', () => {
 
   it('exits 0 on SIGTERM, leaving HAProxy as it is', async () => {
     const agent = new TestAgent([
-      '--socket',
-      '/nonexistent/admin.sock',
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      `127.0.0.1:${String(dns.port)}`,
+      ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`),
       '--interval',
       '200ms',
     ]);
@@ -161,12 +138,7 @@ describe('the built CLI with --listen', () => {
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
     const port = await freePort();
     const agent = new TestAgent([
-      '--socket',
-      haproxy.socket,
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      `127.0.0.1:${String(dns.port)}`,
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`),
       '--interval',
       '200ms',
       '--listen',
@@ -188,12 +160,7 @@ describe('the built CLI with --listen', () => {
   it('is not ready before DNS ever answered', async () => {
     const port = await freePort();
     const agent = new TestAgent([
-      '--socket',
-      haproxy.socket,
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      '127.0.0.1:9',
+      ...agentArgs(haproxy.socket, '127.0.0.1:9', `be_app=${SRV}`),
       '--dns-timeout',
       '100ms',
       '--interval',
@@ -214,12 +181,7 @@ describe('the built CLI with --listen', () => {
   it('is not ready while HAProxy cannot be reached, though DNS answers', async () => {
     const port = await freePort();
     const agent = new TestAgent([
-      '--socket',
-      '/nonexistent/admin.sock',
-      '--backend',
-      `be_app=${SRV}`,
-      '--nameserver',
-      `127.0.0.1:${String(dns.port)}`,
+      ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`),
       '--interval',
       '200ms',
       '--listen',

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestAgent } from '../support/agent.ts';
+import { agentArgs, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/procs.ts';
@@ -15,12 +15,7 @@ describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
     haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: ['server-template srv 1000 127.0.0.1:9 disabled'] });
     await haproxy.start();
     agent = new TestAgent([
-      '--socket',
-      haproxy.socket,
-      '--backend',
-      `be_app=${SERVICE}`,
-      '--nameserver',
-      `127.0.0.1:${String(bind.port)}`,
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
       '--interval',
       '300ms',
       '--dns-timeout',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamicCookie } from '../../src/core/cookie.ts';
-import { TestAgent } from '../support/agent.ts';
+import { agentArgs, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { get, TestPods } from '../support/pods.ts';
@@ -20,12 +20,7 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
     await pods.start(all);
     await bind.setPods(all.slice(0, 3));
     agent = new TestAgent([
-      '--socket',
-      haproxy.socket,
-      '--backend',
-      `be_app=${SERVICE}`,
-      '--nameserver',
-      `127.0.0.1:${String(bind.port)}`,
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
       '--interval',
       '200ms',
       '--drain',

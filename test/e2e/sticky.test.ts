@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamicCookie } from '../../src/core/cookie.ts';
-import { TestAgent } from '../support/agent.ts';
+import { agentArgs, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { get, TestPods } from '../support/pods.ts';
@@ -16,13 +16,8 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
   let b: TestHaproxy;
   let agentA: TestAgent;
   let agentB: TestAgent | null = null;
-  const agentArgs = (h: TestHaproxy): string[] => [
-    '--socket',
-    h.socket,
-    '--backend',
-    `be_app=${SERVICE}`,
-    '--nameserver',
-    `127.0.0.1:${String(bind.port)}`,
+  const argsFor = (h: TestHaproxy): string[] => [
+    ...agentArgs(h.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
     '--interval',
     '200ms',
     '--drain',
@@ -37,7 +32,7 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
     await a.start();
     await b.start();
     await bind.setPods(all.slice(0, 3));
-    agentA = new TestAgent(agentArgs(a));
+    agentA = new TestAgent(argsFor(a));
     const want = JSON.stringify(keys(all.slice(0, 3)));
     await waitFor('the first three pods in HAProxy', async () => JSON.stringify(await a.serving()) === want);
   });
@@ -83,7 +78,7 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
     await expect
       .poll(() => a.serving(), { timeout: 10_000, interval: 100 })
       .toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
-    agentB = new TestAgent(agentArgs(b));
+    agentB = new TestAgent(argsFor(b));
     await expect
       .poll(() => b.serving(), { timeout: 10_000, interval: 100 })
       .toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
@@ -109,7 +104,7 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
   it('sends no command after an agent restart when DNS did not change', async () => {
     const before = await a.servers();
     await agentA.stop();
-    agentA = new TestAgent(agentArgs(a));
+    agentA = new TestAgent(argsFor(a));
     await agentA.waitForLog('starting');
     await new Promise((r) => setTimeout(r, 1_500)); // several passes
     expect(agentA.count('server change')).toBe(0);

@@ -6,6 +6,16 @@ export const AGENT_BIN = fileURLToPath(new URL('../../dist/main.js', import.meta
 
 export type LogLine = Readonly<Record<string, unknown> & { msg?: string; level?: number }>;
 
+/** The flags most test agents share: one socket, one backend and its record, one nameserver. */
+export const agentArgs = (socket: string, nameserver: string, backend: string): string[] => [
+  '--socket',
+  socket,
+  '--backend',
+  backend,
+  '--nameserver',
+  nameserver,
+];
+
 /** The agent binary as a child process, with its JSON log lines at hand. */
 export class TestAgent {
   readonly proc: Proc;
