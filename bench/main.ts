@@ -11,7 +11,7 @@ import type { Endpoint, Slot } from '../src/core/types.ts';
 import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
 import { exchange } from '../src/haproxy/socket.ts';
 import { agentArgs, TestAgent } from '../test/support/agent.ts';
-import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
+import { podKeys, podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
 
@@ -24,13 +24,9 @@ const RESULTS = new URL('./results/', import.meta.url);
 
 type Sample = { size: number; event: string; agentMs: number | null; nativeMs: number | null };
 
+/** A comparable form of a sorted "addr:port" list (TestHaproxy.serving() is sorted, so are podKeys). */
+const joined = (xs: readonly string[]): string => xs.join(',');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const keys = (pods: readonly Pod[]): string =>
-  pods
-    .map((p) => `${p.address}:${String(p.port)}`)
-    .sort()
-    .join(',');
-
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   if (s.length === 0) return NaN;
@@ -78,7 +74,11 @@ async function convergence(size: number): Promise<Sample[]> {
   ]);
   const samples: Sample[] = [];
   try {
-    await until(async () => keys2(await agentSide.serving()) === keys(current) && keys2(await native.serving()) === keys(current), 60_000);
+    await until(
+      async () =>
+        joined(await agentSide.serving()) === joined(podKeys(current)) && joined(await native.serving()) === joined(podKeys(current)),
+      60_000,
+    );
     const step = Math.max(1, Math.ceil(size * 0.3));
     let next = size; // fresh addresses for every pod that arrives
     for (let r = 0; r < REPEATS; r++) {
@@ -94,14 +94,14 @@ async function convergence(size: number): Promise<Sample[]> {
         });
         const t0 = performance.now();
         current = want;
-        const expected = keys(want);
+        const expected = joined(podKeys(want));
         let agentMs: number | null = null;
         let nativeMs: number | null = null;
         while (performance.now() - t0 < EVENT_TIMEOUT_MS && (agentMs === null || nativeMs === null)) {
           const [a, n] = await Promise.all([agentSide.serving(), native.serving()]);
           const t = performance.now() - t0;
-          if (agentMs === null && keys2(a) === expected) agentMs = t;
-          if (nativeMs === null && keys2(n) === expected) nativeMs = t;
+          if (agentMs === null && joined(a) === expected) agentMs = t;
+          if (nativeMs === null && joined(n) === expected) nativeMs = t;
           await sleep(20);
         }
         samples.push({ size, event: label, agentMs, nativeMs });
@@ -119,8 +119,6 @@ async function convergence(size: number): Promise<Sample[]> {
   }
   return samples;
 }
-
-const keys2 = (xs: readonly string[]): string => [...xs].sort().join(',');
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -203,7 +201,7 @@ async function atRest(): Promise<Record<string, string>> {
     return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
   };
   try {
-    await until(async () => keys2(await haproxy.serving()) === keys(pods), 60_000);
+    await until(async () => joined(await haproxy.serving()) === joined(podKeys(pods)), 60_000);
     await sleep(1_000);
     const [p0, c0, cpu0, changes0] = [
       await metric('haproxy_dns_agent_passes_total'),

@@ -38,9 +38,8 @@ type BackendState = {
   hold: HoldState;
   /** Endpoints in force this pass (after hold); null: none known yet. */
   endpoints: Endpoint[] | null;
-  /** When the DNS answer in force arrived, for the update-latency histogram. */
-  answeredAt: number;
-  lastAnswer: DnsAnswer | null;
+  /** When DNS first gave endpoints HAProxy has not acknowledged yet (update-latency histogram). */
+  changedAt: number | null;
 };
 
 /** One backend's plan for one socket, and the commands it renders to. */
@@ -90,7 +89,7 @@ export class Agent {
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
-    this.#backends = deps.config.backends.map((spec) => ({ spec, hold: initialHold, endpoints: null, answeredAt: 0, lastAnswer: null }));
+    this.#backends = deps.config.backends.map((spec) => ({ spec, hold: initialHold, endpoints: null, changedAt: null }));
     this.#sockets = deps.haproxies.map((port) => ({
       port,
       info: null,
@@ -162,10 +161,8 @@ export class Agent {
     const now = this.#d.now();
     const held = applyHold(b.hold, outcome, now, { holdMs: config.holdMs, holdNxMs: config.holdNxMs });
     b.hold = held.state;
-    const changedAnswer = held.endpoints !== null && !sameEndpoints(b.endpoints, held.endpoints);
-    if (changedAnswer || outcome.status === 'ok') b.answeredAt = now;
+    if (held.endpoints !== null && !sameEndpoints(b.endpoints, held.endpoints)) b.changedAt ??= now;
     b.endpoints = held.endpoints === null ? null : [...held.endpoints];
-    if (answer !== null) b.lastAnswer = answer;
     const record = describeRecord(b.spec.record);
     const e = held.event;
     if (e?.event === 'hold-started') {
@@ -285,7 +282,10 @@ export class Agent {
     sock.resyncPending = false;
     this.#checkResults(sock, work, results, problems, failed);
     for (const w of work) {
-      if (w.commands.length > 0) this.#d.metrics?.updateLatency.observe({ backend: w.b.spec.id }, (ackAt - w.b.answeredAt) / 1_000);
+      // Commands without a DNS change (drain ending, drift, reload) are not update latency.
+      if (w.commands.length === 0 || w.b.changedAt === null) continue;
+      this.#d.metrics?.updateLatency.observe({ backend: w.b.spec.id }, (ackAt - w.b.changedAt) / 1_000);
+      w.b.changedAt = null;
     }
     await this.#verify(sock, work, problems, failed);
     markSynced();
@@ -625,7 +625,7 @@ function sameEndpoints(a: readonly Endpoint[] | null, b: readonly Endpoint[]): b
   });
 }
 
-export function describeRecord(r: RecordSpec): string {
+function describeRecord(r: RecordSpec): string {
   return r.kind === 'srv' ? r.name : `${r.host}:${String(r.port)}`;
 }
 

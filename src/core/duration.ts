@@ -14,10 +14,3 @@ export function parseDuration(text: string): number | null {
   const ms = Number(value) * factor;
   return Number.isFinite(ms) && Number.isInteger(Math.round(ms)) ? Math.round(ms) : null;
 }
-
-export function formatDuration(ms: number): string {
-  if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;
-  if (ms % 60_000 === 0 && ms > 0) return `${ms / 60_000}m`;
-  if (ms % 1_000 === 0 && ms > 0) return `${ms / 1_000}s`;
-  return `${ms}ms`;
-}

@@ -135,64 +135,40 @@ describe('the built CLI with --listen', () => {
     return { status: r.status, body: await r.text() };
   };
 
-  it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+  /** Runs the agent with --listen on a free port and `args`, hands `check` its base URL, stops it. */
+  const withListening = async (args: readonly string[], check: (base: string, agent: TestAgent) => Promise<void>): Promise<void> => {
     const port = await freePort();
-    const agent = new TestAgent([
-      ...agentArgs(haproxy.socket, `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`),
-      '--interval',
-      '200ms',
-      '--listen',
-      `127.0.0.1:${String(port)}`,
-    ]);
+    const agent = new TestAgent([...args, '--interval', '200ms', '--listen', `127.0.0.1:${String(port)}`]);
     try {
-      const base = `http://127.0.0.1:${String(port)}`;
+      await check(`http://127.0.0.1:${String(port)}`, agent);
+    } finally {
+      await agent.stop();
+    }
+  };
+
+  it('serves /healthz, /readyz and Prometheus /metrics', async () => {
+    await withListening(agentArgs(haproxy.socket, `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`), async (base) => {
       await waitFor('the agent to be ready', async () => (await fetchText(`${base}/readyz`)).status === 200);
       expect(await fetchText(`${base}/healthz`)).toEqual({ status: 200, body: 'ok\n' });
       const metrics = await fetchText(`${base}/metrics`);
       expect(metrics.body).toMatch(/^haproxy_dns_agent_passes_total\{backend="be_app",result="ok"\} \d+$/m);
       expect(metrics.body).toContain('process_resident_memory_bytes');
       expect((await fetchText(`${base}/nope`)).status).toBe(404);
-    } finally {
-      await agent.stop();
-    }
+    });
   });
 
   it('is not ready before DNS ever answered', async () => {
-    const port = await freePort();
-    const agent = new TestAgent([
-      ...agentArgs(haproxy.socket, '127.0.0.1:9', `be_app=${SRV}`),
-      '--dns-timeout',
-      '100ms',
-      '--interval',
-      '200ms',
-      '--listen',
-      `127.0.0.1:${String(port)}`,
-    ]);
-    try {
-      const base = `http://127.0.0.1:${String(port)}`;
+    await withListening([...agentArgs(haproxy.socket, '127.0.0.1:9', `be_app=${SRV}`), '--dns-timeout', '100ms'], async (base, agent) => {
       await waitFor('the health endpoint', async () => (await fetchText(`${base}/healthz`)).status === 200);
       await agent.waitForLog('pass incomplete; retrying every interval');
       expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: no DNS answer yet\n' });
-    } finally {
-      await agent.stop();
-    }
+    });
   });
 
   it('is not ready while HAProxy cannot be reached, though DNS answers', async () => {
-    const port = await freePort();
-    const agent = new TestAgent([
-      ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`),
-      '--interval',
-      '200ms',
-      '--listen',
-      `127.0.0.1:${String(port)}`,
-    ]);
-    try {
-      const base = `http://127.0.0.1:${String(port)}`;
+    await withListening(agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`), async (base, agent) => {
       await agent.waitForLog('pass incomplete; retrying every interval');
       expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: HAProxy not matched yet\n' });
-    } finally {
-      await agent.stop();
-    }
+    });
   });
 });

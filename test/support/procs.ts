@@ -56,14 +56,3 @@ export function startProc(cmd: string, args: readonly string[], env: NodeJS.Proc
     },
   };
 }
-
-/** Which of the named programs are missing from PATH. */
-export async function missingPrograms(names: readonly string[]): Promise<string[]> {
-  const missing: string[] = [];
-  for (const n of names) {
-    const p = spawn('sh', ['-c', `command -v ${n}`], { stdio: 'ignore' });
-    const code = await new Promise<number | null>((r) => p.once('exit', r));
-    if (code !== 0) missing.push(n);
-  }
-  return missing;
-}
