@@ -33,5 +33,37 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'console'],
     },
   },
+  {
+    // The pass's decisions: values from the core only, types from anywhere.
+    files: ['src/agent/decide.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'node:*',
+                'pino',
+                'p-retry',
+                'dns-packet',
+                'prom-client',
+                '../haproxy/*',
+                '../dns/*',
+                '../config/*',
+                '../cli/*',
+                '../observability/*',
+                '../errors.ts',
+                './*',
+              ],
+              allowTypeImports: true,
+              message: 'the pass decisions stay pure: observe and act in the lanes.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'console'],
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

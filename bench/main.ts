@@ -145,12 +145,14 @@ async function applyLatency(n: number): Promise<number[]> {
     for (let i = 0; i < 8; i++) {
       const endpoints = sets[i % 2] ?? [];
       const t0 = performance.now();
-      const snap = await runtime.read(['be_app'], { stats: false });
+      const snap = await runtime.observe(['be_app']);
       const view = snap.backends.get('be_app');
-      const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false, sessions: 0, cookie: '' }));
+      const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false }));
       const plan = planBackend({ slots, endpoints, now: Date.now(), drainMs: 0, weights: 'srv', memory, resync: false });
       memory = plan.memory;
-      const results = await runtime.apply(plan.changes.flatMap((c) => renderChange('be_app', c)));
+      const results = await runtime.apply(
+        plan.changes.flatMap((c) => renderChange('be_app', c).map((text) => ({ backend: 'be_app', text }))),
+      );
       const t = performance.now() - t0;
       if (results.some((r) => !r.verdict.ok)) throw new Error('a command was rejected');
       if (i >= 2) times.push(t); // the first two fill the slots from maintenance; then n servers change address each time
@@ -204,14 +206,14 @@ async function atRest(): Promise<Record<string, string>> {
     await until(async () => joined(await haproxy.serving()) === joined(podKeys(pods)), 60_000);
     await sleep(1_000);
     const [p0, c0, cpu0, changes0] = [
-      await metric('haproxy_dns_agent_passes_total'),
+      await metric('haproxy_dns_agent_passes_total{lane="socket"'),
       await metric('haproxy_dns_agent_runtime_commands_total'),
       cpuMs(),
       agent.count('server change'),
     ];
     await sleep(10_000);
     const [p1, c1, cpu1, changes1] = [
-      await metric('haproxy_dns_agent_passes_total'),
+      await metric('haproxy_dns_agent_passes_total{lane="socket"'),
       await metric('haproxy_dns_agent_runtime_commands_total'),
       cpuMs(),
       agent.count('server change'),

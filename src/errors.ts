@@ -47,9 +47,12 @@ export class DnsError extends AgentError {
   override readonly name = 'DnsError';
   /** Short class for metrics and logs: timeout, servfail, refused, malformed, unreachable, ... */
   readonly kind: string;
-  constructor(kind: string, message: string) {
+  /** The transport the failure happened on, when it happened on one. */
+  readonly transport: 'udp' | 'tcp' | null;
+  constructor(kind: string, message: string, transport: 'udp' | 'tcp' | null = null) {
     super(message);
     this.kind = kind;
+    this.transport = transport;
   }
 }
 

@@ -8,8 +8,10 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { type Agent } from './agent/agent.ts';
 import { buildAgent } from './agent/compose.ts';
-import { runLoop, sleep } from './agent/loop.ts';
-import { helpText, parseConfig, type Config } from './cli/config.ts';
+import { parseConfig } from './cli/config.ts';
+import { helpText } from './cli/flags.ts';
+import type { Config } from './config/model.ts';
+import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
 import type { AgentMetrics } from './observability/metrics.ts';
@@ -43,7 +45,7 @@ async function main(): Promise<number> {
   }
   // prom-client costs some 20 MB of memory: loaded only when metrics are served.
   const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
-  const agent = buildAgent(config, { log, out: (l) => process.stdout.write(`${l}\n`), resolvConf, metrics, now: Date.now });
+  const { agent } = buildAgent(config, { log, out: (l) => process.stdout.write(`${l}\n`), resolvConf, metrics, now: Date.now });
   log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
 
   if (config.once) return runOnce(agent, config);
@@ -53,15 +55,7 @@ async function main(): Promise<number> {
       ? null
       : await startHttp(config.listen.host, config.listen.port, metrics, () => readiness(agent, config));
   try {
-    await runLoop({
-      pass: () => agent.pass(),
-      intervalMs: config.intervalMs,
-      respectTtl: config.respectTtl,
-      signal: stop.signal,
-      log,
-      random: Math.random,
-      sleep,
-    });
+    await agent.run(stop.signal, { intervalMs: config.intervalMs, respectTtl: config.respectTtl, random: Math.random });
   } finally {
     server?.close();
   }
@@ -71,14 +65,13 @@ async function main(): Promise<number> {
 
 async function runOnce(agent: Agent, config: Config): Promise<number> {
   const report = await agent.pass();
-  if (config.dryRun && agent.haproxyUnreachable) {
-    agent.printEndpoints();
-    const dnsProblems = report.problems.filter((p) => p.includes(': DNS '));
-    for (const p of report.problems) process.stderr.write(`haproxy-dns-agent: ${p}\n`);
+  const problems = report.findings.filter((f) => severityOf(f) !== 'warning');
+  for (const p of problems) process.stderr.write(`haproxy-dns-agent: ${findingText(p)}\n`);
+  if (config.dryRun && problems.some((f) => f.kind === 'haproxy-unreachable')) {
+    // The dry-run writer printed the endpoints DNS gave instead: that part worked unless DNS failed.
     process.stderr.write('haproxy-dns-agent: could not read HAProxy; printed the endpoints DNS gave instead of commands\n');
-    return dnsProblems.length === 0 ? 0 : 1;
+    return problems.some(isDnsFinding) ? 1 : 0;
   }
-  for (const p of report.problems) process.stderr.write(`haproxy-dns-agent: ${p}\n`);
   return report.ok ? 0 : 1;
 }
 
@@ -89,9 +82,9 @@ async function runOnce(agent: Agent, config: Config): Promise<number> {
  */
 function readiness(agent: Agent, config: Config): { ready: boolean; detail: string } {
   const now = Date.now();
-  const { lastPass, backends } = agent.status(now);
+  const { lastRunAt, backends } = agent.status(now);
   const staleAfter = 3 * config.intervalMs + 2 * config.socketTimeoutMs + 10_000;
-  if (lastPass === null) return { ready: false, detail: 'no pass finished yet' };
+  if (lastRunAt === null) return { ready: false, detail: 'no pass finished yet' };
   for (const [backend, { answerAgeMs, syncedAgeMs }] of backends) {
     if (answerAgeMs === null) return { ready: false, detail: `backend ${backend}: no DNS answer yet` };
     if (answerAgeMs > config.holdMs)
@@ -100,7 +93,7 @@ function readiness(agent: Agent, config: Config): { ready: boolean; detail: stri
     if (syncedAgeMs > staleAfter)
       return { ready: false, detail: `backend ${backend}: HAProxy last matched ${String(Math.round(syncedAgeMs / 1000))}s ago` };
   }
-  return { ready: true, detail: lastPass.ok ? 'ok' : 'ok (last pass incomplete, retrying)' };
+  return { ready: true, detail: 'ok' };
 }
 
 function loggableConfig(c: Config): Record<string, unknown> {
@@ -113,7 +106,7 @@ main().then(
   },
   (err: unknown) => {
     if (err instanceof UsageError) {
-      process.stderr.write(`haproxy-dns-agent: ${err.message}\n`);
+      for (const line of err.message.split('\n')) process.stderr.write(`haproxy-dns-agent: ${line}\n`);
       process.exitCode = 2;
     } else if (err instanceof AgentError) {
       process.stderr.write(`haproxy-dns-agent: ${err.message}\n`);

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
-import type { Config } from '../cli/config.ts';
-import { parseNameserver } from '../cli/config.ts';
+import type { Config } from '../config/model.ts';
+import { parseNameserver } from '../config/values.ts';
 import { parseResolvConf, RESOLV_DEFAULTS } from '../dns/resolv-conf.ts';
 import { Resolver } from '../dns/resolver.ts';
-import { describeNameserver } from '../dns/transport.ts';
 import { UsageError } from '../errors.ts';
 import { HaproxyRuntime } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { Agent } from './agent.ts';
+import { Reporter } from './report.ts';
+import { DryRunWriter, SocketWriter } from './writers.ts';
 
 /** The agent's own DNS timeout when neither --dns-timeout nor resolv.conf sets one. */
 export const DEFAULT_DNS_TIMEOUT_MS = 2_000;
@@ -22,7 +23,7 @@ export type Wiring = Readonly<{
 }>;
 
 /** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
-export function buildAgent(config: Config, w: Wiring): Agent {
+export function buildAgent(config: Config, w: Wiring): { agent: Agent; reporter: Reporter } {
   const rc = w.resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(w.resolvConf);
   const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
   if (nameservers.length === 0) {
@@ -31,19 +32,27 @@ export function buildAgent(config: Config, w: Wiring): Agent {
     );
   }
   const timeoutSet = w.resolvConf !== null && /options[^\n]*timeout:/.test(w.resolvConf);
-  const dnsLog = w.log.child({ component: 'dns' });
+  const reporter = new Reporter(w.log, w.metrics);
   const resolver = new Resolver({
     nameservers,
     search: rc.search,
     ndots: rc.ndots,
     timeoutMs: config.dnsTimeoutMs ?? (timeoutSet ? rc.timeoutMs : DEFAULT_DNS_TIMEOUT_MS),
     attempts: rc.attempts,
-    onQuery: (ns, transport, result) => w.metrics?.dnsQueries.inc({ nameserver: describeNameserver(ns), transport, result }),
-    onDropped: (ns, transport, reason) => {
-      w.metrics?.dnsDropped.inc({ nameserver: describeNameserver(ns), transport, reason });
-      dnsLog.debug({ nameserver: describeNameserver(ns), transport, reason }, 'dropped a DNS reply');
-    },
+    observer: reporter.dnsObserver(),
   });
-  const haproxies = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
-  return new Agent({ config, resolver, haproxies, log: w.log, now: w.now, metrics: w.metrics, out: w.out });
+  const ports = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
+  const agent = new Agent({
+    backends: config.backends,
+    resolve: (spec) => resolver.resolve(spec),
+    ports,
+    writer: config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(),
+    reporter,
+    now: w.now,
+    timers: { holdMs: config.holdMs, holdNxMs: config.holdNxMs },
+    drainMs: config.drainMs,
+    weights: config.weights,
+    cookieKey: config.cookieKey,
+  });
+  return { agent, reporter };
 }

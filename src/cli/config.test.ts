@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.ts';
-import { envName, FLAGS, helpText, parseConfig } from './config.ts';
+import { parseConfig } from './config.ts';
+import { envName, FLAGS, helpText } from './flags.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
 const parse = (argv: string[], env: Record<string, string> = {}) => parseConfig(argv, env).config;
@@ -118,6 +119,26 @@ describe('parseConfig', () => {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toMatch(message);
     expect((err as Error).message).not.toContain('\n');
+  });
+
+  it('reports every usage error at once, one line each', () => {
+    let err: unknown;
+    try {
+      parse(['--backend', `be=${SRV}`, '--interval', 'fast', '--weights', 'max', '--nameserver', 'dns.local', '--drain', 'soon']);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message.split('\n')).toEqual([
+      '--nameserver "dns.local": expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)',
+      '--weights "max": expected srv or ignore',
+      '--interval "fast": expected a duration such as 500ms, 1s, 30s, 2m or 1h',
+      '--drain "soon": expected a duration such as 500ms, 1s, 30s, 2m or 1h',
+    ]);
+  });
+
+  it('takes -h for --help', () => {
+    expect(parseConfig(['-h'], {}).help).toBe(true);
   });
 
   it('refuses a boolean variable that is not one', () => {

@@ -23,10 +23,7 @@ const free = (id: number, extra: Partial<Slot> = {}): Slot => ({
   opState: 0,
   checked: true,
   weight: 1,
-  initialWeight: 1,
   backup: false,
-  sessions: 0,
-  cookie: '',
   ...extra,
 });
 

@@ -20,7 +20,7 @@ export type Endpoint = Readonly<{
 /** `set server ... state` values; also what the planner wants a slot to be. */
 export type AdminState = 'ready' | 'drain' | 'maint';
 
-/** One server of a backend as HAProxy reports it (`show servers state` + `show stat`). */
+/** One managed server of a backend as HAProxy reports it (`show servers state`, and `bck` from `show stat`). */
 export type Slot = Readonly<{
   name: string;
   /** srv_id: the order servers are declared in, which the planner fills by. */
@@ -35,14 +35,8 @@ export type Slot = Readonly<{
   checked: boolean;
   /** srv_uweight: the weight set by the user or the agent. */
   weight: number;
-  /** srv_iweight: the weight the configuration declares. */
-  initialWeight: number;
   /** Declared with `backup` (show stat `bck`). */
   backup: boolean;
-  /** Live sessions (show stat `scur`), when known. */
-  sessions: number;
-  /** Dynamic cookie HAProxy gives the server (show stat `cookie`), '' when none. */
-  cookie: string;
 }>;
 
 /** What the planner wants one slot to look like at the end of the pass. */

@@ -2,17 +2,25 @@ import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
 import { isIPAddress } from '../core/ip.ts';
 import type { Endpoint } from '../core/types.ts';
-import { normalizeName, type Reply } from './message.ts';
+import { describeNameserver, type Nameserver, type RecordSpec } from '../config/model.ts';
+import { normalizeName, type Rejection, type Reply } from './message.ts';
 import { candidateNames } from './resolv-conf.ts';
-import { ask, describeNameserver, type Nameserver, type OnDropped, type Transport } from './transport.ts';
+import { ask, type Transport, type TransportHooks } from './transport.ts';
 
 /** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
 export type DnsAnswer =
   | Readonly<{ status: 'ok'; name: string; endpoints: readonly Endpoint[]; ttl: number; notes: readonly string[] }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string }>;
 
-/** A record to follow: an SRV name, or a host whose A/AAAA records all get `port`. */
-export type RecordSpec = Readonly<{ kind: 'srv'; name: string }> | Readonly<{ kind: 'host'; host: string; port: number }>;
+/** What the resolver saw on the wire, for metrics and debug logs. */
+export type DnsObserver = Readonly<{
+  /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...). */
+  query: (ns: Nameserver, transport: Transport, result: string) => void;
+  /** A reply dropped instead of trusted. */
+  dropped: (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
+}>;
+
+const NO_OBSERVER: DnsObserver = { query: () => undefined, dropped: () => undefined };
 
 export type ResolverOptions = Readonly<{
   nameservers: readonly Nameserver[];
@@ -20,9 +28,7 @@ export type ResolverOptions = Readonly<{
   ndots: number;
   timeoutMs: number;
   attempts: number;
-  /** Every query made, for metrics: which server, over what, and how it ended. */
-  onQuery?: (ns: Nameserver, transport: Transport, result: string) => void;
-  onDropped?: OnDropped;
+  observer?: DnsObserver;
   /** Clock for the target cache; Date.now unless a test pins it. */
   now?: () => number;
 }>;
@@ -59,6 +65,8 @@ const MAX_CNAME = 8;
  */
 export class Resolver {
   readonly #o: ResolverOptions;
+  readonly #hooks: TransportHooks;
+  readonly #observer: DnsObserver;
   #preferred = 0;
   /** SRV target -> its addresses, until their TTL runs out. */
   readonly #targets = new Map<string, { addresses: Address[]; expires: number }>();
@@ -70,6 +78,15 @@ export class Resolver {
   constructor(options: ResolverOptions) {
     if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
     this.#o = options;
+    const observer = options.observer ?? NO_OBSERVER;
+    this.#observer = observer;
+    // A truncated UDP answer is a query of its own: counted, then asked again over TCP.
+    this.#hooks = {
+      dropped: observer.dropped,
+      truncated: (ns) => {
+        observer.query(ns, 'udp', 'truncated');
+      },
+    };
   }
 
   async resolve(spec: RecordSpec): Promise<DnsAnswer> {
@@ -186,9 +203,9 @@ export class Resolver {
         const ns = servers[index];
         if (ns === undefined) continue;
         try {
-          const { reply, transport } = await ask(ns, { name, type }, this.#o.timeoutMs, this.#o.onDropped ?? (() => undefined));
+          const { reply, transport } = await ask(ns, { name, type }, this.#o.timeoutMs, this.#hooks);
           const status = statusOf(reply);
-          this.#o.onQuery?.(ns, transport, status);
+          this.#observer.query(ns, transport, status);
           if (status === 'servfail' || status === 'refused' || status === 'error') {
             lastKind = status;
             errors.push(`${describeNameserver(ns)} answered ${reply.rcode}`);
@@ -198,7 +215,7 @@ export class Resolver {
           return { status, name, reply };
         } catch (err) {
           if (!(err instanceof DnsError)) throw err;
-          this.#o.onQuery?.(ns, 'udp', err.kind);
+          this.#observer.query(ns, err.transport ?? 'udp', err.kind);
           lastKind = err.kind;
           errors.push(err.message);
         }

@@ -1,18 +1,20 @@
 import dgram from 'node:dgram';
 import { randomInt } from 'node:crypto';
 import net from 'node:net';
+import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
+import { frameTcp, TcpFrameReader } from './framing.ts';
 import { decodeReply, encodeQuery, type Question, type Rejection, type Reply } from './message.ts';
-
-export type Nameserver = Readonly<{ host: string; port: number }>;
-
-export const describeNameserver = (ns: Nameserver): string =>
-  ns.host.includes(':') ? `[${ns.host}]:${String(ns.port)}` : `${ns.host}:${String(ns.port)}`;
 
 export type Transport = 'udp' | 'tcp';
 
-/** Called for every datagram or stream that was dropped instead of trusted. */
-export type OnDropped = (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
+/** What the transport saw besides the answer, for metrics and debug logs. */
+export type TransportHooks = Readonly<{
+  /** A datagram or stream message that was dropped instead of trusted. */
+  dropped: (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
+  /** A UDP answer with TC set: the question goes again over TCP. */
+  truncated: (ns: Nameserver) => void;
+}>;
 
 /** Largest answer over TCP: the two-byte length prefix allows no more. */
 const TCP_MAX = 65_535;
@@ -21,19 +23,24 @@ const TCP_MAX = 65_535;
  * One question to one nameserver: over UDP, and again over TCP when the UDP answer is
  * truncated. Replies from another address, with another ID or question, or that do not
  * decode are dropped (and reported) while the query keeps waiting for the real one.
+ * Every failure is a DnsError that names the transport it happened on.
  */
 export async function ask(
   ns: Nameserver,
   q: Question,
   timeoutMs: number,
-  onDropped: OnDropped,
+  hooks: TransportHooks,
 ): Promise<{ reply: Reply; transport: Transport }> {
-  const udp = await askUdp(ns, q, timeoutMs, onDropped);
+  const udp = await askUdp(ns, q, timeoutMs, hooks);
   if (!udp.truncated) return { reply: udp, transport: 'udp' };
-  return { reply: await askTcp(ns, q, timeoutMs, onDropped), transport: 'tcp' };
+  hooks.truncated(ns);
+  return { reply: await askTcp(ns, q, timeoutMs, hooks), transport: 'tcp' };
 }
 
-function askUdp(ns: Nameserver, q: Question, timeoutMs: number, onDropped: OnDropped): Promise<Reply> {
+const timeoutError = (ns: Nameserver, q: Question, ms: number, t: Transport): DnsError =>
+  new DnsError('timeout', `${describeNameserver(ns)} did not answer ${q.type} ${q.name} within ${String(ms)}ms (${t})`, t);
+
+function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65_536);
     const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
@@ -44,31 +51,31 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, onDropped: OnDro
       else if (reply !== undefined) resolve(reply);
     };
     const timer = setTimeout(() => {
-      done(new DnsError('timeout', `${describeNameserver(ns)} did not answer ${q.type} ${q.name} within ${String(timeoutMs)}ms (udp)`));
+      done(timeoutError(ns, q, timeoutMs, 'udp'));
     }, timeoutMs);
     sock.on('message', (msg, rinfo) => {
       if (rinfo.address !== ns.host || rinfo.port !== ns.port) {
-        onDropped(ns, 'udp', 'wrong-source');
+        hooks.dropped(ns, 'udp', 'wrong-source');
         return;
       }
       const r = decodeReply(msg, q, id);
-      if (typeof r === 'string') onDropped(ns, 'udp', r);
+      if (typeof r === 'string') hooks.dropped(ns, 'udp', r);
       else done(null, r);
     });
     sock.on('error', (e) => {
-      done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`));
+      done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`, 'udp'));
     });
     sock.send(encodeQuery(q, id), ns.port, ns.host, (e) => {
-      if (e) done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`));
+      if (e) done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`, 'udp'));
     });
   });
 }
 
-function askTcp(ns: Nameserver, q: Question, timeoutMs: number, onDropped: OnDropped): Promise<Reply> {
+function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65_536);
     const sock = net.connect(ns.port, ns.host);
-    let buf = Buffer.alloc(0);
+    const frames = new TcpFrameReader();
     let settled = false;
     const done = (err: Error | null, reply?: Reply): void => {
       if (settled) return;
@@ -79,35 +86,31 @@ function askTcp(ns: Nameserver, q: Question, timeoutMs: number, onDropped: OnDro
       else if (reply !== undefined) resolve(reply);
     };
     const timer = setTimeout(() => {
-      done(new DnsError('timeout', `${describeNameserver(ns)} did not answer ${q.type} ${q.name} within ${String(timeoutMs)}ms (tcp)`));
+      done(timeoutError(ns, q, timeoutMs, 'tcp'));
     }, timeoutMs);
-    sock.on('connect', () => {
-      const msg = encodeQuery(q, id);
-      const len = Buffer.alloc(2);
-      len.writeUInt16BE(msg.length);
-      sock.write(Buffer.concat([len, msg]));
-    });
+    sock.on('connect', () => sock.write(frameTcp(encodeQuery(q, id))));
     sock.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      // RFC 1035 4.2.2: each message is prefixed by its length; it may arrive in pieces.
-      while (buf.length >= 2) {
-        const len = buf.readUInt16BE(0);
-        if (buf.length < 2 + len) return;
-        const r = decodeReply(buf.subarray(2, 2 + len), q, id);
-        buf = buf.subarray(2 + len);
+      for (const message of frames.push(chunk)) {
+        const r = decodeReply(message, q, id);
         if (typeof r !== 'string') {
           done(null, r);
           return;
         }
-        onDropped(ns, 'tcp', r);
+        hooks.dropped(ns, 'tcp', r);
       }
-      if (buf.length > TCP_MAX + 2) done(new DnsError('malformed', `${describeNameserver(ns)}: oversized TCP stream`));
+      if (frames.pending > TCP_MAX + 2) done(new DnsError('malformed', `${describeNameserver(ns)}: oversized TCP stream`, 'tcp'));
     });
     sock.on('end', () => {
-      done(new DnsError('malformed', `${describeNameserver(ns)} closed the TCP connection without a valid answer to ${q.type} ${q.name}`));
+      done(
+        new DnsError(
+          'malformed',
+          `${describeNameserver(ns)} closed the TCP connection without a valid answer to ${q.type} ${q.name}`,
+          'tcp',
+        ),
+      );
     });
     sock.on('error', (e) => {
-      done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (tcp)`));
+      done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (tcp)`, 'tcp'));
     });
   });
 }

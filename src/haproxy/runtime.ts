@@ -1,8 +1,10 @@
 import pRetry from 'p-retry';
 import { batchLines, renderSetWeight } from '../core/commands.ts';
+import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { splitReplies } from './framing.ts';
 import {
+  expectedStateColumns,
   NO_BACKEND_REPLY,
   parseServersState,
   parseShowInfo,
@@ -13,45 +15,71 @@ import {
   type StatRow,
 } from './parse.ts';
 import { judgeReply, type ReplyVerdict } from './replies.ts';
-import { describeSocket, exchange, type SocketAddress } from './socket.ts';
+import { exchange } from './socket.ts';
 
-/** The `show stat` columns the agent reads. */
-const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo', 'status'];
-
-/** One backend as HAProxy shows it; null when HAProxy has no such backend. */
-export type BackendView = Readonly<{
-  servers: readonly ServerStateRow[];
-  /** show stat rows of the servers, by server name. */
-  stats: ReadonlyMap<string, StatRow>;
-  /** show stat row "BACKEND": algo, cookie name. */
-  summary: StatRow | undefined;
-  /** Columns of the `show servers state` dump (19, 20 or 25). */
-  columns: number;
+/** What `show stat` says of a backend: facts that change only with HAProxy's configuration. */
+export type BackendConfigFacts = Readonly<{
+  /** Servers declared `backup`. */
+  backup: ReadonlySet<string>;
+  /** Server -> the dynamic cookie HAProxy gives it ('' when none). */
+  cookies: ReadonlyMap<string, string>;
+  /** The backend's balance algorithm and cookie name ('' when it sets none). */
+  algo: string;
+  cookieName: string;
 }>;
+
+/** One backend as HAProxy shows it. */
+export type BackendView = Readonly<{ servers: readonly ServerStateRow[]; facts: BackendConfigFacts }>;
 
 export type Snapshot = Readonly<{
   info: ShowInfo;
+  /** Backend name -> its view; null when HAProxy has no such backend. */
   backends: ReadonlyMap<string, BackendView | null>;
+  /** Set when `show servers state` has another layout than this version prints (read by header anyway). */
+  layout: Readonly<{ columns: number; expected: number }> | null;
 }>;
 
-export type CommandResult = Readonly<{ command: string; reply: string; verdict: ReplyVerdict }>;
+/** A command and the backend (agent's id) it is for, so its result can be judged per backend. */
+export type BackendCommand = Readonly<{ backend: string; text: string }>;
+export type CommandResult = Readonly<{ backend: string; command: string; reply: string; verdict: ReplyVerdict }>;
+
+export type ProbeServer = Readonly<{ backend: string; name: string; weight: number }>;
+
+/**
+ * The agent's door to one HAProxy process. Narrow on purpose: read the managed backends,
+ * learn whether the socket may write, send commands. The bookkeeping that belongs to the
+ * process (its `show stat` facts, its admin level, its layout) stays behind the door.
+ */
+export interface HaproxyPort {
+  readonly label: string;
+  /** `show info` and the backends' state, with the configuration facts of this process. Throws soft errors when unreachable. */
+  observe(backends: readonly string[]): Promise<Snapshot>;
+  /** Live sessions (`scur`) per server of a backend, read fresh; for the log line of a server leaving. */
+  sessions(backend: string): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Whether the socket is `level admin`, asked once per process. On 1.8 only a write can
+   * tell (a weight set to the value it has); with `mayWrite` false that gives null.
+   */
+  isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null>;
+  /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
+  apply(commands: readonly BackendCommand[]): Promise<CommandResult[]>;
+}
 
 export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
 
-/** The two doors to HAProxy the agent needs: read the state, send commands. */
-export interface HaproxyPort {
-  readonly label: string;
-  read(backends: readonly string[], options?: Readonly<{ stats: boolean }>): Promise<Snapshot>;
-  apply(commands: readonly string[]): Promise<CommandResult[]>;
-  /** Whether the socket is `level admin`, asked without changing anything. */
-  isAdmin(info: ShowInfo, server: Readonly<{ backend: string; name: string; weight: number }>): Promise<boolean>;
-}
+/** The `show stat` columns the agent reads. */
+const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo'];
 
-/** The runtime API over one stats socket (one HAProxy process). */
+const NO_FACTS: BackendConfigFacts = { backup: new Set(), cookies: new Map(), algo: '', cookieName: '' };
+
+/** The runtime API over one stats socket (one HAProxy process at a time). */
 export class HaproxyRuntime implements HaproxyPort {
   readonly label: string;
   readonly #address: SocketAddress;
   readonly #options: RuntimeOptions;
+  /** `show stat` facts, read once per HAProxy process (pid). */
+  #facts: { pid: number; byBackend: Map<string, BackendConfigFacts> } | null = null;
+  #admin: { pid: number; admin: boolean } | null = null;
 
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
@@ -60,58 +88,76 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   /**
-   * One connection: `show info`, then `show servers state` per backend, and with `stats`
-   * `show stat` per backend too. `show stat` is ten times larger than the state dump (about
-   * 280 bytes a server) and only says what changes with the configuration (backup flags,
-   * cookies, algorithm) or what is only logged (sessions), so callers ask for it rarely.
+   * One connection: `show info`, then `show servers state` per backend. `show stat` is ten
+   * times larger than the state dump (about 280 bytes a server) and says only what changes
+   * with the configuration, so it is read again only when the process changes.
    */
-  async read(backends: readonly string[], options: Readonly<{ stats: boolean }> = { stats: true }): Promise<Snapshot> {
-    const per = options.stats ? 2 : 1;
-    const commands = [
-      'show info',
-      ...backends.flatMap((b) => (options.stats ? [`show servers state ${b}`, `show stat ${b} 6 -1`] : [`show servers state ${b}`])),
-    ];
-    const replies = await this.#send(commands);
+  async observe(backends: readonly string[]): Promise<Snapshot> {
+    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
     const info = parseShowInfo(replies[0] ?? '');
+    if (this.#facts?.pid !== info.pid) this.#facts = { pid: info.pid, byBackend: await this.#readFacts(backends) };
+    const expected = expectedStateColumns(info.version);
+    let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
     backends.forEach((b, i) => {
-      const state = replies[1 + i * per] ?? '';
+      const state = replies[1 + i] ?? '';
       if (state.trim() === NO_BACKEND_REPLY) {
         views.set(b, null);
         return;
       }
+      const columns = stateColumns(state);
+      if (expected !== null && columns !== expected) layout = { columns, expected };
       const servers = parseServersState(state).filter((r) => r.backend === b);
-      const statRows = options.stats ? parseShowStat(replies[2 + i * per] ?? '', STAT_COLUMNS).filter((r) => r['pxname'] === b) : [];
-      const stats = new Map(statRows.filter((r) => r['svname'] !== 'BACKEND').map((r) => [r['svname'] ?? '', r]));
-      views.set(b, { servers, stats, summary: statRows.find((r) => r['svname'] === 'BACKEND'), columns: stateColumns(state) });
+      views.set(b, { servers, facts: this.#facts?.byBackend.get(b) ?? NO_FACTS });
     });
-    return { info, backends: views };
+    return { info, backends: views, layout };
   }
 
-  /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
-  async apply(commands: readonly string[]): Promise<CommandResult[]> {
+  async sessions(backend: string): Promise<ReadonlyMap<string, number>> {
+    const [text = ''] = await this.#send([`show stat ${backend} 6 -1`]);
+    const rows = parseShowStat(text, ['pxname', 'svname', 'scur']).filter((r) => r['pxname'] === backend);
+    return new Map(rows.map((r) => [r['svname'] ?? '', Number(r['scur'] ?? 0) || 0]));
+  }
+
+  async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
-    for (const line of batchLines(commands)) {
+    const backendOf = new Map(commands.map((c) => [c.text, c.backend]));
+    for (const line of batchLines(commands.map((c) => c.text))) {
       const replies = await this.#send(line);
       line.forEach((command, i) => {
         const reply = replies[i] ?? '';
-        results.push({ command, reply, verdict: judgeReply(command, reply) });
+        results.push({ backend: backendOf.get(command) ?? '', command, reply, verdict: judgeReply(command, reply) });
       });
     }
     return results;
   }
 
-  /**
-   * 2.0+ answers `show cli level`. 1.8 does not know it, so there the check is setting a
-   * server's weight to the value it already has: admin-only, and a no-op.
-   */
-  async isAdmin(info: ShowInfo, server: Readonly<{ backend: string; name: string; weight: number }>): Promise<boolean> {
+  /** 2.0+ answers `show cli level`; 1.8 does not know it, so there a no-op weight set tells. */
+  async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
+    if (this.#admin?.pid === info.pid) return this.#admin.admin;
+    let admin: boolean | null;
     if (info.release[0] >= 2) {
       const [level] = await this.#send(['show cli level']);
-      return level?.trim() === 'admin';
+      admin = level?.trim() === 'admin';
+    } else if (probe === null || !mayWrite) {
+      admin = null;
+    } else {
+      const command = renderSetWeight(probe.backend, probe.name, probe.weight);
+      const [result] = await this.apply([{ backend: probe.backend, text: command }]);
+      admin = result?.verdict.reason !== 'permission';
     }
-    const [result] = await this.apply([renderSetWeight(server.backend, server.name, server.weight)]);
-    return result?.verdict.reason !== 'permission';
+    if (admin !== null) this.#admin = { pid: info.pid, admin };
+    return admin;
+  }
+
+  async #readFacts(backends: readonly string[]): Promise<Map<string, BackendConfigFacts>> {
+    const replies = await this.#send(backends.map((b) => `show stat ${b} 6 -1`));
+    const out = new Map<string, BackendConfigFacts>();
+    backends.forEach((b, i) => {
+      const rows = parseShowStat(replies[i] ?? '', STAT_COLUMNS).filter((r) => r['pxname'] === b);
+      out.set(b, factsOf(rows));
+    });
+    return out;
   }
 
   async #send(commands: readonly string[]): Promise<string[]> {
@@ -133,4 +179,15 @@ export class HaproxyRuntime implements HaproxyPort {
     }
     return replies;
   }
+}
+
+function factsOf(rows: readonly StatRow[]): BackendConfigFacts {
+  const servers = rows.filter((r) => r['svname'] !== 'BACKEND' && r['svname'] !== 'FRONTEND');
+  const summary = rows.find((r) => r['svname'] === 'BACKEND');
+  return {
+    backup: new Set(servers.filter((r) => r['bck'] === '1').map((r) => r['svname'] ?? '')),
+    cookies: new Map(servers.map((r) => [r['svname'] ?? '', r['cookie'] ?? ''])),
+    algo: summary?.['algo'] ?? '',
+    cookieName: summary?.['cookie'] ?? '',
+  };
 }

@@ -1,12 +1,6 @@
 import net from 'node:net';
+import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyUnavailableError } from '../errors.ts';
-
-/** Where the runtime API listens: a UNIX socket path, or host:port of a TCP stats socket. */
-export type SocketAddress = Readonly<{ kind: 'unix'; path: string }> | Readonly<{ kind: 'tcp'; host: string; port: number }>;
-
-export function describeSocket(a: SocketAddress): string {
-  return a.kind === 'unix' ? a.path : `${a.host.includes(':') ? `[${a.host}]` : a.host}:${String(a.port)}`;
-}
 
 /**
  * One non-interactive exchange: connect, write one line, read until HAProxy closes.

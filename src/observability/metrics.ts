@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 /** Every metric the agent exports, under one registry (names prefixed haproxy_dns_agent_). */
 export class AgentMetrics {
   readonly registry = new Registry();
-  readonly passes: Counter<'backend' | 'result'>;
+  readonly passes: Counter<'lane' | 'name' | 'result'>;
   readonly dnsQueries: Counter<'nameserver' | 'transport' | 'result'>;
   readonly dnsDropped: Counter<'nameserver' | 'transport' | 'reason'>;
   readonly endpoints: Gauge<'backend'>;
@@ -12,15 +12,15 @@ export class AgentMetrics {
   readonly commands: Counter<'socket' | 'result'>;
   readonly reloads: Counter<'socket'>;
   readonly answerAge: Gauge<'backend'>;
-  readonly updateLatency: Histogram<'backend'>;
+  readonly updateLatency: Histogram<'backend' | 'socket'>;
 
   constructor(withDefaults = true) {
     const p = 'haproxy_dns_agent_';
     const registers = [this.registry];
     this.passes = new Counter({
       name: `${p}passes_total`,
-      help: 'Passes by backend and result (ok, failed).',
-      labelNames: ['backend', 'result'],
+      help: 'Lane runs: lane "dns" (name: the backend) or "socket" (name: the socket), by result (ok, failed).',
+      labelNames: ['lane', 'name', 'result'],
       registers,
     });
     this.dnsQueries = new Counter({
@@ -73,8 +73,8 @@ export class AgentMetrics {
     });
     this.updateLatency = new Histogram({
       name: `${p}update_latency_seconds`,
-      help: 'From a DNS answer that differs from what HAProxy serves to HAProxy acknowledging every command.',
-      labelNames: ['backend'],
+      help: 'From a DNS answer that differs from what HAProxy serves to this socket acknowledging every command.',
+      labelNames: ['backend', 'socket'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });

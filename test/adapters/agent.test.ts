@@ -1,36 +1,26 @@
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.ts';
 import { buildAgent } from '../../src/agent/compose.ts';
 import { parseConfig } from '../../src/cli/config.ts';
+import { findingText } from '../../src/core/findings.ts';
 import { HaproxyConfigError, HaproxyProtocolError } from '../../src/errors.ts';
 import { AgentMetrics } from '../../src/observability/metrics.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { captureLogs, type LogLine } from '../support/logs.ts';
 import { FaultDns, published } from '../support/fault-dns.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
 
 type Harness = {
   agent: Agent;
-  logs: () => { msg: string; [k: string]: unknown }[];
+  logs: () => LogLine[];
   count: (msg: string) => number;
   clock: { now: number };
 };
 
 function harness(sockets: readonly string[], dnsPort: number, extra: readonly string[] = []): Harness {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _e, done) {
-      lines.push(
-        ...chunk
-          .toString()
-          .split('\n')
-          .filter((l) => l !== ''),
-      );
-      done();
-    },
-  });
+  const { log, lines, count } = captureLogs();
   const clock = { now: 1_000_000 };
   const parsed = parseConfig(
     [
@@ -48,15 +38,14 @@ function harness(sockets: readonly string[], dnsPort: number, extra: readonly st
     {},
   );
   if (parsed.config === null) throw new Error('no config');
-  const agent = buildAgent(parsed.config, {
-    log: pino({ level: 'debug' }, sink),
+  const { agent } = buildAgent(parsed.config, {
+    log,
     out: () => undefined,
     resolvConf: null,
     metrics: null,
     now: () => clock.now,
   });
-  const logs = (): { msg: string }[] => lines.map((l) => JSON.parse(l) as { msg: string });
-  return { agent, logs, count: (msg) => logs().filter((l) => l.msg === msg).length, clock };
+  return { agent, logs: lines, count, clock };
 }
 
 describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS server', () => {
@@ -154,7 +143,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     haproxy.faults.set('set server be_app/srv2 addr', 'no-closing-empty-line');
     const r = await h.agent.pass();
     expect(r.ok).toBe(false);
-    expect(r.problems.join('\n')).toContain('reply framing lost');
+    expect(r.findings.map(findingText).join('\n')).toContain('reply framing lost');
     haproxy.faults.clear();
     expect((await h.agent.pass()).ok).toBe(true);
     expect(haproxy.ready()).toHaveLength(3);
@@ -174,7 +163,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     const h = harness([haproxy.socket], dns.port);
     haproxy.faults.set('show info', 'hang');
     const r = await h.agent.pass();
-    expect(r.problems.join('\n')).toMatch(/no complete reply within 300ms/);
+    expect(r.findings.map(findingText).join('\n')).toMatch(/no complete reply within 300ms/);
     expect(h.count('waiting for HAProxy')).toBe(1);
   });
 
@@ -216,7 +205,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     const h = harness([haproxy.socket], dns.port);
     expect((await h.agent.pass()).ok).toBe(true);
     expect(haproxy.sets().filter((c) => / weight 256$/.test(c))).toEqual([]);
-    expect(h.logs().some((l) => l.msg.startsWith('backend uses a static algorithm'))).toBe(true);
+    expect(h.logs().some((l) => String(l.msg).startsWith('backend uses a static algorithm'))).toBe(true);
   });
 
   it('detects a restart from show info and pushes every server again', async () => {
@@ -253,7 +242,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
       {},
     ).config;
     if (parsed === null) throw new Error('no config');
-    const agent = buildAgent(parsed, {
+    const { agent } = buildAgent(parsed, {
       log: pino({ level: 'silent' }),
       out: () => undefined,
       resolvConf: null,
@@ -273,18 +262,24 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
       {},
     ).config;
     if (parsed === null) throw new Error('no config');
-    const agent = buildAgent(parsed, { log: pino({ level: 'silent' }), out: () => undefined, resolvConf: null, metrics, now: Date.now });
+    const { agent } = buildAgent(parsed, {
+      log: pino({ level: 'silent' }),
+      out: () => undefined,
+      resolvConf: null,
+      metrics,
+      now: Date.now,
+    });
     await agent.pass();
     await agent.pass();
     const text = await metrics.registry.metrics();
-    expect(text).toContain('haproxy_dns_agent_passes_total{backend="be_app",result="ok"} 2');
+    expect(text).toContain('haproxy_dns_agent_passes_total{lane="dns",name="be_app",result="ok"} 2');
     expect(text).toMatch(/haproxy_dns_agent_dns_queries_total\{nameserver="127\.0\.0\.1:\d+",transport="udp",result="ok"\} 2/);
     expect(text).toContain('haproxy_dns_agent_endpoints{backend="be_app"} 3');
     expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="ready"\} 3/);
     expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="free"\} 2/);
     expect(text).toContain('haproxy_dns_agent_endpoints_without_slot{backend="be_app"} 0');
     expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="ok"\} 9/);
-    expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app"\} 1/);
+    expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app",socket="[^"]+"\} 1/);
     expect(text).toContain('haproxy_dns_agent_dns_answer_age_seconds{backend="be_app"}');
   });
 
@@ -293,7 +288,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     const h = harness([haproxy.socket], dns.port);
     await h.agent.pass();
     await h.agent.pass();
-    const errors = h.logs().filter((l) => l.msg.includes('have no IP address'));
+    const errors = h.logs().filter((l) => String(l.msg).includes('have no IP address'));
     expect(errors).toHaveLength(1);
     expect(String(errors[0]?.msg)).toContain('server-template srv 10 127.0.0.1:9 check disabled');
     expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);

@@ -17,8 +17,10 @@ describe('Resolver against a fault-injecting DNS server', () => {
       ndots: 1,
       timeoutMs: 150,
       attempts: 1,
-      onQuery: (ns, transport, result) => events.push({ ns: ns.port, transport, result }),
-      onDropped: (_ns, _t, why) => dropped.push(why),
+      observer: {
+        query: (ns, transport, result) => events.push({ ns: ns.port, transport, result }),
+        dropped: (_ns, _t, why) => dropped.push(why),
+      },
       ...over,
     });
 
@@ -61,7 +63,20 @@ describe('Resolver against a fault-injecting DNS server', () => {
     good.fault = 'truncate-udp';
     const a = await resolver().resolve({ kind: 'srv', name: SRV });
     expect(a.status === 'ok' ? a.endpoints.length : a).toBe(3);
-    expect(events.at(-1)?.transport).toBe('tcp');
+    expect(events.map((e) => `${e.transport} ${e.result}`)).toEqual(['udp truncated', 'tcp ok']);
+  });
+
+  it('counts a failure over TCP as tcp, not udp', async () => {
+    const udpOnly = new FaultDns(SRV);
+    await udpOnly.start();
+    udpOnly.endpoints = published(3);
+    udpOnly.fault = 'truncate-udp';
+    // The TCP listener is closed: the UDP answer says "truncated", the TCP retry fails.
+    await udpOnly.server.closeTcp();
+    const r = resolver({ nameservers: [{ host: '127.0.0.1', port: udpOnly.port }] });
+    await expect(r.resolve({ kind: 'srv', name: SRV })).rejects.toThrow(DnsError);
+    expect(events.map((e) => `${e.transport} ${e.result}`)).toEqual(['udp truncated', 'tcp unreachable']);
+    await udpOnly.stop();
   });
 
   it('brings a large answer through whole over TCP (300 endpoints, 47 KB uncompressed)', async () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DnsServer, serviceReply } from '../../src/demo/dns-server.ts';
+import { DnsServer, serviceReply } from '../support/dns-server.ts';
 import { agentArgs, runAgent, TestAgent } from '../support/agent.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
 import { freePort, waitFor } from '../support/procs.ts';
@@ -151,7 +151,7 @@ describe('the built CLI with --listen', () => {
       await waitFor('the agent to be ready', async () => (await fetchText(`${base}/readyz`)).status === 200);
       expect(await fetchText(`${base}/healthz`)).toEqual({ status: 200, body: 'ok\n' });
       const metrics = await fetchText(`${base}/metrics`);
-      expect(metrics.body).toMatch(/^haproxy_dns_agent_passes_total\{backend="be_app",result="ok"\} \d+$/m);
+      expect(metrics.body).toMatch(/^haproxy_dns_agent_passes_total\{lane="dns",name="be_app",result="ok"\} \d+$/m);
       expect(metrics.body).toContain('process_resident_memory_bytes');
       expect((await fetchText(`${base}/nope`)).status).toBe(404);
     });
@@ -160,14 +160,15 @@ describe('the built CLI with --listen', () => {
   it('is not ready before DNS ever answered', async () => {
     await withListening([...agentArgs(haproxy.socket, '127.0.0.1:9', `be_app=${SRV}`), '--dns-timeout', '100ms'], async (base, agent) => {
       await waitFor('the health endpoint', async () => (await fetchText(`${base}/healthz`)).status === 200);
-      await agent.waitForLog('pass incomplete; retrying every interval');
+      await agent.waitForLog('DNS failing, and no answer to hold yet');
       expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: no DNS answer yet\n' });
+      expect(agent.count('DNS failing: holding the last good answer')).toBe(0);
     });
   });
 
   it('is not ready while HAProxy cannot be reached, though DNS answers', async () => {
     await withListening(agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`), async (base, agent) => {
-      await agent.waitForLog('pass incomplete; retrying every interval');
+      await agent.waitForLog('waiting for HAProxy');
       expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: HAProxy not matched yet\n' });
     });
   });

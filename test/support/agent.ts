@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { parseLogLines, type LogLine } from './logs.ts';
 import { startProc, waitFor, type Proc } from './procs.ts';
 
 /** The built CLI, as `npm ci` leaves it. */
 export const AGENT_BIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-
-export type LogLine = Readonly<Record<string, unknown> & { msg?: string; level?: number }>;
 
 /** The flags most test agents share: one socket, one backend and its record, one nameserver. */
 export const agentArgs = (socket: string, nameserver: string, backend: string): string[] => [
@@ -25,11 +24,7 @@ export class TestAgent {
   }
 
   logs(): LogLine[] {
-    return this.proc
-      .output()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as LogLine);
+    return parseLogLines(this.proc.output());
   }
 
   count(msg: string): number {

@@ -1,5 +1,5 @@
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { DnsServer, RCODE, serviceReply, type Published, type Response } from '../../src/demo/dns-server.ts';
+import { DnsServer, RCODE, serviceReply, type Published, type Response } from './dns-server.ts';
 
 export type DnsFault =
   | 'none'

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseServersState } from '../../src/haproxy/parse.ts';
 import { exchange } from '../../src/haproxy/socket.ts';
 import { startProc, waitFor, type Proc } from './procs.ts';
 
@@ -105,35 +106,27 @@ export class TestHaproxy {
     return exchange({ kind: 'unix', path: this.socket }, line, 2_000);
   }
 
-  /** name -> "addr:port state" of be_app's servers, as HAProxy shows them. */
-  async servers(): Promise<Map<string, { address: string; port: number; admin: number; weight: number }>> {
-    const text = await this.command('show servers state be_app');
-    const out = new Map<string, { address: string; port: number; admin: number; weight: number }>();
-    const lines = text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-    const header =
-      text
-        .split('\n')
-        .find((l) => l.startsWith('# '))
-        ?.slice(2)
-        .split(' ') ?? [];
-    const col = (n: string): number => header.indexOf(n);
-    for (const l of lines.slice(1)) {
-      const f = l.split(' ');
-      out.set(f[col('srv_name')] ?? '', {
-        address: f[col('srv_addr')] ?? '',
-        port: Number(f[col('srv_port')]),
-        admin: Number(f[col('srv_admin_state')]),
-        weight: Number(f[col('srv_uweight')]),
-      });
-    }
-    return out;
+  /** The servers of a backend, read with the agent's own parser: name -> address, port, admin bits, weight. */
+  async servers(backend = 'be_app'): Promise<Map<string, { address: string; port: number; admin: number; weight: number }>> {
+    const rows = parseServersState(await this.command(`show servers state ${backend}`));
+    return new Map(rows.map((r) => [r.name, { address: r.address, port: r.port, admin: r.adminBits, weight: r.weight }]));
   }
 
-  /** The set "addr:port" of servers that are not in maintenance (ready or drain). */
-  async serving(): Promise<string[]> {
+  /** address:port of every server taking traffic (not in maintenance, not draining), sorted. */
+  async serving(backend = 'be_app'): Promise<string[]> {
     const out: string[] = [];
-    for (const s of (await this.servers()).values())
-      if ((s.admin & 0x23) === 0 && (s.admin & 0x18) === 0) out.push(`${s.address}:${String(s.port)}`);
+    for (const s of (await this.servers(backend)).values()) if ((s.admin & 0x3b) === 0) out.push(`${s.address}:${String(s.port)}`);
     return out.sort();
+  }
+
+  /** Waits until the backend serves exactly `keys` (sorted address:port). */
+  async waitServing(keys: readonly string[], o: Readonly<{ backend?: string; timeoutMs?: number }> = {}): Promise<void> {
+    const want = [...keys].sort().join(' ');
+    let last = '';
+    await waitFor(
+      () => `${o.backend ?? 'be_app'} to serve ${want} (serving: ${last})`,
+      async () => (last = (await this.serving(o.backend)).join(' ')) === want,
+      o.timeoutMs ?? 10_000,
+    );
   }
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { httpGet } from '../../src/demo/client.ts';
+import { httpGet } from './http-client.ts';
 import type { Pod } from './bind.ts';
 
 /** HTTP servers standing in for pods: each answers with its own address:port. */

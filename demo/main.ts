@@ -10,15 +10,16 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { buildAgent } from '../agent/compose.ts';
-import { runLoop, sleep } from '../agent/loop.ts';
-import { parseConfig } from '../cli/config.ts';
-import { exchange } from '../haproxy/socket.ts';
-import { parseServersState, parseShowStat } from '../haproxy/parse.ts';
-import { httpGet } from './client.ts';
-import { DnsServer, serviceReply, type Published } from './dns-server.ts';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { exchange } from '../src/haproxy/socket.ts';
+import { parseServersState, parseShowStat } from '../src/haproxy/parse.ts';
+import { DnsServer, serviceReply, type Published } from '../test/support/dns-server.ts';
+import { httpGet } from '../test/support/http-client.ts';
+import { parseLogLines } from '../test/support/logs.ts';
+
+/** The agent as an operator runs it: the built CLI (`npm run build`). */
+const AGENT_BIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
 const SERVICE = '_http._tcp.web.default.svc.cluster.local';
 const COOKIE_KEY = 'demo-secret';
@@ -48,54 +49,37 @@ async function main(): Promise<number> {
   let haproxy: ChildProcess | null = null;
   const stop = new AbortController();
   const events: string[] = [];
-  const logStream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk
-        .toString()
-        .split('\n')
-        .filter((l) => l !== '')) {
-        const e = JSON.parse(line) as { msg: string; server?: string; reason?: string; from?: string; to?: string };
-        if (e.msg === 'server change') events.push(`${e.server ?? ''}: ${e.from ?? ''} -> ${e.to ?? ''} (${e.reason ?? ''})`);
-        else if (e.msg !== 'starting') events.push(e.msg);
-      }
-      done();
-    },
-  });
+  const onLogLine = (line: string): void => {
+    for (const e of parseLogLines(line)) {
+      const text = (k: string): string => (typeof e[k] === 'string' ? e[k] : '');
+      if (e.msg === 'server change') events.push(`${text('server')}: ${text('from')} -> ${text('to')} (${text('reason')})`);
+      else if (e.msg !== 'starting' && e.msg !== undefined) events.push(e.msg);
+    }
+  };
+  let agent: ChildProcess | null = null;
   try {
     await dns.start();
     writeFileSync(join(dir, 'haproxy.cfg'), haproxyConfig(socket, frontPort));
     haproxy = spawn('haproxy', ['-W', '-db', '-f', join(dir, 'haproxy.cfg')], { stdio: 'ignore' });
     for (let i = 0; i < 100 && !existsSync(socket); i++) await sleep(50, stop.signal);
 
-    const parsed = parseConfig(
-      [
-        '--socket',
-        socket,
-        '--backend',
-        `be_app=${SERVICE}`,
-        '--nameserver',
-        `127.0.0.1:${String(dns.port)}`,
-        '--interval',
-        '500ms',
-        '--drain',
-        '3s',
-        '--cookie-key',
-        COOKIE_KEY,
-      ],
-      {},
-    );
-    if (parsed.config === null) throw new Error('demo configuration did not parse');
-    const log = pino({ level: 'info' }, logStream);
-    const agent = buildAgent(parsed.config, { log, out: () => undefined, resolvConf: null, metrics: null, now: Date.now });
-    const loop = runLoop({
-      pass: () => agent.pass(),
-      intervalMs: 500,
-      respectTtl: false,
-      signal: stop.signal,
-      log,
-      random: Math.random,
-      sleep,
-    });
+    const args = [
+      '--socket',
+      socket,
+      '--backend',
+      `be_app=${SERVICE}`,
+      '--nameserver',
+      `127.0.0.1:${String(dns.port)}`,
+      '--interval',
+      '500ms',
+      '--drain',
+      '3s',
+      '--cookie-key',
+      COOKIE_KEY,
+    ];
+    commandLine = `haproxy-dns-agent ${args.join(' ')}`;
+    agent = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (agent.stderr !== null) createInterface({ input: agent.stderr }).on('line', onLogLine);
 
     const started = Date.now();
     let step = -1;
@@ -126,11 +110,11 @@ async function main(): Promise<number> {
       await sleep(500, stop.signal);
     }
     stop.abort();
-    await loop;
     process.stdout.write('\nDemo over: HAProxy, the pods and the DNS server are stopped.\n');
     return 0;
   } finally {
     stop.abort();
+    agent?.kill('SIGTERM');
     haproxy?.kill('SIGUSR1');
     await Promise.all([...pods.values()].map((s) => new Promise((r) => s.close(r))));
     await dns.stop();
@@ -207,6 +191,7 @@ function render(
   const tty = process.stdout.isTTY;
   const out: string[] = [];
   out.push(`haproxy-dns-agent demo  t=${(t / 1000).toFixed(1)}s / ${String(END_MS / 1000)}s`);
+  out.push(`$ ${commandLine}`);
   out.push(`DNS ${SERVICE}: ${published.map((p) => p.address).join(', ') || '(none)'}`);
   out.push('');
   out.push(
@@ -245,6 +230,23 @@ backend be_app
     default-server inter 500ms fall 2 rise 1
     server-template srv 4 127.0.0.1:9 check disabled
 `;
+}
+
+let commandLine = '';
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
 }
 
 function freePort(): Promise<number> {

@@ -51,6 +51,13 @@ export class DnsServer {
     return this.port;
   }
 
+  /** Stops answering over TCP only (a server whose TCP port is firewalled). */
+  async closeTcp(): Promise<void> {
+    for (const c of this.#conns) c.destroy();
+    await closeWith(this.#tcp);
+    this.#tcp = null;
+  }
+
   async stop(): Promise<void> {
     for (const c of this.#conns) c.destroy();
     await closeWith(this.#tcp);

@@ -1,0 +1,293 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { captureLogs } from '../../test/support/logs.ts';
+import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
+import type { BackendSpec, RecordSpec } from '../config/model.ts';
+import { parseBackend } from '../config/values.ts';
+import type { Endpoint } from '../core/types.ts';
+import type { DnsAnswer } from '../dns/resolver.ts';
+import { DnsError, HaproxyConfigError } from '../errors.ts';
+import { Agent } from './agent.ts';
+import { Reporter } from './report.ts';
+import { DryRunWriter, SocketWriter } from './writers.ts';
+
+const SRV = '_http._tcp.web.default.svc.cluster.local';
+
+const pods = (from: number, n: number, port = 8080): Endpoint[] =>
+  Array.from({ length: n }, (_, i) => ({
+    target: `pod-${String(from + i)}.web`,
+    address: `10.1.0.${String(from + i)}`,
+    port,
+    weight: 10,
+    priority: 0,
+    ttl: 5,
+  }));
+
+/** A DNS that answers from a table: endpoints, an error, or never. */
+class TableDns {
+  readonly answers = new Map<string, Endpoint[] | DnsError | 'hang'>();
+  resolve = (spec: RecordSpec): Promise<DnsAnswer> => {
+    const name = spec.kind === 'srv' ? spec.name : spec.host;
+    const a = this.answers.get(name);
+    if (a === 'hang') return new Promise(() => undefined);
+    if (a instanceof DnsError) return Promise.reject(a);
+    if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name });
+    return Promise.resolve({ status: 'ok', name, endpoints: a, ttl: 5, notes: [] });
+  };
+}
+
+function setup(
+  ports: MemoryHaproxy[],
+  backends: BackendSpec[] = [parseBackend(`be_app=${SRV}`)],
+  o: { dryRun?: boolean; drainMs?: number } = {},
+) {
+  const dns = new TableDns();
+  const clock = { now: 1_000_000 };
+  const logs = captureLogs();
+  const printed: string[] = [];
+  const reporter = new Reporter(logs.log, null);
+  const agent = new Agent({
+    backends,
+    resolve: dns.resolve,
+    ports,
+    writer: o.dryRun === true ? new DryRunWriter((l) => printed.push(l), null) : new SocketWriter(),
+    reporter,
+    now: () => clock.now,
+    timers: { holdMs: 600_000, holdNxMs: 30_000 },
+    drainMs: o.drainMs ?? 30_000,
+    weights: 'srv',
+    cookieKey: null,
+  });
+  return { agent, dns, clock, logs, printed, reporter };
+}
+
+describe('a pass, against an in-memory HAProxy', () => {
+  it('fills the slots with the exact command script, then sends nothing', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    expect((await agent.pass()).ok).toBe(true);
+    expect(h.sets()).toEqual([
+      'set server be_app/srv1 addr 10.1.0.1 port 8080',
+      'set server be_app/srv1 weight 256',
+      'set server be_app/srv1 state ready',
+      'set server be_app/srv2 addr 10.1.0.2 port 8080',
+      'set server be_app/srv2 weight 256',
+      'set server be_app/srv2 state ready',
+    ]);
+    const sent = h.sent.length;
+    await agent.pass();
+    expect(h.sent.length).toBe(sent);
+  });
+
+  it('holds the endpoints through a DNS failure, reports it as a problem, and logs it once', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, logs, clock } = setup([h]);
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass();
+    dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
+    for (let i = 0; i < 3; i++) {
+      clock.now += 10_000;
+      const r = await agent.pass();
+      expect(r.ok).toBe(false);
+      expect(r.findings.map((f) => f.kind)).toEqual(['dns-failing']);
+    }
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080', '10.1.0.3:8080']);
+    expect(logs.count('DNS failing: holding the last good answer')).toBe(1);
+  });
+
+  it('leaves HAProxy alone before DNS ever answered, and says so once', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
+    const r1 = await agent.pass();
+    await agent.pass();
+    expect(r1.findings.map((f) => f.kind)).toEqual(['dns-failing', 'no-answer-yet']);
+    expect(h.sets()).toEqual([]);
+    expect(logs.count('DNS failing, and no answer to hold yet')).toBe(1);
+    expect(logs.count('DNS failing: holding the last good answer')).toBe(0);
+    expect(logs.count('backend be_app: no DNS answer yet; HAProxy left as it is')).toBe(1);
+  });
+
+  it('pushes every server again after a restart, and logs the reload once', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    h.restart();
+    const before = h.sets().length;
+    expect((await agent.pass()).ok).toBe(true);
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+    expect(h.sets().length - before).toBe(6);
+    expect(logs.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
+  });
+
+  it('tags a rejected command with its backend; the other backend still counts as matched', async () => {
+    const h = new MemoryHaproxy('memory', { be_a: slots(3), be_b: slots(3) });
+    const { agent, dns, logs } = setup([h], [parseBackend('be_a=a.svc:80'), parseBackend('be_b=b.svc:80')]);
+    dns.answers.set('a.svc', pods(1, 1, 80));
+    dns.answers.set('b.svc', pods(5, 1, 80));
+    h.replies.set('set server be_b/srv1 state ready', 'Unknown command.\n');
+    const r = await agent.pass();
+    expect(r.findings).toEqual([
+      {
+        kind: 'command-rejected',
+        backend: 'be_b',
+        socket: 'memory',
+        command: 'set server be_b/srv1 state ready',
+        reply: 'Unknown command.\n',
+      },
+      { kind: 'not-taken', backend: 'be_b', socket: 'memory', servers: ['srv1'] },
+    ]);
+    const status = agent.status(1_000_000);
+    expect(status.backends.get('be_a')?.syncedAgeMs).toBe(0);
+    expect(status.backends.get('be_b')?.syncedAgeMs).toBeNull();
+    expect(
+      logs
+        .lines()
+        .filter((l) => l.msg === 'HAProxy rejected a command')
+        .map((l) => l['backend']),
+    ).toEqual(['be_b']);
+  });
+
+  it('reports servers that did not take their change, and repairs them on a later pass', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    h.lagging.add('be_app/srv2');
+    const r = await agent.pass();
+    expect(r.findings).toEqual([{ kind: 'not-taken', backend: 'be_app', socket: 'memory', servers: ['srv2'] }]);
+    h.lagging.clear();
+    expect((await agent.pass()).ok).toBe(true);
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+  });
+
+  it('leaves weights alone once HAProxy says the algorithm is static', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    (h.backends.get('be_app') ?? { algo: '' }).algo = 'static-rr';
+    await agent.pass();
+    dns.answers.set(SRV, [...pods(1, 1), ...pods(2, 1).map((e) => ({ ...e, weight: 5 }))]);
+    await agent.pass();
+    expect(h.sets().filter((c) => c.includes(' weight '))).toEqual([]);
+    expect(
+      logs.count('backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)'),
+    ).toBe(1);
+  });
+
+  it('stops with a clear error when the socket is not level admin', async () => {
+    const h = new MemoryHaproxy();
+    h.admin = false;
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    await expect(agent.pass()).rejects.toThrow(HaproxyConfigError);
+    await expect(agent.pass()).rejects.toThrow(/is not "level admin"/);
+    expect(h.sets()).toEqual([]);
+  });
+
+  it('stops naming the backend when it does not exist at first contact', async () => {
+    const h = new MemoryHaproxy('memory', { be_other: slots(2) });
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    await expect(agent.pass()).rejects.toThrow(/backend be_app not found in HAProxy at memory: expected a backend of that name/);
+  });
+
+  it('records the update latency on every socket, not only the first', async () => {
+    const [a, b] = [new MemoryHaproxy('a'), new MemoryHaproxy('b')];
+    const { agent, dns, reporter } = setup([a, b]);
+    dns.answers.set(SRV, pods(1, 1));
+    const seen: string[] = [];
+    reporter.subscribe((r) => {
+      if (r.lane === 'socket') for (const k of r.latency.keys()) seen.push(`${r.socket} ${k}`);
+    });
+    await agent.pass();
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    await agent.pass(); // nothing changed: no sample
+    expect(seen.sort()).toEqual(['a be_app', 'a be_app', 'b be_app', 'b be_app']);
+  });
+});
+
+describe('--dry-run: the same decisions, a writer that prints', () => {
+  it('prints the commands it would send and sends none, not even the 1.8 admin probe', async () => {
+    const h = new MemoryHaproxy();
+    h.version = '1.8.30';
+    const { agent, dns, printed } = setup([h], undefined, { dryRun: true });
+    dns.answers.set(SRV, pods(1, 1));
+    expect((await agent.pass()).ok).toBe(true);
+    expect(h.sent).toEqual([]);
+    expect(printed).toEqual([
+      `# be_app <- ${SRV}: 1 endpoint`,
+      '#   10.1.0.1:8080 weight 10 priority 0 ttl 5 target pod-1.web',
+      'set server be_app/srv1 addr 10.1.0.1 port 8080',
+      'set server be_app/srv1 weight 256',
+      'set server be_app/srv1 state ready',
+      '# be_app/srv1 10.1.0.1:8080 ready',
+    ]);
+    await agent.pass();
+    expect(printed).toHaveLength(6); // the same block is not printed again
+  });
+
+  it('prints the endpoints DNS gave when HAProxy cannot be read', async () => {
+    const h = new MemoryHaproxy();
+    h.unreachable = 'no such socket';
+    const { agent, dns, printed } = setup([h], undefined, { dryRun: true });
+    dns.answers.set(SRV, pods(1, 2));
+    const r = await agent.pass();
+    expect(r.findings.map((f) => f.kind)).toEqual(['haproxy-unreachable']);
+    expect(printed[0]).toBe(`# be_app <- ${SRV}: 2 endpoints`);
+  });
+});
+
+describe('lanes: one fault stays in its own lane', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  const run = (agent: Agent, stop: AbortController): Promise<void> =>
+    agent.run(stop.signal, { intervalMs: 1_000, respectTtl: false, random: () => 0 });
+
+  it('a socket that never answers does not delay another socket', async () => {
+    vi.useFakeTimers();
+    const [hung, healthy] = [new MemoryHaproxy('hung'), new MemoryHaproxy('healthy')];
+    hung.hang = new Promise(() => undefined);
+    const { agent, dns } = setup([hung, healthy]);
+    dns.answers.set(SRV, pods(1, 2));
+    const stop = new AbortController();
+    const done = run(agent, stop);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(healthy.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+    dns.answers.set(SRV, pods(3, 1));
+    await vi.advanceTimersByTimeAsync(1_100); // the DNS lane's next run, and the wake-up it gives
+    expect(healthy.ready()).toEqual(['10.1.0.3:8080']);
+    expect(hung.sent).toEqual([]);
+    stop.abort();
+    hung.hang = null;
+    void done;
+  });
+
+  it('a DNS name that never answers does not delay another backend', async () => {
+    vi.useFakeTimers();
+    const h = new MemoryHaproxy('memory', { be_dead: slots(2), be_live: slots(2) });
+    const { agent, dns } = setup([h], [parseBackend('be_dead=dead.svc:80'), parseBackend('be_live=live.svc:80')]);
+    dns.answers.set('dead.svc', 'hang');
+    dns.answers.set('live.svc', pods(1, 1, 80));
+    const stop = new AbortController();
+    void run(agent, stop);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(h.ready('be_live')).toEqual(['10.1.0.1:80']);
+    dns.answers.set('live.svc', pods(2, 1, 80));
+    await vi.advanceTimersByTimeAsync(1_100);
+    expect(h.ready('be_live')).toEqual(['10.1.0.2:80']);
+    expect(h.ready('be_dead')).toEqual([]);
+    stop.abort();
+  });
+
+  it('a hard error in one lane stops every lane and rejects with it', async () => {
+    const h = new MemoryHaproxy();
+    h.admin = false;
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    await expect(run(agent, new AbortController())).rejects.toThrow(/is not "level admin"/);
+  });
+});

@@ -1,0 +1,213 @@
+/**
+ * The socket lane's decisions, as pure functions over what was observed: no socket, timer,
+ * clock or logger (src/agent/purity.test.ts keeps it so). Each returns data, findings
+ * among it; the lane acts on it and src/agent/report.ts says it.
+ */
+import { renderChange } from '../core/commands.ts';
+import { dynamicCookie } from '../core/cookie.ts';
+import type { Finding } from '../core/findings.ts';
+import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
+import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
+import type { BackendSpec } from '../config/model.ts';
+import type { ShowInfo } from '../haproxy/parse.ts';
+import type { BackendView, CommandResult, ProbeServer, Snapshot } from '../haproxy/runtime.ts';
+
+/** A backend as the socket lane sees it: its spec and the endpoints its DNS lane has in force. */
+export type BackendInForce = Readonly<{
+  spec: BackendSpec;
+  /** null: no answer yet, leave HAProxy as it is. */
+  endpoints: readonly Endpoint[] | null;
+}>;
+
+/** One backend's plan on one socket, and the commands it renders to. */
+export type Work = Readonly<{ spec: BackendSpec; plan: Plan; commands: readonly string[] }>;
+
+/** A new Pid, a new start time or a smaller uptime: HAProxy reloaded or restarted. Returns why, or null. */
+export function reloadReason(prev: ShowInfo | null, info: ShowInfo): string | null {
+  if (prev === null) return null;
+  if (prev.pid !== info.pid) return `pid ${String(prev.pid)} -> ${String(info.pid)}`;
+  if (prev.startTimeSec !== null && info.startTimeSec !== null && prev.startTimeSec !== info.startTimeSec) return 'start time changed';
+  if (info.uptimeSec < prev.uptimeSec) return `uptime went back from ${String(prev.uptimeSec)}s to ${String(info.uptimeSec)}s`;
+  return null;
+}
+
+const managedOf = (view: BackendView, spec: BackendSpec): BackendView['servers'] =>
+  view.servers.filter((s) => s.name.startsWith(spec.prefix));
+
+/**
+ * What the first read of a HAProxy process says about its configuration: backends that
+ * do not exist, slots without an address, a layout or an algorithm to know about, cookies
+ * that will not make sessions sticky. `firstContact`: the first process this socket showed.
+ */
+export function checkProcess(
+  socket: string,
+  snap: Snapshot,
+  backends: readonly BackendSpec[],
+  options: Readonly<{ cookieKey: string | null; firstContact: boolean; weights: WeightPolicy }>,
+): Finding[] {
+  const out: Finding[] = [];
+  if (snap.layout !== null) out.push({ kind: 'layout-differs', socket, version: snap.info.version, ...snap.layout });
+  for (const spec of backends) {
+    const view = snap.backends.get(spec.backend);
+    if (view === null || view === undefined) {
+      if (options.firstContact) out.push({ kind: 'backend-missing', backend: spec.backend, socket, firstContact: true });
+      continue;
+    }
+    if (managedOf(view, spec).length === 0) out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
+    if (view.facts.algo === 'static-rr' && options.weights === 'srv')
+      out.push({ kind: 'static-weights', backend: spec.id, socket, algo: view.facts.algo });
+    const sticky = stickinessProblem(view);
+    if (sticky !== null) out.push({ kind: 'not-sticky', backend: spec.backend, socket, problem: sticky });
+    const differs = options.cookieKey === null ? null : cookieKeyDiffers(view, spec, options.cookieKey);
+    if (differs !== null) out.push({ kind: 'cookie-key-differs', backend: spec.backend, socket, server: differs });
+  }
+  return out;
+}
+
+/** A managed server to ask `level admin` with (1.8): setting its weight to what it has changes nothing. */
+export function probeServer(snap: Snapshot, backends: readonly BackendSpec[]): ProbeServer | null {
+  for (const spec of backends) {
+    const view = snap.backends.get(spec.backend);
+    const s = view === null || view === undefined ? undefined : managedOf(view, spec)[0];
+    if (s !== undefined) return { backend: spec.backend, name: s.name, weight: s.weight };
+  }
+  return null;
+}
+
+function stickinessProblem(view: BackendView): string | null {
+  if (view.facts.cookieName === '') return 'the backend sets no cookie';
+  const withAddress = view.servers.filter((s) => s.address !== '-');
+  if (withAddress.length > 0 && withAddress.every((s) => (view.facts.cookies.get(s.name) ?? '') === '')) {
+    return 'servers carry no cookie: dynamic cookies are off or dynamic-cookie-key is missing';
+  }
+  return null;
+}
+
+function cookieKeyDiffers(view: BackendView, spec: BackendSpec, key: string): string | null {
+  for (const s of managedOf(view, spec)) {
+    const shown = view.facts.cookies.get(s.name) ?? '';
+    if (shown !== '' && s.address !== '-' && dynamicCookie(key, s.address, s.port) !== shown) return s.name;
+  }
+  return null;
+}
+
+/** The managed slots of a backend the planner can use, or the findings that keep it from planning. */
+export function slotsOf(socket: string, snap: Snapshot, spec: BackendSpec): { slots: Slot[] | null; findings: Finding[] } {
+  const view = snap.backends.get(spec.backend);
+  if (view === null || view === undefined) {
+    return { slots: null, findings: [{ kind: 'backend-missing', backend: spec.backend, socket, firstContact: false }] };
+  }
+  const managed = managedOf(view, spec);
+  const findings: Finding[] = [];
+  const noAddress = managed.filter((s) => s.address === '-').map((s) => s.name);
+  if (noAddress.length > 0) {
+    findings.push({
+      kind: 'slots-without-address',
+      backend: spec.backend,
+      socket,
+      servers: noAddress,
+      all: noAddress.length === managed.length,
+    });
+  }
+  const slots = managed
+    .filter((s) => s.address !== '-')
+    .map((s) => ({
+      name: s.name,
+      id: s.id,
+      address: s.address,
+      port: s.port,
+      admin: s.admin,
+      opState: s.opState,
+      checked: s.checked,
+      weight: s.weight,
+      backup: view.facts.backup.has(s.name),
+    }));
+  return { slots, findings };
+}
+
+export type PlanOptions = Readonly<{
+  now: number;
+  drainMs: number;
+  weights: WeightPolicy;
+  memory: SlotMemory | undefined;
+  resync: boolean;
+}>;
+
+/** Plans one backend and renders its commands; the placement findings come with it. */
+export function planWork(
+  socket: string,
+  b: BackendInForce & { endpoints: readonly Endpoint[] },
+  slots: readonly Slot[],
+  o: PlanOptions,
+): { work: Work; findings: Finding[] } {
+  const plan = planBackend({
+    slots,
+    endpoints: b.endpoints,
+    now: o.now,
+    drainMs: o.drainMs,
+    weights: o.weights,
+    memory: o.memory ?? emptyMemory,
+    resync: o.resync,
+  });
+  const findings: Finding[] = [];
+  const backend = b.spec.id;
+  if (plan.unplaced.length > 0)
+    findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints: plan.unplaced.map(endpointKey) });
+  if (plan.unused.length > 0) {
+    findings.push({
+      kind: 'endpoints-unused',
+      backend,
+      socket,
+      endpoints: plan.unused.map((e) => `${endpointKey(e)} priority ${String(e.priority)}`),
+    });
+  }
+  if (plan.drainsCut.length > 0) findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut });
+  const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
+  return { work: { spec: b.spec, plan, commands }, findings };
+}
+
+/** What the replies say: rejected commands, and the backends whose weights HAProxy will not take. */
+export function judgeResults(
+  socket: string,
+  results: readonly CommandResult[],
+): { findings: Finding[]; failed: Set<string>; staticWeights: Set<string> } {
+  const findings: Finding[] = [];
+  const failed = new Set<string>();
+  const staticWeights = new Set<string>();
+  for (const r of results) {
+    if (r.verdict.ok) continue;
+    if (r.verdict.reason === 'permission') {
+      findings.push({ kind: 'not-admin', socket, command: r.command });
+      continue;
+    }
+    findings.push({ kind: 'command-rejected', backend: r.backend, socket, command: r.command, reply: r.reply });
+    failed.add(r.backend);
+    if (r.verdict.reason === 'static-weights') staticWeights.add(r.backend);
+  }
+  return { findings, failed, staticWeights };
+}
+
+/** Changes apply asynchronously (2.9+ addr, 1.8 state at the end of the loop): which servers do not show theirs yet. */
+export function notTaken(socket: string, work: readonly Work[], snap: Snapshot): Finding[] {
+  const out: Finding[] = [];
+  for (const w of work) {
+    if (w.commands.length === 0) continue;
+    const view = snap.backends.get(w.spec.backend);
+    const byName = new Map((view?.servers ?? []).map((x) => [x.name, x]));
+    const missed = [...w.plan.assignment]
+      .filter(([server, e]) => {
+        const s = byName.get(server);
+        return s === undefined || s.admin !== 'ready' || endpointKey(s) !== endpointKey(e);
+      })
+      .map(([server]) => server);
+    if (missed.length > 0) out.push({ kind: 'not-taken', backend: w.spec.id, socket, servers: missed });
+  }
+  return out;
+}
+
+/** Managed servers by state, for the servers gauge. */
+export function countSlots(slots: readonly Slot[]): Record<'ready' | 'drain' | 'maint' | 'free', number> {
+  const counts = { ready: 0, drain: 0, maint: 0, free: 0 };
+  for (const s of slots) counts[s.admin === 'maint' ? 'free' : s.admin]++;
+  return counts;
+}

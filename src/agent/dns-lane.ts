@@ -1,0 +1,121 @@
+import type { BackendSpec } from '../config/model.ts';
+import { describeRecord } from '../config/model.ts';
+import { normalizeEndpoints } from '../core/desired.ts';
+import type { Finding } from '../core/findings.ts';
+import { applyHold, initialHold, type DnsOutcome, type HoldEvent, type HoldState, type HoldTimers } from '../core/hold.ts';
+import type { Endpoint } from '../core/types.ts';
+import type { DnsAnswer } from '../dns/resolver.ts';
+import type { RecordSpec } from '../config/model.ts';
+import { DnsError } from '../errors.ts';
+
+export type DnsLaneDeps = Readonly<{
+  spec: BackendSpec;
+  resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
+  timers: HoldTimers;
+  now: () => number;
+}>;
+
+/** How one run of a backend's DNS lane went. */
+export type DnsReport = Readonly<{
+  lane: 'dns';
+  backend: string;
+  record: string;
+  findings: readonly Finding[];
+  /** A hold started, expired or ended this run. */
+  event: HoldEvent | null;
+  /** Endpoints in force after the run; null: no answer yet. */
+  endpoints: number | null;
+  /** The answer's TTL (seconds), null when DNS did not answer. */
+  ttlSeconds: number | null;
+  /** Age of the last good answer, null when there never was one. */
+  answerAgeMs: number | null;
+  /** The endpoints in force changed this run. */
+  changed: boolean;
+  durationMs: number;
+}>;
+
+/**
+ * One backend's DNS, on its own schedule: ask, apply the hold timers, keep the endpoints
+ * in force for the socket lanes to read. A name that never answers delays only this lane.
+ */
+export class DnsLane {
+  readonly spec: BackendSpec;
+  readonly #d: DnsLaneDeps;
+  #hold: HoldState = initialHold;
+  #endpoints: readonly Endpoint[] | null = null;
+  /** Bumped whenever the endpoints in force change, with when that happened (update latency). */
+  #revision = 0;
+  #revisionAt = 0;
+
+  constructor(deps: DnsLaneDeps) {
+    this.#d = deps;
+    this.spec = deps.spec;
+  }
+
+  /** The endpoints in force; null before any good answer. */
+  get endpoints(): readonly Endpoint[] | null {
+    return this.#endpoints;
+  }
+
+  get revision(): Readonly<{ n: number; at: number }> {
+    return { n: this.#revision, at: this.#revisionAt };
+  }
+
+  /** When the last good answer came, null when none has. */
+  get answeredAt(): number | null {
+    return this.#hold.good?.at ?? null;
+  }
+
+  async run(): Promise<DnsReport> {
+    const started = this.#d.now();
+    const record = describeRecord(this.spec.record);
+    let answer: DnsAnswer | null = null;
+    let outcome: DnsOutcome;
+    try {
+      answer = await this.#d.resolve(this.spec.record);
+      outcome = answer.status === 'ok' ? { status: 'ok', endpoints: normalizeEndpoints(answer.endpoints) } : { status: answer.status };
+    } catch (err) {
+      if (!(err instanceof DnsError)) throw err;
+      outcome = { status: 'error', kind: err.kind, message: err.message };
+    }
+    const now = this.#d.now();
+    const held = applyHold(this.#hold, outcome, now, this.#d.timers);
+    this.#hold = held.state;
+    const changed = held.endpoints !== null && !sameEndpoints(this.#endpoints, held.endpoints);
+    if (changed) {
+      this.#revision++;
+      this.#revisionAt = now;
+    }
+    this.#endpoints = held.endpoints;
+
+    const findings: Finding[] = [];
+    const backend = this.spec.id;
+    if (outcome.status !== 'ok') {
+      const fault = outcome.status === 'error' ? outcome.kind : outcome.status;
+      const detail = outcome.status === 'error' ? outcome.message : outcome.status.toUpperCase();
+      findings.push({ kind: 'dns-failing', backend, record, fault, detail });
+    }
+    if (answer?.status === 'ok' && answer.notes.length > 0)
+      findings.push({ kind: 'dns-unusable-records', backend, record, notes: answer.notes });
+    return {
+      lane: 'dns',
+      backend,
+      record,
+      findings,
+      event: held.event,
+      endpoints: this.#endpoints?.length ?? null,
+      ttlSeconds: answer?.status === 'ok' ? answer.ttl : null,
+      answerAgeMs: this.answeredAt === null ? null : now - this.answeredAt,
+      changed,
+      durationMs: now - started,
+    };
+  }
+}
+
+function sameEndpoints(a: readonly Endpoint[] | null, b: readonly Endpoint[]): boolean {
+  if (a === null || a.length !== b.length) return false;
+  return a.every((e, i) => {
+    const o = b[i];
+    return o !== undefined && e.address === o.address && e.port === o.port && e.weight === o.weight && e.priority === o.priority;
+  });
+}

@@ -1,0 +1,181 @@
+import type { Logger } from 'pino';
+import { describeNameserver } from '../config/model.ts';
+import { findingKey, findingText, logLevelOf, severityOf, type Finding } from '../core/findings.ts';
+import type { HoldEvent } from '../core/hold.ts';
+import type { DnsObserver } from '../dns/resolver.ts';
+import type { AgentMetrics } from '../observability/metrics.ts';
+import type { DnsReport } from './dns-lane.ts';
+import { describeTarget, type SocketReport } from './socket-lane.ts';
+
+export type LaneReport = DnsReport | SocketReport;
+
+/** A lane run is complete when nothing it found keeps HAProxy from matching DNS. */
+export const laneOk = (r: LaneReport): boolean => r.findings.every((f) => severityOf(f) === 'warning');
+
+/**
+ * Every log line and metric of the pass, in one place. Lanes hand in their reports; this
+ * logs each condition once per transition (when it appears, changes or, for some, ends),
+ * each event once, under a child logger per lane ({backend} or {socket}), updates the
+ * metrics, and tells listeners that a lane finished (tests wait on that, not on sleeps).
+ */
+export class Reporter {
+  readonly #log: Logger;
+  readonly #metrics: AgentMetrics | null;
+  readonly #children = new Map<string, Logger>();
+  /** Lane -> finding key -> what was logged, so a repeated condition is logged once. */
+  readonly #logged = new Map<string, Map<string, string>>();
+  readonly #listeners = new Set<(r: LaneReport) => void>();
+
+  constructor(log: Logger, metrics: AgentMetrics | null) {
+    this.#log = log;
+    this.#metrics = metrics;
+  }
+
+  /** Calls `listener` with every lane report from now on; returns how to stop. */
+  subscribe(listener: (r: LaneReport) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Resolves with the next lane report that `match` accepts. */
+  next(match: (r: LaneReport) => boolean = () => true): Promise<LaneReport> {
+    return new Promise((resolve) => {
+      const listener = (r: LaneReport): void => {
+        if (!match(r)) return;
+        this.#listeners.delete(listener);
+        resolve(r);
+      };
+      this.#listeners.add(listener);
+    });
+  }
+
+  dns(r: DnsReport): void {
+    const log = this.#child(`dns ${r.backend}`, { backend: r.backend, record: r.record });
+    if (r.event !== null) logHoldEvent(log, r.event, r.endpoints);
+    this.#findings(`dns ${r.backend}`, log, r.findings, 'backend');
+    const m = this.#metrics;
+    m?.endpoints.set({ backend: r.backend }, r.endpoints ?? 0);
+    if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
+    m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
+    log.debug(
+      { endpoints: r.endpoints, ttl: r.ttlSeconds, answerAgeMs: r.answerAgeMs, changed: r.changed, ms: r.durationMs, ok: laneOk(r) },
+      'dns lane ran',
+    );
+    this.#emit(r);
+  }
+
+  socket(r: SocketReport): void {
+    const log = this.#child(`socket ${r.socket}`, { socket: r.socket });
+    if (r.reload !== null) {
+      log.warn({ reason: r.reload.reason, version: r.reload.version }, 'HAProxy reloaded or restarted: pushing every managed server again');
+      this.#metrics?.reloads.inc({ socket: r.socket });
+    }
+    for (const { backend, change: c, liveSessions } of r.changes) {
+      log.info(
+        {
+          backend,
+          server: c.server,
+          reason: c.reason,
+          from: describeTarget(c.from),
+          to: describeTarget(c.to),
+          ...(c.endpoint === null ? {} : { target: c.endpoint.target }),
+          ...(liveSessions === null ? {} : { liveSessions }),
+        },
+        'server change',
+      );
+    }
+    this.#findings(`socket ${r.socket}`, log, r.findings, 'socket');
+    const m = this.#metrics;
+    if (m !== null) {
+      for (const [backend, counts] of r.servers) {
+        for (const [state, n] of Object.entries(counts)) m.servers.set({ backend, socket: r.socket, state }, n);
+      }
+      for (const [backend, n] of r.unplaced) m.unplaced.set({ backend }, n);
+      for (const res of r.results) m.commands.inc({ socket: r.socket, result: res.verdict.ok ? 'ok' : 'rejected' });
+      for (const [backend, seconds] of r.latency) m.updateLatency.observe({ backend, socket: r.socket }, seconds);
+      m.passes.inc({ lane: 'socket', name: r.socket, result: laneOk(r) ? 'ok' : 'failed' });
+    }
+    log.debug({ commands: r.results.length, changes: r.changes.length, ms: r.durationMs, ok: laneOk(r) }, 'socket lane ran');
+    this.#emit(r);
+  }
+
+  /** Counts every DNS query and dropped reply. */
+  dnsObserver(): DnsObserver {
+    const log = this.#child('dns', { component: 'dns' });
+    return {
+      query: (ns, transport, result) => this.#metrics?.dnsQueries.inc({ nameserver: describeNameserver(ns), transport, result }),
+      dropped: (ns, transport, reason) => {
+        this.#metrics?.dnsDropped.inc({ nameserver: describeNameserver(ns), transport, reason });
+        log.debug({ nameserver: describeNameserver(ns), transport, reason }, 'dropped a DNS reply');
+      },
+    };
+  }
+
+  /** Logs the findings that are new or changed since this lane's last report, and the ends worth saying. */
+  #findings(lane: string, log: Logger, findings: readonly Finding[], bound: 'backend' | 'socket'): void {
+    const before = this.#logged.get(lane) ?? new Map<string, string>();
+    const now = new Map<string, string>();
+    for (const f of findings) {
+      const key = findingKey(f);
+      const { msg, fields } = logLine(f, bound);
+      const signature = JSON.stringify(fields);
+      now.set(key, signature);
+      const level = logLevelOf(f);
+      if (level === null || before.get(key) === signature) continue;
+      log[level](fields, msg);
+    }
+    for (const key of before.keys()) {
+      if (!now.has(key) && key.startsWith('haproxy-unreachable|')) log.info('HAProxy reachable again');
+    }
+    this.#logged.set(lane, now);
+  }
+
+  #child(key: string, bindings: Record<string, string>): Logger {
+    let child = this.#children.get(key);
+    if (child === undefined) {
+      child = this.#log.child(bindings);
+      this.#children.set(key, child);
+    }
+    return child;
+  }
+
+  #emit(r: LaneReport): void {
+    for (const l of [...this.#listeners]) l(r);
+  }
+}
+
+/** A finding's log message and fields; the lane's child logger already carries `bound`. */
+function logLine(f: Finding, bound: 'backend' | 'socket'): { msg: string; fields: Record<string, unknown> } {
+  const fields = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'kind' && k !== bound));
+  if (f.kind === 'haproxy-unreachable') return { msg: 'waiting for HAProxy', fields: { err: f.detail } };
+  if (f.kind === 'command-rejected') return { msg: 'HAProxy rejected a command', fields };
+  if (f.kind === 'dns-unusable-records') return { msg: 'DNS answer had unusable records', fields: { notes: f.notes } };
+  if (f.kind === 'endpoints-without-slot') {
+    return {
+      msg: 'more endpoints than server slots: these get none (add slots to the server-template)',
+      fields: { backend: f.backend, missingSlots: f.endpoints.length, endpoints: f.endpoints },
+    };
+  }
+  return { msg: findingText(f), fields };
+}
+
+function logHoldEvent(log: Logger, e: HoldEvent, endpointsInForce: number | null): void {
+  const seconds = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 100) / 10);
+  switch (e.event) {
+    case 'hold-started':
+      log.warn(
+        { fault: e.kind, detail: e.message, answerAgeSeconds: seconds(e.answerAgeMs), endpointsInForce },
+        endpointsInForce === null ? 'DNS failing, and no answer to hold yet' : 'DNS failing: holding the last good answer',
+      );
+      return;
+    case 'hold-expired':
+      log.error(
+        { fault: e.kind, answerAgeSeconds: seconds(e.answerAgeMs), endpointsDropped: e.endpointsDropped },
+        'DNS hold expired: the servers leave',
+      );
+      return;
+    case 'recovered':
+      log.info({ failedForSeconds: seconds(e.failedForMs), answerAgeSeconds: seconds(e.answerAgeMs) }, 'DNS answering again');
+      return;
+  }
+}

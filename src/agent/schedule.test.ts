@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { nextWaitMs, repeat, Wakeup } from './schedule.ts';
+
+describe('nextWaitMs', () => {
+  const o = { intervalMs: 1_000, respectTtl: false, random: () => 0 };
+
+  it('waits one interval, plus up to 10% jitter', () => {
+    expect(nextWaitMs(o, 30)).toBe(1_000);
+    expect(nextWaitMs({ ...o, random: () => 0.999 }, 30)).toBe(1_100);
+  });
+
+  it('ignores a short TTL unless asked to respect it', () => {
+    expect(nextWaitMs(o, 0.3)).toBe(1_000);
+    expect(nextWaitMs({ ...o, respectTtl: true }, 0.3)).toBe(300);
+    expect(nextWaitMs({ ...o, respectTtl: true }, 5)).toBe(1_000);
+    expect(nextWaitMs({ ...o, respectTtl: true }, null)).toBe(1_000);
+  });
+
+  it('never spins on a TTL of 0', () => {
+    expect(nextWaitMs({ ...o, respectTtl: true }, 0)).toBe(250);
+  });
+});
+
+describe('repeat and Wakeup', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs every interval until aborted, and never cuts a run short', async () => {
+    const stop = new AbortController();
+    let runs = 0;
+    const run = vi.fn(async () => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 50)); // a run takes 50 ms
+    });
+    const done = repeat(run, () => 1_000, new Wakeup(), stop.signal);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(runs).toBe(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(runs).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(runs).toBe(2);
+    stop.abort(); // during the second run: it finishes, then the loop ends
+    await vi.advanceTimersByTimeAsync(50);
+    await done;
+    expect(run).toHaveBeenCalledTimes(2);
+  });
+
+  it('a wake cuts the sleep short; a wake during a run makes the next sleep return at once', async () => {
+    const stop = new AbortController();
+    const wakeup = new Wakeup();
+    let runs = 0;
+    const done = repeat(
+      async () => {
+        runs++;
+        if (runs === 2) wakeup.wake(); // another lane wakes this one while it runs
+        await new Promise((r) => setTimeout(r, 10));
+      },
+      () => 60_000,
+      wakeup,
+      stop.signal,
+    );
+    await vi.advanceTimersByTimeAsync(10);
+    expect(runs).toBe(1);
+    wakeup.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(runs).toBe(2);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(runs).toBe(3); // the wake during run 2 was kept: no sleep after it
+    await vi.advanceTimersByTimeAsync(10);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(runs).toBe(3);
+    stop.abort();
+    await done;
+  });
+});

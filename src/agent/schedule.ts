@@ -1,0 +1,74 @@
+/**
+ * When each lane runs again. Every lane has its own timer: a slow DNS name or a hung
+ * socket waits only for itself. Sleeps use the global setTimeout on purpose: vitest's fake
+ * timers control it (they do not control node:timers/promises).
+ */
+
+/** Up to 10% of the interval added to each sleep, so replicas do not query in lockstep. */
+export const JITTER = 0.1;
+/** The shortest wait a short TTL can ask for: a TTL of 0 must not make the agent spin. */
+export const MIN_TTL_WAIT_MS = 250;
+
+export type WaitOptions = Readonly<{
+  intervalMs: number;
+  /** Poll sooner than the interval when the answer's TTL is shorter (--respect-ttl). */
+  respectTtl: boolean;
+  /** 0 <= random() < 1; injected so tests can pin the jitter. */
+  random: () => number;
+}>;
+
+/** How long a lane waits before its next run; `ttlSeconds` is the DNS answer's, null when none. */
+export function nextWaitMs(o: WaitOptions, ttlSeconds: number | null): number {
+  const ttlMs = ttlSeconds === null ? Infinity : Math.max(MIN_TTL_WAIT_MS, ttlSeconds * 1_000);
+  const base = o.respectTtl ? Math.min(o.intervalMs, ttlMs) : o.intervalMs;
+  return Math.round(base * (1 + JITTER * o.random()));
+}
+
+/**
+ * A lane's sleep that another lane can cut short: a DNS lane whose endpoints changed wakes
+ * the socket lanes, so a change reaches HAProxy without waiting out their interval. A wake
+ * while the lane is running is kept, and its next sleep returns at once.
+ */
+export class Wakeup {
+  #pending = false;
+  #wake: (() => void) | null = null;
+
+  wake(): void {
+    if (this.#wake === null) this.#pending = true;
+    else this.#wake();
+  }
+
+  /** Resolves after `ms`, on wake(), or when `signal` aborts; never rejects. */
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.#pending || signal.aborted) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.#wake = done;
+    });
+  }
+}
+
+/**
+ * Runs `run` until `signal` aborts, sleeping `waitMs(result)` between runs. A run in
+ * flight is finished, never cut: abort only ends the sleep. A run that throws ends the
+ * loop by rejecting.
+ */
+export async function repeat<T>(run: () => Promise<T>, waitMs: (result: T) => number, wakeup: Wakeup, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    const result = await run();
+    if (isAborted(signal)) break; // read through a function: the await above may have changed it
+    await wakeup.sleep(waitMs(result), signal);
+  }
+}
+
+const isAborted = (signal: AbortSignal): boolean => signal.aborted;

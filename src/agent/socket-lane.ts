@@ -1,0 +1,238 @@
+import type { BackendSpec } from '../config/model.ts';
+import { findingText, severityOf, type Finding } from '../core/findings.ts';
+import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
+import { endpointKey, type Change, type SlotTarget } from '../core/types.ts';
+import { AgentError, HaproxyConfigError } from '../errors.ts';
+import type { ShowInfo } from '../haproxy/parse.ts';
+import type { CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
+import {
+  checkProcess,
+  countSlots,
+  judgeResults,
+  notTaken,
+  planWork,
+  probeServer,
+  reloadReason,
+  slotsOf,
+  type BackendInForce,
+  type Work,
+} from './decide.ts';
+import type { Writer } from './writers.ts';
+
+/** A backend's endpoints in force, as its DNS lane keeps them. */
+export type BackendSource = BackendInForce & Readonly<{ revision: Readonly<{ n: number; at: number }> }>;
+
+export type SocketLaneDeps = Readonly<{
+  port: HaproxyPort;
+  backends: readonly BackendSource[];
+  writer: Writer;
+  now: () => number;
+  drainMs: number;
+  weights: WeightPolicy;
+  cookieKey: string | null;
+}>;
+
+/** A server change, for its log line. */
+export type ServerChange = Readonly<{ backend: string; change: Change; liveSessions: number | null }>;
+
+/** How one run of a socket's lane went. */
+export type SocketReport = Readonly<{
+  lane: 'socket';
+  socket: string;
+  findings: readonly Finding[];
+  /** HAProxy reloaded or restarted since the last run (why), else null. */
+  reload: Readonly<{ reason: string; version: string }> | null;
+  changes: readonly ServerChange[];
+  results: readonly CommandResult[];
+  /** Backend id -> managed servers by state. */
+  servers: ReadonlyMap<string, Record<'ready' | 'drain' | 'maint' | 'free', number>>;
+  /** Backend id -> endpoints that found no slot. */
+  unplaced: ReadonlyMap<string, number>;
+  /** Backend id -> seconds from the DNS change to HAProxy acknowledging it, on this socket. */
+  latency: ReadonlyMap<string, number>;
+  durationMs: number;
+}>;
+
+type Progress = Omit<SocketReport, 'lane' | 'socket' | 'durationMs'>;
+
+/**
+ * One HAProxy socket, on its own schedule: observe (DNS in force, HAProxy's state), decide
+ * (checks, slots, plans; pure, in decide.ts), act (the writer), verify, report. A hung or
+ * dead socket delays only this lane.
+ */
+export class SocketLane {
+  readonly label: string;
+  readonly #d: SocketLaneDeps;
+  #info: ShowInfo | null = null;
+  /** The HAProxy process whose configuration was checked, and whether any ever was. */
+  #checkedPid: number | null = null;
+  readonly #memory = new Map<string, SlotMemory>();
+  /** Backends whose algorithm refuses weights: left alone from then on. */
+  readonly #staticWeights = new Set<string>();
+  /** Backend id -> when HAProxy last matched its endpoints in force. */
+  readonly #syncedAt = new Map<string, number>();
+  /** Backend id -> the DNS revision HAProxy last matched. */
+  readonly #ackedRevision = new Map<string, number>();
+  /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
+  #resyncPending = false;
+
+  constructor(deps: SocketLaneDeps) {
+    this.#d = deps;
+    this.label = deps.port.label;
+  }
+
+  /** Backend id -> when HAProxy last matched it through this socket. */
+  get syncedAt(): ReadonlyMap<string, number> {
+    return this.#syncedAt;
+  }
+
+  async run(): Promise<SocketReport> {
+    const started = this.#d.now();
+    const progress: Progress = await this.#pass().catch((err: unknown) => {
+      // Soft errors (HAProxy went away mid-run) wait for the next run; hard ones end the agent.
+      if (!(err instanceof AgentError) || !err.soft) throw err;
+      return { ...EMPTY, findings: [{ kind: 'haproxy-unreachable', socket: this.label, detail: err.message }] };
+    });
+    const fatal = progress.findings.find((f) => severityOf(f) === 'fatal');
+    if (fatal !== undefined) throw new HaproxyConfigError(findingText(fatal));
+    if (progress.findings.some((f) => f.kind === 'haproxy-unreachable')) this.#d.writer.unreachable(this.#d.port, this.#d.backends);
+    return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
+  }
+
+  async #pass(): Promise<Progress> {
+    const { port, backends, writer } = this.#d;
+    const socket = this.label;
+    const specs = backends.map((b) => b.spec);
+    const names = [...new Set(specs.map((s) => s.backend))];
+
+    // Observe
+    const snap = await port.observe(names);
+    if (snap.info.stopping) return { ...EMPTY, findings: [{ kind: 'haproxy-stopping', socket, pid: snap.info.pid }] };
+    const why = reloadReason(this.#info, snap.info);
+    this.#info = snap.info;
+    if (why !== null) this.#resyncPending = true;
+    const reload = why === null ? null : { reason: why, version: snap.info.version };
+    const findings: Finding[] = [];
+    if (this.#checkedPid !== snap.info.pid) findings.push(...(await this.#checkProcess(snap, specs)));
+    if (findings.some((f) => severityOf(f) === 'fatal')) return { ...EMPTY, reload, findings };
+
+    // Decide
+    const resync = this.#resyncPending;
+    const now = this.#d.now();
+    const work: Work[] = [];
+    const servers = new Map<string, Record<'ready' | 'drain' | 'maint' | 'free', number>>();
+    const unplaced = new Map<string, number>();
+    for (const b of backends) {
+      const { slots, findings: slotFindings } = slotsOf(socket, snap, b.spec);
+      findings.push(...slotFindings);
+      if (slots === null) continue;
+      servers.set(b.spec.id, countSlots(slots));
+      if (b.endpoints === null) {
+        findings.push({ kind: 'no-answer-yet', backend: b.spec.id, socket });
+        continue;
+      }
+      const planned = planWork(socket, { spec: b.spec, endpoints: b.endpoints }, slots, {
+        now,
+        drainMs: this.#d.drainMs,
+        weights: this.#staticWeights.has(b.spec.id) ? 'ignore' : this.#d.weights,
+        memory: this.#memory.get(b.spec.id),
+        resync,
+      });
+      findings.push(...planned.findings);
+      unplaced.set(b.spec.id, planned.work.plan.unplaced.length);
+      work.push(planned.work);
+    }
+
+    // Act
+    const sessions = await this.#liveSessionsOfLeaving(work);
+    const results = await writer.act(port, work, backends).catch((err: unknown) => {
+      if (err instanceof AgentError && err.soft) {
+        findings.push({ kind: 'apply-failed', socket, detail: err.message });
+        return [];
+      }
+      throw err;
+    });
+    const base = { reload, findings, servers, unplaced, results: results ?? [], changes: [], latency: new Map<string, number>() };
+    if (results === null || findings.some((f) => f.kind === 'apply-failed')) return base;
+    for (const w of work) this.#memory.set(w.spec.id, w.plan.memory);
+    const ackAt = this.#d.now();
+    this.#resyncPending = false;
+    const judged = judgeResults(socket, results);
+    findings.push(...judged.findings);
+    for (const id of judged.staticWeights) {
+      if (this.#staticWeights.has(id)) continue;
+      this.#staticWeights.add(id);
+      findings.push({ kind: 'static-weights', backend: id, socket, algo: 'static' });
+    }
+    const failed = judged.failed;
+    const touched = work.filter((w) => w.commands.length > 0);
+    if (touched.length > 0) {
+      const verified = await port.observe([...new Set(touched.map((w) => w.spec.backend))]).catch((err: unknown) => {
+        if (!(err instanceof AgentError) || !err.soft) throw err;
+        findings.push({ kind: 'haproxy-unreachable', socket, detail: err.message });
+        return null;
+      });
+      const missed = verified === null ? [] : notTaken(socket, touched, verified);
+      findings.push(...missed);
+      for (const w of touched)
+        if (verified === null || missed.some((m) => 'backend' in m && m.backend === w.spec.id)) failed.add(w.spec.id);
+    }
+    const latency = new Map<string, number>();
+    for (const b of backends) {
+      if (failed.has(b.spec.id) || !work.some((w) => w.spec.id === b.spec.id)) continue;
+      this.#syncedAt.set(b.spec.id, ackAt);
+      const acked = this.#ackedRevision.get(b.spec.id);
+      // Commands without a DNS change (drain ending, drift, reload) are not update latency.
+      const sent = touched.some((w) => w.spec.id === b.spec.id);
+      if (sent && acked !== b.revision.n) latency.set(b.spec.id, (ackAt - b.revision.at) / 1_000);
+      this.#ackedRevision.set(b.spec.id, b.revision.n);
+    }
+    const changes = touched.flatMap((w) =>
+      w.plan.changes.map((change) => ({
+        backend: w.spec.id,
+        change,
+        liveSessions: change.to.admin === 'maint' ? (sessions.get(`${w.spec.backend}/${change.server}`) ?? null) : null,
+      })),
+    );
+    return { ...base, changes, latency };
+  }
+
+  /** First contact with a HAProxy process: its configuration, and whether the socket may write. */
+  async #checkProcess(snap: Snapshot, specs: readonly BackendSpec[]): Promise<Finding[]> {
+    const firstContact = this.#checkedPid === null;
+    const findings = checkProcess(this.label, snap, specs, { cookieKey: this.#d.cookieKey, firstContact, weights: this.#d.weights });
+    for (const f of findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
+    if (findings.some((f) => severityOf(f) === 'fatal')) return findings;
+    const admin = await this.#d.port.isAdmin(snap.info, probeServer(snap, specs), this.#d.writer.mayWrite);
+    if (admin === false) findings.push({ kind: 'not-admin', socket: this.label, command: null });
+    else this.#checkedPid = snap.info.pid;
+    return findings;
+  }
+
+  /** Live sessions of servers about to leave for maintenance, for their log line; a read only then. */
+  async #liveSessionsOfLeaving(work: readonly Work[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const leaving = work.filter((w) => w.plan.changes.some((c) => leaves(c.from, c.to)));
+    for (const w of leaving) {
+      const sessions = await this.#d.port.sessions(w.spec.backend).catch(() => new Map<string, number>());
+      for (const [server, n] of sessions) out.set(`${w.spec.backend}/${server}`, n);
+    }
+    return out;
+  }
+}
+
+const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';
+
+const EMPTY: Progress = {
+  findings: [],
+  reload: null,
+  changes: [],
+  results: [],
+  servers: new Map(),
+  unplaced: new Map(),
+  latency: new Map(),
+};
+
+/** "10.0.0.1:80 ready weight 256", for log lines. */
+export const describeTarget = (t: SlotTarget): string =>
+  `${endpointKey(t)} ${t.admin}${t.weight === null ? '' : ` weight ${String(t.weight)}`}`;

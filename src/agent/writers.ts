@@ -1,0 +1,85 @@
+import { describeRecord } from '../config/model.ts';
+import { dynamicCookie } from '../core/cookie.ts';
+import { countOf } from '../core/findings.ts';
+import { endpointKey } from '../core/types.ts';
+import type { CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
+import type { BackendInForce, Work } from './decide.ts';
+
+/**
+ * Who acts on a socket lane's decisions. The lane decides the same way whoever acts:
+ * `SocketWriter` sends the commands, `DryRunWriter` prints them and sends nothing.
+ */
+export interface Writer {
+  /** Whether a probe that writes (1.8's level-admin check, a no-op weight set) may be sent. */
+  readonly mayWrite: boolean;
+  /** Acts on one socket's work; the results of what was sent, or null when nothing was. */
+  act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<CommandResult[] | null>;
+  /** HAProxy could not be read: there is nothing to decide on. */
+  unreachable(port: HaproxyPort, backends: readonly BackendInForce[]): void;
+}
+
+export class SocketWriter implements Writer {
+  readonly mayWrite = true;
+
+  async act(port: HaproxyPort, work: readonly Work[]): Promise<CommandResult[]> {
+    const commands = work.flatMap((w) => w.commands.map((text) => ({ backend: w.spec.id, text })));
+    return commands.length === 0 ? [] : port.apply(commands);
+  }
+
+  unreachable(): void {
+    // Nothing to do: the lane reports it, the next run tries again.
+  }
+}
+
+/**
+ * `--dry-run`: prints, per socket, what DNS gave, the exact commands, and each server's
+ * endpoint (and dynamic cookie with --cookie-key) once applied. Prints a block again only
+ * when it changed. Without a readable HAProxy it prints the endpoints DNS gave.
+ */
+export class DryRunWriter implements Writer {
+  readonly mayWrite = false;
+  readonly #out: (line: string) => void;
+  readonly #cookieKey: string | null;
+  readonly #printed = new Map<string, string>();
+
+  constructor(out: (line: string) => void, cookieKey: string | null) {
+    this.#out = out;
+    this.#cookieKey = cookieKey;
+  }
+
+  act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<null> {
+    const lines: string[] = [];
+    for (const w of work) {
+      const b = backends.find((x) => x.spec.id === w.spec.id);
+      if (b !== undefined) lines.push(...endpointLines(b));
+      lines.push(...w.commands);
+      for (const [server, e] of [...w.plan.assignment].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }))) {
+        const cookie = this.#cookieKey === null ? '' : ` cookie ${dynamicCookie(this.#cookieKey, e.address, e.port)}`;
+        lines.push(`# ${w.spec.backend}/${server} ${endpointKey(e)} ready${cookie}`);
+      }
+    }
+    this.#print(port.label, lines);
+    return Promise.resolve(null);
+  }
+
+  unreachable(_port: HaproxyPort, backends: readonly BackendInForce[]): void {
+    this.#print('endpoints', backends.flatMap(endpointLines));
+  }
+
+  #print(key: string, lines: readonly string[]): void {
+    const text = lines.join('\n');
+    if (this.#printed.get(key) === text) return;
+    this.#printed.set(key, text);
+    for (const l of lines) this.#out(l);
+  }
+}
+
+function endpointLines(b: BackendInForce): string[] {
+  const record = describeRecord(b.spec.record);
+  if (b.endpoints === null) return [`# ${b.spec.id} <- ${record}: no answer`];
+  const out = [`# ${b.spec.id} <- ${record}: ${countOf(b.endpoints.length, 'endpoint')}`];
+  for (const e of b.endpoints) {
+    out.push(`#   ${endpointKey(e)} weight ${String(e.weight)} priority ${String(e.priority)} ttl ${String(e.ttl)} target ${e.target}`);
+  }
+  return out;
+}

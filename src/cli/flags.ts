@@ -1,0 +1,138 @@
+/** Every flag, its default and its help: the source of --help and of the README table. */
+type Flag = Readonly<{
+  name: string;
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** A one-letter alias (-h). */
+  short?: string;
+  arg?: string;
+  default?: string;
+  help: string;
+}>;
+
+export const FLAGS: readonly Flag[] = [
+  {
+    name: 'socket',
+    type: 'string',
+    multiple: true,
+    arg: '<path|host:port>',
+    default: '/var/run/haproxy/admin.sock',
+    help: 'HAProxy admin socket (level admin): a UNIX path, or host:port of a TCP stats socket. Repeat for one socket per process (1.8 nbproc); every socket gets the same endpoints.',
+  },
+  {
+    name: 'backend',
+    type: 'string',
+    multiple: true,
+    arg: '<name>[/<prefix>]=<record>',
+    help: 'A backend to fill and the DNS name that feeds it; repeatable. <record> is an SRV name, or host:port for A/AAAA records. With /<prefix>, only servers whose name starts with it are managed.',
+  },
+  {
+    name: 'nameserver',
+    type: 'string',
+    multiple: true,
+    arg: '<ip[:port]>',
+    help: 'DNS server to ask; repeatable, tried in turn. Default: the nameservers in /etc/resolv.conf.',
+  },
+  {
+    name: 'interval',
+    type: 'string',
+    arg: '<duration>',
+    default: '1s',
+    help: "Time between passes (500ms, 1s, 2m), like HAProxy's `timeout resolve`; a random 0-10% is added so replicas do not query in lockstep.",
+  },
+  {
+    name: 'respect-ttl',
+    type: 'boolean',
+    help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms).",
+  },
+  { name: 'once', type: 'boolean', help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure.' },
+  {
+    name: 'dry-run',
+    type: 'boolean',
+    help: 'Print every command, one per line, exactly as it would be sent, and send none. Without a reachable socket, print the endpoints DNS gave.',
+  },
+  {
+    name: 'hold',
+    type: 'string',
+    arg: '<duration>',
+    default: '600s',
+    help: 'While the DNS server fails (timeout, SERVFAIL, REFUSED, unreachable, malformed), the last good answer stays in force this long.',
+  },
+  {
+    name: 'hold-nx',
+    type: 'string',
+    arg: '<duration>',
+    default: '30s',
+    help: 'When the name does not exist or has no records, the last good answer stays in force this long; then the servers leave.',
+  },
+  {
+    name: 'drain',
+    type: 'string',
+    arg: '<duration>',
+    default: '30s',
+    help: 'A server whose endpoint left DNS is set to drain (sticky clients only) this long, then to maint. 0: straight to maint.',
+  },
+  {
+    name: 'weights',
+    type: 'string',
+    arg: '<srv|ignore>',
+    default: 'srv',
+    help: 'srv: SRV weights mapped proportionally onto 1..256 (heaviest = 256); ignore: leave the configured weights alone.',
+  },
+  {
+    name: 'cookie-key',
+    type: 'string',
+    arg: '<key>',
+    help: "The backend's dynamic-cookie-key, to print each server's cookie in --dry-run and check HAProxy's. Never logged.",
+  },
+  { name: 'listen', type: 'string', arg: '<host:port>', help: 'Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given.' },
+  {
+    name: 'dns-timeout',
+    type: 'string',
+    arg: '<duration>',
+    help: "Per-query DNS timeout. Default: resolv.conf's `options timeout`, else 2s.",
+  },
+  { name: 'socket-timeout', type: 'string', arg: '<duration>', default: '5s', help: 'Deadline for one exchange on the HAProxy socket.' },
+  {
+    name: 'resolv-conf',
+    type: 'string',
+    arg: '<path>',
+    default: '/etc/resolv.conf',
+    help: 'Where to read nameserver, search, ndots, timeout and attempts from.',
+  },
+  {
+    name: 'log-level',
+    type: 'string',
+    arg: '<level>',
+    default: 'info',
+    help: 'trace, debug, info, warn, error, fatal or silent. Logs are JSON lines on stderr.',
+  },
+  { name: 'help', type: 'boolean', short: 'h', help: 'Show this help.' },
+  { name: 'version', type: 'boolean', help: 'Show the version.' },
+];
+
+/** `--dry-run` <-> HAPROXY_DNS_AGENT_DRY_RUN: the one naming rule for every flag. */
+export const envName = (flag: string): string => `HAPROXY_DNS_AGENT_${flag.toUpperCase().replaceAll('-', '_')}`;
+
+/** The --help text, built from FLAGS. */
+export function helpText(version: string): string {
+  const lines = [
+    `haproxy-dns-agent ${version}: fills HAProxy server-template slots from DNS (SRV or A/AAAA), over the runtime API.`,
+    '',
+    'Usage: haproxy-dns-agent --backend <name>[/<prefix>]=<record> [--backend ...] [flags]',
+    '',
+    'The agent manages only the backends given, and in them only the servers whose name starts',
+    'with the prefix (all servers without one). Slots must be declared with an IP literal, e.g.',
+    '  server-template srv 10 127.0.0.1:9 check disabled',
+    '',
+    'Flags (every flag can also be set with an environment variable: --dry-run -> HAPROXY_DNS_AGENT_DRY_RUN;',
+    'repeatable flags take a comma-separated list there; a flag wins over its variable):',
+  ];
+  for (const f of FLAGS) {
+    const head = `  --${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`;
+    const def = f.default === undefined ? '' : ` (default ${f.default})`;
+    lines.push(head, `      ${f.help}${def}`);
+  }
+  lines.push('', 'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.');
+  return lines.join('\n');
+}

@@ -1,0 +1,55 @@
+import type { WeightPolicy } from '../core/plan.ts';
+
+/**
+ * The agent's configuration as the pass uses it: value types only, no parsing. The CLI
+ * (src/cli/) builds a Config from flags and environment; everything else reads it from here.
+ */
+
+/** A record to follow: an SRV name, or a host whose A/AAAA records all get `port`. */
+export type RecordSpec = Readonly<{ kind: 'srv'; name: string }> | Readonly<{ kind: 'host'; host: string; port: number }>;
+
+/** A DNS server to ask. */
+export type Nameserver = Readonly<{ host: string; port: number }>;
+
+/** Where the runtime API listens: a UNIX socket path, or host:port of a TCP stats socket. */
+export type SocketAddress = Readonly<{ kind: 'unix'; path: string }> | Readonly<{ kind: 'tcp'; host: string; port: number }>;
+
+export type HostPort = Readonly<{ host: string; port: number }>;
+
+/** A backend to fill and the record that feeds it. */
+export type BackendSpec = Readonly<{
+  backend: string;
+  /** Only servers whose name starts with this are managed ('' = every server). */
+  prefix: string;
+  record: RecordSpec;
+  /** `backend[/prefix]`, for logs and metrics. */
+  id: string;
+}>;
+
+export type Config = Readonly<{
+  sockets: readonly SocketAddress[];
+  backends: readonly BackendSpec[];
+  /** null: the nameservers of resolv.conf. */
+  nameservers: readonly Nameserver[] | null;
+  resolvConf: string;
+  intervalMs: number;
+  respectTtl: boolean;
+  once: boolean;
+  dryRun: boolean;
+  logLevel: string;
+  holdMs: number;
+  holdNxMs: number;
+  drainMs: number;
+  weights: WeightPolicy;
+  cookieKey: string | null;
+  listen: HostPort | null;
+  /** null: resolv.conf's `options timeout`, else 2s. */
+  dnsTimeoutMs: number | null;
+  socketTimeoutMs: number;
+}>;
+
+const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`);
+
+export const describeRecord = (r: RecordSpec): string => (r.kind === 'srv' ? r.name : hostPort(r.host, r.port));
+export const describeNameserver = (ns: Nameserver): string => hostPort(ns.host, ns.port);
+export const describeSocket = (a: SocketAddress): string => (a.kind === 'unix' ? a.path : hostPort(a.host, a.port));

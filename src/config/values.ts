@@ -1,0 +1,104 @@
+import { isSafeName } from '../core/commands.ts';
+import { parseDuration } from '../core/duration.ts';
+import { isIPAddress } from '../core/ip.ts';
+import { UsageError } from '../errors.ts';
+import type { BackendSpec, HostPort, Nameserver, SocketAddress } from './model.ts';
+
+/**
+ * Readers for the values of the agent's settings. Each takes the text an operator wrote
+ * and returns the value, or throws a UsageError that names what was wrong and what was
+ * expected, in one line.
+ */
+
+export function parseDurationSetting(flag: string, text: string, minMs: number): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration such as 500ms, 1s, 30s, 2m or 1h`);
+  if (ms < minMs) throw new UsageError(`--${flag} ${text}: expected at least ${String(minMs)}ms`);
+  return ms;
+}
+
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const DNS_NAME = new RegExp(`^(?=.{1,253}\\.?$)${LABEL}(\\.${LABEL})*\\.?$`);
+
+export function isDnsName(s: string): boolean {
+  return DNS_NAME.test(s);
+}
+
+/** `<backend>[/<prefix>]=<SRV name or host:port>`. */
+export function parseBackend(text: string): BackendSpec {
+  const m = /^([^=/]+)(?:\/([^=]*))?=(.*)$/.exec(text);
+  const expected = 'expected <backend>[/<prefix>]=<SRV name or host:port>';
+  const where = `--backend ${JSON.stringify(text)}`;
+  if (m === null) throw new UsageError(`${where}: ${expected}`);
+  const [, backend = '', prefix = '', record = ''] = m;
+  if (!isSafeName(backend))
+    throw new UsageError(
+      `${where}: backend name ${JSON.stringify(backend)} is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')`,
+    );
+  if (prefix !== '' && !isSafeName(prefix))
+    throw new UsageError(`${where}: server prefix ${JSON.stringify(prefix)} is not a valid HAProxy name`);
+  const id = prefix === '' ? backend : `${backend}/${prefix}`;
+  const hostPort = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(record);
+  if (hostPort !== null) {
+    const host = hostPort[1] ?? hostPort[2] ?? '';
+    const port = Number(hostPort[3]);
+    if (port < 1 || port > 65535) throw new UsageError(`${where}: port ${String(port)} out of range, expected 1..65535`);
+    if (!isIPAddress(host) && !isDnsName(host)) throw new UsageError(`${where}: ${JSON.stringify(host)} is not a host name: ${expected}`);
+    return { backend, prefix, id, record: { kind: 'host', host, port } };
+  }
+  if (!isDnsName(record)) throw new UsageError(`${where}: ${JSON.stringify(record)} is not a DNS name: ${expected}`);
+  return { backend, prefix, id, record: { kind: 'srv', name: record } };
+}
+
+/** Backends managed twice, or by prefixes that overlap: one line per clash. */
+export function backendClashes(backends: readonly BackendSpec[]): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const b of backends) {
+    if (seen.has(b.id)) out.push(`--backend ${b.id} given twice: expected each backend (and prefix) once`);
+    seen.add(b.id);
+    const overlap = backends.find((o) => o !== b && o.backend === b.backend && o.prefix.startsWith(b.prefix) && o.id !== b.id);
+    if (overlap !== undefined) {
+      out.push(
+        `--backend ${b.id} and --backend ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`,
+      );
+    }
+  }
+  return out;
+}
+
+/** "10.0.0.10", "10.0.0.10:5353", "[fd00::10]:53" or "fd00::10". */
+export function parseNameserver(text: string, what: string): Nameserver {
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  const v4 = /^([\d.]+)(?::(\d+))?$/.exec(text);
+  const host = bracket?.[1] ?? v4?.[1] ?? text;
+  const portText = bracket?.[2] ?? v4?.[2];
+  const port = portText === undefined ? 53 : Number(portText);
+  if (!isIPAddress(host) || port < 1 || port > 65535) {
+    throw new UsageError(
+      `${what} ${JSON.stringify(text)}: expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)`,
+    );
+  }
+  return { host, port };
+}
+
+export function parseSocket(text: string): SocketAddress {
+  if (text.includes('/')) return { kind: 'unix', path: text };
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || port < 1 || port > 65535) {
+    throw new UsageError(
+      `--socket ${JSON.stringify(text)}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`,
+    );
+  }
+  return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port };
+}
+
+export function parseListen(text: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  const port = Number(m?.[3]);
+  if (m === null || port < 0 || port > 65535)
+    throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080 or :8080`);
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}

@@ -1,0 +1,137 @@
+/**
+ * What a pass found wrong or worth saying, as data. Decisions return findings; one module
+ * (src/agent/report.ts) turns them into log lines and metrics, and the composition root
+ * into `--once`'s lines and exit code. A finding is a condition: it holds for as long as
+ * passes keep finding it, and is logged when it appears or changes, not every pass.
+ */
+export type Finding =
+  // A backend's DNS lane
+  | Readonly<{ kind: 'dns-failing'; backend: string; record: string; fault: string; detail: string }>
+  | Readonly<{ kind: 'dns-unusable-records'; backend: string; record: string; notes: readonly string[] }>
+  // A socket's lane
+  | Readonly<{ kind: 'haproxy-unreachable'; socket: string; detail: string }>
+  | Readonly<{ kind: 'haproxy-stopping'; socket: string; pid: number }>
+  | Readonly<{ kind: 'apply-failed'; socket: string; detail: string }>
+  | Readonly<{ kind: 'no-answer-yet'; backend: string; socket: string }>
+  | Readonly<{ kind: 'backend-missing'; backend: string; socket: string; firstContact: boolean }>
+  | Readonly<{ kind: 'slots-without-address'; backend: string; socket: string; servers: readonly string[]; all: boolean }>
+  | Readonly<{ kind: 'no-managed-servers'; backend: string; socket: string; prefix: string }>
+  | Readonly<{ kind: 'version-unsupported'; socket: string; version: string }>
+  | Readonly<{ kind: 'not-admin'; socket: string; command: string | null }>
+  | Readonly<{ kind: 'layout-differs'; socket: string; version: string; columns: number; expected: number }>
+  | Readonly<{ kind: 'static-weights'; backend: string; socket: string; algo: string }>
+  | Readonly<{ kind: 'not-sticky'; backend: string; socket: string; problem: string }>
+  | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
+  | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
+  | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
+  | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[] }>
+  | Readonly<{ kind: 'command-rejected'; backend: string; socket: string; command: string; reply: string }>
+  | Readonly<{ kind: 'not-taken'; backend: string; socket: string; servers: readonly string[] }>;
+
+export type FindingKind = Finding['kind'];
+
+/**
+ * fatal: the configuration cannot work; the agent stops with the finding's text.
+ * problem: HAProxy does not match DNS this pass (`--once` exits 1, readiness may fail).
+ * warning: worth an operator's look; the pass still counts as complete.
+ */
+export type Severity = 'fatal' | 'problem' | 'warning';
+
+/** How each kind is judged, logged and said. `log` null: an event says it already. */
+const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 'error' | 'warn' | 'info' | null }> } = {
+  'dns-failing': { severity: 'problem', log: null }, // the hold events say it (src/core/hold.ts)
+  'dns-unusable-records': { severity: 'warning', log: 'warn' },
+  'haproxy-unreachable': { severity: 'problem', log: 'warn' },
+  'haproxy-stopping': { severity: 'problem', log: 'info' },
+  'apply-failed': { severity: 'problem', log: 'warn' },
+  'no-answer-yet': { severity: 'problem', log: 'info' },
+  'backend-missing': { severity: 'problem', log: 'error' },
+  'slots-without-address': { severity: 'warning', log: 'error' },
+  'no-managed-servers': { severity: 'fatal', log: null },
+  'version-unsupported': { severity: 'fatal', log: null },
+  'not-admin': { severity: 'fatal', log: null },
+  'layout-differs': { severity: 'warning', log: 'warn' },
+  'static-weights': { severity: 'warning', log: 'warn' },
+  'not-sticky': { severity: 'warning', log: 'warn' },
+  'cookie-key-differs': { severity: 'warning', log: 'warn' },
+  'endpoints-without-slot': { severity: 'problem', log: 'warn' },
+  'endpoints-unused': { severity: 'warning', log: 'warn' },
+  'drain-cut': { severity: 'warning', log: 'warn' },
+  'command-rejected': { severity: 'problem', log: 'error' },
+  'not-taken': { severity: 'problem', log: 'warn' },
+};
+
+export function severityOf(f: Finding): Severity {
+  // A backend missing at first contact is a spelling mistake; later, a reload in progress.
+  if (f.kind === 'backend-missing' && f.firstContact) return 'fatal';
+  if (f.kind === 'slots-without-address' && f.all) return 'fatal';
+  return TABLE[f.kind].severity;
+}
+
+export const logLevelOf = (f: Finding): 'error' | 'warn' | 'info' | null => TABLE[f.kind].log;
+
+/** Which lane raised it: DNS findings name no socket. */
+export const isDnsFinding = (f: Finding): boolean => f.kind === 'dns-failing' || f.kind === 'dns-unusable-records';
+
+/** Identifies one condition across passes: the same key with other details is a change. */
+export function findingKey(f: Finding): string {
+  const where = 'socket' in f ? f.socket : '';
+  const backend = 'backend' in f ? f.backend : '';
+  const command = f.kind === 'command-rejected' ? f.command : '';
+  return `${f.kind}|${backend}|${where}|${command}`;
+}
+
+const slotHint = (prefix: string): string => `server-template ${prefix === '' ? 'srv' : prefix} 10 127.0.0.1:9 check disabled`;
+
+/** One line, for the log message and for `--once`'s stderr. */
+export function findingText(f: Finding): string {
+  switch (f.kind) {
+    case 'dns-failing':
+      return `backend ${f.backend}: DNS ${f.record}: ${f.detail}`;
+    case 'dns-unusable-records':
+      return `backend ${f.backend}: DNS answer had unusable records`;
+    case 'haproxy-unreachable':
+      return f.detail;
+    case 'haproxy-stopping':
+      return `HAProxy socket ${f.socket}: answered by a stopping process (pid ${String(f.pid)}); retrying`;
+    case 'apply-failed':
+      return `HAProxy socket ${f.socket}: sending commands failed (${f.detail}); the next pass repairs what did not apply`;
+    case 'no-answer-yet':
+      return `backend ${f.backend}: no DNS answer yet; HAProxy left as it is`;
+    case 'backend-missing':
+      return f.firstContact
+        ? `backend ${f.backend} not found in HAProxy at ${f.socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`
+        : `backend ${f.backend} not found in HAProxy at ${f.socket}`;
+    case 'slots-without-address':
+      return `backend ${f.backend}: servers ${f.servers.join(',')} have no IP address (FQDN or init-addr none), which "set server addr" cannot change: declare the slots with an IP literal, e.g. "${slotHint('')}"`;
+    case 'no-managed-servers':
+      return `backend ${f.backend} has no servers${f.prefix === '' ? '' : ` whose name starts with "${f.prefix}"`}: expected slots such as "${slotHint(f.prefix)}"`;
+    case 'version-unsupported':
+      return `HAProxy at ${f.socket} is version ${f.version}: expected 1.8 or later (the agent needs srv_port in "show servers state")`;
+    case 'not-admin':
+      return f.command === null
+        ? `HAProxy socket ${f.socket} is not "level admin" (it answered "Permission denied" or a lower level): expected "stats socket ... level admin" in haproxy.cfg`
+        : `HAProxy socket ${f.socket} answered "Permission denied" to "${f.command}": expected "stats socket ... level admin" in haproxy.cfg`;
+    case 'layout-differs':
+      return 'show servers state has another layout than this HAProxy version prints; reading it by its header';
+    case 'static-weights':
+      return 'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)';
+    case 'not-sticky':
+      return `sticky sessions will not follow pods: add "dynamic-cookie-key <secret>" and "cookie SRVID insert dynamic" to backend ${f.backend}`;
+    case 'cookie-key-differs':
+      return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
+    case 'endpoints-without-slot':
+      return `backend ${f.backend}: ${countOf(f.endpoints.length, 'endpoint')} without a server slot (add slots to the server-template)`;
+    case 'endpoints-unused':
+      return 'endpoints of a less preferred SRV priority are unused: the backend has no backup slots';
+    case 'drain-cut':
+      return 'no free slot: cutting the longest drain short for a new endpoint';
+    case 'command-rejected':
+      return `HAProxy socket ${f.socket} rejected "${f.command}": ${f.reply}`;
+    case 'not-taken':
+      return `backend ${f.backend}: servers ${f.servers.join(',')} did not take the change; the next pass tries again`;
+  }
+}
+
+/** "1 endpoint", "2 endpoints". */
+export const countOf = (n: number, noun: string): string => `${String(n)} ${noun}${n === 1 ? '' : 's'}`;

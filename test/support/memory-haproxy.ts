@@ -1,0 +1,193 @@
+import { dynamicCookie } from '../../src/core/cookie.ts';
+import type { AdminState } from '../../src/core/types.ts';
+import { HaproxyUnavailableError } from '../../src/errors.ts';
+import type { ServerStateRow, ShowInfo } from '../../src/haproxy/parse.ts';
+import { judgeReply } from '../../src/haproxy/replies.ts';
+import type { BackendCommand, BackendView, CommandResult, HaproxyPort, ProbeServer, Snapshot } from '../../src/haproxy/runtime.ts';
+
+export type MemoryServer = {
+  name: string;
+  address: string;
+  port: number;
+  admin: AdminState;
+  weight: number;
+  /** 2 running, 0 down. */
+  opState: number;
+  checked: boolean;
+  backup: boolean;
+  sessions: number;
+};
+
+export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null };
+
+/** Slots as `server-template srv N 127.0.0.1:9 disabled` declares them. */
+export const slots = (n: number, prefix = 'srv'): MemoryServer[] =>
+  Array.from({ length: n }, (_, i) => ({
+    name: `${prefix}${String(i + 1)}`,
+    address: '127.0.0.1',
+    port: 9,
+    admin: 'maint',
+    weight: 1,
+    opState: 0,
+    checked: false,
+    backup: false,
+    sessions: 0,
+  }));
+
+/**
+ * HAProxy in memory, behind the agent's HaproxyPort: backends of servers that `set server`
+ * commands change, and knobs for what a real one does on a bad day (unreachable, hung,
+ * rejecting, slow to apply, restarted). Decisions are tested against it in milliseconds.
+ */
+export class MemoryHaproxy implements HaproxyPort {
+  readonly label: string;
+  version = '2.6.12';
+  pid = 100;
+  uptimeSec = 10;
+  startTimeSec = 1_000;
+  stopping = false;
+  admin = true;
+  readonly backends = new Map<string, MemoryBackend>();
+  /** Every command received, probes included. */
+  readonly sent: string[] = [];
+  /** Set: every call fails with this soft error. */
+  unreachable: string | null = null;
+  /** Set: every call waits on this promise first (a socket that accepts and never answers). */
+  hang: Promise<void> | null = null;
+  /** command -> reply HAProxy gives instead of applying it. */
+  readonly replies = new Map<string, string>();
+  /** Servers ("be/srv") whose changes do not show up in the next read. */
+  readonly lagging = new Set<string>();
+  reads = 0;
+
+  constructor(label = 'memory', backends: Record<string, MemoryServer[]> = { be_app: slots(5) }) {
+    this.label = label;
+    for (const [name, servers] of Object.entries(backends)) {
+      this.backends.set(name, { servers, algo: 'roundrobin', cookieName: 'SRVID', cookieKey: 'KEY' });
+    }
+  }
+
+  /** A restart: a new process with every slot back as configured. */
+  restart(): void {
+    this.pid++;
+    this.uptimeSec = 0;
+    this.startTimeSec++;
+    for (const b of this.backends.values()) b.servers = slots(b.servers.length, b.servers[0]?.name.replace(/\d+$/, '') ?? 'srv');
+  }
+
+  ready(backend = 'be_app'): string[] {
+    return (this.backends.get(backend)?.servers ?? []).filter((s) => s.admin === 'ready').map((s) => `${s.address}:${String(s.port)}`);
+  }
+
+  sets(): string[] {
+    return this.sent.filter((c) => c.startsWith('set server'));
+  }
+
+  async observe(names: readonly string[]): Promise<Snapshot> {
+    await this.#door();
+    this.reads++;
+    const backends = new Map<string, BackendView | null>();
+    for (const name of names) {
+      const b = this.backends.get(name);
+      backends.set(name, b === undefined ? null : this.#view(name, b));
+    }
+    return { info: this.#info(), backends, layout: null };
+  }
+
+  async sessions(backend: string): Promise<ReadonlyMap<string, number>> {
+    await this.#door();
+    return new Map((this.backends.get(backend)?.servers ?? []).map((s) => [s.name, s.sessions]));
+  }
+
+  async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
+    await this.#door();
+    if (info.release[0] >= 2) return this.admin;
+    if (probe === null || !mayWrite) return null;
+    const [r] = await this.apply([
+      { backend: probe.backend, text: `set server ${probe.backend}/${probe.name} weight ${String(probe.weight)}` },
+    ]);
+    return r?.verdict.reason !== 'permission';
+  }
+
+  async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+    await this.#door();
+    return commands.map(({ backend, text }) => {
+      this.sent.push(text);
+      const reply = this.admin ? (this.replies.get(text) ?? this.#run(text)) : 'Permission denied\n';
+      return { backend, command: text, reply, verdict: judgeReply(text, reply) };
+    });
+  }
+
+  async #door(): Promise<void> {
+    if (this.hang !== null) await this.hang;
+    if (this.unreachable !== null) throw new HaproxyUnavailableError(`HAProxy socket ${this.label}: ${this.unreachable}`);
+  }
+
+  #info(): ShowInfo {
+    const [major = 0, minor = 0] = this.version.split('.').map(Number);
+    return {
+      version: this.version,
+      release: [major, minor],
+      pid: this.pid,
+      processNum: 1,
+      uptimeSec: this.uptimeSec,
+      startTimeSec: major >= 2 ? this.startTimeSec : null,
+      stopping: this.stopping,
+    };
+  }
+
+  #view(name: string, b: MemoryBackend): BackendView {
+    const servers: ServerStateRow[] = b.servers.map((s, i) => ({
+      backend: name,
+      id: i + 1,
+      name: s.name,
+      address: s.address,
+      port: s.port,
+      opState: s.opState,
+      adminBits: s.admin === 'maint' ? 1 : s.admin === 'drain' ? 8 : 0,
+      admin: s.admin,
+      weight: s.weight,
+      initialWeight: 1,
+      checked: s.checked,
+    }));
+    const key = b.cookieKey;
+    return {
+      servers,
+      facts: {
+        backup: new Set(b.servers.filter((s) => s.backup).map((s) => s.name)),
+        cookies: new Map(b.servers.map((s) => [s.name, key === null || s.address === '-' ? '' : dynamicCookie(key, s.address, s.port)])),
+        algo: b.algo,
+        cookieName: b.cookieName,
+      },
+    };
+  }
+
+  /** Applies one `set server` command the way HAProxy does; returns its reply. */
+  #run(text: string): string {
+    const m = /^set server ([^/ ]+)\/(\S+) (addr (\S+) port (\d+)|weight (\d+)|state (ready|drain|maint))$/.exec(text);
+    if (m === null) return 'Unknown command.\n';
+    const [, be = '', name = ''] = m;
+    const b = this.backends.get(be);
+    if (b === undefined) return 'No such backend.\n';
+    if (m[6] !== undefined && b.algo === 'static-rr')
+      return "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.\n";
+    const s = b.servers.find((x) => x.name === name);
+    if (s === undefined) return 'No such server.\n';
+    if (this.lagging.has(`${be}/${name}`))
+      return m[4] === undefined
+        ? ''
+        : `IP changed from '${s.address}' to '${m[4]}', port changed from '${String(s.port)}' to '${m[5] ?? ''}' by 'stats socket command'\n`;
+    if (m[4] !== undefined) {
+      const reply = `IP changed from '${s.address}' to '${m[4]}', port changed from '${String(s.port)}' to '${m[5] ?? ''}' by 'stats socket command'\n`;
+      s.address = m[4];
+      s.port = Number(m[5]);
+      return reply;
+    }
+    if (m[6] !== undefined) s.weight = Number(m[6]);
+    if (m[7] !== undefined) {
+      s.admin = m[7] as AdminState;
+      s.opState = s.admin === 'maint' ? 0 : 2;
+    }
+    return '';
+  }
+}
