@@ -5,6 +5,7 @@ export default defineConfig({
     clearMocks: true,
     restoreMocks: true,
     reporters: ['default', './test/summary-reporter.ts'],
+    globalSetup: ['./test/global-setup.ts'],
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts'] } },
       {

@@ -43,7 +43,7 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     await agent.waitForLog('waiting for HAProxy');
     await new Promise((r) => setTimeout(r, 1_000));
     await haproxy.start();
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await haproxy.waitServing(keys(PODS));
     expect(agent.count('waiting for HAProxy')).toBe(1);
     expect(agent.count('HAProxy reachable again')).toBe(1);
   });
@@ -51,12 +51,12 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
   it('restores every server within about an interval after HAProxy is killed and restarted', async () => {
     const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
     const { agent } = await setup([haproxy]);
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await haproxy.waitServing(keys(PODS));
     haproxy.proc?.child.kill('SIGKILL');
     await haproxy.stop();
     await haproxy.start();
     // Within about an interval (300 ms) in practice; how fast is for the benchmark to say.
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 50 }).toEqual(keys(PODS));
+    await haproxy.waitServing(keys(PODS));
     expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
   });
 
@@ -72,10 +72,10 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     });
     writeFileSync(withState.cfg, withState.config().replace('defaults\n', 'defaults\n    load-server-state-from-file global\n'));
     const { agent } = await setup([withState]);
-    await expect.poll(() => withState.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await withState.waitServing(keys(PODS));
     writeFileSync(stateFile, await withState.command('show servers state'));
     await withState.reload();
-    await expect.poll(() => withState.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await withState.waitServing(keys(PODS));
     const placeholders = [...(await withState.servers()).values()].filter((s) => s.address === '127.0.0.1' && (s.admin & 0x23) === 0);
     expect(placeholders).toEqual([]);
     expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
@@ -85,15 +85,15 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     const a = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
     const b = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck });
     const { bind, agent } = await setup([a, b]);
-    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
-    await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(PODS));
+    await a.waitServing(keys(PODS));
+    await b.waitServing(keys(PODS));
     await b.stop();
     const next = podsAt(1, 4);
     await bind.setPods(next);
-    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(next));
+    await a.waitServing(keys(next));
     await new Promise((r) => setTimeout(r, 2_000)); // down for several intervals, longer than the connect retries
     await b.start();
-    await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(next));
+    await b.waitServing(keys(next));
     expect(agent.count('waiting for HAProxy')).toBe(1);
   });
 });

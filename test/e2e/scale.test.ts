@@ -37,13 +37,13 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
 
   it('converges 3 -> 6 -> 2 pods, never moving a live server', async () => {
     const all = podsAt(0, 8);
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(0, 3)));
+    await haproxy.waitServing(keys(all.slice(0, 3)));
     const slotOf = async (key: string): Promise<string | undefined> =>
       [...(await haproxy.servers())].find(([, s]) => `${s.address}:${String(s.port)}` === key && (s.admin & 0x23) === 0)?.[0];
     const firstSlot = await slotOf('127.0.1.1:8080');
 
     await bind.setPods(all.slice(0, 6));
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(0, 6)));
+    await haproxy.waitServing(keys(all.slice(0, 6)));
     expect(await slotOf('127.0.1.1:8080')).toBe(firstSlot);
 
     await bind.setPods([all[0], all[5]].filter((p): p is Pod => p !== undefined));
@@ -67,7 +67,7 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
     const mine = all[1];
     if (mine === undefined) throw new Error('no pod');
     await bind.setPods(all.slice(0, 3));
-    await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(0, 3)));
+    await haproxy.waitServing(keys(all.slice(0, 3)));
     const cookie = dynamicCookie('test-key', mine.address, mine.port);
     // HAProxy hands out exactly the cookie the algorithm predicts.
     let seen: string | null = null;
@@ -80,7 +80,7 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
     for (const set of [all.slice(1, 7), [all[1], all[7]], all.slice(0, 5)]) {
       const wanted = set.filter((p): p is Pod => p !== undefined);
       await bind.setPods(wanted);
-      await expect.poll(() => haproxy.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(wanted));
+      await haproxy.waitServing(keys(wanted));
       for (let i = 0; i < 5; i++) {
         const r = await get(haproxy.options.frontendPort, cookie);
         expect(r.status).toBe(200);

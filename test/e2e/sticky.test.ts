@@ -57,13 +57,13 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
     await mustReach();
     for (const n of [8, 3]) {
       await bind.setPods(all.slice(0, n));
-      await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(0, n)));
+      await a.waitServing(keys(all.slice(0, n)));
       await mustReach();
     }
     // The pod leaves DNS: it drains (the cookie still reaches it), then is redispatched.
     const rest = [all[0], all[1]].filter((p): p is Pod => p !== undefined);
     await bind.setPods(rest);
-    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(rest));
+    await a.waitServing(keys(rest));
     await mustReach();
     await expect.poll(async () => (await get(port, cookie)).pod, { timeout: 10_000, interval: 250 }).not.toBe(`${mine.address}:8080`);
     const after = await get(port, cookie);
@@ -83,8 +83,8 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
       .poll(() => b.serving(), { timeout: 10_000, interval: 100 })
       .toEqual(keys([all[4], all[6]].filter((p): p is Pod => p !== undefined)));
     await bind.setPods(all.slice(3, 9));
-    await expect.poll(() => a.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(3, 9)));
-    await expect.poll(() => b.serving(), { timeout: 10_000, interval: 100 }).toEqual(keys(all.slice(3, 9)));
+    await a.waitServing(keys(all.slice(3, 9)));
+    await b.waitServing(keys(all.slice(3, 9)));
     const slotOf = async (h: TestHaproxy, p: Pod): Promise<string | undefined> =>
       [...(await h.servers())].find(([, s]) => s.address === p.address && (s.admin & 0x23) === 0)?.[0];
     const differs: Pod[] = [];
