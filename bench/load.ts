@@ -6,7 +6,7 @@
  * still in DNS (the goal is zero).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { agentArgs, TestAgent } from '../test/support/agent.ts';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../test/support/agent.ts';
 import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { get as request, TestPods } from '../test/support/pods.ts';
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   await bind.setPods(inDns);
   const agent = new TestAgent([
     ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+    ...LOOPBACK_PODS,
     '--interval',
     '500ms',
     '--drain',

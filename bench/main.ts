@@ -10,7 +10,7 @@ import { emptyMemory, planBackend, type SlotMemory } from '../src/core/plan.ts';
 import type { Endpoint, Slot } from '../src/core/types.ts';
 import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
 import { exchange } from '../src/haproxy/socket.ts';
-import { agentArgs, TestAgent } from '../test/support/agent.ts';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
@@ -65,6 +65,7 @@ async function convergence(size: number): Promise<Sample[]> {
   await native.start();
   const agent = new TestAgent([
     ...agentArgs(agentSide.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+    ...LOOPBACK_PODS,
     '--interval',
     `${String(INTERVAL_MS)}ms`,
     '--drain',
@@ -177,6 +178,7 @@ async function atRest(): Promise<Record<string, string>> {
   const agent = new TestAgent(
     [
       ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
       '--interval',
       '200ms',
       '--listen',

@@ -76,6 +76,9 @@ async function main(): Promise<number> {
       '3s',
       '--cookie-key',
       COOKIE_KEY,
+      // The demo's pods listen on loopback, which the agent refuses unless allowed.
+      '--allow-net',
+      '127.0.1.0/24',
     ];
     commandLine = `haproxy-dns-agent ${args.join(' ')}`;
     agent = spawn(process.execPath, [AGENT_BIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });

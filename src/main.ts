@@ -12,6 +12,7 @@ import { parseConfig } from './cli/config.ts';
 import { helpText } from './cli/flags.ts';
 import type { Config } from './config/model.ts';
 import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
+import { printableText } from './core/names.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
 import type { AgentMetrics } from './observability/metrics.ts';
@@ -66,7 +67,7 @@ async function main(): Promise<number> {
 async function runOnce(agent: Agent, config: Config): Promise<number> {
   const report = await agent.pass();
   const problems = report.findings.filter((f) => severityOf(f) !== 'warning');
-  for (const p of problems) process.stderr.write(`haproxy-dns-agent: ${findingText(p)}\n`);
+  for (const p of problems) process.stderr.write(`haproxy-dns-agent: ${printableText(findingText(p))}\n`);
   if (config.dryRun && problems.some((f) => f.kind === 'haproxy-unreachable')) {
     // The dry-run writer printed the endpoints DNS gave instead: that part worked unless DNS failed.
     process.stderr.write('haproxy-dns-agent: could not read HAProxy; printed the endpoints DNS gave instead of commands\n');
@@ -109,7 +110,7 @@ main().then(
       for (const line of err.message.split('\n')) process.stderr.write(`haproxy-dns-agent: ${line}\n`);
       process.exitCode = 2;
     } else if (err instanceof AgentError) {
-      process.stderr.write(`haproxy-dns-agent: ${err.message}\n`);
+      process.stderr.write(`haproxy-dns-agent: ${printableText(err.message)}\n`);
       process.exitCode = 1;
     } else {
       process.stderr.write(

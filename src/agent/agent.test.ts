@@ -22,6 +22,9 @@ const pods = (from: number, n: number, port = 8080): Endpoint[] =>
     ttl: 5,
   }));
 
+/** One endpoint at `address` (pod 9's name and port). */
+const at = (address: string): Endpoint => ({ target: 'pod-9.web', address, port: 8080, weight: 10, priority: 0, ttl: 5 });
+
 /** A DNS that answers from a table: endpoints, an error, or never. */
 class TableDns {
   readonly answers = new Map<string, Endpoint[] | DnsError | 'hang'>();
@@ -31,7 +34,7 @@ class TableDns {
     if (a === 'hang') return new Promise(() => undefined);
     if (a instanceof DnsError) return Promise.reject(a);
     if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name });
-    return Promise.resolve({ status: 'ok', name, endpoints: a, ttl: 5, notes: [] });
+    return Promise.resolve({ status: 'ok', name, endpoints: a, ttl: 5, notes: [], refusedNames: [] });
   };
 }
 
@@ -53,6 +56,7 @@ function setup(
     reporter,
     now: () => clock.now,
     timers: { holdMs: 600_000, holdNxMs: 30_000 },
+    policy: { allow: [] },
     drainMs: o.drainMs ?? 30_000,
     weights: 'srv',
     cookieKey: null,
@@ -205,6 +209,41 @@ describe('a pass, against an in-memory HAProxy', () => {
     await agent.pass();
     await agent.pass(); // nothing changed: no sample
     expect(seen.sort()).toEqual(['a be_app', 'a be_app', 'b be_app', 'b be_app']);
+  });
+});
+
+describe('addresses from DNS', () => {
+  it('writes an IPv4-mapped address the way HAProxy prints it, so a pass at rest sends nothing', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, [at('::ffff:a00:1')]);
+    await agent.pass();
+    expect(h.ready()).toEqual(['::ffff:10.0.0.1:8080']);
+    const sent = h.sent.length;
+    for (let i = 0; i < 3; i++) await agent.pass();
+    expect(h.sent.length).toBe(sent);
+  });
+
+  it('never makes a server of a refused address, and logs each once', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, logs } = setup([h]);
+    const bad = ['169.254.169.254', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::', 'ff02::1', '127.0.0.1', '::ffff:169.254.169.254'];
+    dns.answers.set(SRV, [...pods(1, 1), ...bad.map(at)]);
+    expect((await agent.pass()).ok).toBe(true); // refusals are warnings: the good endpoint is in force
+    await agent.pass();
+    expect(h.ready()).toEqual(['10.1.0.1:8080']);
+    expect(logs.count('endpoint refused')).toBe(bad.length);
+  });
+
+  it('treats an answer of refused addresses only as an empty answer: held for --hold-nx, not applied', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    await agent.pass();
+    dns.answers.set(SRV, [at('169.254.169.254')]);
+    const r = await agent.pass();
+    expect(r.findings.map((f) => f.kind).sort()).toEqual(['dns-failing', 'endpoint-refused']);
+    expect(h.ready()).toEqual(['10.1.0.1:8080']);
   });
 });
 

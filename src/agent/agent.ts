@@ -1,4 +1,5 @@
 import type { BackendSpec, RecordSpec } from '../config/model.ts';
+import type { AddressPolicy } from '../core/address-policy.ts';
 import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
@@ -18,6 +19,7 @@ export type AgentDeps = Readonly<{
   reporter: Reporter;
   now: () => number;
   timers: HoldTimers;
+  policy: AddressPolicy;
   drainMs: number;
   weights: WeightPolicy;
   cookieKey: string | null;
@@ -54,7 +56,9 @@ export class Agent {
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
-    this.#dns = deps.backends.map((spec) => new DnsLane({ spec, resolve: deps.resolve, timers: deps.timers, now: deps.now }));
+    this.#dns = deps.backends.map(
+      (spec) => new DnsLane({ spec, resolve: deps.resolve, timers: deps.timers, policy: deps.policy, now: deps.now }),
+    );
     const o = { writer: deps.writer, now: deps.now, drainMs: deps.drainMs, weights: deps.weights, cookieKey: deps.cookieKey };
     this.#sockets = deps.ports.map((port) => new SocketLane({ ...o, port, backends: this.#dns }));
   }

@@ -50,6 +50,7 @@ export function buildAgent(config: Config, w: Wiring): { agent: Agent; reporter:
     reporter,
     now: w.now,
     timers: { holdMs: config.holdMs, holdNxMs: config.holdNxMs },
+    policy: { allow: config.allowNets },
     drainMs: config.drainMs,
     weights: config.weights,
     cookieKey: config.cookieKey,

@@ -5,6 +5,7 @@
  */
 import { renderChange } from '../core/commands.ts';
 import { dynamicCookie } from '../core/cookie.ts';
+import { canonicalIP, isIPAddress } from '../core/ip.ts';
 import type { Finding } from '../core/findings.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
@@ -114,7 +115,8 @@ export function slotsOf(socket: string, snap: Snapshot, spec: BackendSpec): { sl
     .map((s) => ({
       name: s.name,
       id: s.id,
-      address: s.address,
+      // Compared with endpoints in one form, whatever way this HAProxy prints it.
+      address: isIPAddress(s.address) ? canonicalIP(s.address) : s.address,
       port: s.port,
       admin: s.admin,
       opState: s.opState,

@@ -1,17 +1,17 @@
-import type { BackendSpec } from '../config/model.ts';
-import { describeRecord } from '../config/model.ts';
+import { describeRecord, type BackendSpec, type RecordSpec } from '../config/model.ts';
+import { refusalHint, screenEndpoints, type AddressPolicy } from '../core/address-policy.ts';
 import { normalizeEndpoints } from '../core/desired.ts';
 import type { Finding } from '../core/findings.ts';
 import { applyHold, initialHold, type DnsOutcome, type HoldEvent, type HoldState, type HoldTimers } from '../core/hold.ts';
-import type { Endpoint } from '../core/types.ts';
+import { endpointKey, type Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
-import type { RecordSpec } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 
 export type DnsLaneDeps = Readonly<{
   spec: BackendSpec;
   resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
   timers: HoldTimers;
+  policy: AddressPolicy;
   now: () => number;
 }>;
 
@@ -71,9 +71,23 @@ export class DnsLane {
     const record = describeRecord(this.spec.record);
     let answer: DnsAnswer | null = null;
     let outcome: DnsOutcome;
+    const findings: Finding[] = [];
+    const backend = this.spec.id;
+    const refuse = (endpoint: string, reason: string, hint: string): void => {
+      findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
+    };
     try {
       answer = await this.#d.resolve(this.spec.record);
-      outcome = answer.status === 'ok' ? { status: 'ok', endpoints: normalizeEndpoints(answer.endpoints) } : { status: answer.status };
+      for (const name of answer.refusedNames ?? []) refuse(name, 'invalid-name', 'not a host name (letters, digits, "-", "_")');
+      if (answer.status === 'ok') {
+        // DNS is untrusted: an address outside the policy never becomes a server.
+        const { kept, refused } = screenEndpoints(normalizeEndpoints(answer.endpoints), this.#d.policy);
+        for (const r of refused)
+          refuse(`${endpointKey(r.endpoint)} (${r.endpoint.target})`, r.reason, refusalHint(r.reason, r.endpoint.address));
+        outcome = kept.length > 0 ? { status: 'ok', endpoints: kept } : { status: 'nodata' };
+      } else {
+        outcome = { status: answer.status };
+      }
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;
       outcome = { status: 'error', kind: err.kind, message: err.message };
@@ -88,8 +102,6 @@ export class DnsLane {
     }
     this.#endpoints = held.endpoints;
 
-    const findings: Finding[] = [];
-    const backend = this.spec.id;
     if (outcome.status !== 'ok') {
       const fault = outcome.status === 'error' ? outcome.kind : outcome.status;
       const detail = outcome.status === 'error' ? outcome.message : outcome.status.toUpperCase();

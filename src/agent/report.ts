@@ -9,6 +9,8 @@ import { describeTarget, type SocketReport } from './socket-lane.ts';
 
 export type LaneReport = DnsReport | SocketReport;
 
+const REFUSAL_REASONS = ['invalid-name', 'unspecified', 'broadcast', 'multicast', 'link-local', 'reserved', 'loopback', 'not-allowed'];
+
 /** A lane run is complete when nothing it found keeps HAProxy from matching DNS. */
 export const laneOk = (r: LaneReport): boolean => r.findings.every((f) => severityOf(f) === 'warning');
 
@@ -55,6 +57,11 @@ export class Reporter {
     this.#findings(`dns ${r.backend}`, log, r.findings, 'backend');
     const m = this.#metrics;
     m?.endpoints.set({ backend: r.backend }, r.endpoints ?? 0);
+    if (m !== null) {
+      const refused = new Map<string, number>(REFUSAL_REASONS.map((reason) => [reason, 0]));
+      for (const f of r.findings) if (f.kind === 'endpoint-refused') refused.set(f.reason, (refused.get(f.reason) ?? 0) + 1);
+      for (const [reason, n] of refused) m.refused.set({ backend: r.backend, reason }, n);
+    }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
     log.debug(
@@ -150,6 +157,7 @@ function logLine(f: Finding, bound: 'backend' | 'socket'): { msg: string; fields
   if (f.kind === 'haproxy-unreachable') return { msg: 'waiting for HAProxy', fields: { err: f.detail } };
   if (f.kind === 'command-rejected') return { msg: 'HAProxy rejected a command', fields };
   if (f.kind === 'dns-unusable-records') return { msg: 'DNS answer had unusable records', fields: { notes: f.notes } };
+  if (f.kind === 'endpoint-refused') return { msg: 'endpoint refused', fields };
   if (f.kind === 'endpoints-without-slot') {
     return {
       msg: 'more endpoints than server slots: these get none (add slots to the server-template)',

@@ -1,6 +1,7 @@
 import { describeRecord } from '../config/model.ts';
 import { dynamicCookie } from '../core/cookie.ts';
 import { countOf } from '../core/findings.ts';
+import { printableText } from '../core/names.ts';
 import { endpointKey } from '../core/types.ts';
 import type { CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
 import type { BackendInForce, Work } from './decide.ts';
@@ -66,7 +67,10 @@ export class DryRunWriter implements Writer {
     this.#print('endpoints', backends.flatMap(endpointLines));
   }
 
-  #print(key: string, lines: readonly string[]): void {
+  #print(key: string, raw: readonly string[]): void {
+    // The output is a contract (a `#` comment or a command the agent would send): a comment
+    // keeps only printable ASCII, whatever reached it.
+    const lines = raw.map((l) => (l.startsWith('#') ? printableText(l) : l));
     const text = lines.join('\n');
     if (this.#printed.get(key) === text) return;
     this.#printed.set(key, text);

@@ -1,6 +1,14 @@
 import { parseArgs } from 'node:util';
 import type { Config } from '../config/model.ts';
-import { backendClashes, parseBackend, parseDurationSetting, parseListen, parseNameserver, parseSocket } from '../config/values.ts';
+import {
+  backendClashes,
+  parseAllowNet,
+  parseBackend,
+  parseDurationSetting,
+  parseListen,
+  parseNameserver,
+  parseSocket,
+} from '../config/values.ts';
 import { UsageError } from '../errors.ts';
 import { envName, FLAGS } from './flags.ts';
 
@@ -95,6 +103,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     listen: listen === undefined ? null : check(() => parseListen(listen), null),
     dnsTimeoutMs: dnsTimeout === undefined ? null : check(() => parseDurationSetting('dns-timeout', dnsTimeout, 10), null),
     socketTimeoutMs: duration('socket-timeout', 10),
+    allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n)], [])),
   };
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { help: false, version: false, config };

@@ -34,6 +34,13 @@ export const FLAGS: readonly Flag[] = [
     help: 'DNS server to ask; repeatable, tried in turn. Default: the nameservers in /etc/resolv.conf.',
   },
   {
+    name: 'allow-net',
+    type: 'string',
+    multiple: true,
+    arg: '<cidr>',
+    help: 'Only endpoints inside these networks become servers (the pod network, e.g. 10.244.0.0/16); repeatable. Loopback is refused unless allowed here; unspecified, broadcast, multicast, link-local and 240.0.0.0/4 addresses are refused always.',
+  },
+  {
     name: 'interval',
     type: 'string',
     arg: '<duration>',

@@ -1,3 +1,4 @@
+import type { Cidr } from '../core/address-policy.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 
 /**
@@ -46,6 +47,8 @@ export type Config = Readonly<{
   /** null: resolv.conf's `options timeout`, else 2s. */
   dnsTimeoutMs: number | null;
   socketTimeoutMs: number;
+  /** --allow-net: when not empty, only endpoints inside these networks become servers. */
+  allowNets: readonly Cidr[];
 }>;
 
 const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`);

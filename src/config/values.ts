@@ -1,3 +1,4 @@
+import { parseCidr, type Cidr } from '../core/address-policy.ts';
 import { isSafeName } from '../core/commands.ts';
 import { parseDuration } from '../core/duration.ts';
 import { isIPAddress } from '../core/ip.ts';
@@ -101,4 +102,12 @@ export function parseListen(text: string): HostPort {
     throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080 or :8080`);
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+/** --allow-net: "10.244.0.0/16", "fd00::/8", or one address. */
+export function parseAllowNet(text: string): Cidr {
+  const cidr = parseCidr(text);
+  if (cidr === null)
+    throw new UsageError(`--allow-net ${JSON.stringify(text)}: expected a network such as 10.244.0.0/16, fd00::/8 or 127.0.0.0/8`);
+  return cidr;
 }

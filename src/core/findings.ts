@@ -8,6 +8,7 @@ export type Finding =
   // A backend's DNS lane
   | Readonly<{ kind: 'dns-failing'; backend: string; record: string; fault: string; detail: string }>
   | Readonly<{ kind: 'dns-unusable-records'; backend: string; record: string; notes: readonly string[] }>
+  | Readonly<{ kind: 'endpoint-refused'; backend: string; record: string; endpoint: string; reason: string; hint: string }>
   // A socket's lane
   | Readonly<{ kind: 'haproxy-unreachable'; socket: string; detail: string }>
   | Readonly<{ kind: 'haproxy-stopping'; socket: string; pid: number }>
@@ -41,6 +42,7 @@ export type Severity = 'fatal' | 'problem' | 'warning';
 const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 'error' | 'warn' | 'info' | null }> } = {
   'dns-failing': { severity: 'problem', log: null }, // the hold events say it (src/core/hold.ts)
   'dns-unusable-records': { severity: 'warning', log: 'warn' },
+  'endpoint-refused': { severity: 'warning', log: 'warn' },
   'haproxy-unreachable': { severity: 'problem', log: 'warn' },
   'haproxy-stopping': { severity: 'problem', log: 'info' },
   'apply-failed': { severity: 'problem', log: 'warn' },
@@ -71,13 +73,14 @@ export function severityOf(f: Finding): Severity {
 export const logLevelOf = (f: Finding): 'error' | 'warn' | 'info' | null => TABLE[f.kind].log;
 
 /** Which lane raised it: DNS findings name no socket. */
-export const isDnsFinding = (f: Finding): boolean => f.kind === 'dns-failing' || f.kind === 'dns-unusable-records';
+export const isDnsFinding = (f: Finding): boolean =>
+  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused';
 
 /** Identifies one condition across passes: the same key with other details is a change. */
 export function findingKey(f: Finding): string {
   const where = 'socket' in f ? f.socket : '';
   const backend = 'backend' in f ? f.backend : '';
-  const command = f.kind === 'command-rejected' ? f.command : '';
+  const command = f.kind === 'command-rejected' ? f.command : f.kind === 'endpoint-refused' ? f.endpoint : '';
   return `${f.kind}|${backend}|${where}|${command}`;
 }
 
@@ -90,6 +93,8 @@ export function findingText(f: Finding): string {
       return `backend ${f.backend}: DNS ${f.record}: ${f.detail}`;
     case 'dns-unusable-records':
       return `backend ${f.backend}: DNS answer had unusable records`;
+    case 'endpoint-refused':
+      return `backend ${f.backend}: DNS gave ${f.endpoint}, refused (${f.reason}): ${f.hint}`;
     case 'haproxy-unreachable':
       return f.detail;
     case 'haproxy-stopping':

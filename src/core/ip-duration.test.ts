@@ -31,6 +31,15 @@ describe('IP addresses', () => {
     expect(canonicalIP('FD00:0000::0001')).toBe('fd00::1');
   });
 
+  it('writes an IPv4-mapped address as HAProxy prints it back (inet_ntop), so it compares equal', () => {
+    expect(canonicalIP('::ffff:a00:1')).toBe('::ffff:10.0.0.1');
+    expect(canonicalIP('::FFFF:10.0.0.1')).toBe('::ffff:10.0.0.1');
+    expect(canonicalIP('::a00:1')).toBe('::10.0.0.1');
+    expect(canonicalIP('::1')).toBe('::1');
+    expect(canonicalIP('::')).toBe('::');
+    expect(canonicalIP('fd00::a00:1')).toBe('fd00::a00:1');
+  });
+
   it('gives network-order bytes', () => {
     expect([...ipBytes('10.1.2.3')]).toEqual([10, 1, 2, 3]);
     expect([...ipBytes('fd00::1')]).toEqual([0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);

@@ -27,12 +27,32 @@ function canonicalIPv6(s: string): string | null {
   }
 }
 
-/** The form HAProxy prints an address in; throws on anything that is not an IP literal. */
+/**
+ * The form HAProxy prints an address in; throws on anything that is not an IP literal.
+ * inet_ntop writes an IPv4-mapped address with its IPv4 tail (`::ffff:10.0.0.1`, not
+ * `::ffff:a00:1`), and so does this: a mapped endpoint then compares equal to what
+ * HAProxy shows for it.
+ */
 export function canonicalIP(s: string): string {
   if (isIPv4(s)) return s;
   const v6 = canonicalIPv6(s);
   if (v6 === null) throw new TypeError(`not an IP address: ${JSON.stringify(s)}`);
+  const words = v6Words(v6);
+  const zeros = (n: number): boolean => words.slice(0, n).every((w) => w === 0);
+  const [w6 = 0, w7 = 0] = [words[6], words[7]];
+  const tail = (): string => `${String(w6 >> 8)}.${String(w6 & 0xff)}.${String(w7 >> 8)}.${String(w7 & 0xff)}`;
+  // glibc's inet_ntop6: mapped (::ffff:0:0/96) and IPv4-compatible (::/96 but ::, ::1) get an IPv4 tail.
+  if (zeros(5) && words[5] === 0xffff) return `::ffff:${tail()}`;
+  if (zeros(6) && (w6 !== 0 || (w7 !== 0 && w7 !== 1))) return `::${tail()}`;
   return v6;
+}
+
+/** The eight 16-bit groups of a WHATWG-canonical IPv6 literal (no IPv4 tail in that form). */
+function v6Words(v6: string): number[] {
+  const [head = '', rest] = v6.split('::');
+  const left = head === '' ? [] : head.split(':').map((h) => parseInt(h, 16));
+  const right = rest === undefined || rest === '' ? [] : rest.split(':').map((h) => parseInt(h, 16));
+  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
 /** Network-order bytes of an IP literal (4 for IPv4, 16 for IPv6). */

@@ -1,6 +1,7 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
 import { isIPAddress } from '../core/ip.ts';
+import { isHostname, presentName } from '../core/names.ts';
 import type { Endpoint } from '../core/types.ts';
 import { describeNameserver, type Nameserver, type RecordSpec } from '../config/model.ts';
 import { normalizeName, type Rejection, type Reply } from './message.ts';
@@ -9,8 +10,17 @@ import { ask, type Transport, type TransportHooks } from './transport.ts';
 
 /** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
 export type DnsAnswer =
-  | Readonly<{ status: 'ok'; name: string; endpoints: readonly Endpoint[]; ttl: number; notes: readonly string[] }>
-  | Readonly<{ status: 'nxdomain' | 'nodata'; name: string }>;
+  | Readonly<{
+      status: 'ok';
+      name: string;
+      endpoints: readonly Endpoint[];
+      ttl: number;
+      /** Records that gave no endpoint, said in one line each (names escaped). */
+      notes: readonly string[];
+      /** SRV targets that are not host names, in RFC 1035 presentation form: refused. */
+      refusedNames: readonly string[];
+    }>
+  | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
 
 /** What the resolver saw on the wire, for metrics and debug logs. */
 export type DnsObserver = Readonly<{
@@ -98,12 +108,18 @@ export class Resolver {
     if (found.status !== 'ok') return { status: found.status, name: found.name };
     const srvs = found.records.flatMap((r) => (r.type === 'SRV' ? [r] : []));
     const notes: string[] = [];
+    const refusedNames: string[] = [];
     const endpoints: Endpoint[] = [];
     let ttl = Math.min(...srvs.map((r) => r.ttl ?? 0));
     const usable = srvs.filter((srv) => {
-      const ok = normalizeName(srv.data.target) !== '' && srv.data.port !== 0;
-      if (!ok) notes.push(`SRV ${found.name}: skipped record with target "${srv.data.target}" port ${String(srv.data.port)}`);
-      return ok;
+      const target = normalizeName(srv.data.target);
+      if (!isHostname(target)) {
+        // Any byte may stand in a label: such a target never becomes a server, nor reaches a terminal raw.
+        refusedNames.push(presentName(srv.data.target));
+        return false;
+      }
+      if (srv.data.port === 0) notes.push(`SRV ${found.name}: skipped record with target ${target} port 0`);
+      return srv.data.port !== 0;
     });
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
@@ -127,8 +143,8 @@ export class Resolver {
         });
       }
     }
-    if (endpoints.length === 0) return { status: 'nodata', name: found.name };
-    return { status: 'ok', name: found.name, endpoints, ttl, notes };
+    if (endpoints.length === 0) return { status: 'nodata', name: found.name, refusedNames };
+    return { status: 'ok', name: found.name, endpoints, ttl, notes, refusedNames };
   }
 
   async #resolveHost(host: string, port: number): Promise<DnsAnswer> {
@@ -136,7 +152,7 @@ export class Resolver {
     const addrs = [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     if (addrs.length === 0) return { status: a.status === 'nxdomain' && aaaa.status === 'nxdomain' ? 'nxdomain' : 'nodata', name: a.name };
     const endpoints = addrs.map((x) => ({ target: a.name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
-    return { status: 'ok', name: a.name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [] };
+    return { status: 'ok', name: a.name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [], refusedNames: [] };
   }
 
   /**
@@ -248,6 +264,9 @@ function followChain(answers: readonly Answer[], name: string, type: RecordType)
     if (records.length > 0) return { name: current, records };
     const cname = answers.find((r) => r.type === 'CNAME' && normalizeName(r.name) === current);
     if (cname?.type !== 'CNAME') return { name: current, records: [] };
+    if (!isHostname(cname.data)) {
+      throw new DnsError('malformed', `${name}: CNAME to ${presentName(cname.data)}, which is not a host name (refused)`);
+    }
     current = normalizeName(cname.data);
   }
   throw new DnsError('malformed', `CNAME loop at ${name}`);

@@ -18,6 +18,8 @@ export type TransportHooks = Readonly<{
 
 /** Largest answer over TCP: the two-byte length prefix allows no more. */
 const TCP_MAX = 65_535;
+/** What one TCP query may read in all (a reply, and a few dropped ones before it). */
+const TCP_READ_MAX = 4 * (TCP_MAX + 2);
 
 /**
  * One question to one nameserver: over UDP, and again over TCP when the UDP answer is
@@ -76,6 +78,7 @@ function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
     const id = randomInt(0, 65_536);
     const sock = net.connect(ns.port, ns.host);
     const frames = new TcpFrameReader();
+    let received = 0;
     let settled = false;
     const done = (err: Error | null, reply?: Reply): void => {
       if (settled) return;
@@ -90,6 +93,13 @@ function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
     }, timeoutMs);
     sock.on('connect', () => sock.write(frameTcp(encodeQuery(q, id))));
     sock.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > TCP_READ_MAX) {
+        done(
+          new DnsError('malformed', `${describeNameserver(ns)}: more than ${String(TCP_READ_MAX)} bytes over TCP without an answer`, 'tcp'),
+        );
+        return;
+      }
       for (const message of frames.push(chunk)) {
         const r = decodeReply(message, q, id);
         if (typeof r !== 'string') {

@@ -162,7 +162,7 @@ export class HaproxyRuntime implements HaproxyPort {
 
   async #send(commands: readonly string[]): Promise<string[]> {
     const line = commands.join(';');
-    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs), {
+    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, replyBound(commands)), {
       retries: this.#options.retries,
       minTimeout: 100,
       maxTimeout: 1_000,
@@ -179,6 +179,23 @@ export class HaproxyRuntime implements HaproxyPort {
     }
     return replies;
   }
+}
+
+/**
+ * The most a reply to `commands` may weigh: a server line of `show servers state` is under
+ * 300 bytes and of `show stat` under 1 KiB, so a backend of 10,000 servers fits with room
+ * to spare; a `set server` reply is one line. A peer sending more is not HAProxy answering
+ * what was asked (300 MB were once read whole).
+ */
+export function replyBound(commands: readonly string[]): number {
+  let bytes = 0;
+  for (const c of commands) {
+    if (c.startsWith('show servers state')) bytes += 4 << 20;
+    else if (c.startsWith('show stat')) bytes += 16 << 20;
+    else if (c === 'show info') bytes += 64 << 10;
+    else bytes += 4 << 10;
+  }
+  return bytes;
 }
 
 function factsOf(rows: readonly StatRow[]): BackendConfigFacts {

@@ -1,17 +1,19 @@
 import net from 'node:net';
 import { describeSocket, type SocketAddress } from '../config/model.ts';
-import { HaproxyUnavailableError } from '../errors.ts';
+import { HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 
 /**
- * One non-interactive exchange: connect, write one line, read until HAProxy closes.
+ * One non-interactive exchange: connect, write one line, read until HAProxy closes, or
+ * until `maxBytes` arrived (a soft protocol error).
  * A fresh connection per line also means a reload never leaves us talking to an old
  * worker (a kept-open CLI connection stays pinned to the process that accepted it).
  */
-export function exchange(address: SocketAddress, line: string, timeoutMs: number): Promise<string> {
+export function exchange(address: SocketAddress, line: string, timeoutMs: number, maxBytes = Infinity): Promise<string> {
   return new Promise((resolve, reject) => {
     const where = describeSocket(address);
     const sock = address.kind === 'unix' ? net.connect(address.path) : net.connect(address.port, address.host);
     const chunks: Buffer[] = [];
+    let received = 0;
     let settled = false;
     const finish = (err: Error | null): void => {
       if (settled) return;
@@ -25,7 +27,19 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
       finish(new HaproxyUnavailableError(`HAProxy socket ${where}: no complete reply within ${String(timeoutMs)}ms`));
     }, timeoutMs);
     sock.on('connect', () => sock.end(`${line}\n`));
-    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('data', (c: Buffer) => {
+      received += c.length;
+      chunks.push(c);
+      // A peer that answers without end is not read whole: the exchange ends at the bound.
+      if (received > maxBytes) {
+        finish(
+          new HaproxyProtocolError(
+            `HAProxy socket ${where}: reply larger than ${String(maxBytes)} bytes for what was asked; not read further`,
+            true,
+          ),
+        );
+      }
+    });
     sock.on('end', () => {
       finish(null);
     });

@@ -9,6 +9,7 @@ export class AgentMetrics {
   readonly endpoints: Gauge<'backend'>;
   readonly servers: Gauge<'backend' | 'socket' | 'state'>;
   readonly unplaced: Gauge<'backend'>;
+  readonly refused: Gauge<'backend' | 'reason'>;
   readonly commands: Counter<'socket' | 'result'>;
   readonly reloads: Counter<'socket'>;
   readonly answerAge: Gauge<'backend'>;
@@ -51,6 +52,12 @@ export class AgentMetrics {
       name: `${p}endpoints_without_slot`,
       help: 'Endpoints that found no free server slot.',
       labelNames: ['backend'],
+      registers,
+    });
+    this.refused = new Gauge({
+      name: `${p}refused_endpoints`,
+      help: 'Endpoints DNS gave that were refused: invalid-name, unspecified, broadcast, multicast, link-local, reserved, loopback, not-allowed.',
+      labelNames: ['backend', 'reason'],
       registers,
     });
     this.commands = new Counter({

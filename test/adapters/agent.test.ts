@@ -29,6 +29,8 @@ function harness(sockets: readonly string[], dnsPort: number, extra: readonly st
       `be_app=${SRV}`,
       '--nameserver',
       `127.0.0.1:${String(dnsPort)}`,
+      '--allow-net',
+      '127.0.0.0/8',
       '--dns-timeout',
       '100ms',
       '--socket-timeout',
@@ -238,7 +240,16 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
   it('manages only the servers of its prefix, and leaves a static server alone', async () => {
     Object.assign(haproxy.servers[0] ?? {}, { name: 'static1', address: '10.9.9.9', port: 80, admin: 0, opState: 2 });
     const parsed = parseConfig(
-      ['--socket', haproxy.socket, '--backend', `be_app/srv=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`],
+      [
+        '--socket',
+        haproxy.socket,
+        '--backend',
+        `be_app/srv=${SRV}`,
+        '--nameserver',
+        `127.0.0.1:${String(dns.port)}`,
+        '--allow-net',
+        '127.0.0.0/8',
+      ],
       {},
     ).config;
     if (parsed === null) throw new Error('no config');
@@ -258,7 +269,16 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
   it('exports the metrics the README lists', async () => {
     const metrics = new AgentMetrics(false);
     const parsed = parseConfig(
-      ['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`],
+      [
+        '--socket',
+        haproxy.socket,
+        '--backend',
+        `be_app=${SRV}`,
+        '--nameserver',
+        `127.0.0.1:${String(dns.port)}`,
+        '--allow-net',
+        '127.0.0.0/8',
+      ],
       {},
     ).config;
     if (parsed === null) throw new Error('no config');

@@ -67,6 +67,7 @@ describe('k8s/', () => {
     expect(config?.sockets).toEqual([{ kind: 'unix', path: '/var/run/haproxy/admin.sock' }]);
     expect(read('haproxy.cfg')).toContain('stats socket /var/run/haproxy/admin.sock mode 660 level admin');
     expect(config?.backends.map((b) => b.backend)).toEqual(['be_web']);
+    expect(config?.allowNets.map((n) => n.text)).toEqual(['10.244.0.0/16']); // a placeholder the README tells users to set
     expect(read('haproxy.cfg')).toContain('backend be_web');
   });
 

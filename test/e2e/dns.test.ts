@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentArgs, TestAgent } from '../support/agent.ts';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/procs.ts';
@@ -16,6 +16,7 @@ describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
     await haproxy.start();
     agent = new TestAgent([
       ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
       '--interval',
       '300ms',
       '--dns-timeout',

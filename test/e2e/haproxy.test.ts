@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestAgent } from '../support/agent.ts';
+import { LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort } from '../support/procs.ts';
@@ -28,6 +28,7 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
       `be_app=${SERVICE}`,
       '--nameserver',
       `127.0.0.1:${String(bind.port)}`,
+      ...LOOPBACK_PODS,
       '--interval',
       '300ms',
     ]);

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentArgs, TestAgent } from '../support/agent.ts';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind } from '../support/bind.ts';
 import { DnsServer, serviceReply, type Published } from '../support/dns-server.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
@@ -45,6 +45,7 @@ describe('one fault stays in its own lane (Debian HAProxy)', () => {
     });
     const agent = new TestAgent([
       ...agentArgs(join(dir, 'admin.sock'), `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
       '--socket',
       haproxy.socket,
       '--socket-timeout',
@@ -78,6 +79,7 @@ describe('one fault stays in its own lane (Debian HAProxy)', () => {
     publish(podsAt(0, 2));
     const agent = new TestAgent([
       ...agentArgs(haproxy.socket, `127.0.0.1:${String(dns.port)}`, `be_app=${LIVE}`),
+      ...LOOPBACK_PODS,
       '--backend',
       `be_dead=${DEAD}`,
       ...INTERVAL,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamicCookie } from '../../src/core/cookie.ts';
-import { agentArgs, TestAgent } from '../support/agent.ts';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { get, TestPods } from '../support/pods.ts';
@@ -21,6 +21,7 @@ describe('SRV answers become HAProxy servers (Debian HAProxy + BIND 9)', () => {
     await bind.setPods(all.slice(0, 3));
     agent = new TestAgent([
       ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
       '--interval',
       '200ms',
       '--drain',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamicCookie } from '../../src/core/cookie.ts';
-import { agentArgs, TestAgent } from '../support/agent.ts';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { get, TestPods } from '../support/pods.ts';
@@ -18,6 +18,7 @@ describe('sessions survive scale events (Debian HAProxy + BIND 9)', () => {
   let agentB: TestAgent | null = null;
   const argsFor = (h: TestHaproxy): string[] => [
     ...agentArgs(h.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+    ...LOOPBACK_PODS,
     '--interval',
     '200ms',
     '--drain',

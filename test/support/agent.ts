@@ -15,6 +15,9 @@ export const agentArgs = (socket: string, nameserver: string, backend: string): 
   nameserver,
 ];
 
+/** Test pods listen on loopback (127.0.0.0/8, ::1), which the agent refuses unless allowed. */
+export const LOOPBACK_PODS = ['--allow-net', '127.0.0.0/8', '--allow-net', '::1'];
+
 /** The agent binary as a child process, with its JSON log lines at hand. */
 export class TestAgent {
   readonly proc: Proc;

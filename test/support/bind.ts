@@ -43,6 +43,9 @@ export class TestBind {
   max-records-per-type 0;
   dnssec-validation no;
   notify no;
+  // A zone publishes what its writers put in it: the hostile-answer tests need names that
+  // are not host names, as a compromised or mistaken zone would serve them.
+  check-names primary ignore;
 };
 controls { };
 zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127.0.0.1; }; };
@@ -108,6 +111,11 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
     for (const p of before) if (!has.has(key(p))) lines.push(`update delete ${rr(p)}`);
     for (const p of after) if (!had.has(key(p))) lines.push(`update add ${podName(p.address)}. 5 IN A ${p.address}`, `update add ${rr(p)}`);
     await nsupdate([...lines, 'send', ''].join('\n'));
+  }
+
+  /** Sends nsupdate lines (master-file syntax, `\DDD` escapes allowed) in one message. */
+  async update(lines: readonly string[]): Promise<void> {
+    await nsupdate([`server 127.0.0.1 ${String(this.port)}`, `zone ${ZONE}`, 'check-names no', ...lines, 'send', ''].join('\n'));
   }
 
   /** Deletes every record of `name`: the service is gone (NXDOMAIN). */

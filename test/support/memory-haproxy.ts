@@ -1,4 +1,5 @@
 import { dynamicCookie } from '../../src/core/cookie.ts';
+import { canonicalIP } from '../../src/core/ip.ts';
 import type { AdminState } from '../../src/core/types.ts';
 import { HaproxyUnavailableError } from '../../src/errors.ts';
 import type { ServerStateRow, ShowInfo } from '../../src/haproxy/parse.ts';
@@ -179,7 +180,7 @@ export class MemoryHaproxy implements HaproxyPort {
         : `IP changed from '${s.address}' to '${m[4]}', port changed from '${String(s.port)}' to '${m[5] ?? ''}' by 'stats socket command'\n`;
     if (m[4] !== undefined) {
       const reply = `IP changed from '${s.address}' to '${m[4]}', port changed from '${String(s.port)}' to '${m[5] ?? ''}' by 'stats socket command'\n`;
-      s.address = m[4];
+      s.address = canonicalIP(m[4]); // HAProxy prints addresses the way inet_ntop writes them
       s.port = Number(m[5]);
       return reply;
     }
