@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { type Agent } from './agent/agent.ts';
 import { buildAgent } from './agent/compose.ts';
+import { liveness, readiness } from './agent/health.ts';
 import { parseConfig } from './cli/config.ts';
 import { helpText } from './cli/flags.ts';
 import type { Config } from './config/model.ts';
@@ -15,6 +16,7 @@ import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
 import { printableText } from './core/names.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
+import { readStateFile, writeStateFile } from './state/file.ts';
 import type { AgentMetrics } from './observability/metrics.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -26,6 +28,11 @@ async function main(): Promise<number> {
     process.once(sig, () => {
       stop.abort(sig);
     });
+  // SIGHUP reads resolv.conf again (its default action would kill the agent mid-apply).
+  let onHangup = (): void => undefined;
+  process.on('SIGHUP', () => {
+    onHangup();
+  });
 
   const parsed = parseConfig(process.argv.slice(2), process.env);
   if (parsed.help) {
@@ -38,15 +45,43 @@ async function main(): Promise<number> {
   }
   const config = parsed.config;
   const log = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination({ fd: 2, sync: true }));
-  let resolvConf: string | null = null;
-  try {
-    resolvConf = readFileSync(config.resolvConf, 'utf8');
-  } catch {
-    resolvConf = null;
-  }
+  const readResolvConf = (): string | null => {
+    try {
+      return readFileSync(config.resolvConf, 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  const resolvConf = readResolvConf();
   // prom-client costs some 20 MB of memory: loaded only when metrics are served.
   const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
-  const { agent } = buildAgent(config, { log, out: (l) => process.stdout.write(`${l}\n`), resolvConf, metrics, now: Date.now });
+  const { agent, reloadResolvConf } = buildAgent(config, {
+    log,
+    out: (l) => process.stdout.write(`${l}\n`),
+    resolvConf,
+    metrics,
+    now: Date.now,
+    ...(config.stateFile === null
+      ? {}
+      : {
+          savedState: readStateFile(config.stateFile),
+          writeState: (text: string) => {
+            writeStateFile(config.stateFile ?? '', text);
+          },
+        }),
+  });
+  onHangup = () => {
+    try {
+      reloadResolvConf(readResolvConf());
+      log.info({ resolvConf: config.resolvConf }, 'SIGHUP: read resolv.conf again');
+    } catch (err) {
+      log.warn(
+        { resolvConf: config.resolvConf, err: err instanceof Error ? err.message : String(err) },
+        'SIGHUP: resolv.conf not usable; keeping the DNS settings in force',
+      );
+    }
+  };
+  const startedAt = Date.now();
   log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
 
   if (config.once) return runOnce(agent, config);
@@ -54,7 +89,10 @@ async function main(): Promise<number> {
   const server =
     config.listen === null || metrics === null
       ? null
-      : await startHttp(config.listen.host, config.listen.port, metrics, () => readiness(agent, config));
+      : await startHttp(config.listen.host, config.listen.port, metrics, {
+          readiness: () => readiness(agent.status(Date.now()), config),
+          liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
+        });
   try {
     await agent.run(stop.signal, { intervalMs: config.intervalMs, respectTtl: config.respectTtl, random: Math.random });
   } finally {
@@ -74,27 +112,6 @@ async function runOnce(agent: Agent, config: Config): Promise<number> {
     return problems.some(isDnsFinding) ? 1 : 0;
   }
   return report.ok ? 0 : 1;
-}
-
-/**
- * Ready: every socket matched every backend's endpoints within three intervals (plus
- * timeouts), and no backend's DNS answer is older than --hold. A DNS failure shorter than
- * --hold does not make the agent, and so the HAProxy pod, unready.
- */
-function readiness(agent: Agent, config: Config): { ready: boolean; detail: string } {
-  const now = Date.now();
-  const { lastRunAt, backends } = agent.status(now);
-  const staleAfter = 3 * config.intervalMs + 2 * config.socketTimeoutMs + 10_000;
-  if (lastRunAt === null) return { ready: false, detail: 'no pass finished yet' };
-  for (const [backend, { answerAgeMs, syncedAgeMs }] of backends) {
-    if (answerAgeMs === null) return { ready: false, detail: `backend ${backend}: no DNS answer yet` };
-    if (answerAgeMs > config.holdMs)
-      return { ready: false, detail: `backend ${backend}: DNS answer ${String(Math.round(answerAgeMs / 1000))}s old, past --hold` };
-    if (syncedAgeMs === null) return { ready: false, detail: `backend ${backend}: HAProxy not matched yet` };
-    if (syncedAgeMs > staleAfter)
-      return { ready: false, detail: `backend ${backend}: HAProxy last matched ${String(Math.round(syncedAgeMs / 1000))}s ago` };
-  }
-  return { ready: true, detail: 'ok' };
 }
 
 function loggableConfig(c: Config): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { captureLogs } from '../../test/support/logs.ts';
 import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
 import type { BackendSpec, RecordSpec } from '../config/model.ts';
 import { parseBackend } from '../config/values.ts';
+import type { SavedState } from '../core/saved-state.ts';
 import type { Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
 import { DnsError, HaproxyConfigError } from '../errors.ts';
@@ -41,10 +42,10 @@ class TableDns {
 function setup(
   ports: MemoryHaproxy[],
   backends: BackendSpec[] = [parseBackend(`be_app=${SRV}`)],
-  o: { dryRun?: boolean; drainMs?: number } = {},
+  o: { dryRun?: boolean; drainMs?: number; saved?: SavedState; kept?: SavedState[]; now?: number } = {},
 ) {
   const dns = new TableDns();
-  const clock = { now: 1_000_000 };
+  const clock = { now: o.now ?? 1_000_000 };
   const logs = captureLogs();
   const printed: string[] = [];
   const reporter = new Reporter(logs.log, null);
@@ -60,6 +61,8 @@ function setup(
     drainMs: o.drainMs ?? 30_000,
     weights: 'srv',
     cookieKey: null,
+    saved: o.saved ?? null,
+    persist: o.kept === undefined ? null : (state) => o.kept?.push(state),
   });
   return { agent, dns, clock, logs, printed, reporter };
 }
@@ -244,6 +247,73 @@ describe('addresses from DNS', () => {
     const r = await agent.pass();
     expect(r.findings.map((f) => f.kind).sort()).toEqual(['dns-failing', 'endpoint-refused']);
     expect(h.ready()).toEqual(['10.1.0.1:8080']);
+  });
+});
+
+describe('--state-file: what survives a restart', () => {
+  it('keeps the last good answer and running drains, written only when they change (or to refresh their time)', async () => {
+    const h = new MemoryHaproxy();
+    const kept: SavedState[] = [];
+    const { agent, dns, clock } = setup([h], undefined, { kept, drainMs: 600_000 });
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(kept).toHaveLength(1);
+    await agent.pass();
+    expect(kept).toHaveLength(1); // nothing changed
+    dns.answers.set(SRV, pods(1, 1));
+    clock.now += 1_000;
+    await agent.pass(); // pod 2 leaves: a new answer, and a drain starts
+    expect(kept.at(-1)?.backends['be_app']?.endpoints).toHaveLength(1);
+    expect(kept.at(-1)?.drains).toEqual({ memory: { be_app: { srv2: 1_001_000 } } });
+    const n = kept.length;
+    clock.now += 60_000; // a tenth of --hold: the answer's time is refreshed
+    await agent.pass();
+    expect(kept.length).toBe(n + 1);
+    expect(kept.at(-1)?.backends['be_app']?.at).toBe(1_061_000);
+  });
+
+  it('after a restart during a DNS outage, fills a restarted HAProxy from the saved answer', async () => {
+    const saved: SavedState = {
+      version: 1,
+      backends: { be_app: { record: SRV, at: 1_000_000, endpoints: pods(1, 2) } },
+      drains: {},
+    };
+    const h = new MemoryHaproxy(); // every slot in maintenance, as HAProxy starts
+    const { agent, dns } = setup([h], undefined, { saved, now: 1_300_000 });
+    dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
+    const r = await agent.pass();
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+    expect(r.findings.map((f) => f.kind)).toEqual(['dns-failing']);
+  });
+
+  it('does not use a saved answer older than --hold', async () => {
+    const saved: SavedState = { version: 1, backends: { be_app: { record: SRV, at: 0, endpoints: pods(1, 2) } }, drains: {} };
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h], undefined, { saved, now: 600_000 });
+    dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
+    await agent.pass();
+    expect(h.ready()).toEqual([]);
+  });
+
+  it('lets a drain that was running keep its clock', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    (h.backends.get('be_app')?.servers[1] ?? { admin: '' }).admin = 'drain';
+    // Restarted 25 s into a 30 s drain of srv2:
+    const saved: SavedState = {
+      version: 1,
+      backends: { be_app: { record: SRV, at: 1_000_000, endpoints: pods(1, 1) } },
+      drains: { memory: { be_app: { srv2: 975_000 } } },
+    };
+    const again = setup([h], undefined, { saved });
+    again.dns.answers.set(SRV, pods(1, 1));
+    await again.agent.pass();
+    expect(h.backends.get('be_app')?.servers[1]?.admin).toBe('drain');
+    again.clock.now += 5_000;
+    await again.agent.pass();
+    expect(h.backends.get('be_app')?.servers[1]?.admin).toBe('maint');
   });
 });
 

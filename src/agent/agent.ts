@@ -1,8 +1,9 @@
-import type { BackendSpec, RecordSpec } from '../config/model.ts';
+import { describeRecord, type BackendSpec, type RecordSpec } from '../config/model.ts';
 import type { AddressPolicy } from '../core/address-policy.ts';
 import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
+import { encodeState, STATE_VERSION, type SavedState } from '../core/saved-state.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport } from './dns-lane.ts';
@@ -23,6 +24,10 @@ export type AgentDeps = Readonly<{
   drainMs: number;
   weights: WeightPolicy;
   cookieKey: string | null;
+  /** What --state-file held at start, null without one. */
+  saved?: SavedState | null;
+  /** Keeps the state (--state-file); null: nothing is kept (no file, or --dry-run). */
+  persist?: ((state: SavedState) => void) | null;
 }>;
 
 /** How one pass (every lane once) went; `--once` turns it into the exit code. */
@@ -37,6 +42,8 @@ export type AgentStatus = Readonly<{
   /** When the last lane run ended (any lane), null before the first. */
   lastRunAt: number | null;
   backends: ReadonlyMap<string, Readonly<{ answerAgeMs: number | null; syncedAgeMs: number | null }>>;
+  /** Lane ("dns <backend>", "socket <path>") -> when its last run ended, null before its first. */
+  lanes: ReadonlyMap<string, number | null>;
 }>;
 
 /**
@@ -53,14 +60,23 @@ export class Agent {
   readonly #dns: DnsLane[];
   readonly #sockets: SocketLane[];
   #lastRunAt: number | null = null;
+  readonly #laneRuns = new Map<string, number | null>();
+  /** The state last kept: its content without answer times, and when it was written. */
+  #kept: { content: string; at: number } | null = null;
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
+    const saved = deps.saved?.backends ?? {};
     this.#dns = deps.backends.map(
-      (spec) => new DnsLane({ spec, resolve: deps.resolve, timers: deps.timers, policy: deps.policy, now: deps.now }),
+      (spec) =>
+        new DnsLane({ spec, resolve: deps.resolve, timers: deps.timers, policy: deps.policy, now: deps.now, saved: saved[spec.id] }),
     );
     const o = { writer: deps.writer, now: deps.now, drainMs: deps.drainMs, weights: deps.weights, cookieKey: deps.cookieKey };
-    this.#sockets = deps.ports.map((port) => new SocketLane({ ...o, port, backends: this.#dns }));
+    this.#sockets = deps.ports.map(
+      (port) => new SocketLane({ ...o, port, backends: this.#dns, savedDrains: deps.saved?.drains[port.label] }),
+    );
+    for (const l of this.#dns) this.#laneRuns.set(`dns ${l.spec.id}`, null);
+    for (const l of this.#sockets) this.#laneRuns.set(`socket ${l.label}`, null);
   }
 
   /** Every lane once: the DNS lanes, then the socket lanes (each set in parallel). For --once and tests. */
@@ -131,20 +147,58 @@ export class Agent {
         syncedAgeMs: oldest === null ? null : now - oldest,
       });
     }
-    return { lastRunAt: this.#lastRunAt, backends };
+    return { lastRunAt: this.#lastRunAt, backends, lanes: this.#laneRuns };
   }
 
   async #runDns(lane: DnsLane): Promise<DnsReport> {
     const r = await lane.run();
-    this.#lastRunAt = this.#d.now();
+    this.#ran(`dns ${lane.spec.id}`);
     this.#d.reporter.dns(r);
     return r;
   }
 
   async #runSocket(lane: SocketLane): Promise<SocketReport> {
     const r = await lane.run();
-    this.#lastRunAt = this.#d.now();
+    this.#ran(`socket ${lane.label}`);
     this.#d.reporter.socket(r);
     return r;
+  }
+
+  #ran(lane: string): void {
+    this.#lastRunAt = this.#d.now();
+    this.#laneRuns.set(lane, this.#lastRunAt);
+    this.#keep();
+  }
+
+  /**
+   * Writes the state when an answer or a drain changed, and otherwise at most every tenth
+   * of --hold to refresh the answers' time: after a restart an answer is held from no
+   * earlier than that.
+   */
+  #keep(): void {
+    const persist = this.#d.persist;
+    if (persist === undefined || persist === null) return;
+    const state = this.#state();
+    const content = encodeState({
+      ...state,
+      backends: Object.fromEntries(Object.entries(state.backends).map(([id, a]) => [id, { ...a, at: 0 }])),
+    });
+    const now = this.#d.now();
+    if (this.#kept?.content === content && now - this.#kept.at < this.#d.timers.holdMs / 10) return;
+    persist(state);
+    this.#kept = { content, at: now };
+  }
+
+  #state(): SavedState {
+    const backends: Record<string, SavedState['backends'][string]> = {};
+    for (const l of this.#dns) {
+      if (l.good !== null) backends[l.spec.id] = { record: describeRecord(l.spec.record), at: l.good.at, endpoints: l.good.endpoints };
+    }
+    const drains: Record<string, Record<string, Record<string, number>>> = {};
+    for (const l of this.#sockets) {
+      const d = l.drains();
+      if (Object.keys(d).length > 0) drains[l.label] = d;
+    }
+    return { version: STATE_VERSION, backends, drains };
   }
 }

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
-import type { Config } from '../config/model.ts';
+import { describeRecord, type Config } from '../config/model.ts';
+import { decodeState, encodeState, type SavedState } from '../core/saved-state.ts';
 import { parseNameserver } from '../config/values.ts';
 import { parseResolvConf, RESOLV_DEFAULTS } from '../dns/resolv-conf.ts';
-import { Resolver } from '../dns/resolver.ts';
+import { Resolver, type ResolverOptions } from '../dns/resolver.ts';
 import { UsageError } from '../errors.ts';
 import { HaproxyRuntime } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
@@ -20,28 +21,26 @@ export type Wiring = Readonly<{
   resolvConf: string | null;
   metrics: AgentMetrics | null;
   now: () => number;
+  /** The state file's text at start (--state-file): null when there is none, the error when it could not be read. */
+  savedState?: string | null | Error;
+  /** Writes the state file atomically; absent without --state-file. */
+  writeState?: (text: string) => void;
+}>;
+
+export type Built = Readonly<{
+  agent: Agent;
+  reporter: Reporter;
+  /** Applies resolv.conf read again (SIGHUP); throws a UsageError when it names no nameserver. */
+  reloadResolvConf: (text: string | null) => void;
 }>;
 
 /** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
-export function buildAgent(config: Config, w: Wiring): { agent: Agent; reporter: Reporter } {
-  const rc = w.resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(w.resolvConf);
-  const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
-  if (nameservers.length === 0) {
-    throw new UsageError(
-      `no nameserver: ${config.resolvConf} ${w.resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`,
-    );
-  }
-  const timeoutSet = w.resolvConf !== null && /options[^\n]*timeout:/.test(w.resolvConf);
+export function buildAgent(config: Config, w: Wiring): Built {
   const reporter = new Reporter(w.log, w.metrics);
-  const resolver = new Resolver({
-    nameservers,
-    search: rc.search,
-    ndots: rc.ndots,
-    timeoutMs: config.dnsTimeoutMs ?? (timeoutSet ? rc.timeoutMs : DEFAULT_DNS_TIMEOUT_MS),
-    attempts: rc.attempts,
-    observer: reporter.dnsObserver(),
-  });
+  const resolver = new Resolver({ ...dnsSettings(config, w.resolvConf), observer: reporter.dnsObserver() });
   const ports = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
+  const saved = loadState(config, w, reporter);
+  const write = w.writeState;
   const agent = new Agent({
     backends: config.backends,
     resolve: (spec) => resolver.resolve(spec),
@@ -54,6 +53,62 @@ export function buildAgent(config: Config, w: Wiring): { agent: Agent; reporter:
     drainMs: config.drainMs,
     weights: config.weights,
     cookieKey: config.cookieKey,
+    saved,
+    // A dry run changes nothing, the state file included.
+    persist:
+      write === undefined || config.dryRun
+        ? null
+        : (state) => {
+            try {
+              write(encodeState(state));
+              reporter.stateFile(config.stateFile ?? '', null);
+            } catch (err) {
+              reporter.stateFile(config.stateFile ?? '', `not written: ${err instanceof Error ? err.message : String(err)}`);
+            }
+          },
   });
-  return { agent, reporter };
+  return {
+    agent,
+    reporter,
+    reloadResolvConf: (text) => {
+      resolver.reconfigure(dnsSettings(config, text));
+    },
+  };
+}
+
+/** Nameservers, search list and timeouts: the flags first, then resolv.conf, then the defaults. */
+function dnsSettings(config: Config, resolvConf: string | null): ResolverSettings {
+  const rc = resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(resolvConf);
+  const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
+  if (nameservers.length === 0) {
+    throw new UsageError(
+      `no nameserver: ${config.resolvConf} ${resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`,
+    );
+  }
+  const timeoutSet = resolvConf !== null && /options[^\n]*timeout:/.test(resolvConf);
+  return {
+    nameservers,
+    search: rc.search,
+    ndots: rc.ndots,
+    timeoutMs: config.dnsTimeoutMs ?? (timeoutSet ? rc.timeoutMs : DEFAULT_DNS_TIMEOUT_MS),
+    attempts: rc.attempts,
+  };
+}
+
+type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now'>;
+
+/** The state file read at start, checked entry by entry; what cannot be used is a warning, never a failure. */
+function loadState(config: Config, w: Wiring, reporter: Reporter): SavedState | null {
+  const text = w.savedState;
+  const path = config.stateFile ?? '';
+  if (text === undefined || text === null) return null;
+  if (text instanceof Error) {
+    reporter.stateFile(path, `not read: ${text.message}`);
+    return null;
+  }
+  const managed = config.backends.map((b) => ({ id: b.id, record: describeRecord(b.record) }));
+  const { state, warnings } = decodeState(text, managed);
+  for (const warning of warnings) reporter.stateFile(path, `ignored in part: ${warning}`);
+  reporter.stateLoaded(path, state, w.now());
+  return state;
 }

@@ -13,6 +13,8 @@ export type DnsLaneDeps = Readonly<{
   timers: HoldTimers;
   policy: AddressPolicy;
   now: () => number;
+  /** The last good answer saved before a restart (--state-file): in force within --hold of its time. */
+  saved?: Readonly<{ at: number; endpoints: readonly Endpoint[] }> | undefined;
 }>;
 
 /** How one run of a backend's DNS lane went. */
@@ -50,6 +52,21 @@ export class DnsLane {
   constructor(deps: DnsLaneDeps) {
     this.#d = deps;
     this.spec = deps.spec;
+    const saved = deps.saved;
+    if (saved !== undefined && deps.now() - saved.at < deps.timers.holdMs) {
+      // Screened again: the policy may have changed since it was saved.
+      const endpoints = screenEndpoints(normalizeEndpoints(saved.endpoints), deps.policy).kept;
+      if (endpoints.length > 0) {
+        this.#hold = { good: { endpoints, at: saved.at }, failing: null };
+        this.#endpoints = endpoints;
+        this.#revisionAt = deps.now();
+      }
+    }
+  }
+
+  /** The last good answer and when it came (for --state-file), null when none has. */
+  get good(): HoldState['good'] {
+    return this.#hold.good;
   }
 
   /** The endpoints in force; null before any good answer. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { describeNameserver } from '../config/model.ts';
 import { findingKey, findingText, logLevelOf, severityOf, type Finding } from '../core/findings.ts';
 import type { HoldEvent } from '../core/hold.ts';
+import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import type { DnsReport } from './dns-lane.ts';
@@ -27,6 +28,7 @@ export class Reporter {
   /** Lane -> finding key -> what was logged, so a repeated condition is logged once. */
   readonly #logged = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(r: LaneReport) => void>();
+  #stateProblem: string | null = null;
 
   constructor(log: Logger, metrics: AgentMetrics | null) {
     this.#log = log;
@@ -104,6 +106,24 @@ export class Reporter {
     }
     log.debug({ commands: r.results.length, changes: r.changes.length, ms: r.durationMs, ok: laneOk(r) }, 'socket lane ran');
     this.#emit(r);
+  }
+
+  /** The state file could not be read, used, or written (a problem), or is fine again (null). Said once per change. */
+  stateFile(path: string, problem: string | null): void {
+    if (problem === this.#stateProblem) return;
+    this.#stateProblem = problem;
+    if (problem !== null) this.#log.warn({ stateFile: path, problem }, 'state file: going on without it');
+  }
+
+  /** What the state file brought at start. */
+  stateLoaded(path: string, state: SavedState, now: number): void {
+    const answers = Object.entries(state.backends).map(([backend, a]) => ({
+      backend,
+      endpoints: a.endpoints.length,
+      ageSeconds: Math.round((now - a.at) / 1000),
+    }));
+    const drains = Object.values(state.drains).reduce((n, per) => n + Object.values(per).reduce((m, s) => m + Object.keys(s).length, 0), 0);
+    this.#log.info({ stateFile: path, answers, drains }, 'state file read');
   }
 
   /** Counts every DNS query and dropped reply. */

@@ -30,6 +30,8 @@ export type SocketLaneDeps = Readonly<{
   drainMs: number;
   weights: WeightPolicy;
   cookieKey: string | null;
+  /** Backend id -> server -> when its drain started, saved before a restart (--state-file). */
+  savedDrains?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
 }>;
 
 /** A server change, for its log line. */
@@ -79,6 +81,16 @@ export class SocketLane {
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
     this.label = deps.port.label;
+    for (const [id, servers] of Object.entries(deps.savedDrains ?? {})) {
+      this.#memory.set(id, { drainingSince: new Map(Object.entries(servers)), lastHeld: new Map() });
+    }
+  }
+
+  /** Backend id -> server -> when its drain started: what --state-file keeps of this lane. */
+  drains(): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [id, m] of this.#memory) if (m.drainingSince.size > 0) out[id] = Object.fromEntries(m.drainingSince);
+    return out;
   }
 
   /** Backend id -> when HAProxy last matched it through this socket. */

@@ -104,6 +104,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     dnsTimeoutMs: dnsTimeout === undefined ? null : check(() => parseDurationSetting('dns-timeout', dnsTimeout, 10), null),
     socketTimeoutMs: duration('socket-timeout', 10),
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n)], [])),
+    stateFile: str('state-file') ?? null,
   };
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { help: false, version: false, config };

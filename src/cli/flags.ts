@@ -80,6 +80,12 @@ export const FLAGS: readonly Flag[] = [
     help: 'A server whose endpoint left DNS is set to drain (sticky clients only) this long, then to maint. 0: straight to maint.',
   },
   {
+    name: 'state-file',
+    type: 'string',
+    arg: '<path>',
+    help: "Keep each backend's last good answer (with its time) and the start of every running drain here, written atomically when they change. Read at start: a saved answer is in force within --hold of its time until DNS answers, so a restart during a DNS outage does not empty HAProxy. A missing or unusable file is a warning. Put it beside the admin socket (the shared emptyDir).",
+  },
+  {
     name: 'weights',
     type: 'string',
     arg: '<srv|ignore>',
@@ -92,7 +98,12 @@ export const FLAGS: readonly Flag[] = [
     arg: '<key>',
     help: "The backend's dynamic-cookie-key, to print each server's cookie in --dry-run and check HAProxy's. Never logged.",
   },
-  { name: 'listen', type: 'string', arg: '<host:port>', help: 'Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given.' },
+  {
+    name: 'listen',
+    type: 'string',
+    arg: '<host:port>',
+    help: "Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given. /healthz fails when a lane (a backend's DNS, a socket) has finished no run for 3 x --interval + 12 x the longer of --socket-timeout and --dns-timeout (at least 60s); /readyz when HAProxy has not matched DNS for 3 intervals, or the DNS answer is older than --hold.",
+  },
   {
     name: 'dns-timeout',
     type: 'string',
@@ -140,6 +151,10 @@ export function helpText(version: string): string {
     const def = f.default === undefined ? '' : ` (default ${f.default})`;
     lines.push(head, `      ${f.help}${def}`);
   }
-  lines.push('', 'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.');
+  lines.push(
+    '',
+    'Signals: SIGTERM or SIGINT stop the agent after the run in flight (exit 0); SIGHUP reads resolv.conf again.',
+    'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.',
+  );
   return lines.join('\n');
 }

@@ -49,6 +49,8 @@ export type Config = Readonly<{
   socketTimeoutMs: number;
   /** --allow-net: when not empty, only endpoints inside these networks become servers. */
   allowNets: readonly Cidr[];
+  /** --state-file: where the last good answers and running drains are kept across restarts. */
+  stateFile: string | null;
 }>;
 
 const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`);

@@ -40,14 +40,57 @@ describe('applyHold', () => {
     expect(r.map((x) => x.event?.event ?? null)).toEqual([null, 'hold-started', 'hold-expired', null]);
   });
 
-  it('lets the servers leave --hold-nx after a NXDOMAIN', () => {
+  it('lets the servers leave --hold-nx after the first NXDOMAIN, not after the last good answer', () => {
     const r = run([
       [0, ok],
       [10_000, nx],
-      [29_999, nx],
-      [30_000, nx],
+      [39_999, nx],
+      [40_000, nx],
     ]);
     expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 0]);
+    expect(r.map((x) => x.event?.event ?? null)).toEqual([null, 'hold-started', null, 'hold-expired']);
+  });
+
+  it('does not count an outage before the NXDOMAIN: 40 s of SERVFAIL, then NXDOMAIN, keeps the servers for --hold-nx', () => {
+    const servfail: DnsOutcome = { status: 'error', kind: 'servfail', message: 'SERVFAIL' };
+    const r = run([
+      [0, ok],
+      [1_000, servfail],
+      [40_000, servfail],
+      [41_000, nx],
+      [70_999, nx],
+      [71_000, nx],
+    ]);
+    expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 1, 1, 0]);
+  });
+
+  it('keeps counting --hold-nx through failures between NXDOMAIN answers, and --hold still bounds it all', () => {
+    const r = run([
+      [0, ok],
+      [10_000, nx],
+      [20_000, timeout],
+      [39_999, nx],
+      [40_000, timeout],
+    ]);
+    expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 1, 0]);
+    const long = run([
+      [0, ok],
+      [1_000, timeout],
+      [599_000, nx],
+      [600_000, nx],
+    ]);
+    expect(long.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 0]);
+  });
+
+  it('starts afresh after a good answer: an old NXDOMAIN does not count', () => {
+    const r = run([
+      [0, ok],
+      [10_000, nx],
+      [20_000, ok],
+      [30_000, nx],
+      [59_999, nx],
+    ]);
+    expect(r.map((x) => x.endpoints?.length)).toEqual([1, 1, 1, 1, 1]);
   });
 
   it('reports recovery with how long DNS failed', () => {

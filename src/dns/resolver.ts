@@ -74,7 +74,7 @@ const MAX_CNAME = 8;
  * section lacks them. Every failure is a DnsError: the caller decides what to hold.
  */
 export class Resolver {
-  readonly #o: ResolverOptions;
+  #o: ResolverOptions;
   readonly #hooks: TransportHooks;
   readonly #observer: DnsObserver;
   #preferred = 0;
@@ -97,6 +97,13 @@ export class Resolver {
         observer.query(ns, 'udp', 'truncated');
       },
     };
+  }
+
+  /** Takes new nameservers, search list and timeouts (resolv.conf read again); queries in flight finish as they were. */
+  reconfigure(options: Omit<ResolverOptions, 'observer' | 'now'>): void {
+    if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
+    this.#o = { ...this.#o, ...options };
+    this.#preferred = 0;
   }
 
   async resolve(spec: RecordSpec): Promise<DnsAnswer> {

@@ -1,20 +1,23 @@
 import http from 'node:http';
 import type { AgentMetrics } from './metrics.ts';
 
-export type Readiness = () => { ready: boolean; detail: string };
+export type Probe = () => { ok: boolean; detail: string };
 
 /**
- * /healthz: the process serves requests. /readyz: the agent is current (see Readiness).
- * /metrics: Prometheus text format. Nothing else.
+ * /healthz: no lane is wedged (liveness). /readyz: HAProxy matches DNS recently enough
+ * (readiness). /metrics: Prometheus text format. Nothing else.
  */
-export function startHttp(host: string, port: number, metrics: AgentMetrics, readiness: Readiness): Promise<http.Server> {
+export function startHttp(
+  host: string,
+  port: number,
+  metrics: AgentMetrics,
+  probes: Readonly<{ readiness: Probe; liveness: Probe }>,
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const r = readiness();
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.detail}\n`);
+    if (path === '/healthz' || path === '/readyz') {
+      const r = path === '/healthz' ? probes.liveness() : probes.readiness();
+      res.writeHead(r.ok ? 200 : 503, { 'content-type': 'text/plain' }).end(`${r.detail}\n`);
     } else if (path === '/metrics') {
       metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),

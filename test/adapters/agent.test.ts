@@ -109,24 +109,29 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     },
   );
 
-  it.each(['nxdomain', 'nodata'] as const)('keeps the servers through %s for --hold-nx, then drains them', async (fault) => {
-    const h = harness([haproxy.socket], dns.port, ['--hold-nx', '30s']);
-    await h.agent.pass();
-    const sent = haproxy.sets().length;
-    dns.fault = fault;
-    h.clock.now += 29_000;
-    await h.agent.pass();
-    expect(haproxy.sets().length).toBe(sent);
-    h.clock.now += 1_000;
-    await h.agent.pass();
-    await h.agent.pass();
-    expect(haproxy.sets().slice(sent)).toEqual([
-      'set server be_app/srv1 state drain',
-      'set server be_app/srv2 state drain',
-      'set server be_app/srv3 state drain',
-    ]);
-    expect(h.count('DNS hold expired: the servers leave')).toBe(1);
-  });
+  it.each(['nxdomain', 'nodata'] as const)(
+    'keeps the servers through %s for --hold-nx from the first such answer, then drains them',
+    async (fault) => {
+      const h = harness([haproxy.socket], dns.port, ['--hold-nx', '30s']);
+      await h.agent.pass();
+      const sent = haproxy.sets().length;
+      dns.fault = fault;
+      h.clock.now += 60_000; // the first such answer: --hold-nx counts from here, not from the last good answer
+      await h.agent.pass();
+      h.clock.now += 29_999;
+      await h.agent.pass();
+      expect(haproxy.sets().length).toBe(sent);
+      h.clock.now += 1;
+      await h.agent.pass();
+      await h.agent.pass();
+      expect(haproxy.sets().slice(sent)).toEqual([
+        'set server be_app/srv1 state drain',
+        'set server be_app/srv2 state drain',
+        'set server be_app/srv3 state drain',
+      ]);
+      expect(h.count('DNS hold expired: the servers leave')).toBe(1);
+    },
+  );
 
   it('keeps the servers through a DNS outage shorter than --hold, and lets them go after it', async () => {
     const h = harness([haproxy.socket], dns.port, ['--hold', '10m', '--drain', '0']);

@@ -68,6 +68,7 @@ describe('k8s/', () => {
     expect(read('haproxy.cfg')).toContain('stats socket /var/run/haproxy/admin.sock mode 660 level admin');
     expect(config?.backends.map((b) => b.backend)).toEqual(['be_web']);
     expect(config?.allowNets.map((n) => n.text)).toEqual(['10.244.0.0/16']); // a placeholder the README tells users to set
+    expect(config?.stateFile).toBe('/var/run/haproxy/agent.state'); // on the emptyDir beside the socket
     expect(read('haproxy.cfg')).toContain('backend be_web');
   });
 

@@ -1,0 +1,75 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
+import { podKeys, podsAt, TestBind } from '../support/bind.ts';
+import { TestHaproxy } from '../support/haproxy.ts';
+import { freePort } from '../support/procs.ts';
+
+const PODS = podsAt(0, 3);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('faults that last (Debian HAProxy + BIND 9)', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.reverse()) await c();
+    cleanup.length = 0;
+  });
+
+  async function setup(): Promise<{ bind: TestBind; haproxy: TestHaproxy }> {
+    const bind = new TestBind();
+    await bind.start();
+    cleanup.push(() => bind.stop());
+    await bind.setPods(PODS);
+    const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: ['server-template srv 6 127.0.0.1:9 disabled'] });
+    await haproxy.start();
+    cleanup.push(() => haproxy.stop());
+    return { bind, haproxy };
+  }
+
+  const start = (haproxy: TestHaproxy, bind: TestBind, extra: readonly string[]): TestAgent => {
+    const agent = new TestAgent([
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, 'be_app=_http._tcp.web.default.svc.cluster.local'),
+      ...LOOPBACK_PODS,
+      '--interval',
+      '200ms',
+      '--dns-timeout',
+      '200ms',
+      '--drain',
+      '0',
+      ...extra,
+    ]);
+    cleanup.push(() => agent.stop());
+    return agent;
+  };
+
+  it('counts --hold-nx from the first NXDOMAIN: an outage longer than it, then NXDOMAIN, keeps the servers for --hold-nx', async () => {
+    const { bind, haproxy } = await setup();
+    const agent = start(haproxy, bind, ['--hold', '1m', '--hold-nx', '3s']);
+    await haproxy.waitServing(podKeys(PODS));
+    await bind.stop();
+    await sleep(4_000); // longer than --hold-nx, shorter than --hold
+    await bind.start(bind.port);
+    await bind.deleteName(); // the service is gone: NXDOMAIN from now on
+    await sleep(1_000);
+    expect(await haproxy.serving()).toEqual(podKeys(PODS)); // an NXDOMAIN after the outage did not empty the backend
+    await haproxy.waitServing([], { timeoutMs: 10_000 }); // ... until it has said so for --hold-nx
+    expect(agent.count('DNS hold expired: the servers leave')).toBe(1);
+  }, 40_000);
+
+  it('fills HAProxy from --state-file when the agent and HAProxy restart while DNS is down', async () => {
+    const { bind, haproxy } = await setup();
+    const stateFile = join(haproxy.dir, 'agent.state'); // beside the socket: the shared emptyDir
+    const first = start(haproxy, bind, ['--state-file', stateFile]);
+    await haproxy.waitServing(podKeys(PODS));
+    await first.stop();
+    await bind.stop();
+    await haproxy.stop();
+    await haproxy.start(); // every slot back in maintenance
+    expect(await haproxy.serving()).toEqual([]);
+    const second = start(haproxy, bind, ['--state-file', stateFile]);
+    await haproxy.waitServing(podKeys(PODS));
+    expect(second.count('state file read')).toBe(1);
+    await second.waitForLog('DNS failing: holding the last good answer'); // DNS was down all along
+    expect(await haproxy.serving()).toEqual(podKeys(PODS));
+  });
+});
