@@ -144,9 +144,13 @@ async function main(): Promise<void> {
     '',
     ...(stats.errors.size === 0 ? [] : ['Failures:', '', ...[...stats.errors].map(([k, v]) => `- ${k}: ${String(v)}`), '']),
   ].join('\n');
-  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  writeFileSync(new URL('./results/load.md', import.meta.url), `${report}\n`);
-  process.stdout.write(`\n${report}\nWritten: bench/results/load.md\n`);
+  process.stdout.write(`\n${report}\n`);
+  // The committed results change only when asked: `npm run load -- --save`.
+  if (process.argv.includes('--save')) {
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+    writeFileSync(new URL('./results/load.md', import.meta.url), `${report}\n`);
+    process.stdout.write('Written: bench/results/load.md\n');
+  }
 }
 
 main().then(

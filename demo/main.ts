@@ -49,7 +49,9 @@ async function main(): Promise<number> {
   let haproxy: ChildProcess | null = null;
   const stop = new AbortController();
   const events: string[] = [];
+  const jsonLines: string[] = [];
   const onLogLine = (line: string): void => {
+    if (line.startsWith('{')) jsonLines.push(line);
     for (const e of parseLogLines(line)) {
       const text = (k: string): string => (typeof e[k] === 'string' ? e[k] : '');
       if (e.msg === 'server change') events.push(`${text('server')}: ${text('from')} -> ${text('to')} (${text('reason')})`);
@@ -109,7 +111,7 @@ async function main(): Promise<number> {
           else client.push({ pod: r.pod, from: t, to: t, n: 1 });
         }
       }
-      render(t, await servers(socket), published, client, events, cookie);
+      render(t, await servers(socket), published, client, events, cookie, jsonLines);
       await sleep(500, stop.signal);
     }
     stop.abort();
@@ -141,7 +143,10 @@ function podsFor(step: number, stickyPod: number): number[] {
 async function setPods(wanted: readonly number[], pods: Map<number, http.Server>, published: Published[], port: number): Promise<void> {
   for (const n of wanted) {
     if (pods.has(n)) continue;
-    const server = http.createServer((_req, res) => res.writeHead(200, { connection: 'close' }).end(String(n)));
+    const server = http.createServer((_req, res) => {
+      served.set(n, (served.get(n) ?? 0) + 1);
+      res.writeHead(200, { connection: 'close' }).end(String(n));
+    });
     await new Promise<void>((r) =>
       server.listen(port, `127.0.1.${String(n)}`, () => {
         r();
@@ -163,7 +168,10 @@ async function setPods(wanted: readonly number[], pods: Map<number, http.Server>
   );
 }
 
-type Row = { name: string; addr: string; state: string; weight: number; cookie: string; sessions: string };
+type Row = { name: string; addr: string; state: string; weight: number; cookie: string };
+
+/** Requests each pod served, counted by the pod itself (a slot may hold several pods in turn). */
+const served = new Map<number, number>();
 
 async function servers(socket: string): Promise<Row[]> {
   try {
@@ -176,7 +184,6 @@ async function servers(socket: string): Promise<Row[]> {
       state: s.admin === 'ready' ? (s.opState === 2 ? 'UP' : 'ready (checking)') : s.admin,
       weight: s.weight,
       cookie: stats.get(s.name)?.['cookie'] ?? '',
-      sessions: stats.get(s.name)?.['stot'] ?? '',
     }));
   } catch {
     return [];
@@ -190,6 +197,7 @@ function render(
   client: readonly { pod: number; from: number; to: number; n: number }[],
   events: readonly string[],
   cookie: string | undefined,
+  jsonLines: readonly string[],
 ): void {
   const tty = process.stdout.isTTY;
   const out: string[] = [];
@@ -197,19 +205,19 @@ function render(
   out.push(`$ ${commandLine}`);
   out.push(`DNS ${SERVICE}: ${published.map((p) => p.address).join(', ') || '(none)'}`);
   out.push('');
-  out.push(
-    `${'server'.padEnd(7)} ${'address'.padEnd(20)} ${'state'.padEnd(17)} ${'weight'.padEnd(6)} ${'cookie (SRVID)'.padEnd(17)} requests`,
-  );
+  out.push(`${'server'.padEnd(7)} ${'address'.padEnd(20)} ${'state'.padEnd(17)} ${'weight'.padEnd(6)} cookie (SRVID)`);
   for (const r of rows)
-    out.push(
-      `${r.name.padEnd(7)} ${r.addr.padEnd(20)} ${r.state.padEnd(17)} ${String(r.weight).padEnd(6)} ${r.cookie.padEnd(17)} ${r.sessions}`,
-    );
+    out.push(`${r.name.padEnd(7)} ${r.addr.padEnd(20)} ${r.state.padEnd(17)} ${String(r.weight).padEnd(6)} ${r.cookie}`);
+  out.push('');
+  out.push(`requests served, per pod: ${[...served].map(([n, c]) => `pod-${String(n)} ${String(c)}`).join(', ') || 'none yet'}`);
   out.push('');
   const runs = client.map((c) => `pod-${String(c.pod)} x${String(c.n)} (${(c.from / 1000).toFixed(1)}s-${(c.to / 1000).toFixed(1)}s)`);
   out.push(`sticky client, one request every 0.5s (cookie ${cookie ?? 'none yet'}): ${runs.join(' -> ') || 'not started'}`);
   out.push('');
-  out.push('agent log:');
+  out.push('agent log, in short:');
   for (const e of events.slice(-8)) out.push(`  ${e}`);
+  out.push('', 'agent log, as it writes it (JSON lines on stderr), the last three:');
+  for (const l of jsonLines.slice(-3)) out.push(`  ${l.length > 200 ? `${l.slice(0, 197)}...` : l}`);
   if (tty) process.stdout.write(`\x1b[2J\x1b[H${out.join('\n')}\n`);
   else if (Math.round(t / 500) % 4 === 0) process.stdout.write(`${out.join('\n')}\n\n`);
 }
@@ -230,8 +238,7 @@ backend be_app
     option redispatch
     dynamic-cookie-key ${COOKIE_KEY}
     cookie SRVID insert dynamic
-    default-server inter 500ms fall 2 rise 1
-    server-template srv 4 127.0.0.1:9 check disabled
+    server-template srv 4 127.0.0.1:9 check inter 500ms fall 2 rise 1 disabled
 `;
 }
 

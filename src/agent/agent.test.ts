@@ -250,6 +250,57 @@ describe('addresses from DNS', () => {
   });
 });
 
+describe('first contact: what a real run would hit, said plainly', () => {
+  it.each(['2.6.12', '1.8.30'])(
+    'a dry run against a level-user socket (%s) stops on "not level admin", with no false warning',
+    async (version) => {
+      const h = new MemoryHaproxy();
+      h.version = version;
+      h.levelUser = true;
+      const { agent, dns, logs } = setup([h], undefined, { dryRun: true });
+      dns.answers.set(SRV, pods(1, 1));
+      await expect(agent.pass()).rejects.toThrow(/is not "level admin"/);
+      expect(logs.lines().filter((l) => l.level === 40)).toEqual([]); // no "sets no cookie", no other warning
+      expect(h.sent).toEqual([]);
+    },
+  );
+
+  it('warns once when a managed backend has cookies but is not in HTTP mode, naming mode http', async () => {
+    const h = new MemoryHaproxy();
+    (h.backends.get('be_app') ?? { mode: '' }).mode = 'tcp';
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    expect((await agent.pass()).ok).toBe(true);
+    await agent.pass();
+    const warned = logs.lines().filter((l) => String(l.msg).includes('"mode http"'));
+    expect(warned).toHaveLength(1);
+    expect(String(warned[0]?.msg)).toContain('backend be_app is in tcp mode, where HAProxy ignores cookies');
+  });
+
+  it.each([
+    ['1.8.1', 'does not take a server down'],
+    ['1.8.3', 'starts in time quadratic'],
+  ])('warns at first contact with HAProxy %s, naming 1.8.4', async (version, what) => {
+    const h = new MemoryHaproxy();
+    h.version = version;
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    await agent.pass();
+    const warned = logs.lines().filter((l) => String(l.msg).includes('1.8.4 or later'));
+    expect(warned).toHaveLength(1);
+    expect(String(warned[0]?.msg)).toContain(what);
+  });
+
+  it('says nothing of the version on 1.8.4 and later', async () => {
+    const h = new MemoryHaproxy();
+    h.version = '1.8.4';
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 1));
+    await agent.pass();
+    expect(logs.lines().filter((l) => String(l.msg).includes('1.8.4'))).toEqual([]);
+  });
+});
+
 describe('--state-file: what survives a restart', () => {
   it('keeps the last good answer and running drains, written only when they change (or to refresh their time)', async () => {
     const h = new MemoryHaproxy();

@@ -48,6 +48,9 @@ export function checkProcess(
 ): Finding[] {
   const out: Finding[] = [];
   if (snap.layout !== null) out.push({ kind: 'layout-differs', socket, version: snap.info.version, ...snap.layout });
+  const patch = /^1\.8\.(\d+)\b/.exec(snap.info.version)?.[1];
+  if (patch !== undefined && Number(patch) < 4)
+    out.push({ kind: 'old-version', socket, version: snap.info.version, maintBroken: Number(patch) < 2 });
   for (const spec of backends) {
     const view = snap.backends.get(spec.backend);
     if (view === null || view === undefined) {
@@ -57,7 +60,11 @@ export function checkProcess(
     if (managedOf(view, spec).length === 0) out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
     if (view.facts.algo === 'static-rr' && options.weights === 'srv')
       out.push({ kind: 'static-weights', backend: spec.id, socket, algo: view.facts.algo });
-    const sticky = stickinessProblem(view);
+    const { mode, cookieName, addressesShown } = view.facts;
+    if (cookieName !== '' && mode !== '' && mode !== 'http')
+      out.push({ kind: 'cookies-without-http', backend: spec.backend, socket, mode });
+    // Below level operator the cookies are hidden, not missing: nothing to say about them.
+    const sticky = addressesShown ? stickinessProblem(view) : null;
     if (sticky !== null) out.push({ kind: 'not-sticky', backend: spec.backend, socket, problem: sticky });
     const differs = options.cookieKey === null ? null : cookieKeyDiffers(view, spec, options.cookieKey);
     if (differs !== null) out.push({ kind: 'cookie-key-differs', backend: spec.backend, socket, server: differs });

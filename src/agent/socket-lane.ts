@@ -213,11 +213,12 @@ export class SocketLane {
   async #checkProcess(snap: Snapshot, specs: readonly BackendSpec[]): Promise<Finding[]> {
     const firstContact = this.#checkedPid === null;
     const findings = checkProcess(this.label, snap, specs, { cookieKey: this.#d.cookieKey, firstContact, weights: this.#d.weights });
-    for (const f of findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
     if (findings.some((f) => severityOf(f) === 'fatal')) return findings;
+    // Asked before anything is said of the configuration: a socket that may not write is the one thing to say.
     const admin = await this.#d.port.isAdmin(snap.info, probeServer(snap, specs), this.#d.writer.mayWrite);
-    if (admin === false) findings.push({ kind: 'not-admin', socket: this.label, command: null });
-    else this.#checkedPid = snap.info.pid;
+    if (admin === false) return [{ kind: 'not-admin', socket: this.label, command: null }];
+    for (const f of findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
+    this.#checkedPid = snap.info.pid;
     return findings;
   }
 

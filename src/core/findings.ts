@@ -22,6 +22,8 @@ export type Finding =
   | Readonly<{ kind: 'layout-differs'; socket: string; version: string; columns: number; expected: number }>
   | Readonly<{ kind: 'static-weights'; backend: string; socket: string; algo: string }>
   | Readonly<{ kind: 'not-sticky'; backend: string; socket: string; problem: string }>
+  | Readonly<{ kind: 'cookies-without-http'; backend: string; socket: string; mode: string }>
+  | Readonly<{ kind: 'old-version'; socket: string; version: string; maintBroken: boolean }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
   | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
   | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
@@ -55,6 +57,8 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'layout-differs': { severity: 'warning', log: 'warn' },
   'static-weights': { severity: 'warning', log: 'warn' },
   'not-sticky': { severity: 'warning', log: 'warn' },
+  'cookies-without-http': { severity: 'warning', log: 'warn' },
+  'old-version': { severity: 'warning', log: 'warn' },
   'cookie-key-differs': { severity: 'warning', log: 'warn' },
   'endpoints-without-slot': { severity: 'problem', log: 'warn' },
   'endpoints-unused': { severity: 'warning', log: 'warn' },
@@ -108,7 +112,7 @@ export function findingText(f: Finding): string {
         ? `backend ${f.backend} not found in HAProxy at ${f.socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`
         : `backend ${f.backend} not found in HAProxy at ${f.socket}`;
     case 'slots-without-address':
-      return `backend ${f.backend}: servers ${f.servers.join(',')} have no IP address (FQDN or init-addr none), which "set server addr" cannot change: declare the slots with an IP literal, e.g. "${slotHint('')}"`;
+      return `backend ${f.backend}: servers ${f.servers.join(',')} have no IP address, which "set server addr" cannot change: declare the slots with an IP literal and their options on the server-template line, e.g. "${slotHint('')}" (no FQDN, no "init-addr none"; HAProxy 3.5-dev also leaves slots without an address when a default-server line precedes them)`;
     case 'no-managed-servers':
       return `backend ${f.backend} has no servers${f.prefix === '' ? '' : ` whose name starts with "${f.prefix}"`}: expected slots such as "${slotHint(f.prefix)}"`;
     case 'version-unsupported':
@@ -123,6 +127,12 @@ export function findingText(f: Finding): string {
       return 'backend uses a static algorithm that only takes weights 0% and 100%: leaving weights alone (--weights ignore)';
     case 'not-sticky':
       return `sticky sessions will not follow pods: add "dynamic-cookie-key <secret>" and "cookie SRVID insert dynamic" to backend ${f.backend}`;
+    case 'cookies-without-http':
+      return `backend ${f.backend} is in ${f.mode} mode, where HAProxy ignores cookies: sticky sessions will not work until the backend (or defaults) says "mode http"`;
+    case 'old-version':
+      return f.maintBroken
+        ? `HAProxy ${f.version} does not take a server down on "set server ... state maint" (fixed in 1.8.2), so sticky clients keep reaching a pod that left, and starts in time quadratic in the slots with dynamic cookies (fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`
+        : `HAProxy ${f.version} starts in time quadratic in the slots with dynamic cookies (over a minute for 1000 slots; fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`;
     case 'cookie-key-differs':
       return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
     case 'endpoints-without-slot':

@@ -244,7 +244,8 @@ export class Resolver {
         }
       }
     }
-    throw new DnsError(lastKind, `${type} ${name}: no usable answer (${errors.slice(-3).join('; ')})`);
+    // Each attempt fails the same way more often than not: say each way once.
+    throw new DnsError(lastKind, `${type} ${name}: no usable answer (${[...new Set(errors)].slice(-3).join('; ')})`);
   }
 }
 

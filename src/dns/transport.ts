@@ -46,7 +46,10 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65_536);
     const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
+    let settled = false;
     const done = (err: Error | null, reply?: Reply): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       sock.close();
       if (err !== null) reject(err);
@@ -56,6 +59,7 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
       done(timeoutError(ns, q, timeoutMs, 'udp'));
     }, timeoutMs);
     sock.on('message', (msg, rinfo) => {
+      // A connected socket gets datagrams from its peer only; the check stays as a guard.
       if (rinfo.address !== ns.host || rinfo.port !== ns.port) {
         hooks.dropped(ns, 'udp', 'wrong-source');
         return;
@@ -64,11 +68,16 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
       if (typeof r === 'string') hooks.dropped(ns, 'udp', r);
       else done(null, r);
     });
-    sock.on('error', (e) => {
-      done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`, 'udp'));
-    });
-    sock.send(encodeQuery(q, id), ns.port, ns.host, (e) => {
-      if (e) done(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`, 'udp'));
+    const unreachable = (e: NodeJS.ErrnoException): void => {
+      const why = e.code === 'ECONNREFUSED' ? 'nothing listens there (port unreachable)' : e.message;
+      done(new DnsError('unreachable', `${describeNameserver(ns)}: ${why} (udp)`, 'udp'));
+    };
+    sock.on('error', unreachable);
+    // Connected, so that an ICMP "port unreachable" ends the query at once instead of its timeout.
+    sock.connect(ns.port, ns.host, () => {
+      sock.send(encodeQuery(q, id), (e) => {
+        if (e) unreachable(e);
+      });
     });
   });
 }

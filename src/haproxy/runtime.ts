@@ -1,7 +1,7 @@
 import pRetry from 'p-retry';
 import { batchLines, renderSetWeight } from '../core/commands.ts';
 import { describeSocket, type SocketAddress } from '../config/model.ts';
-import { HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
+import { HaproxyConfigError, HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { splitReplies } from './framing.ts';
 import {
   expectedStateColumns,
@@ -23,9 +23,17 @@ export type BackendConfigFacts = Readonly<{
   backup: ReadonlySet<string>;
   /** Server -> the dynamic cookie HAProxy gives it ('' when none). */
   cookies: ReadonlyMap<string, string>;
-  /** The backend's balance algorithm and cookie name ('' when it sets none). */
+  /** The backend's balance algorithm, cookie name ('' when it sets none) and mode (http, tcp; '' when not shown). */
   algo: string;
   cookieName: string;
+  mode: string;
+  /**
+   * Whether `show stat` shows the servers' addresses and cookies: below level operator it
+   * leaves both columns empty, so a cookie that looks missing may only be hidden.
+   */
+  addressesShown: boolean;
+  /** Server -> its `show stat` addr ('' when hidden, or when it has none). */
+  statAddresses: ReadonlyMap<string, string>;
 }>;
 
 /** One backend as HAProxy shows it. */
@@ -68,9 +76,17 @@ export interface HaproxyPort {
 export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
 
 /** The `show stat` columns the agent reads. */
-const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo'];
+const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo', 'mode', 'addr'];
 
-const NO_FACTS: BackendConfigFacts = { backup: new Set(), cookies: new Map(), algo: '', cookieName: '' };
+const NO_FACTS: BackendConfigFacts = {
+  backup: new Set(),
+  cookies: new Map(),
+  algo: '',
+  cookieName: '',
+  mode: '',
+  addressesShown: true,
+  statAddresses: new Map(),
+};
 
 /** The runtime API over one stats socket (one HAProxy process at a time). */
 export class HaproxyRuntime implements HaproxyPort {
@@ -80,6 +96,8 @@ export class HaproxyRuntime implements HaproxyPort {
   /** `show stat` facts, read once per HAProxy process (pid). */
   #facts: { pid: number; byBackend: Map<string, BackendConfigFacts> } | null = null;
   #admin: { pid: number; admin: boolean } | null = null;
+  /** The HAProxy process whose `show stat` hid server addresses (a socket below level operator). */
+  #addressesHidden: number | null = null;
 
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
@@ -94,6 +112,11 @@ export class HaproxyRuntime implements HaproxyPort {
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
     const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
+    if (isMasterCli(replies[0] ?? '')) {
+      throw new HaproxyConfigError(
+        `HAProxy socket ${this.label} is the master CLI (haproxy -W -S), which answers neither "show info" nor "set server": expected the worker's stats socket ("stats socket <path> level admin" in haproxy.cfg)`,
+      );
+    }
     const info = parseShowInfo(replies[0] ?? '');
     if (this.#facts?.pid !== info.pid) this.#facts = { pid: info.pid, byBackend: await this.#readFacts(backends) };
     const expected = expectedStateColumns(info.version);
@@ -108,7 +131,12 @@ export class HaproxyRuntime implements HaproxyPort {
       const columns = stateColumns(state);
       if (expected !== null && columns !== expected) layout = { columns, expected };
       const servers = parseServersState(state).filter((r) => r.backend === b);
-      views.set(b, { servers, facts: this.#facts?.byBackend.get(b) ?? NO_FACTS });
+      const facts = this.#facts?.byBackend.get(b) ?? NO_FACTS;
+      // A server with an address whose `show stat` addr is empty: the column is hidden (below level operator).
+      const withAddress = servers.filter((s) => s.address !== '-');
+      const addressesShown = withAddress.length === 0 || withAddress.some((s) => (facts.statAddresses.get(s.name) ?? '') !== '');
+      if (!addressesShown) this.#addressesHidden = info.pid;
+      views.set(b, { servers, facts: { ...facts, addressesShown } });
     });
     return { info, backends: views, layout };
   }
@@ -139,6 +167,8 @@ export class HaproxyRuntime implements HaproxyPort {
     if (info.release[0] >= 2) {
       const [level] = await this.#send(['show cli level']);
       admin = level?.trim() === 'admin';
+    } else if (this.#addressesHidden === info.pid) {
+      admin = false; // 1.8 at level user: show stat hides addresses, a read tells what only a write could
     } else if (probe === null || !mayWrite) {
       admin = null;
     } else {
@@ -198,6 +228,11 @@ export function replyBound(commands: readonly string[]): number {
   return bytes;
 }
 
+/** The master CLI's answer to a worker command: "Unknown command", and a list naming `show proc`. */
+function isMasterCli(reply: string): boolean {
+  return reply.startsWith('Unknown command') && /^\s*show proc\b/m.test(reply);
+}
+
 function factsOf(rows: readonly StatRow[]): BackendConfigFacts {
   const servers = rows.filter((r) => r['svname'] !== 'BACKEND' && r['svname'] !== 'FRONTEND');
   const summary = rows.find((r) => r['svname'] === 'BACKEND');
@@ -206,5 +241,8 @@ function factsOf(rows: readonly StatRow[]): BackendConfigFacts {
     cookies: new Map(servers.map((r) => [r['svname'] ?? '', r['cookie'] ?? ''])),
     algo: summary?.['algo'] ?? '',
     cookieName: summary?.['cookie'] ?? '',
+    mode: summary?.['mode'] ?? '',
+    addressesShown: true, // judged against the state dump, in observe()
+    statAddresses: new Map(servers.map((r) => [r['svname'] ?? '', r['addr'] ?? ''])),
   };
 }

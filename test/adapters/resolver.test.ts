@@ -66,6 +66,17 @@ describe('Resolver against a fault-injecting DNS server', () => {
     expect(events.map((e) => `${e.transport} ${e.result}`)).toEqual(['udp truncated', 'tcp ok']);
   });
 
+  it('gives up at once on a nameserver port where nothing listens, saying so once', async () => {
+    const started = Date.now();
+    const err: unknown = await resolver({ nameservers: [{ host: '127.0.0.1', port: 9 }], attempts: 2, timeoutMs: 5_000 })
+      .resolve({ kind: 'srv', name: SRV })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DnsError);
+    expect((err as DnsError).kind).toBe('unreachable');
+    expect((err as Error).message).toBe(`SRV ${SRV}: no usable answer (127.0.0.1:9: nothing listens there (port unreachable) (udp))`);
+    expect(Date.now() - started).toBeLessThan(5_000); // not one timeout, let alone two
+  });
+
   it('counts a failure over TCP as tcp, not udp', async () => {
     const udpOnly = new FaultDns(SRV);
     await udpOnly.start();

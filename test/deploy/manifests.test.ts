@@ -93,10 +93,18 @@ describe('k8s/', () => {
 
   it('has an HAProxy configuration that haproxy -c accepts', () => {
     const r = spawnSync('haproxy', ['-c', '-f', new URL('haproxy.cfg', K8S).pathname], {
-      env: { ...process.env, DYNAMIC_COOKIE_KEY: 'k' },
+      env: { ...process.env, DYNAMIC_COOKIE_KEY: 'k', STATS_PASSWORD: 'p' },
       encoding: 'utf8',
     });
     expect(r.error).toBeUndefined();
     expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stderr + r.stdout).not.toContain('WARNING');
+  });
+
+  it('puts no Kubernetes API token in the pod, and a password on the stats page', () => {
+    const spec = haproxyDeployment().template.spec as { automountServiceAccountToken?: boolean };
+    expect(spec.automountServiceAccountToken).toBe(false);
+    expect(read('haproxy.cfg')).toMatch(/^\s+stats auth admin:"\$\{STATS_PASSWORD\}"$/m);
+    expect(read('kustomization.yaml')).toContain('stats-password=');
   });
 });

@@ -15,6 +15,8 @@ export type HaproxyOptions = Readonly<{
   /** Replace the server-template line(s). */
   serverLines?: readonly string[];
   cookieKey?: string;
+  /** Also serve the master CLI (`-S`) on this path. */
+  masterSocket?: string;
 }>;
 
 /**
@@ -65,7 +67,8 @@ export class TestHaproxy {
   }
 
   async start(): Promise<void> {
-    this.proc = startProc('haproxy', ['-W', '-db', '-f', this.cfg]);
+    const master = this.options.masterSocket === undefined ? [] : ['-S', this.options.masterSocket];
+    this.proc = startProc('haproxy', ['-W', '-db', ...master, '-f', this.cfg]);
     await waitFor(
       `HAProxy socket ${this.socket} (output: ${this.proc.output()})`,
       async () => existsSync(this.socket) && (await this.command('show info')).includes('Pid:'),

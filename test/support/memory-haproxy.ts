@@ -19,7 +19,7 @@ export type MemoryServer = {
   sessions: number;
 };
 
-export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null };
+export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null; mode: string };
 
 /** Slots as `server-template srv N 127.0.0.1:9 disabled` declares them. */
 export const slots = (n: number, prefix = 'srv'): MemoryServer[] =>
@@ -48,6 +48,8 @@ export class MemoryHaproxy implements HaproxyPort {
   startTimeSec = 1_000;
   stopping = false;
   admin = true;
+  /** A socket at level user: `show stat` hides addresses and cookies (and the socket is not admin). */
+  levelUser = false;
   readonly backends = new Map<string, MemoryBackend>();
   /** Every command received, probes included. */
   readonly sent: string[] = [];
@@ -64,7 +66,7 @@ export class MemoryHaproxy implements HaproxyPort {
   constructor(label = 'memory', backends: Record<string, MemoryServer[]> = { be_app: slots(5) }) {
     this.label = label;
     for (const [name, servers] of Object.entries(backends)) {
-      this.backends.set(name, { servers, algo: 'roundrobin', cookieName: 'SRVID', cookieKey: 'KEY' });
+      this.backends.set(name, { servers, algo: 'roundrobin', cookieName: 'SRVID', cookieKey: 'KEY', mode: 'http' });
     }
   }
 
@@ -102,7 +104,8 @@ export class MemoryHaproxy implements HaproxyPort {
 
   async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
     await this.#door();
-    if (info.release[0] >= 2) return this.admin;
+    if (info.release[0] >= 2) return this.admin && !this.levelUser;
+    if (this.levelUser) return false;
     if (probe === null || !mayWrite) return null;
     const [r] = await this.apply([
       { backend: probe.backend, text: `set server ${probe.backend}/${probe.name} weight ${String(probe.weight)}` },
@@ -156,9 +159,14 @@ export class MemoryHaproxy implements HaproxyPort {
       servers,
       facts: {
         backup: new Set(b.servers.filter((s) => s.backup).map((s) => s.name)),
-        cookies: new Map(b.servers.map((s) => [s.name, key === null || s.address === '-' ? '' : dynamicCookie(key, s.address, s.port)])),
+        cookies: new Map(
+          b.servers.map((s) => [s.name, key === null || s.address === '-' || this.levelUser ? '' : dynamicCookie(key, s.address, s.port)]),
+        ),
         algo: b.algo,
         cookieName: b.cookieName,
+        mode: b.mode,
+        addressesShown: !this.levelUser,
+        statAddresses: new Map(b.servers.map((s) => [s.name, this.levelUser ? '' : `${s.address}:${String(s.port)}`])),
       },
     };
   }
