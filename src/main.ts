@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * Composition root: the only module that reads process.argv, process.env and files, owns
  * stdout/stderr, installs signal handlers and exits. Exit codes: 0 done, 1 failure,

@@ -61,6 +61,7 @@ function setup(
     drainMs: o.drainMs ?? 30_000,
     weights: 'srv',
     cookieKey: null,
+    driftCheckMs: 10_000,
     saved: o.saved ?? null,
     persist: o.kept === undefined ? null : (state) => o.kept?.push(state),
   });
@@ -247,6 +248,60 @@ describe('addresses from DNS', () => {
     const r = await agent.pass();
     expect(r.findings.map((f) => f.kind).sort()).toEqual(['dns-failing', 'endpoint-refused']);
     expect(h.ready()).toEqual(['10.1.0.1:8080']);
+  });
+});
+
+describe('a pass at rest', () => {
+  it('reads show info alone while nothing changed, and repairs drift made by someone else within the bound', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, clock } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    await agent.pass(); // a full read that finds nothing to do: the lane is at rest from here
+    const reads = h.reads;
+    for (let i = 0; i < 5; i++) {
+      clock.now += 1_000;
+      await agent.pass();
+    }
+    expect(h.reads).toBe(reads);
+    expect(h.infoReads).toBe(5);
+    // An operator puts a server in maintenance by hand:
+    (h.backends.get('be_app')?.servers[0] ?? { admin: '' }).admin = 'maint';
+    clock.now += 4_000; // 9 s since the last full read: still at rest
+    await agent.pass();
+    expect(h.ready()).toEqual(['10.1.0.2:8080']);
+    clock.now += 1_000; // 10 s: the bound, a full read, the drift repaired
+    await agent.pass();
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+  });
+
+  it('reads in full as soon as DNS changes or HAProxy restarts', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    await agent.pass();
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass();
+    expect(h.ready()).toHaveLength(3);
+    await agent.pass();
+    h.restart();
+    await agent.pass();
+    expect(h.ready()).toHaveLength(3);
+  });
+
+  it('keeps reading in full while a drain runs (its end, or its health check going down, needs the state)', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    dns.answers.set(SRV, pods(1, 1));
+    await agent.pass(); // srv2 drains
+    const reads = h.reads;
+    await agent.pass();
+    await agent.pass();
+    expect(h.reads - reads).toBe(2);
+    expect(h.infoReads).toBe(0);
   });
 });
 

@@ -24,6 +24,8 @@ export type AgentDeps = Readonly<{
   drainMs: number;
   weights: WeightPolicy;
   cookieKey: string | null;
+  /** How long a socket lane at rest may go without a full read (drift repair bound). */
+  driftCheckMs: number;
   /** What --state-file held at start, null without one. */
   saved?: SavedState | null;
   /** Keeps the state (--state-file); null: nothing is kept (no file, or --dry-run). */
@@ -71,7 +73,14 @@ export class Agent {
       (spec) =>
         new DnsLane({ spec, resolve: deps.resolve, timers: deps.timers, policy: deps.policy, now: deps.now, saved: saved[spec.id] }),
     );
-    const o = { writer: deps.writer, now: deps.now, drainMs: deps.drainMs, weights: deps.weights, cookieKey: deps.cookieKey };
+    const o = {
+      writer: deps.writer,
+      now: deps.now,
+      drainMs: deps.drainMs,
+      weights: deps.weights,
+      cookieKey: deps.cookieKey,
+      driftCheckMs: deps.driftCheckMs,
+    };
     this.#sockets = deps.ports.map(
       (port) => new SocketLane({ ...o, port, backends: this.#dns, savedDrains: deps.saved?.drains[port.label] }),
     );

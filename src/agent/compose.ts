@@ -3,13 +3,21 @@ import { describeRecord, type Config } from '../config/model.ts';
 import { decodeState, encodeState, type SavedState } from '../core/saved-state.ts';
 import { parseNameserver } from '../config/values.ts';
 import { parseResolvConf, RESOLV_DEFAULTS } from '../dns/resolv-conf.ts';
-import { Resolver, type ResolverOptions } from '../dns/resolver.ts';
+import { Resolver, type AddressType, type ResolverOptions } from '../dns/resolver.ts';
+import type { Cidr } from '../core/address-policy.ts';
 import { UsageError } from '../errors.ts';
 import { HaproxyRuntime } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { Agent } from './agent.ts';
 import { Reporter } from './report.ts';
 import { DryRunWriter, SocketWriter } from './writers.ts';
+
+/**
+ * How long a socket lane at rest goes on `show info` alone before a full read: 10
+ * intervals (10 s by default), so drift made by someone else on the socket is repaired
+ * within that.
+ */
+export const driftCheckMs = (intervalMs: number): number => 10 * intervalMs;
 
 /** The agent's own DNS timeout when neither --dns-timeout nor resolv.conf sets one. */
 export const DEFAULT_DNS_TIMEOUT_MS = 2_000;
@@ -37,7 +45,11 @@ export type Built = Readonly<{
 /** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
 export function buildAgent(config: Config, w: Wiring): Built {
   const reporter = new Reporter(w.log, w.metrics);
-  const resolver = new Resolver({ ...dnsSettings(config, w.resolvConf), observer: reporter.dnsObserver() });
+  const resolver = new Resolver({
+    ...dnsSettings(config, w.resolvConf),
+    observer: reporter.dnsObserver(),
+    families: wantedFamilies(config.allowNets),
+  });
   const ports = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
   const saved = loadState(config, w, reporter);
   const write = w.writeState;
@@ -53,6 +65,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     drainMs: config.drainMs,
     weights: config.weights,
     cookieKey: config.cookieKey,
+    driftCheckMs: driftCheckMs(config.intervalMs),
     saved,
     // A dry run changes nothing, the state file included.
     persist:
@@ -95,7 +108,23 @@ function dnsSettings(config: Config, resolvConf: string | null): ResolverSetting
   };
 }
 
-type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now'>;
+type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now' | 'families' | 'random'>;
+
+/**
+ * The address families worth asking for: with --allow-net, those of its networks (an
+ * AAAA answer would be refused anyway under IPv4-only nets, and asking costs a query per
+ * target); without it, both.
+ */
+export function wantedFamilies(nets: readonly Cidr[]): AddressType[] {
+  if (nets.length === 0) return ['A', 'AAAA'];
+  const out: AddressType[] = [];
+  if (nets.some((n) => n.bytes.length === 4 || isMapped(n))) out.push('A');
+  if (nets.some((n) => n.bytes.length === 16)) out.push('AAAA');
+  return out;
+}
+
+const isMapped = (n: Cidr): boolean =>
+  n.bytes.length === 16 && n.bits >= 96 && n.bytes.subarray(0, 10).every((b) => b === 0) && n.bytes[10] === 0xff && n.bytes[11] === 0xff;
 
 /** The state file read at start, checked entry by entry; what cannot be used is a warning, never a failure. */
 function loadState(config: Config, w: Wiring, reporter: Reporter): SavedState | null {

@@ -45,6 +45,8 @@ export class DnsLane {
   readonly #d: DnsLaneDeps;
   #hold: HoldState = initialHold;
   #endpoints: readonly Endpoint[] | null = null;
+  /** The last answer read, and what it gave: the resolver hands back the same object while nothing changed. */
+  #read: { answer: DnsAnswer; outcome: DnsOutcome; refused: readonly Finding[] } | null = null;
   /** Bumped whenever the endpoints in force change, with when that happened (update latency). */
   #revision = 0;
   #revisionAt = 0;
@@ -95,15 +97,21 @@ export class DnsLane {
     };
     try {
       answer = await this.#d.resolve(this.spec.record);
-      for (const name of answer.refusedNames ?? []) refuse(name, 'invalid-name', 'not a host name (letters, digits, "-", "_")');
-      if (answer.status === 'ok') {
-        // DNS is untrusted: an address outside the policy never becomes a server.
-        const { kept, refused } = screenEndpoints(normalizeEndpoints(answer.endpoints), this.#d.policy);
-        for (const r of refused)
-          refuse(`${endpointKey(r.endpoint)} (${r.endpoint.target})`, r.reason, refusalHint(r.reason, r.endpoint.address));
-        outcome = kept.length > 0 ? { status: 'ok', endpoints: kept } : { status: 'nodata' };
+      if (this.#read?.answer === answer) {
+        outcome = this.#read.outcome;
+        findings.push(...this.#read.refused);
       } else {
-        outcome = { status: answer.status };
+        for (const name of answer.refusedNames ?? []) refuse(name, 'invalid-name', 'not a host name (letters, digits, "-", "_")');
+        if (answer.status === 'ok') {
+          // DNS is untrusted: an address outside the policy never becomes a server.
+          const { kept, refused } = screenEndpoints(normalizeEndpoints(answer.endpoints), this.#d.policy);
+          for (const r of refused)
+            refuse(`${endpointKey(r.endpoint)} (${r.endpoint.target})`, r.reason, refusalHint(r.reason, r.endpoint.address));
+          outcome = kept.length > 0 ? { status: 'ok', endpoints: kept } : { status: 'nodata' };
+        } else {
+          outcome = { status: answer.status };
+        }
+        this.#read = { answer, outcome, refused: [...findings] };
       }
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;
@@ -112,7 +120,7 @@ export class DnsLane {
     const now = this.#d.now();
     const held = applyHold(this.#hold, outcome, now, this.#d.timers);
     this.#hold = held.state;
-    const changed = held.endpoints !== null && !sameEndpoints(this.#endpoints, held.endpoints);
+    const changed = held.endpoints !== null && held.endpoints !== this.#endpoints && !sameEndpoints(this.#endpoints, held.endpoints);
     if (changed) {
       this.#revision++;
       this.#revisionAt = now;

@@ -30,6 +30,8 @@ export type SocketLaneDeps = Readonly<{
   drainMs: number;
   weights: WeightPolicy;
   cookieKey: string | null;
+  /** How long a lane at rest may go on `show info` alone: drift made by someone else is repaired within it. */
+  driftCheckMs: number;
   /** Backend id -> server -> when its drain started, saved before a restart (--state-file). */
   savedDrains?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
 }>;
@@ -77,6 +79,8 @@ export class SocketLane {
   readonly #ackedRevision = new Map<string, number>();
   /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
   #resyncPending = false;
+  /** The last full run that found nothing to do, what it reported, and the DNS revisions it matched. */
+  #rest: { at: number; revisions: string; progress: Progress } | null = null;
 
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
@@ -112,6 +116,38 @@ export class SocketLane {
   }
 
   async #pass(): Promise<Progress> {
+    const atRest = await this.#atRest();
+    if (atRest !== null) return atRest;
+    const progress = await this.#fullPass();
+    const quiet = progress.results.length === 0 && progress.findings.every((f) => severityOf(f) === 'warning');
+    const draining = [...this.#memory.values()].some((m) => m.drainingSince.size > 0);
+    this.#rest = quiet && !draining ? { at: this.#d.now(), revisions: this.#revisions(), progress } : null;
+    return progress;
+  }
+
+  /**
+   * A run at rest: when the last full run found nothing to do, no drain is running, DNS
+   * has not changed since, and `show info` says the same HAProxy process is there, a full
+   * read would find nothing either; the lane reads `show info` alone and says what it said
+   * last time. A full read still comes every --drift-check bound, to repair what someone
+   * else changed on the socket.
+   */
+  async #atRest(): Promise<Progress | null> {
+    const rest = this.#rest;
+    if (rest === null || this.#d.now() - rest.at >= this.#d.driftCheckMs || rest.revisions !== this.#revisions()) return null;
+    const info = await this.#d.port.info();
+    const prev = this.#info;
+    if (info.stopping || prev === null || reloadReason(prev, info) !== null) return null;
+    this.#info = info;
+    return { ...rest.progress, results: [], changes: [], latency: new Map() };
+  }
+
+  #revisions(): string {
+    return this.#d.backends.map((b) => String(b.revision.n)).join(',');
+  }
+
+  async #fullPass(): Promise<Progress> {
+    this.#rest = null; // until this run ends quiet
     const { port, backends, writer } = this.#d;
     const socket = this.label;
     const specs = backends.map((b) => b.spec);

@@ -1,4 +1,4 @@
-import { compareEndpoints, haproxyWeights, splitByPriority } from './desired.ts';
+import { haproxyWeights, sortEndpoints, splitByPriority } from './desired.ts';
 import { endpointKey, type Change, type ChangeReason, type Endpoint, type Slot, type SlotTarget } from './types.ts';
 
 export type WeightPolicy = 'srv' | 'ignore';
@@ -121,7 +121,7 @@ type PoolPlan = {
 };
 
 function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: PlanInput): PoolPlan {
-  const wanted = [...unsorted].sort(compareEndpoints);
+  const wanted = sortEndpoints(unsorted);
   const weightOf = haproxyWeights(wanted);
   const weight = (e: Endpoint): number | null => (input.weights === 'srv' ? (weightOf.get(endpointKey(e)) ?? null) : null);
   const wantedByKey = new Map(wanted.map((e) => [endpointKey(e), e]));

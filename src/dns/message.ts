@@ -22,16 +22,30 @@ export type Reply = Readonly<{
 export type Rejection = 'malformed' | 'not-a-response' | 'wrong-id' | 'wrong-question';
 
 export function encodeQuery(q: Question, id: number): Buffer {
-  return dnsPacket.encode({
-    type: 'query',
-    id,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ type: q.type, name: q.name, class: 'IN' }],
-    additionals: [
-      { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
-    ],
-  });
+  // The same question is asked every pass: encoded once, then only its ID changes.
+  const key = `${q.type} ${q.name}`;
+  let bytes = encoded.get(key);
+  if (bytes === undefined) {
+    bytes = dnsPacket.encode({
+      type: 'query',
+      id: 0,
+      flags: dnsPacket.RECURSION_DESIRED,
+      questions: [{ type: q.type, name: q.name, class: 'IN' }],
+      additionals: [
+        { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
+      ],
+    });
+    if (encoded.size >= ENCODED_MAX) encoded.clear();
+    encoded.set(key, bytes);
+  }
+  const out = Buffer.from(bytes);
+  out.writeUInt16BE(id, 0);
+  return out;
 }
+
+/** Encoded questions, kept for reuse; a few thousand (the targets of a large service). */
+const encoded = new Map<string, Buffer>();
+const ENCODED_MAX = 8_192;
 
 export const normalizeName = (n: string): string => n.toLowerCase().replace(/\.$/, '');
 
@@ -39,6 +53,26 @@ export const normalizeName = (n: string): string => n.toLowerCase().replace(/\.$
  * Decodes `bytes` and accepts them only as the reply to (q, id): a response, the same ID,
  * the same single question. Everything else is a Rejection; it never throws.
  */
+/** A reply already decoded, with its bytes: the same bytes again (but the ID) need no decoding. */
+export type KnownReply = Readonly<{ raw: Buffer; reply: Reply }>;
+
+/**
+ * decodeReply, skipped when `bytes` are those of `known` but for the ID, which must be
+ * `id`: the same answer to the same question, already checked. A pass at rest gets the
+ * same 60 KB answer every interval; decoding it each time was most of the pass.
+ */
+export function decodeKnown(bytes: Buffer, q: Question, id: number, known: KnownReply | undefined): Reply | Rejection {
+  if (
+    known !== undefined &&
+    bytes.length === known.raw.length &&
+    bytes.readUInt16BE(0) === id &&
+    bytes.compare(known.raw, 2, known.raw.length, 2) === 0
+  ) {
+    return known.reply;
+  }
+  return decodeReply(bytes, q, id);
+}
+
 export function decodeReply(bytes: Buffer, q: Question, id: number): Reply | Rejection {
   let p: DecodedPacket & { rcode?: string };
   try {

@@ -1,71 +1,34 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
-import { isIPAddress } from '../core/ip.ts';
-import { isHostname, presentName } from '../core/names.ts';
 import type { Endpoint } from '../core/types.ts';
-import { describeNameserver, type Nameserver, type RecordSpec } from '../config/model.ts';
-import { normalizeName, type Rejection, type Reply } from './message.ts';
+import { describeNameserver, type RecordSpec } from '../config/model.ts';
+import { EDNS_UDP_SIZE, normalizeName, type KnownReply, type Reply } from './message.ts';
+import { askPipelined } from './pipeline.ts';
+import {
+  addressesIn,
+  followChain,
+  inBatches,
+  indexAddresses,
+  MAX_CNAME,
+  readSrv,
+  sameAddresses,
+  statusOf,
+  type Address,
+  type SrvRead,
+} from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
-import { ask, type Transport, type TransportHooks } from './transport.ts';
+import { ask, type TransportHooks } from './transport.ts';
+import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
 
-/** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
-export type DnsAnswer =
-  | Readonly<{
-      status: 'ok';
-      name: string;
-      endpoints: readonly Endpoint[];
-      ttl: number;
-      /** Records that gave no endpoint, said in one line each (names escaped). */
-      notes: readonly string[];
-      /** SRV targets that are not host names, in RFC 1035 presentation form: refused. */
-      refusedNames: readonly string[];
-    }>
-  | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
+export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './answer.ts';
 
-/** What the resolver saw on the wire, for metrics and debug logs. */
-export type DnsObserver = Readonly<{
-  /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...). */
-  query: (ns: Nameserver, transport: Transport, result: string) => void;
-  /** A reply dropped instead of trusted. */
-  dropped: (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
-}>;
-
-const NO_OBSERVER: DnsObserver = { query: () => undefined, dropped: () => undefined };
-
-export type ResolverOptions = Readonly<{
-  nameservers: readonly Nameserver[];
-  search: readonly string[];
-  ndots: number;
-  timeoutMs: number;
-  attempts: number;
-  observer?: DnsObserver;
-  /** Clock for the target cache; Date.now unless a test pins it. */
-  now?: () => number;
-}>;
-
-type Address = { address: string; ttl: number };
-
-/** SRV target lookups in flight at once: enough to be quick, few enough to spare the server. */
+/** Targets looked up one by one (CNAME chains, answers the pipeline could not give), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
 /** How long "no address" for a target is remembered, and the longest any is. */
 const NEGATIVE_TTL_S = 5;
 const MAX_CACHE_TTL_S = 300;
 
-async function inBatches<T>(items: readonly T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-}
-
 type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
-
-/** CNAME links followed within an answer and across queries (glibc follows up to 16). */
-const MAX_CNAME = 8;
 
 /**
  * A stub resolver for the records the agent follows: several nameservers tried in turn,
@@ -80,6 +43,16 @@ export class Resolver {
   #preferred = 0;
   /** SRV target -> its addresses, until their TTL runs out. */
   readonly #targets = new Map<string, { addresses: Address[]; expires: number }>();
+  /** The last answer to each SRV question, to skip decoding the same bytes again. */
+  readonly #known = new Map<string, KnownReply>();
+  /** SRV questions whose UDP answer was truncated last time: asked over TCP at once. */
+  readonly #overTcp = new Set<string>();
+  /** Target -> the additional-section addresses last used for it. */
+  readonly #lastGlue = new Map<string, Address[]>();
+  /** The additional section of each answer kept, indexed once. */
+  readonly #glue = new WeakMap<Reply, Map<string, Address[]>>();
+  /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
+  readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
 
   #now(): number {
     return (this.#o.now ?? Date.now)();
@@ -113,27 +86,30 @@ export class Resolver {
   async #resolveSrv(name: string): Promise<DnsAnswer> {
     const found = await this.#search(name, 'SRV');
     if (found.status !== 'ok') return { status: found.status, name: found.name };
-    const srvs = found.records.flatMap((r) => (r.type === 'SRV' ? [r] : []));
-    const notes: string[] = [];
-    const refusedNames: string[] = [];
-    const endpoints: Endpoint[] = [];
-    let ttl = Math.min(...srvs.map((r) => r.ttl ?? 0));
-    const usable = srvs.filter((srv) => {
-      const target = normalizeName(srv.data.target);
-      if (!isHostname(target)) {
-        // Any byte may stand in a label: such a target never becomes a server, nor reaches a terminal raw.
-        refusedNames.push(presentName(srv.data.target));
-        return false;
-      }
-      if (srv.data.port === 0) notes.push(`SRV ${found.name}: skipped record with target ${target} port 0`);
-      return srv.data.port !== 0;
-    });
+    let made = this.#made.get(name);
+    if (made?.reply !== found.reply) {
+      // Servers rotate the records of an answer (BIND does by default): what it says is the same when its records are.
+      const read = readSrv(found.name, found.records);
+      made =
+        made?.read.signature === read.signature ? { ...made, reply: found.reply } : { reply: found.reply, read, parts: [], answer: null };
+      this.#made.set(name, made);
+    }
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
-    const addresses = await this.#targetAddresses(
-      usable.map((srv) => normalizeName(srv.data.target)),
-      found.reply.additionals,
-    );
+    const addresses = await this.#targetAddresses(made.read.targets, found.reply);
+    const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
+    // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
+    if (made.answer !== null && made.parts.length === parts.length && made.parts.every((p, i) => p === parts[i])) return made.answer;
+    made.parts = parts;
+    made.answer = this.#makeSrvAnswer(found.name, made.read, addresses);
+    return made.answer;
+  }
+
+  #makeSrvAnswer(name: string, read: SrvRead, addresses: ReadonlyMap<string, Address[]>): DnsAnswer {
+    const { usable, refusedNames } = read;
+    const notes = [...read.notes];
+    const endpoints: Endpoint[] = [];
+    let ttl = read.ttl;
     for (const srv of usable) {
       const target = normalizeName(srv.data.target);
       const addrs = addresses.get(target) ?? [];
@@ -150,40 +126,98 @@ export class Resolver {
         });
       }
     }
-    if (endpoints.length === 0) return { status: 'nodata', name: found.name, refusedNames };
-    return { status: 'ok', name: found.name, endpoints, ttl, notes, refusedNames };
+    if (endpoints.length === 0) return { status: 'nodata', name, refusedNames };
+    return { status: 'ok', name, endpoints, ttl, notes, refusedNames };
   }
 
   async #resolveHost(host: string, port: number): Promise<DnsAnswer> {
-    const [a, aaaa] = await Promise.all([this.#search(host, 'A'), this.#search(host, 'AAAA')]);
-    const addrs = [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
-    if (addrs.length === 0) return { status: a.status === 'nxdomain' && aaaa.status === 'nxdomain' ? 'nxdomain' : 'nodata', name: a.name };
-    const endpoints = addrs.map((x) => ({ target: a.name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
-    return { status: 'ok', name: a.name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [], refusedNames: [] };
+    const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type)));
+    const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
+    const name = found[0]?.name ?? normalizeName(host);
+    if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
+    const endpoints = addrs.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
+    return { status: 'ok', name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [], refusedNames: [] };
   }
 
   /**
    * Addresses of SRV targets: from the additional section when it has them, else from
    * the cache while their TTL lasts, else from A and AAAA queries, a few at a time.
    */
-  async #targetAddresses(targets: readonly string[], additionals: readonly Answer[]): Promise<Map<string, Address[]>> {
+  async #targetAddresses(targets: readonly string[], reply: Reply): Promise<Map<string, Address[]>> {
     const now = this.#now();
-    for (const [t, e] of this.#targets) if (e.expires <= now) this.#targets.delete(t);
+    const wanted = new Set(targets);
+    // An expired entry stays while its target is in the answer: a refresh that finds the same addresses keeps the same array.
+    for (const [t, e] of this.#targets) if (e.expires <= now && !wanted.has(t)) this.#targets.delete(t);
+    let glue = this.#glue.get(reply);
+    if (glue === undefined) {
+      glue = indexAddresses(reply.additionals);
+      this.#glue.set(reply, glue);
+    }
     const out = new Map<string, Address[]>();
     const missing: string[] = [];
-    for (const target of new Set(targets)) {
-      const glue = addressesIn(additionals, target);
+    for (const target of wanted) {
+      const fromGlue = glue.get(target);
       const cached = this.#targets.get(target);
-      if (glue.length > 0) out.set(target, glue);
-      else if (cached !== undefined) out.set(target, cached.addresses);
+      if (fromGlue !== undefined) {
+        // The same addresses keep the same array, so that an unchanged answer is recognised by identity.
+        const kept = this.#lastGlue.get(target);
+        const addrs = kept !== undefined && sameAddresses(kept, fromGlue) ? kept : fromGlue;
+        this.#lastGlue.set(target, addrs);
+        out.set(target, addrs);
+      } else if (cached !== undefined && cached.expires > now) out.set(target, cached.addresses);
       else missing.push(target);
     }
-    await inBatches(missing, TARGET_QUERIES_IN_FLIGHT, async (target) => {
-      const [a, aaaa] = await Promise.all([this.#follow(target, 'A'), this.#follow(target, 'AAAA')]);
-      const addrs = [a, aaaa].flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
-      const ttlS = addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl));
-      this.#targets.set(target, { addresses: addrs, expires: now + Math.min(Math.max(ttlS, 1), MAX_CACHE_TTL_S) * 1_000 });
+    for (const [target, found] of await this.#lookUpTargets(missing)) {
+      const old = this.#targets.get(target)?.addresses;
+      const addrs = old !== undefined && sameAddresses(old, found) ? old : found;
+      // Spread over the last half of the TTL, so that targets cached together are not all asked again together.
+      const ttlMs =
+        Math.min(Math.max(addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl)), 1), MAX_CACHE_TTL_S) * 1_000;
+      this.#targets.set(target, { addresses: addrs, expires: now + ttlMs * (0.5 + 0.5 * (this.#o.random ?? Math.random)()) });
       out.set(target, addrs);
+    }
+    return out;
+  }
+
+  /**
+   * Addresses of targets, asked all at once: every question pipelined on one TCP
+   * connection to the preferred nameserver, only the address families wanted. A target
+   * whose answer is a CNAME to follow, or that got no answer, is asked on its own (with
+   * failover); when no answer came at all, the first failure is the resolver's.
+   */
+  async #lookUpTargets(targets: readonly string[]): Promise<Map<string, Address[]>> {
+    const out = new Map<string, Address[]>();
+    if (targets.length === 0) return out;
+    const families = this.#o.families ?? (['A', 'AAAA'] as const);
+    const questions = targets.flatMap((name) => families.map((type) => ({ name, type })));
+    const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
+    if (ns === undefined) return out;
+    const replies = await askPipelined(ns, questions, this.#o.timeoutMs, this.#hooks);
+    const failed = replies.filter((r): r is DnsError => r instanceof DnsError);
+    if (failed.length === replies.length && failed[0] !== undefined) {
+      this.#observer.query(ns, 'tcp', failed[0].kind);
+      throw failed[0];
+    }
+    const again: { target: string; type: AddressType }[] = [];
+    replies.forEach((r, i) => {
+      const q = questions[i];
+      if (q === undefined) return;
+      const addrs = out.get(q.name) ?? [];
+      out.set(q.name, addrs);
+      if (r instanceof DnsError) {
+        again.push({ target: q.name, type: q.type });
+        return;
+      }
+      const status = statusOf(r);
+      this.#observer.query(ns, 'tcp', status);
+      if (status !== 'ok') return;
+      const chain = followChain(r.answers, q.name, q.type);
+      if (chain.records.length > 0) addrs.push(...addressesIn(chain.records, chain.name));
+      else if (chain.name !== q.name) again.push({ target: q.name, type: q.type });
+    });
+    await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
+      const r = await this.#follow(target, type);
+      if (r.status === 'ok') out.get(target)?.push(...addressesIn(r.records, normalizeName(r.name)));
     });
     return out;
   }
@@ -226,7 +260,17 @@ export class Resolver {
         const ns = servers[index];
         if (ns === undefined) continue;
         try {
-          const { reply, transport } = await ask(ns, { name, type }, this.#o.timeoutMs, this.#hooks);
+          const key = `${type} ${name}`;
+          const { reply, transport, raw, truncated } = await ask(ns, { name, type }, this.#o.timeoutMs, this.#hooks, {
+            tcpFirst: this.#overTcp.has(key),
+            known: this.#known.get(key),
+          });
+          if (type === 'SRV') {
+            // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
+            if (this.#known.get(key)?.reply !== reply) this.#known.set(key, { raw: Buffer.from(raw), reply });
+            if (truncated) this.#overTcp.add(key);
+            else if (transport === 'tcp' && raw.length <= EDNS_UDP_SIZE) this.#overTcp.delete(key);
+          }
           const status = statusOf(reply);
           this.#observer.query(ns, transport, status);
           if (status === 'servfail' || status === 'refused' || status === 'error') {
@@ -247,45 +291,4 @@ export class Resolver {
     // Each attempt fails the same way more often than not: say each way once.
     throw new DnsError(lastKind, `${type} ${name}: no usable answer (${[...new Set(errors)].slice(-3).join('; ')})`);
   }
-}
-
-function statusOf(reply: Reply): 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'error' {
-  switch (reply.rcode) {
-    case 'NOERROR':
-      return reply.answers.length > 0 ? 'ok' : 'nodata';
-    case 'NXDOMAIN':
-      return 'nxdomain';
-    case 'SERVFAIL':
-      return 'servfail';
-    case 'REFUSED':
-      return 'refused';
-    default:
-      return 'error';
-  }
-}
-
-/** The records of `type` for `name` in an answer section, through its CNAMEs. */
-function followChain(answers: readonly Answer[], name: string, type: RecordType): { name: string; records: Answer[] } {
-  let current = name;
-  for (let hop = 0; hop <= MAX_CNAME; hop++) {
-    const records = answers.filter((r) => r.type === type && normalizeName(r.name) === current);
-    if (records.length > 0) return { name: current, records };
-    const cname = answers.find((r) => r.type === 'CNAME' && normalizeName(r.name) === current);
-    if (cname?.type !== 'CNAME') return { name: current, records: [] };
-    if (!isHostname(cname.data)) {
-      throw new DnsError('malformed', `${name}: CNAME to ${presentName(cname.data)}, which is not a host name (refused)`);
-    }
-    current = normalizeName(cname.data);
-  }
-  throw new DnsError('malformed', `CNAME loop at ${name}`);
-}
-
-function addressesIn(records: readonly Answer[], name: string): Address[] {
-  const out: Address[] = [];
-  for (const r of records) {
-    if ((r.type === 'A' || r.type === 'AAAA') && normalizeName(r.name) === name && isIPAddress(r.data)) {
-      out.push({ address: r.data, ttl: r.ttl ?? 0 });
-    }
-  }
-  return out;
 }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { frameTcp, TcpFrameReader } from './framing.ts';
-import { decodeReply, encodeQuery, type Question, type Rejection, type Reply } from './message.ts';
+import { decodeKnown, encodeQuery, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
 
@@ -27,27 +27,37 @@ const TCP_READ_MAX = 4 * (TCP_MAX + 2);
  * decode are dropped (and reported) while the query keeps waiting for the real one.
  * Every failure is a DnsError that names the transport it happened on.
  */
+export type AskOptions = Readonly<{
+  /** Straight to TCP: this question's answer was truncated over UDP last time (RFC 7766 allows it). */
+  tcpFirst?: boolean;
+  /** The last answer to this question: the same bytes again are not decoded again. */
+  known?: KnownReply | undefined;
+}>;
+
 export async function ask(
   ns: Nameserver,
   q: Question,
   timeoutMs: number,
   hooks: TransportHooks,
-): Promise<{ reply: Reply; transport: Transport }> {
-  const udp = await askUdp(ns, q, timeoutMs, hooks);
-  if (!udp.truncated) return { reply: udp, transport: 'udp' };
-  hooks.truncated(ns);
-  return { reply: await askTcp(ns, q, timeoutMs, hooks), transport: 'tcp' };
+  o: AskOptions = {},
+): Promise<{ reply: Reply; transport: Transport; raw: Buffer; truncated: boolean }> {
+  if (o.tcpFirst !== true) {
+    const udp = await askUdp(ns, q, timeoutMs, hooks, o.known);
+    if (!udp.reply.truncated) return { ...udp, transport: 'udp', truncated: false };
+    hooks.truncated(ns);
+  }
+  return { ...(await askTcp(ns, q, timeoutMs, hooks, o.known)), transport: 'tcp', truncated: o.tcpFirst !== true };
 }
 
 const timeoutError = (ns: Nameserver, q: Question, ms: number, t: Transport): DnsError =>
   new DnsError('timeout', `${describeNameserver(ns)} did not answer ${q.type} ${q.name} within ${String(ms)}ms (${t})`, t);
 
-function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks): Promise<Reply> {
+function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks, known: KnownReply | undefined): Promise<KnownReply> {
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65_536);
     const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
     let settled = false;
-    const done = (err: Error | null, reply?: Reply): void => {
+    const done = (err: Error | null, reply?: KnownReply): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -64,9 +74,9 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
         hooks.dropped(ns, 'udp', 'wrong-source');
         return;
       }
-      const r = decodeReply(msg, q, id);
+      const r = decodeKnown(msg, q, id, known);
       if (typeof r === 'string') hooks.dropped(ns, 'udp', r);
-      else done(null, r);
+      else done(null, { raw: msg, reply: r });
     });
     const unreachable = (e: NodeJS.ErrnoException): void => {
       const why = e.code === 'ECONNREFUSED' ? 'nothing listens there (port unreachable)' : e.message;
@@ -82,14 +92,14 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
   });
 }
 
-function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks): Promise<Reply> {
+function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks, known: KnownReply | undefined): Promise<KnownReply> {
   return new Promise((resolve, reject) => {
     const id = randomInt(0, 65_536);
     const sock = net.connect(ns.port, ns.host);
     const frames = new TcpFrameReader();
     let received = 0;
     let settled = false;
-    const done = (err: Error | null, reply?: Reply): void => {
+    const done = (err: Error | null, reply?: KnownReply): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -110,9 +120,9 @@ function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
         return;
       }
       for (const message of frames.push(chunk)) {
-        const r = decodeReply(message, q, id);
+        const r = decodeKnown(message, q, id, known);
         if (typeof r !== 'string') {
-          done(null, r);
+          done(null, { raw: message, reply: r });
           return;
         }
         hooks.dropped(ns, 'tcp', r);

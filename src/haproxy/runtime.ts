@@ -62,6 +62,8 @@ export interface HaproxyPort {
   readonly label: string;
   /** `show info` and the backends' state, with the configuration facts of this process. Throws soft errors when unreachable. */
   observe(backends: readonly string[]): Promise<Snapshot>;
+  /** `show info` alone (under 2 KB): enough to tell that HAProxy did not reload or restart. */
+  info(): Promise<ShowInfo>;
   /** Live sessions (`scur`) per server of a backend, read fresh; for the log line of a server leaving. */
   sessions(backend: string): Promise<ReadonlyMap<string, number>>;
   /**
@@ -139,6 +141,12 @@ export class HaproxyRuntime implements HaproxyPort {
       views.set(b, { servers, facts: { ...facts, addressesShown } });
     });
     return { info, backends: views, layout };
+  }
+
+  async info(): Promise<ShowInfo> {
+    const [text = ''] = await this.#send(['show info']);
+    if (isMasterCli(text)) return parseShowInfo(''); // throws; observe() says what it is
+    return parseShowInfo(text);
   }
 
   async sessions(backend: string): Promise<ReadonlyMap<string, number>> {

@@ -71,6 +71,7 @@ describe('hostile DNS answers never reach HAProxy, a terminal or a pipe unescape
       drainMs: 30_000,
       weights: 'srv',
       cookieKey: null,
+      driftCheckMs: 10_000,
     });
     await agent.pass();
     return { printed, haproxy, logs };

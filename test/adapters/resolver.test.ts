@@ -180,17 +180,43 @@ describe('Resolver against a fault-injecting DNS server', () => {
     good.endpoints = published(3);
     good.fault = 'no-additionals';
     const clock = { now: 0 };
-    const r = resolver({ now: () => clock.now });
+    const r = resolver({ now: () => clock.now, random: () => 0.999_999 }); // expiry at the end of the TTL
     const targetQueries = (): number => good.queries.filter((q) => q.type === 'A' || q.type === 'AAAA').length;
     const before = targetQueries();
     await r.resolve({ kind: 'srv', name: SRV });
     const first = targetQueries();
     expect(first - before).toBe(6); // A and AAAA for each of the three targets
+    expect(good.queries.slice(-6).every((q) => q.transport === 'tcp')).toBe(true); // pipelined on one connection
     clock.now += 4_999; // the records' TTL is 5 s
     await r.resolve({ kind: 'srv', name: SRV });
     expect(targetQueries()).toBe(first);
     clock.now += 1;
     await r.resolve({ kind: 'srv', name: SRV });
     expect(targetQueries()).toBe(first + 6);
+  });
+
+  it("asks only the address families wanted, and spreads the targets' expiry over the second half of their TTL", async () => {
+    good.endpoints = published(4);
+    good.fault = 'no-additionals';
+    const clock = { now: 0 };
+    let k = 0;
+    const spread = [0, 0.999_999, 0, 0.999_999];
+    const r = resolver({ now: () => clock.now, families: ['A'], random: () => spread[k++ % spread.length] ?? 0 });
+    const targetQueries = (): string[] => good.queries.filter((q) => q.type === 'A' || q.type === 'AAAA').map((q) => q.type);
+    const before = targetQueries().length;
+    await r.resolve({ kind: 'srv', name: SRV });
+    expect(targetQueries().slice(before)).toEqual(['A', 'A', 'A', 'A']);
+    clock.now += 2_500; // half the TTL: the two targets with the earliest expiry are asked again, not all four
+    await r.resolve({ kind: 'srv', name: SRV });
+    expect(targetQueries().length - before).toBe(6);
+  });
+
+  it('asks hundreds of targets on one pipelined connection, and gets every answer', async () => {
+    good.endpoints = published(300);
+    good.fault = 'no-additionals';
+    const before = good.queries.length;
+    const a = await resolver({ timeoutMs: 2_000, families: ['A'] }).resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(300);
+    expect(good.queries.slice(before).filter((q) => q.type === 'A' && q.transport === 'tcp')).toHaveLength(300);
   });
 });

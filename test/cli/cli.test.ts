@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DnsServer, serviceReply } from '../support/dns-server.ts';
 import { agentArgs, runAgent, TestAgent } from '../support/agent.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { fetchText } from '../support/http-client.ts';
 import { freePort, waitFor } from '../support/procs.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
@@ -129,11 +130,6 @@ describe('the built CLI with --listen', () => {
     await dns.stop();
     await haproxy.stop();
   });
-
-  const fetchText = async (url: string): Promise<{ status: number; body: string }> => {
-    const r = await fetch(url);
-    return { status: r.status, body: await r.text() };
-  };
 
   /** Runs the agent with --listen on a free port and `args`, hands `check` its base URL, stops it. */
   const withListening = async (args: readonly string[], check: (base: string, agent: TestAgent) => Promise<void>): Promise<void> => {

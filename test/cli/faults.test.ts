@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs, runAgent, TestAgent } from '../support/agent.ts';
 import { DnsServer, serviceReply } from '../support/dns-server.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { fetchText } from '../support/http-client.ts';
 import { freePort, waitFor } from '../support/procs.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
@@ -22,11 +23,6 @@ describe('the built CLI under faults that last', () => {
     await dns.stop();
     await haproxy.stop();
   });
-
-  const fetchText = async (url: string): Promise<{ status: number; body: string }> => {
-    const r = await fetch(url);
-    return { status: r.status, body: await r.text() };
-  };
 
   it('lives through SIGHUP and reads resolv.conf again: a new search list takes effect', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hda-hup-'));

@@ -16,8 +16,10 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^FROM node:24\S* AS build$/m);
     expect(runtime).toMatch(/^FROM \S*nodejs24\S* AS runtime$/m);
     expect(runtime).toMatch(/^USER 65532:65532$/m);
-    expect(runtime).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "--max-semi-space-size=2", "\/app\/dist\/main\.js"\]$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "--max-semi-space-size=1", "\/app\/dist\/main\.js"\]$/m);
     expect(dockerfile).toContain('npm prune --omit=dev');
+    // The same young-generation size as the bin's shebang, which the image's ENTRYPOINT bypasses.
+    expect(readFileSync(join(ROOT, 'src/main.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=1');
   });
 
   it('copies exactly what the agent needs to run, and that runs', () => {
@@ -33,7 +35,7 @@ describe('Dockerfile', () => {
     });
     expect(install.status, install.stderr).toBe(0);
     cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
-    const version = spawnSync(process.execPath, ['--max-semi-space-size=2', join(app, 'dist/main.js'), '--version'], { encoding: 'utf8' });
+    const version = spawnSync(process.execPath, ['--max-semi-space-size=1', join(app, 'dist/main.js'), '--version'], { encoding: 'utf8' });
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
     const usage = spawnSync(process.execPath, [join(app, 'dist/main.js')], { encoding: 'utf8' });
     expect(usage.status).toBe(2);

@@ -21,3 +21,9 @@ export function httpGet(port: number, cookie?: string | null, timeoutMs = 5_000)
     req.setTimeout(timeoutMs, () => req.destroy(new Error('request timed out')));
   });
 }
+
+/** Status and body of a GET (the agent's /healthz, /readyz, /metrics). */
+export async function fetchText(url: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(url);
+  return { status: r.status, body: await r.text() };
+}

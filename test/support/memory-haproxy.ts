@@ -61,7 +61,9 @@ export class MemoryHaproxy implements HaproxyPort {
   readonly replies = new Map<string, string>();
   /** Servers ("be/srv") whose changes do not show up in the next read. */
   readonly lagging = new Set<string>();
+  /** Full reads (show info and show servers state), and `show info` alone. */
   reads = 0;
+  infoReads = 0;
 
   constructor(label = 'memory', backends: Record<string, MemoryServer[]> = { be_app: slots(5) }) {
     this.label = label;
@@ -95,6 +97,12 @@ export class MemoryHaproxy implements HaproxyPort {
       backends.set(name, b === undefined ? null : this.#view(name, b));
     }
     return { info: this.#info(), backends, layout: null };
+  }
+
+  async info(): Promise<ShowInfo> {
+    await this.#door();
+    this.infoReads++;
+    return this.#info();
   }
 
   async sessions(backend: string): Promise<ReadonlyMap<string, number>> {

@@ -1,0 +1,45 @@
+import type { Nameserver } from '../config/model.ts';
+import type { Endpoint } from '../core/types.ts';
+import type { Rejection } from './message.ts';
+import type { Transport } from './transport.ts';
+
+/** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
+export type DnsAnswer =
+  | Readonly<{
+      status: 'ok';
+      name: string;
+      endpoints: readonly Endpoint[];
+      ttl: number;
+      /** Records that gave no endpoint, said in one line each (names escaped). */
+      notes: readonly string[];
+      /** SRV targets that are not host names, in RFC 1035 presentation form: refused. */
+      refusedNames: readonly string[];
+    }>
+  | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
+
+/** What the resolver saw on the wire, for metrics and debug logs. */
+export type DnsObserver = Readonly<{
+  /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...). */
+  query: (ns: Nameserver, transport: Transport, result: string) => void;
+  /** A reply dropped instead of trusted. */
+  dropped: (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
+}>;
+
+export const NO_OBSERVER: DnsObserver = { query: () => undefined, dropped: () => undefined };
+
+export type ResolverOptions = Readonly<{
+  nameservers: readonly Nameserver[];
+  search: readonly string[];
+  ndots: number;
+  timeoutMs: number;
+  attempts: number;
+  observer?: DnsObserver;
+  /** The address families to ask SRV targets and hosts for: those the address policy can accept. Both by default. */
+  families?: readonly AddressType[];
+  /** Clock for the target cache; Date.now unless a test pins it. */
+  now?: () => number;
+  /** 0 <= random() < 1, spreads the target cache's expiry; Math.random unless a test pins it. */
+  random?: () => number;
+}>;
+
+export type AddressType = 'A' | 'AAAA';

@@ -1,0 +1,120 @@
+import type { Answer, RecordType } from 'dns-packet';
+import { isIPAddress } from '../core/ip.ts';
+import { isHostname, presentName } from '../core/names.ts';
+import { DnsError } from '../errors.ts';
+import { normalizeName, type Reply } from './message.ts';
+
+/** Reading what came back: the records of a name through its CNAMEs, the addresses among them. */
+
+export type Address = { address: string; ttl: number };
+
+/** CNAME links followed within an answer and across queries (glibc follows up to 16). */
+export const MAX_CNAME = 8;
+
+export async function inBatches<T>(items: readonly T[], width: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+export function statusOf(reply: Reply): 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'error' {
+  switch (reply.rcode) {
+    case 'NOERROR':
+      return reply.answers.length > 0 ? 'ok' : 'nodata';
+    case 'NXDOMAIN':
+      return 'nxdomain';
+    case 'SERVFAIL':
+      return 'servfail';
+    case 'REFUSED':
+      return 'refused';
+    default:
+      return 'error';
+  }
+}
+
+/** The records of `type` for `name` in an answer section, through its CNAMEs. */
+export function followChain(answers: readonly Answer[], name: string, type: RecordType): { name: string; records: Answer[] } {
+  let current = name;
+  for (let hop = 0; hop <= MAX_CNAME; hop++) {
+    const records = answers.filter((r) => r.type === type && normalizeName(r.name) === current);
+    if (records.length > 0) return { name: current, records };
+    const cname = answers.find((r) => r.type === 'CNAME' && normalizeName(r.name) === current);
+    if (cname?.type !== 'CNAME') return { name: current, records: [] };
+    if (!isHostname(cname.data)) {
+      throw new DnsError('malformed', `${name}: CNAME to ${presentName(cname.data)}, which is not a host name (refused)`);
+    }
+    current = normalizeName(cname.data);
+  }
+  throw new DnsError('malformed', `CNAME loop at ${name}`);
+}
+
+/** The additional section's A/AAAA records, by owner name: looked up once per target, not scanned. */
+export function indexAddresses(records: readonly Answer[]): Map<string, Address[]> {
+  const out = new Map<string, Address[]>();
+  for (const r of records) {
+    if ((r.type !== 'A' && r.type !== 'AAAA') || !isIPAddress(r.data)) continue;
+    const name = normalizeName(r.name);
+    const list = out.get(name);
+    const a = { address: r.data, ttl: r.ttl ?? 0 };
+    if (list === undefined) out.set(name, [a]);
+    else list.push(a);
+  }
+  return out;
+}
+
+export function addressesIn(records: readonly Answer[], name: string): Address[] {
+  const out: Address[] = [];
+  for (const r of records) {
+    if ((r.type === 'A' || r.type === 'AAAA') && normalizeName(r.name) === name && isIPAddress(r.data)) {
+      out.push({ address: r.data, ttl: r.ttl ?? 0 });
+    }
+  }
+  return out;
+}
+
+/** What an SRV answer's records say before any address is known. */
+export type SrvRead = Readonly<{
+  usable: readonly Extract<Answer, { type: 'SRV' }>[];
+  /** The usable records' targets, normalized, in the same order. */
+  targets: readonly string[];
+  notes: readonly string[];
+  refusedNames: readonly string[];
+  ttl: number;
+  /** What the records say, whatever their order: equal signatures, equal answers. */
+  signature: string;
+}>;
+
+export function readSrv(name: string, records: readonly Answer[]): SrvRead {
+  const srvs = records.flatMap((r) => (r.type === 'SRV' ? [r] : []));
+  const notes: string[] = [];
+  const refusedNames: string[] = [];
+  const usable = srvs.filter((srv) => {
+    const target = normalizeName(srv.data.target);
+    if (!isHostname(target)) {
+      // Any byte may stand in a label: such a target never becomes a server, nor reaches a terminal raw.
+      refusedNames.push(presentName(srv.data.target));
+      return false;
+    }
+    if (srv.data.port === 0) notes.push(`SRV ${name}: skipped record with target ${target} port 0`);
+    return srv.data.port !== 0;
+  });
+  const ttl = Math.min(...srvs.map((r) => r.ttl ?? 0));
+  const signature = [
+    ...srvs.map(
+      (r) => `${String(r.data.priority ?? 0)} ${String(r.data.weight ?? 0)} ${String(r.data.port)} ${r.data.target} ${String(r.ttl ?? 0)}`,
+    ),
+  ]
+    .sort()
+    .join('\n');
+  return { usable, targets: usable.map((srv) => normalizeName(srv.data.target)), notes, refusedNames, ttl, signature };
+}
+
+/** The same addresses in the same order (TTLs aside). */
+export function sameAddresses(a: readonly Address[], b: readonly Address[]): boolean {
+  return a.length === b.length && a.every((x, i) => x.address === b[i]?.address);
+}
