@@ -42,7 +42,7 @@ class TableDns {
 function setup(
   ports: MemoryHaproxy[],
   backends: BackendSpec[] = [parseBackend(`be_app=${SRV}`)],
-  o: { dryRun?: boolean; drainMs?: number; saved?: SavedState; kept?: SavedState[]; now?: number } = {},
+  o: { dryRun?: boolean; drainMs?: number; saved?: SavedState; kept?: SavedState[]; now?: number; dynamic?: boolean } = {},
 ) {
   const dns = new TableDns();
   const clock = { now: o.now ?? 1_000_000 };
@@ -62,6 +62,7 @@ function setup(
     weights: 'srv',
     cookieKey: null,
     driftCheckMs: 10_000,
+    dynamicServers: o.dynamic === true,
     saved: o.saved ?? null,
     persist: o.kept === undefined ? null : (state) => o.kept?.push(state),
   });
@@ -248,6 +249,82 @@ describe('addresses from DNS', () => {
     const r = await agent.pass();
     expect(r.findings.map((f) => f.kind).sort()).toEqual(['dns-failing', 'endpoint-refused']);
     expect(h.ready()).toEqual(['10.1.0.1:8080']);
+  });
+});
+
+describe('--dynamic-servers: beyond the slots', () => {
+  const keys = (from: number, n: number): string[] => pods(from, n).map((e) => `${e.address}:${String(e.port)}`);
+
+  it('adds servers for what 4 slots cannot hold, deletes them once their pods left, adds them again after a restart', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: slots(4) });
+    const { agent, dns, logs } = setup([h], undefined, { dynamic: true, drainMs: 0 });
+    dns.answers.set(SRV, pods(1, 10));
+    expect((await agent.pass()).ok).toBe(true);
+    expect(h.ready().sort()).toEqual(keys(1, 10).sort());
+    expect([...h.added].sort()).toEqual(['srv-a1', 'srv-a2', 'srv-a3', 'srv-a4', 'srv-a5', 'srv-a6']);
+    expect(h.sent).toContain('add server be_app/srv-a1 10.1.0.5:8080');
+    // Slots were filled first: the added servers hold the endpoints that came last.
+    expect(
+      h.backends
+        .get('be_app')
+        ?.servers.slice(0, 4)
+        .map((s) => s.address),
+    ).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4']);
+    expect(logs.lines().filter((l) => String(l.msg).includes('get no sticky cookie'))).toHaveLength(1);
+
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass(); // the pods leave: maintenance (no drain here)
+    await agent.pass(); // ... then the added servers are deleted
+    expect(h.added.size).toBe(0);
+    expect(h.ready().sort()).toEqual(keys(1, 3).sort());
+
+    dns.answers.set(SRV, pods(1, 10));
+    await agent.pass();
+    h.restart(); // added servers are lost on a restart
+    expect(h.added.size).toBe(0);
+    await agent.pass();
+    expect(h.ready().sort()).toEqual(keys(1, 10).sort());
+    expect(h.added.size).toBe(6);
+  });
+
+  it('changes nothing without the flag: the slots are full, the rest is said', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: slots(4) });
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 10));
+    const r = await agent.pass();
+    expect(h.ready()).toHaveLength(4);
+    expect(h.sent.filter((c) => c.startsWith('add server'))).toEqual([]);
+    expect(r.findings.map((f) => f.kind)).toEqual(['endpoints-without-slot']);
+  });
+
+  it.each(['1.8.30', '2.2.0'])('says once that the flag has no effect on HAProxy %s, and keeps the slots full', async (version) => {
+    const h = new MemoryHaproxy('memory', { be_app: slots(4) });
+    h.version = version;
+    const { agent, dns, logs } = setup([h], undefined, { dynamic: true });
+    dns.answers.set(SRV, pods(1, 10));
+    await agent.pass();
+    await agent.pass();
+    expect(h.ready()).toHaveLength(4);
+    expect(logs.lines().filter((l) => String(l.msg).startsWith('--dynamic-servers has no effect'))).toHaveLength(1);
+  });
+
+  it('says nothing of cookies on HAProxy 3.0, which gives added servers theirs', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: slots(2) });
+    h.version = '3.0.5';
+    const { agent, dns, logs } = setup([h], undefined, { dynamic: true });
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass();
+    expect(h.added.size).toBe(1);
+    expect(logs.lines().filter((l) => String(l.msg).includes('sticky cookie'))).toEqual([]);
+  });
+
+  it('shows the add and del commands in a dry run, and sends none', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: slots(1) });
+    const { agent, dns, printed } = setup([h], undefined, { dynamic: true, dryRun: true });
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(printed).toContain('add server be_app/srv-a1 10.1.0.2:8080');
+    expect(h.sent).toEqual([]);
   });
 });
 

@@ -26,6 +26,8 @@ export type AgentDeps = Readonly<{
   cookieKey: string | null;
   /** How long a socket lane at rest may go without a full read (drift repair bound). */
   driftCheckMs: number;
+  /** --dynamic-servers. */
+  dynamicServers?: boolean;
   /** What --state-file held at start, null without one. */
   saved?: SavedState | null;
   /** Keeps the state (--state-file); null: nothing is kept (no file, or --dry-run). */
@@ -80,6 +82,7 @@ export class Agent {
       weights: deps.weights,
       cookieKey: deps.cookieKey,
       driftCheckMs: deps.driftCheckMs,
+      dynamicServers: deps.dynamicServers === true,
     };
     this.#sockets = deps.ports.map(
       (port) => new SocketLane({ ...o, port, backends: this.#dns, savedDrains: deps.saved?.drains[port.label] }),

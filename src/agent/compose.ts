@@ -66,6 +66,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     weights: config.weights,
     cookieKey: config.cookieKey,
     driftCheckMs: driftCheckMs(config.intervalMs),
+    dynamicServers: config.dynamicServers,
     saved,
     // A dry run changes nothing, the state file included.
     persist:

@@ -8,6 +8,8 @@ import { dynamicCookie } from '../core/cookie.ts';
 import { canonicalIP, isIPAddress } from '../core/ip.ts';
 import type { Finding } from '../core/findings.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
+import { haproxyWeights } from '../core/desired.ts';
+import { isAdded, planDynamic, renderAddition, renderDeletion, type Addition } from '../core/dynamic.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
@@ -20,8 +22,8 @@ export type BackendInForce = Readonly<{
   endpoints: readonly Endpoint[] | null;
 }>;
 
-/** One backend's plan on one socket, and the commands it renders to. */
-export type Work = Readonly<{ spec: BackendSpec; plan: Plan; commands: readonly string[] }>;
+/** One backend's plan on one socket, the servers to add beyond it, and the commands they render to. */
+export type Work = Readonly<{ spec: BackendSpec; plan: Plan; commands: readonly string[]; added: readonly Addition[] }>;
 
 /** A new Pid, a new start time or a smaller uptime: HAProxy reloaded or restarted. Returns why, or null. */
 export function reloadReason(prev: ShowInfo | null, info: ShowInfo): string | null {
@@ -140,6 +142,8 @@ export type PlanOptions = Readonly<{
   weights: WeightPolicy;
   memory: SlotMemory | undefined;
   resync: boolean;
+  /** Add servers for what the slots cannot hold (--dynamic-servers, on an HAProxy that can). */
+  dynamic: boolean;
 }>;
 
 /** Plans one backend and renders its commands; the placement findings come with it. */
@@ -149,8 +153,11 @@ export function planWork(
   slots: readonly Slot[],
   o: PlanOptions,
 ): { work: Work; findings: Finding[] } {
+  const prefix = b.spec.prefix;
+  // Slots are filled first: an added server back in maintenance is deleted, not filled.
+  const fillable = o.dynamic ? slots.filter((s) => !(isAdded(s.name, prefix) && s.admin === 'maint')) : slots;
   const plan = planBackend({
-    slots,
+    slots: fillable,
     endpoints: b.endpoints,
     now: o.now,
     drainMs: o.drainMs,
@@ -160,7 +167,7 @@ export function planWork(
   });
   const findings: Finding[] = [];
   const backend = b.spec.id;
-  if (plan.unplaced.length > 0)
+  if (plan.unplaced.length > 0 && !o.dynamic)
     findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints: plan.unplaced.map(endpointKey) });
   if (plan.unused.length > 0) {
     findings.push({
@@ -172,7 +179,20 @@ export function planWork(
   }
   if (plan.drainsCut.length > 0) findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut });
   const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
-  return { work: { spec: b.spec, plan, commands }, findings };
+  if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [] }, findings };
+  const weights = haproxyWeights(b.endpoints);
+  const dynamic = planDynamic({
+    prefix,
+    servers: slots,
+    unplaced: plan.unplaced,
+    weightOf: (e) => (o.weights === 'srv' ? (weights.get(endpointKey(e)) ?? null) : null),
+  });
+  const checked = slots.some((s) => s.checked && !isAdded(s.name, prefix));
+  commands.push(
+    ...dynamic.deletions.map((name) => renderDeletion(b.spec.backend, name)),
+    ...dynamic.additions.flatMap((a) => renderAddition(b.spec.backend, a, checked)),
+  );
+  return { work: { spec: b.spec, plan, commands, added: dynamic.additions }, findings };
 }
 
 /** What the replies say: rejected commands, and the backends whose weights HAProxy will not take. */
@@ -215,8 +235,11 @@ export function notTaken(socket: string, work: readonly Work[], snap: Snapshot):
 }
 
 /** Managed servers by state, for the servers gauge. */
-export function countSlots(slots: readonly Slot[]): Record<'ready' | 'drain' | 'maint' | 'free', number> {
-  const counts = { ready: 0, drain: 0, maint: 0, free: 0 };
-  for (const s of slots) counts[s.admin === 'maint' ? 'free' : s.admin]++;
+export type ServerCounts = Record<'slot' | 'added', Record<'ready' | 'drain' | 'maint' | 'free', number>>;
+
+/** Managed servers by kind (a configured slot, or added at run time) and state, for the servers gauge. */
+export function countSlots(slots: readonly Slot[], prefix: string): ServerCounts {
+  const counts: ServerCounts = { slot: { ready: 0, drain: 0, maint: 0, free: 0 }, added: { ready: 0, drain: 0, maint: 0, free: 0 } };
+  for (const s of slots) counts[isAdded(s.name, prefix) ? 'added' : 'slot'][s.admin === 'maint' ? 'free' : s.admin]++;
   return counts;
 }

@@ -2,11 +2,12 @@ import type { Logger } from 'pino';
 import { describeNameserver } from '../config/model.ts';
 import { findingKey, findingText, logLevelOf, severityOf, type Finding } from '../core/findings.ts';
 import type { HoldEvent } from '../core/hold.ts';
+import { endpointKey, type SlotTarget } from '../core/types.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import type { DnsReport } from './dns-lane.ts';
-import { describeTarget, type SocketReport } from './socket-lane.ts';
+import type { SocketReport } from './socket-lane.ts';
 
 export type LaneReport = DnsReport | SocketReport;
 
@@ -96,8 +97,10 @@ export class Reporter {
     this.#findings(`socket ${r.socket}`, log, r.findings, 'socket');
     const m = this.#metrics;
     if (m !== null) {
-      for (const [backend, counts] of r.servers) {
-        for (const [state, n] of Object.entries(counts)) m.servers.set({ backend, socket: r.socket, state }, n);
+      for (const [backend, byKind] of r.servers) {
+        for (const [kind, counts] of Object.entries(byKind)) {
+          for (const [state, n] of Object.entries(counts)) m.servers.set({ backend, socket: r.socket, state, kind }, n);
+        }
       }
       for (const [backend, n] of r.unplaced) m.unplaced.set({ backend }, n);
       for (const res of r.results) m.commands.inc({ socket: r.socket, result: res.verdict.ok ? 'ok' : 'rejected' });
@@ -207,3 +210,6 @@ function logHoldEvent(log: Logger, e: HoldEvent, endpointsInForce: number | null
       return;
   }
 }
+
+/** "10.0.0.1:80 ready weight 256", for log lines. */
+const describeTarget = (t: SlotTarget): string => `${endpointKey(t)} ${t.admin}${t.weight === null ? '' : ` weight ${String(t.weight)}`}`;

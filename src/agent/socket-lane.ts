@@ -1,7 +1,7 @@
 import type { BackendSpec } from '../config/model.ts';
 import { findingText, severityOf, type Finding } from '../core/findings.ts';
 import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
-import { endpointKey, type Change, type SlotTarget } from '../core/types.ts';
+import type { Change, SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
@@ -15,6 +15,7 @@ import {
   reloadReason,
   slotsOf,
   type BackendInForce,
+  type ServerCounts,
   type Work,
 } from './decide.ts';
 import type { Writer } from './writers.ts';
@@ -32,6 +33,8 @@ export type SocketLaneDeps = Readonly<{
   cookieKey: string | null;
   /** How long a lane at rest may go on `show info` alone: drift made by someone else is repaired within it. */
   driftCheckMs: number;
+  /** --dynamic-servers: add servers for the endpoints the slots cannot hold (HAProxy 2.4+). */
+  dynamicServers: boolean;
   /** Backend id -> server -> when its drain started, saved before a restart (--state-file). */
   savedDrains?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
 }>;
@@ -49,7 +52,7 @@ export type SocketReport = Readonly<{
   changes: readonly ServerChange[];
   results: readonly CommandResult[];
   /** Backend id -> managed servers by state. */
-  servers: ReadonlyMap<string, Record<'ready' | 'drain' | 'maint' | 'free', number>>;
+  servers: ReadonlyMap<string, ServerCounts>;
   /** Backend id -> endpoints that found no slot. */
   unplaced: ReadonlyMap<string, number>;
   /** Backend id -> seconds from the DNS change to HAProxy acknowledging it, on this socket. */
@@ -168,13 +171,14 @@ export class SocketLane {
     const resync = this.#resyncPending;
     const now = this.#d.now();
     const work: Work[] = [];
-    const servers = new Map<string, Record<'ready' | 'drain' | 'maint' | 'free', number>>();
+    const servers = new Map<string, ServerCounts>();
     const unplaced = new Map<string, number>();
+    const dynamic = this.#dynamicServers(snap, findings);
     for (const b of backends) {
       const { slots, findings: slotFindings } = slotsOf(socket, snap, b.spec);
       findings.push(...slotFindings);
       if (slots === null) continue;
-      servers.set(b.spec.id, countSlots(slots));
+      servers.set(b.spec.id, countSlots(slots, b.spec.prefix));
       if (b.endpoints === null) {
         findings.push({ kind: 'no-answer-yet', backend: b.spec.id, socket });
         continue;
@@ -185,8 +189,12 @@ export class SocketLane {
         weights: this.#staticWeights.has(b.spec.id) ? 'ignore' : this.#d.weights,
         memory: this.#memory.get(b.spec.id),
         resync,
+        dynamic,
       });
       findings.push(...planned.findings);
+      if (planned.work.added.length > 0 && snap.info.release[0] < 3) {
+        findings.push({ kind: 'added-without-cookie', backend: b.spec.id, socket, version: snap.info.version });
+      }
       unplaced.set(b.spec.id, planned.work.plan.unplaced.length);
       work.push(planned.work);
     }
@@ -245,6 +253,15 @@ export class SocketLane {
     return { ...base, changes, latency };
   }
 
+  /** Whether servers may be added: asked for, and HAProxy 2.4 or later (said once when it is not). */
+  #dynamicServers(snap: Snapshot, findings: Finding[]): boolean {
+    if (!this.#d.dynamicServers) return false;
+    const [major, minor] = snap.info.release;
+    if (major > 2 || (major === 2 && minor >= 4)) return true;
+    findings.push({ kind: 'dynamic-unsupported', socket: this.label, version: snap.info.version });
+    return false;
+  }
+
   /** First contact with a HAProxy process: its configuration, and whether the socket may write. */
   async #checkProcess(snap: Snapshot, specs: readonly BackendSpec[]): Promise<Finding[]> {
     const firstContact = this.#checkedPid === null;
@@ -281,7 +298,3 @@ const EMPTY: Progress = {
   unplaced: new Map(),
   latency: new Map(),
 };
-
-/** "10.0.0.1:80 ready weight 256", for log lines. */
-export const describeTarget = (t: SlotTarget): string =>
-  `${endpointKey(t)} ${t.admin}${t.weight === null ? '' : ` weight ${String(t.weight)}`}`;

@@ -105,6 +105,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     socketTimeoutMs: duration('socket-timeout', 10),
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n)], [])),
     stateFile: str('state-file') ?? null,
+    dynamicServers: bool('dynamic-servers'),
   };
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { help: false, version: false, config };

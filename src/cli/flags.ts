@@ -80,6 +80,11 @@ export const FLAGS: readonly Flag[] = [
     help: 'A server whose endpoint left DNS is set to drain (sticky clients only) this long, then to maint. 0: straight to maint.',
   },
   {
+    name: 'dynamic-servers',
+    type: 'boolean',
+    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+; "add server"), named <prefix>-a<N>, and delete them once their pod has left and they drained. Slots are filled first. Added servers are lost on a reload; the agent adds them again. On 2.4-2.9 they get no sticky cookie (3.0 gives them one).',
+  },
+  {
     name: 'state-file',
     type: 'string',
     arg: '<path>',

@@ -49,6 +49,8 @@ export type Config = Readonly<{
   socketTimeoutMs: number;
   /** --allow-net: when not empty, only endpoints inside these networks become servers. */
   allowNets: readonly Cidr[];
+  /** --dynamic-servers: add servers (HAProxy 2.4+) when endpoints outnumber the free slots. */
+  dynamicServers: boolean;
   /** --state-file: where the last good answers and running drains are kept across restarts. */
   stateFile: string | null;
 }>;

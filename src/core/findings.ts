@@ -24,6 +24,8 @@ export type Finding =
   | Readonly<{ kind: 'not-sticky'; backend: string; socket: string; problem: string }>
   | Readonly<{ kind: 'cookies-without-http'; backend: string; socket: string; mode: string }>
   | Readonly<{ kind: 'old-version'; socket: string; version: string; maintBroken: boolean }>
+  | Readonly<{ kind: 'dynamic-unsupported'; socket: string; version: string }>
+  | Readonly<{ kind: 'added-without-cookie'; backend: string; socket: string; version: string }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
   | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
   | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
@@ -59,6 +61,8 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'not-sticky': { severity: 'warning', log: 'warn' },
   'cookies-without-http': { severity: 'warning', log: 'warn' },
   'old-version': { severity: 'warning', log: 'warn' },
+  'dynamic-unsupported': { severity: 'warning', log: 'warn' },
+  'added-without-cookie': { severity: 'warning', log: 'warn' },
   'cookie-key-differs': { severity: 'warning', log: 'warn' },
   'endpoints-without-slot': { severity: 'problem', log: 'warn' },
   'endpoints-unused': { severity: 'warning', log: 'warn' },
@@ -133,6 +137,10 @@ export function findingText(f: Finding): string {
       return f.maintBroken
         ? `HAProxy ${f.version} does not take a server down on "set server ... state maint" (fixed in 1.8.2), so sticky clients keep reaching a pod that left, and starts in time quadratic in the slots with dynamic cookies (fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`
         : `HAProxy ${f.version} starts in time quadratic in the slots with dynamic cookies (over a minute for 1000 slots; fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`;
+    case 'dynamic-unsupported':
+      return `--dynamic-servers has no effect on HAProxy ${f.version} ("add server" needs 2.4 or later): endpoints beyond the slots get none`;
+    case 'added-without-cookie':
+      return `servers added to backend ${f.backend} get no sticky cookie on HAProxy ${f.version} (3.0 gives them their dynamic cookie): their clients are not sticky`;
     case 'cookie-key-differs':
       return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
     case 'endpoints-without-slot':

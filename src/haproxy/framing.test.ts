@@ -62,6 +62,13 @@ describe('judgeReply', () => {
     ['set server be/s state ready', 'No such server.', false],
     ['set server be/s weight 256', '', true],
     ['set server be/s weight 300', 'Absolute weight can only be between 0 and 256 inclusive.', false],
+    ['add server be/s-a1 10.0.0.1:80', 'New server registered.', true],
+    ['add server be/s-a1 10.0.0.1:80', '[WARNING] some keyword is ignored\nNew server registered.', true],
+    ['add server be/s-a1 10.0.0.1:80', 'Backend must use a dynamic load balancing to support dynamic servers.', false],
+    ['add server be/s-a1 10.0.0.1:80', 'Already exists a server with the same name in backend.', false],
+    ['del server be/s-a1', 'Server deleted.', true],
+    ['del server be/s-a1', 'Only servers in maintenance mode can be deleted.', false],
+    ['enable health be/s-a1', '', true],
   ])('%s -> %j is ok: %s', (command, reply, ok) => {
     expect(judgeReply(command, reply.trim()).ok).toBe(ok);
   });

@@ -22,6 +22,7 @@ const UNTERMINATED: readonly string[] = [
   'Backend must use a dynamic load balancing to support dynamic servers.',
   'Only servers in maintenance mode can be deleted.',
   'Server deleted.',
+  'New server registered.', // 2.4 only
 ];
 
 export function splitReplies(raw: string, commands: number): { replies: string[]; complete: boolean } {

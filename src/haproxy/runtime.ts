@@ -98,6 +98,8 @@ export class HaproxyRuntime implements HaproxyPort {
   /** `show stat` facts, read once per HAProxy process (pid). */
   #facts: { pid: number; byBackend: Map<string, BackendConfigFacts> } | null = null;
   #admin: { pid: number; admin: boolean } | null = null;
+  /** [major, minor] of the HAProxy process last observed. */
+  #release: readonly [number, number] | null = null;
   /** The HAProxy process whose `show stat` hid server addresses (a socket below level operator). */
   #addressesHidden: number | null = null;
 
@@ -120,6 +122,7 @@ export class HaproxyRuntime implements HaproxyPort {
       );
     }
     const info = parseShowInfo(replies[0] ?? '');
+    this.#release = info.release;
     if (this.#facts?.pid !== info.pid) this.#facts = { pid: info.pid, byBackend: await this.#readFacts(backends) };
     const expected = expectedStateColumns(info.version);
     let layout: Snapshot['layout'] = null;
@@ -159,9 +162,18 @@ export class HaproxyRuntime implements HaproxyPort {
     const results: CommandResult[] = [];
     const backendOf = new Map(commands.map((c) => [c.text, c.backend]));
     for (const line of batchLines(commands.map((c) => c.text))) {
-      const replies = await this.#send(line);
+      const dynamic = line.some((c) => c.startsWith('add server ') || c.startsWith('del server '));
+      // 2.4 and 2.5 take add/del server only in experimental mode, which holds for the connection.
+      const before = dynamic && this.#release !== null && this.#release[0] === 2 && this.#release[1] < 6 ? ['experimental-mode on'] : [];
+      // Before 3.0 "Server deleted." lacks its newline: last on a line, its reply could not be framed.
+      const after = line.at(-1)?.startsWith('del server ') === true ? ['show cli level'] : [];
+      const replies = await this.#send([...before, ...line, ...after]);
+      replies.slice(0, before.length).forEach((reply) => {
+        if (reply.trim() !== '')
+          throw new HaproxyProtocolError(`HAProxy socket ${this.label}: experimental-mode on answered ${JSON.stringify(reply)}`, true);
+      });
       line.forEach((command, i) => {
-        const reply = replies[i] ?? '';
+        const reply = replies[before.length + i] ?? '';
         results.push({ backend: backendOf.get(command) ?? '', command, reply, verdict: judgeReply(command, reply) });
       });
     }

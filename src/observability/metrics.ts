@@ -7,7 +7,7 @@ export class AgentMetrics {
   readonly dnsQueries: Counter<'nameserver' | 'transport' | 'result'>;
   readonly dnsDropped: Counter<'nameserver' | 'transport' | 'reason'>;
   readonly endpoints: Gauge<'backend'>;
-  readonly servers: Gauge<'backend' | 'socket' | 'state'>;
+  readonly servers: Gauge<'backend' | 'socket' | 'state' | 'kind'>;
   readonly unplaced: Gauge<'backend'>;
   readonly refused: Gauge<'backend' | 'reason'>;
   readonly commands: Counter<'socket' | 'result'>;
@@ -44,8 +44,8 @@ export class AgentMetrics {
     });
     this.servers = new Gauge({
       name: `${p}servers`,
-      help: 'Managed servers by state (ready, drain, maint, free).',
-      labelNames: ['backend', 'socket', 'state'],
+      help: 'Managed servers by kind (slot: declared in the configuration; added: by --dynamic-servers) and state (ready, drain, free).',
+      labelNames: ['backend', 'socket', 'state', 'kind'],
       registers,
     });
     this.unplaced = new Gauge({

@@ -300,8 +300,9 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(text).toContain('haproxy_dns_agent_passes_total{lane="dns",name="be_app",result="ok"} 2');
     expect(text).toMatch(/haproxy_dns_agent_dns_queries_total\{nameserver="127\.0\.0\.1:\d+",transport="udp",result="ok"\} 2/);
     expect(text).toContain('haproxy_dns_agent_endpoints{backend="be_app"} 3');
-    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="ready"\} 3/);
-    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="free"\} 2/);
+    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="ready",kind="slot"\} 3/);
+    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="free",kind="slot"\} 2/);
+    expect(text).toMatch(/haproxy_dns_agent_servers\{backend="be_app",socket="[^"]+",state="ready",kind="added"\} 0/);
     expect(text).toContain('haproxy_dns_agent_endpoints_without_slot{backend="be_app"} 0');
     expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="ok"\} 9/);
     expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app",socket="[^"]+"\} 1/);

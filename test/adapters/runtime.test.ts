@@ -43,3 +43,59 @@ describe('a runtime-API peer that answers without end', () => {
     await expect(port.observe(['be_app'])).rejects.toThrow(/reply larger than \d+ bytes/);
   });
 });
+
+describe('add and del server on the wire', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'hda-dyn-')), 'admin.sock');
+  const lines: string[] = [];
+  let version = '2.4.22';
+  /** Answers like HAProxy 2.4: show info, a state dump, and the add/del replies without their newline. */
+  const server = net.createServer({ allowHalfOpen: true }, (c) => {
+    let buf = '';
+    c.on('data', (d: Buffer) => (buf += d.toString()));
+    c.on('end', () => {
+      const line = buf.trim();
+      lines.push(line);
+      const replies = line.split(';').map((cmd) => {
+        if (cmd === 'show info') return `Version: ${version}\nPid: 7\nUptime_sec: 1\n\n`;
+        if (cmd.startsWith('show servers state'))
+          return '1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n\n';
+        if (cmd === 'show stat be_app 6 -1') return '# pxname,svname,bck,cookie,algo,mode,addr\n\n';
+        if (cmd === 'experimental-mode on') return '\n';
+        // 2.4: no LF of its own, only the separator's; 2.5+: its LF, then the separator's.
+        if (cmd.startsWith('add server')) return version.startsWith('2.4') ? 'New server registered.\n' : 'New server registered.\n\n';
+        if (cmd.startsWith('del server')) return 'Server deleted.\n';
+        if (cmd === 'show cli level') return 'admin\n\n';
+        return '\n';
+      });
+      c.end(replies.join(''));
+    });
+  });
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(path, r));
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  it('turns experimental mode on first on 2.4 and 2.5, and never leaves "del server" last on a line', async () => {
+    const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
+    await port.observe(['be_app']);
+    const results = await port.apply([
+      { backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.1:80' },
+      { backend: 'be_app', text: 'del server be_app/srv-a2' },
+    ]);
+    expect(lines.at(-1)).toBe('experimental-mode on;add server be_app/srv-a1 10.0.0.1:80;del server be_app/srv-a2;show cli level');
+    expect(results.map((r) => [r.command, r.verdict.ok])).toEqual([
+      ['add server be_app/srv-a1 10.0.0.1:80', true],
+      ['del server be_app/srv-a2', true],
+    ]);
+  });
+
+  it('sends add server alone from 2.6', async () => {
+    version = '2.6.12';
+    const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
+    await port.observe(['be_app']);
+    await port.apply([{ backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.1:80' }]);
+    expect(lines.at(-1)).toBe('add server be_app/srv-a1 10.0.0.1:80');
+  });
+});

@@ -84,9 +84,10 @@ describe('hostile DNS answers (Debian HAProxy + BIND 9)', () => {
     const agent = new TestAgent([...args(), '--interval', '200ms', '--drain', '0']);
     try {
       await haproxy.waitServing(['::ffff:127.0.1.5:8080']);
+      await agent.waitForLog('server change'); // the run that made the change has ended and said so
       const changes = agent.count('server change');
       await new Promise((r) => setTimeout(r, 1_500)); // seven intervals at rest
-      expect(agent.count('server change')).toBe(changes);
+      expect(agent.count('server change'), JSON.stringify(agent.logs().filter((l) => l.msg === 'server change'))).toBe(changes);
     } finally {
       await agent.stop();
     }

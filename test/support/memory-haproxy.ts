@@ -72,12 +72,49 @@ export class MemoryHaproxy implements HaproxyPort {
     }
   }
 
-  /** A restart: a new process with every slot back as configured. */
+  /** Names of the servers added at run time (lost on a restart). */
+  readonly added = new Set<string>();
+
+  /** A restart: a new process with every slot back as configured, and no added server. */
   restart(): void {
     this.pid++;
     this.uptimeSec = 0;
     this.startTimeSec++;
-    for (const b of this.backends.values()) b.servers = slots(b.servers.length, b.servers[0]?.name.replace(/\d+$/, '') ?? 'srv');
+    for (const b of this.backends.values()) {
+      const configured = b.servers.filter((s) => !this.added.has(s.name));
+      b.servers = slots(configured.length, configured[0]?.name.replace(/\d+$/, '') ?? 'srv');
+    }
+    this.added.clear();
+  }
+
+  #add(be: string, name: string, address: string, port: number, check: boolean): string {
+    const b = this.backends.get(be);
+    if (b === undefined) return 'No such backend.';
+    if (this.version.startsWith('1.') || this.version.startsWith('2.0')) return 'Unknown command.\n';
+    if (b.servers.some((s) => s.name === name)) return 'Already exists a server with the same name in backend.\n';
+    b.servers.push({
+      name,
+      address: address.replace(/^\[|\]$/g, ''),
+      port,
+      admin: 'maint',
+      weight: 1,
+      opState: 0,
+      checked: check,
+      backup: false,
+      sessions: 0,
+    });
+    this.added.add(name);
+    return 'New server registered.\n';
+  }
+
+  #del(be: string, name: string): string {
+    const b = this.backends.get(be);
+    const s = b?.servers.find((x) => x.name === name);
+    if (b === undefined || s === undefined) return 'No such server.';
+    if (s.admin !== 'maint') return 'Only servers in maintenance mode can be deleted.';
+    b.servers = b.servers.filter((x) => x !== s);
+    this.added.delete(name);
+    return 'Server deleted.';
   }
 
   ready(backend = 'be_app'): string[] {
@@ -179,8 +216,13 @@ export class MemoryHaproxy implements HaproxyPort {
     };
   }
 
-  /** Applies one `set server` command the way HAProxy does; returns its reply. */
+  /** Applies one command the way HAProxy 2.6 does; returns its reply. */
   #run(text: string): string {
+    const add = /^add server ([^/ ]+)\/(\S+) (\S+):(\d+)( check)?$/.exec(text);
+    if (add !== null) return this.#add(add[1] ?? '', add[2] ?? '', add[3] ?? '', Number(add[4]), add[5] !== undefined);
+    const del = /^del server ([^/ ]+)\/(\S+)$/.exec(text);
+    if (del !== null) return this.#del(del[1] ?? '', del[2] ?? '');
+    if (/^enable health \S+$/.test(text)) return '';
     const m = /^set server ([^/ ]+)\/(\S+) (addr (\S+) port (\d+)|weight (\d+)|state (ready|drain|maint))$/.exec(text);
     if (m === null) return 'Unknown command.\n';
     const [, be = '', name = ''] = m;
