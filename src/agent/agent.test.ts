@@ -271,12 +271,14 @@ describe('--dynamic-servers: beyond the slots', () => {
         .map((s) => s.address),
     ).toEqual(['10.1.0.1', '10.1.0.2', '10.1.0.3', '10.1.0.4']);
     expect(logs.lines().filter((l) => String(l.msg).includes('get no sticky cookie'))).toHaveLength(1);
+    expect(logs.count('server added: more endpoints than slots')).toBe(6);
 
     dns.answers.set(SRV, pods(1, 3));
     await agent.pass(); // the pods leave: maintenance (no drain here)
     await agent.pass(); // ... then the added servers are deleted
     expect(h.added.size).toBe(0);
     expect(h.ready().sort()).toEqual(keys(1, 3).sort());
+    expect(logs.count('server deleted: added at run time, its pod left')).toBe(6);
 
     dns.answers.set(SRV, pods(1, 10));
     await agent.pass();

@@ -23,7 +23,13 @@ export type BackendInForce = Readonly<{
 }>;
 
 /** One backend's plan on one socket, the servers to add beyond it, and the commands they render to. */
-export type Work = Readonly<{ spec: BackendSpec; plan: Plan; commands: readonly string[]; added: readonly Addition[] }>;
+export type Work = Readonly<{
+  spec: BackendSpec;
+  plan: Plan;
+  commands: readonly string[];
+  added: readonly Addition[];
+  deleted: readonly string[];
+}>;
 
 /** A new Pid, a new start time or a smaller uptime: HAProxy reloaded or restarted. Returns why, or null. */
 export function reloadReason(prev: ShowInfo | null, info: ShowInfo): string | null {
@@ -179,7 +185,7 @@ export function planWork(
   }
   if (plan.drainsCut.length > 0) findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut });
   const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
-  if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [] }, findings };
+  if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [], deleted: [] }, findings };
   const weights = haproxyWeights(b.endpoints);
   const dynamic = planDynamic({
     prefix,
@@ -192,7 +198,7 @@ export function planWork(
     ...dynamic.deletions.map((name) => renderDeletion(b.spec.backend, name)),
     ...dynamic.additions.flatMap((a) => renderAddition(b.spec.backend, a, checked)),
   );
-  return { work: { spec: b.spec, plan, commands, added: dynamic.additions }, findings };
+  return { work: { spec: b.spec, plan, commands, added: dynamic.additions, deleted: dynamic.deletions }, findings };
 }
 
 /** What the replies say: rejected commands, and the backends whose weights HAProxy will not take. */

@@ -94,6 +94,10 @@ export class Reporter {
         'server change',
       );
     }
+    for (const d of r.dynamic) {
+      if (d.added === null) log.info({ backend: d.backend, server: d.server }, 'server deleted: added at run time, its pod left');
+      else log.info({ backend: d.backend, server: d.server, endpoint: d.added }, 'server added: more endpoints than slots');
+    }
     this.#findings(`socket ${r.socket}`, log, r.findings, 'socket');
     const m = this.#metrics;
     if (m !== null) {

@@ -1,10 +1,10 @@
 import type { BackendSpec } from '../config/model.ts';
 import { findingText, severityOf, type Finding } from '../core/findings.ts';
 import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
-import type { Change, SlotTarget } from '../core/types.ts';
+import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
-import type { CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
+import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import {
   checkProcess,
   countSlots,
@@ -19,6 +19,9 @@ import {
   type Work,
 } from './decide.ts';
 import type { Writer } from './writers.ts';
+import type { SocketReport } from './socket-report.ts';
+
+export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
 
 /** A backend's endpoints in force, as its DNS lane keeps them. */
 export type BackendSource = BackendInForce & Readonly<{ revision: Readonly<{ n: number; at: number }> }>;
@@ -37,27 +40,6 @@ export type SocketLaneDeps = Readonly<{
   dynamicServers: boolean;
   /** Backend id -> server -> when its drain started, saved before a restart (--state-file). */
   savedDrains?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
-}>;
-
-/** A server change, for its log line. */
-export type ServerChange = Readonly<{ backend: string; change: Change; liveSessions: number | null }>;
-
-/** How one run of a socket's lane went. */
-export type SocketReport = Readonly<{
-  lane: 'socket';
-  socket: string;
-  findings: readonly Finding[];
-  /** HAProxy reloaded or restarted since the last run (why), else null. */
-  reload: Readonly<{ reason: string; version: string }> | null;
-  changes: readonly ServerChange[];
-  results: readonly CommandResult[];
-  /** Backend id -> managed servers by state. */
-  servers: ReadonlyMap<string, ServerCounts>;
-  /** Backend id -> endpoints that found no slot. */
-  unplaced: ReadonlyMap<string, number>;
-  /** Backend id -> seconds from the DNS change to HAProxy acknowledging it, on this socket. */
-  latency: ReadonlyMap<string, number>;
-  durationMs: number;
 }>;
 
 type Progress = Omit<SocketReport, 'lane' | 'socket' | 'durationMs'>;
@@ -142,7 +124,7 @@ export class SocketLane {
     const prev = this.#info;
     if (info.stopping || prev === null || reloadReason(prev, info) !== null) return null;
     this.#info = info;
-    return { ...rest.progress, results: [], changes: [], latency: new Map() };
+    return { ...rest.progress, results: [], changes: [], dynamic: [], latency: new Map() };
   }
 
   #revisions(): string {
@@ -208,7 +190,16 @@ export class SocketLane {
       }
       throw err;
     });
-    const base = { reload, findings, servers, unplaced, results: results ?? [], changes: [], latency: new Map<string, number>() };
+    const base = {
+      reload,
+      findings,
+      servers,
+      unplaced,
+      results: results ?? [],
+      changes: [],
+      dynamic: [],
+      latency: new Map<string, number>(),
+    };
     if (results === null || findings.some((f) => f.kind === 'apply-failed')) return base;
     for (const w of work) this.#memory.set(w.spec.id, w.plan.memory);
     const ackAt = this.#d.now();
@@ -250,7 +241,15 @@ export class SocketLane {
         liveSessions: change.to.admin === 'maint' ? (sessions.get(`${w.spec.backend}/${change.server}`) ?? null) : null,
       })),
     );
-    return { ...base, changes, latency };
+    const dynamicChanges = touched.flatMap((w) => [
+      ...w.deleted.map((server) => ({ backend: w.spec.id, server, added: null })),
+      ...w.added.map((a) => ({
+        backend: w.spec.id,
+        server: a.name,
+        added: `${a.endpoint.address}:${String(a.endpoint.port)} (${a.endpoint.target})`,
+      })),
+    ]);
+    return { ...base, changes, dynamic: dynamicChanges, latency };
   }
 
   /** Whether servers may be added: asked for, and HAProxy 2.4 or later (said once when it is not). */
@@ -293,6 +292,7 @@ const EMPTY: Progress = {
   findings: [],
   reload: null,
   changes: [],
+  dynamic: [],
   results: [],
   servers: new Map(),
   unplaced: new Map(),

@@ -76,6 +76,8 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     await withState.waitServing(keys(PODS));
     writeFileSync(stateFile, await withState.command('show servers state'));
     await withState.reload();
+    // HAProxy may serve from the state file at once: wait for the agent to have seen the reload and pushed.
+    await agent.waitForLog('HAProxy reloaded or restarted: pushing every managed server again');
     await withState.waitServing(keys(PODS));
     const placeholders = [...(await withState.servers()).values()].filter((s) => s.address === '127.0.0.1' && (s.admin & 0x23) === 0);
     expect(placeholders).toEqual([]);

@@ -1,0 +1,32 @@
+import type { Finding } from '../core/findings.ts';
+import type { Change } from '../core/types.ts';
+import type { CommandResult } from '../haproxy/runtime.ts';
+import type { ServerCounts } from './decide.ts';
+
+/** What a socket lane's run reports: the Reporter's input. */
+
+/** A server added or deleted at run time (--dynamic-servers), for its log line. */
+export type DynamicChange = Readonly<{ backend: string; server: string; added: string | null }>;
+
+/** A server change, for its log line. */
+export type ServerChange = Readonly<{ backend: string; change: Change; liveSessions: number | null }>;
+
+/** How one run of a socket's lane went. */
+export type SocketReport = Readonly<{
+  lane: 'socket';
+  socket: string;
+  findings: readonly Finding[];
+  /** HAProxy reloaded or restarted since the last run (why), else null. */
+  reload: Readonly<{ reason: string; version: string }> | null;
+  changes: readonly ServerChange[];
+  /** Servers added (with their endpoint) or deleted this run. */
+  dynamic: readonly DynamicChange[];
+  results: readonly CommandResult[];
+  /** Backend id -> managed servers by state. */
+  servers: ReadonlyMap<string, ServerCounts>;
+  /** Backend id -> endpoints that found no slot. */
+  unplaced: ReadonlyMap<string, number>;
+  /** Backend id -> seconds from the DNS change to HAProxy acknowledging it, on this socket. */
+  latency: ReadonlyMap<string, number>;
+  durationMs: number;
+}>;
