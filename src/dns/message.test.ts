@@ -1,7 +1,7 @@
 import dnsPacket from 'dns-packet';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeReply, EDNS_UDP_SIZE, encodeQuery } from './message.ts';
+import { decodeKnown, decodeReply, EDNS_UDP_SIZE, encodeQuery, replySignature } from './message.ts';
 
 const q = { name: '_http._tcp.web.default.svc.cluster.local', type: 'SRV' as const };
 
@@ -74,5 +74,78 @@ describe('decodeReply', () => {
       ),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('replySignature', () => {
+  const srv = fc.record({
+    target: fc.constantFrom('a.web.svc', 'b.web.svc', 'c.web.svc', 'B.web.svc'),
+    port: fc.integer({ min: 1, max: 65_535 }),
+    weight: fc.integer({ min: 0, max: 100 }),
+    priority: fc.integer({ min: 0, max: 3 }),
+  });
+  const answer = fc.uniqueArray(srv, { minLength: 1, maxLength: 12, selector: (r) => `${r.target} ${String(r.port)}` });
+  type Rec = { target: string; port: number; weight: number; priority: number };
+  /** An answer with its records in `order`, the targets' A records in `glueOrder` (each target keeps its address). */
+  const encode = (
+    records: readonly Rec[],
+    id = 1,
+    order: readonly Rec[] = records,
+    glueOrder: readonly Rec[] = records,
+    address = (i: number): string => `10.0.0.${String(i + 1)}`,
+  ): Buffer =>
+    dnsPacket.encode({
+      type: 'response',
+      id,
+      flags: dnsPacket.AUTHORITATIVE_ANSWER,
+      questions: [{ type: 'SRV', name: '_http._tcp.web.svc', class: 'IN' }],
+      answers: order.map((data) => ({ type: 'SRV' as const, name: '_http._tcp.web.svc', ttl: 5, data })),
+      additionals: glueOrder.map((r) => ({ type: 'A' as const, name: r.target, ttl: 5, data: address(records.indexOf(r)) })),
+    });
+
+  it('is the same for the same records in any order, and the ID does not count', () => {
+    fc.assert(
+      fc.property(answer, fc.integer({ min: 0, max: 1000 }), (records, seed) => {
+        const shuffled = [...records].sort((a, b) => ((a.port * 31 + seed) % 97) - ((b.port * 31 + seed) % 97));
+        const again = encode(records, 7, shuffled, [...shuffled].reverse());
+        expect(replySignature(again)).not.toBeNull();
+        expect(replySignature(again)).toBe(replySignature(encode(records)));
+      }),
+    );
+  });
+
+  it('differs when any record says something else', () => {
+    fc.assert(
+      fc.property(answer, fc.nat(), (records, k) => {
+        const i = k % records.length;
+        const changed = records.map((r, j) => (j === i ? { ...r, port: (r.port % 65_535) + 1 } : r));
+        expect(replySignature(encode(changed))).not.toBe(replySignature(encode(records)));
+        const moved = encode(records, 1, records, records, (j) => (j === i ? '10.9.9.9' : `10.0.0.${String(j + 1)}`));
+        expect(replySignature(moved)).not.toBe(replySignature(encode(records)));
+      }),
+    );
+  });
+
+  it('never throws, on any bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        expect(() => replySignature(Buffer.from(bytes))).not.toThrow();
+      }),
+    );
+  });
+
+  it('lets decodeKnown hand back the reply it knows for the same records in another order', () => {
+    const records = [
+      { target: 'a.web.svc', port: 80, weight: 1, priority: 0 },
+      { target: 'b.web.svc', port: 80, weight: 1, priority: 0 },
+    ];
+    const first = encode(records, 9);
+    const q = { name: '_http._tcp.web.svc', type: 'SRV' as const };
+    const reply = decodeReply(first, q, 9);
+    if (typeof reply === 'string') throw new Error(reply);
+    const known = { raw: first, reply, signature: replySignature(first) };
+    expect(decodeKnown(encode(records, 11, [...records].reverse()), q, 11, known)).toBe(reply);
+    expect(decodeKnown(encode(records.slice(1), 11), q, 11, known)).not.toBe(reply);
+    expect(decodeKnown(encode(records, 12, [...records].reverse()), q, 11, known)).toBe('wrong-id');
   });
 });

@@ -53,8 +53,8 @@ export const normalizeName = (n: string): string => n.toLowerCase().replace(/\.$
  * Decodes `bytes` and accepts them only as the reply to (q, id): a response, the same ID,
  * the same single question. Everything else is a Rejection; it never throws.
  */
-/** A reply already decoded, with its bytes: the same bytes again (but the ID) need no decoding. */
-export type KnownReply = Readonly<{ raw: Buffer; reply: Reply }>;
+/** A reply already decoded, with its bytes and its signature: a reply that says the same needs no decoding. */
+export type KnownReply = Readonly<{ raw: Buffer; reply: Reply; signature?: string | null }>;
 
 /**
  * decodeReply, skipped when `bytes` are those of `known` but for the ID, which must be
@@ -62,15 +62,74 @@ export type KnownReply = Readonly<{ raw: Buffer; reply: Reply }>;
  * same 60 KB answer every interval; decoding it each time was most of the pass.
  */
 export function decodeKnown(bytes: Buffer, q: Question, id: number, known: KnownReply | undefined): Reply | Rejection {
-  if (
-    known !== undefined &&
-    bytes.length === known.raw.length &&
-    bytes.readUInt16BE(0) === id &&
-    bytes.compare(known.raw, 2, known.raw.length, 2) === 0
-  ) {
-    return known.reply;
+  if (known !== undefined && bytes.length >= 2 && bytes.readUInt16BE(0) === id) {
+    if (bytes.length === known.raw.length && bytes.compare(known.raw, 2, known.raw.length, 2) === 0) return known.reply;
+    // Servers rotate the records of an answer: the same records in another order say the same.
+    if (known.signature !== undefined && known.signature !== null && replySignature(bytes) === known.signature) return known.reply;
   }
   return decodeReply(bytes, q, id);
+}
+
+/**
+ * What a reply says, whatever the order of its records: its flags, its question, and each
+ * A, AAAA, SRV, CNAME and OPT record with every name read out in full (so no compression
+ * pointer can make two different replies look alike), sorted. null for a reply holding
+ * another record type, or one this reader cannot read: it is then decoded in full.
+ */
+export function replySignature(bytes: Buffer): string | null {
+  try {
+    const counts = [4, 6, 8, 10].map((o) => bytes.readUInt16BE(o));
+    let pos = 12;
+    const parts: string[] = [];
+    for (let i = 0; i < (counts[0] ?? 0); i++) {
+      const [name, next] = readName(bytes, pos);
+      parts.push(`q ${name} ${String(bytes.readUInt16BE(next))} ${String(bytes.readUInt16BE(next + 2))}`);
+      pos = next + 4;
+    }
+    const records: string[] = [];
+    const total = (counts[1] ?? 0) + (counts[2] ?? 0) + (counts[3] ?? 0);
+    for (let i = 0; i < total; i++) {
+      const [owner, next] = readName(bytes, pos);
+      const type = bytes.readUInt16BE(next);
+      const head = `${owner} ${String(type)} ${String(bytes.readUInt16BE(next + 2))} ${String(bytes.readUInt32BE(next + 4))}`;
+      const len = bytes.readUInt16BE(next + 8);
+      const rdata = next + 10;
+      if (rdata + len > bytes.length) return null;
+      if (type === 33) {
+        const srv = `${String(bytes.readUInt16BE(rdata))} ${String(bytes.readUInt16BE(rdata + 2))} ${String(bytes.readUInt16BE(rdata + 4))}`;
+        records.push(`${head} ${srv} ${readName(bytes, rdata + 6)[0]}`);
+      } else if (type === 1 && len === 4) records.push(`${head} ${String(bytes.readUInt32BE(rdata))}`);
+      else if (type === 28 || type === 41) records.push(`${head} ${bytes.toString('hex', rdata, rdata + len)}`);
+      else if (type === 5) records.push(`${head} ${readName(bytes, rdata)[0]}`);
+      else return null;
+      pos = rdata + len;
+    }
+    if (pos !== bytes.length) return null;
+    return [String(bytes.readUInt16BE(2)), ...parts, ...records.sort()].join('\n');
+  } catch {
+    return null; // a read past the end: not a reply this reader can vouch for
+  }
+}
+
+/** A name at `start`, compression pointers followed, each label's bytes as latin1 (one character a byte); and where the record goes on. */
+function readName(bytes: Buffer, start: number): [string, number] {
+  const labels: string[] = [];
+  let pos = start;
+  let next = -1;
+  for (let jumps = 0; jumps < 64; jumps++) {
+    const len = bytes.readUInt8(pos);
+    if (len === 0) return [labels.join('.'), next === -1 ? pos + 1 : next];
+    if ((len & 0xc0) === 0xc0) {
+      if (next === -1) next = pos + 2;
+      pos = bytes.readUInt16BE(pos) & 0x3fff;
+      continue;
+    }
+    if ((len & 0xc0) !== 0) throw new RangeError('unknown label type');
+    // Its length first: a label holding a dot cannot pass for two labels.
+    labels.push(`${String(len)}${bytes.toString('latin1', pos + 1, pos + 1 + len)}`);
+    pos += 1 + len;
+  }
+  throw new RangeError('compression loop');
 }
 
 export function decodeReply(bytes: Buffer, q: Question, id: number): Reply | Rejection {

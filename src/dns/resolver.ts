@@ -2,7 +2,7 @@ import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
 import type { Endpoint } from '../core/types.ts';
 import { describeNameserver, type RecordSpec } from '../config/model.ts';
-import { EDNS_UDP_SIZE, normalizeName, type KnownReply, type Reply } from './message.ts';
+import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
 import {
   addressesIn,
@@ -267,7 +267,8 @@ export class Resolver {
           });
           if (type === 'SRV') {
             // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
-            if (this.#known.get(key)?.reply !== reply) this.#known.set(key, { raw: Buffer.from(raw), reply });
+            if (this.#known.get(key)?.reply !== reply)
+              this.#known.set(key, { raw: Buffer.from(raw), reply, signature: replySignature(raw) });
             if (truncated) this.#overTcp.add(key);
             else if (transport === 'tcp' && raw.length <= EDNS_UDP_SIZE) this.#overTcp.delete(key);
           }
