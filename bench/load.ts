@@ -11,6 +11,7 @@ import { podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { get as request, TestPods } from '../test/support/pods.ts';
 import { freePort } from '../test/support/procs.ts';
+import { tempRoot } from '../test/support/temp-root.ts';
 
 const EVENTS = 20;
 const EVENT_EVERY_MS = 2_000;
@@ -152,6 +153,10 @@ async function main(): Promise<void> {
     process.stdout.write('Written: bench/results/load.md\n');
   }
 }
+
+// Its HAProxy and BIND folders go under one temporary folder, removed at the end.
+const removeTemp = tempRoot('hda-bench-');
+process.on('exit', removeTemp);
 
 main().then(
   () => process.exit(0),

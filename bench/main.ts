@@ -14,6 +14,7 @@ import { agentArgs, LOOPBACK_PODS, TestAgent } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
+import { tempRoot } from '../test/support/temp-root.ts';
 
 const INTERVAL_MS = 1_000;
 const WEIGHT = 10;
@@ -468,6 +469,10 @@ async function main(): Promise<void> {
   writeFileSync(new URL('convergence.svg', RESULTS), svg(rows.filter((r) => r.kind === 'breathing')));
   process.stdout.write(`\n${targets(rows, apply, rest).join('\n')}\n\nWritten: bench/results/results.md, bench/results/convergence.svg\n`);
 }
+
+// Its HAProxy and BIND folders go under one temporary folder, removed at the end.
+const removeTemp = tempRoot('hda-bench-');
+process.on('exit', removeTemp);
 
 main().then(
   () => process.exit(0),

@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { tempRoot } from './support/temp-root.ts';
 
 /**
  * Every temporary file of a test run (HAProxy and BIND directories, sockets, the image
@@ -10,11 +8,10 @@ import { join } from 'node:path';
 export default function setup(): () => void {
   // Each vitest project runs this; the first one makes the folder.
   if (process.env['HDA_TEST_TMP'] !== undefined) return () => undefined;
-  const root = mkdtempSync(join(tmpdir(), 'hda-run-'));
-  process.env['HDA_TEST_TMP'] = root;
-  process.env['TMPDIR'] = root;
+  process.env['HDA_TEST_TMP'] = '1';
+  const remove = tempRoot('hda-run-');
   return () => {
-    rmSync(root, { recursive: true, force: true });
+    remove();
     delete process.env['HDA_TEST_TMP'];
   };
 }
