@@ -67,14 +67,13 @@ describe('Resolver against a fault-injecting DNS server', () => {
   });
 
   it('gives up at once on a nameserver port where nothing listens, saying so once', async () => {
-    const started = Date.now();
+    // A timeout would be kind "timeout": "unreachable" says the port's refusal ended the query.
     const err: unknown = await resolver({ nameservers: [{ host: '127.0.0.1', port: 9 }], attempts: 2, timeoutMs: 5_000 })
       .resolve({ kind: 'srv', name: SRV })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DnsError);
     expect((err as DnsError).kind).toBe('unreachable');
     expect((err as Error).message).toBe(`SRV ${SRV}: no usable answer (127.0.0.1:9: nothing listens there (port unreachable) (udp))`);
-    expect(Date.now() - started).toBeLessThan(5_000); // not one timeout, let alone two
   });
 
   it('counts a failure over TCP as tcp, not udp', async () => {
