@@ -26,16 +26,22 @@ const pods = (from: number, n: number, port = 8080): Endpoint[] =>
 /** One endpoint at `address` (pod 9's name and port). */
 const at = (address: string): Endpoint => ({ target: 'pod-9.web', address, port: 8080, weight: 10, priority: 0, ttl: 5 });
 
-/** A DNS that answers from a table: endpoints, an error, or never. */
+/**
+ * A DNS that answers from a table: endpoints, an error, or never. Like the Resolver, it
+ * hands back the same answer object while the table holds the same endpoints.
+ */
 class TableDns {
   readonly answers = new Map<string, Endpoint[] | DnsError | 'hang'>();
+  readonly #made = new WeakMap<Endpoint[], DnsAnswer>();
   resolve = (spec: RecordSpec): Promise<DnsAnswer> => {
     const name = spec.kind === 'srv' ? spec.name : spec.host;
     const a = this.answers.get(name);
     if (a === 'hang') return new Promise(() => undefined);
     if (a instanceof DnsError) return Promise.reject(a);
     if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name });
-    return Promise.resolve({ status: 'ok', name, endpoints: a, ttl: 5, notes: [], refusedNames: [] });
+    const answer = this.#made.get(a) ?? { status: 'ok', name, endpoints: a, ttl: 5, notes: [], refusedNames: [] };
+    this.#made.set(a, answer);
+    return Promise.resolve(answer);
   };
 }
 

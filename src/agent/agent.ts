@@ -3,7 +3,8 @@ import type { AddressPolicy } from '../core/address-policy.ts';
 import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
-import { encodeState, STATE_VERSION, type SavedState } from '../core/saved-state.ts';
+import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
+import type { Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport } from './dns-lane.ts';
@@ -65,8 +66,8 @@ export class Agent {
   readonly #sockets: SocketLane[];
   #lastRunAt: number | null = null;
   readonly #laneRuns = new Map<string, number | null>();
-  /** The state last kept: its content without answer times, and when it was written. */
-  #kept: { content: string; at: number } | null = null;
+  /** What the state last kept was made of, and when it was written. */
+  #kept: { answers: readonly (readonly Endpoint[] | undefined)[]; drains: string; at: number } | null = null;
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
@@ -190,15 +191,16 @@ export class Agent {
   #keep(): void {
     const persist = this.#d.persist;
     if (persist === undefined || persist === null) return;
-    const state = this.#state();
-    const content = encodeState({
-      ...state,
-      backends: Object.fromEntries(Object.entries(state.backends).map(([id, a]) => [id, { ...a, at: 0 }])),
-    });
+    // Compared cheaply on every lane run: the answers by identity (a lane keeps the same
+    // array while its answer says the same), the drains, small, by their text.
+    const answers = this.#dns.map((l) => l.good?.endpoints);
+    const drains = JSON.stringify(this.#sockets.map((l) => l.drains()));
     const now = this.#d.now();
-    if (this.#kept?.content === content && now - this.#kept.at < this.#d.timers.holdMs / 10) return;
-    persist(state);
-    this.#kept = { content, at: now };
+    const kept = this.#kept;
+    const same = kept !== null && kept.drains === drains && kept.answers.every((a, i) => a === answers[i]);
+    if (same && now - kept.at < this.#d.timers.holdMs / 10) return;
+    persist(this.#state());
+    this.#kept = { answers, drains, at: now };
   }
 
   #state(): SavedState {
