@@ -39,7 +39,6 @@ export type AgentDeps = Readonly<{
 export type PassReport = Readonly<{
   ok: boolean;
   findings: readonly Finding[];
-  commands: number;
 }>;
 
 /** For /readyz: per backend, how old its answer in force is and how long ago every socket last matched it. */
@@ -97,11 +96,7 @@ export class Agent {
     const dns = await Promise.all(this.#dns.map((l) => this.#runDns(l)));
     const sockets = await Promise.all(this.#sockets.map((l) => this.#runSocket(l)));
     const findings = [...dns, ...sockets].flatMap((r) => r.findings);
-    return {
-      ok: findings.every((f) => severityOf(f) === 'warning'),
-      findings,
-      commands: sockets.reduce((n, r) => n + r.results.length, 0),
-    };
+    return { ok: findings.every((f) => severityOf(f) === 'warning'), findings };
   }
 
   /**

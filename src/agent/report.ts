@@ -42,18 +42,6 @@ export class Reporter {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves with the next lane report that `match` accepts. */
-  next(match: (r: LaneReport) => boolean = () => true): Promise<LaneReport> {
-    return new Promise((resolve) => {
-      const listener = (r: LaneReport): void => {
-        if (!match(r)) return;
-        this.#listeners.delete(listener);
-        resolve(r);
-      };
-      this.#listeners.add(listener);
-    });
-  }
-
   dns(r: DnsReport): void {
     const log = this.#child(`dns ${r.backend}`, { backend: r.backend, record: r.record });
     if (r.event !== null) logHoldEvent(log, r.event, r.endpoints);

@@ -56,10 +56,6 @@ function policyBytes(address: string): Uint8Array {
   return b;
 }
 
-export function contains(net: Cidr, address: string): boolean {
-  return inNet(net, policyBytes(address));
-}
-
 function inNet(net: Cidr, b: Uint8Array): boolean {
   if (b.length !== net.bytes.length) return false;
   let bits = net.bits;

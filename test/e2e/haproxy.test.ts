@@ -45,6 +45,7 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     await new Promise((r) => setTimeout(r, 1_000));
     await haproxy.start();
     await haproxy.waitServing(keys(PODS));
+    await agent.waitForLog('HAProxy reachable again'); // said by the run that filled it, once it ends
     expect(agent.count('waiting for HAProxy')).toBe(1);
     expect(agent.count('HAProxy reachable again')).toBe(1);
   });
@@ -58,6 +59,8 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
     await haproxy.start();
     // Within about an interval (300 ms) in practice; how fast is for the benchmark to say.
     await haproxy.waitServing(keys(PODS));
+    // The run that pushed says so once it has verified the push: wait for its line, then count.
+    await agent.waitForLog('HAProxy reloaded or restarted: pushing every managed server again');
     expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
   });
 
