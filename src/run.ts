@@ -1,0 +1,138 @@
+/**
+ * Composition root: the only module that reads process.argv, process.env and files, owns
+ * stdout/stderr, installs signal handlers and exits. Exit codes: 0 done, 1 failure,
+ * 2 usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { type Agent } from './agent/agent.ts';
+import { buildAgent } from './agent/compose.ts';
+import { liveness, readiness } from './agent/health.ts';
+import { parseConfig } from './cli/config.ts';
+import { helpText } from './cli/flags.ts';
+import type { Config } from './config/model.ts';
+import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
+import { printableText } from './core/names.ts';
+import { AgentError, UsageError } from './errors.ts';
+import { startHttp } from './observability/http.ts';
+import { readStateFile, writeStateFile } from './state/file.ts';
+import type { AgentMetrics } from './observability/metrics.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+async function main(): Promise<number> {
+  // Signals first: a SIGTERM during start-up must still end in a clean exit.
+  const stop = new AbortController();
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => {
+      stop.abort(sig);
+    });
+  // SIGHUP reads resolv.conf again (its default action would kill the agent mid-apply).
+  let onHangup = (): void => undefined;
+  process.on('SIGHUP', () => {
+    onHangup();
+  });
+
+  const parsed = parseConfig(process.argv.slice(2), process.env);
+  if (parsed.help) {
+    process.stdout.write(`${helpText(VERSION)}\n`);
+    return 0;
+  }
+  if (parsed.version || parsed.config === null) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const config = parsed.config;
+  const log = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination({ fd: 2, sync: true }));
+  const readResolvConf = (): string | null => {
+    try {
+      return readFileSync(config.resolvConf, 'utf8');
+    } catch {
+      return null;
+    }
+  };
+  const resolvConf = readResolvConf();
+  // prom-client costs some 20 MB of memory: loaded only when metrics are served.
+  const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
+  const { agent, reloadResolvConf } = buildAgent(config, {
+    log,
+    out: (l) => process.stdout.write(`${l}\n`),
+    resolvConf,
+    metrics,
+    now: Date.now,
+    ...(config.stateFile === null
+      ? {}
+      : {
+          savedState: readStateFile(config.stateFile),
+          writeState: (text: string) => {
+            writeStateFile(config.stateFile ?? '', text);
+          },
+        }),
+  });
+  onHangup = () => {
+    try {
+      reloadResolvConf(readResolvConf());
+      log.info({ resolvConf: config.resolvConf }, 'SIGHUP: read resolv.conf again');
+    } catch (err) {
+      log.warn(
+        { resolvConf: config.resolvConf, err: err instanceof Error ? err.message : String(err) },
+        'SIGHUP: resolv.conf not usable; keeping the DNS settings in force',
+      );
+    }
+  };
+  const startedAt = Date.now();
+  log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
+
+  if (config.once) return runOnce(agent, config);
+
+  const server =
+    config.listen === null || metrics === null
+      ? null
+      : await startHttp(config.listen.host, config.listen.port, metrics, {
+          readiness: () => readiness(agent.status(Date.now()), config),
+          liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
+        });
+  try {
+    await agent.run(stop.signal, { intervalMs: config.intervalMs, respectTtl: config.respectTtl, random: Math.random });
+  } finally {
+    server?.close();
+  }
+  log.info({ signal: String(stop.signal.reason) }, 'stopped; HAProxy left as it is');
+  return 0;
+}
+
+async function runOnce(agent: Agent, config: Config): Promise<number> {
+  const report = await agent.pass();
+  const problems = report.findings.filter((f) => severityOf(f) !== 'warning');
+  for (const p of problems) process.stderr.write(`haproxy-dns-agent: ${printableText(findingText(p))}\n`);
+  if (config.dryRun && problems.some((f) => f.kind === 'haproxy-unreachable')) {
+    // The dry-run writer printed the endpoints DNS gave instead: that part worked unless DNS failed.
+    process.stderr.write('haproxy-dns-agent: could not read HAProxy; printed the endpoints DNS gave instead of commands\n');
+    return problems.some(isDnsFinding) ? 1 : 0;
+  }
+  return report.ok ? 0 : 1;
+}
+
+function loggableConfig(c: Config): Record<string, unknown> {
+  return { ...c, cookieKey: c.cookieKey === null ? null : '[redacted]' };
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      for (const line of err.message.split('\n')) process.stderr.write(`haproxy-dns-agent: ${line}\n`);
+      process.exitCode = 2;
+    } else if (err instanceof AgentError) {
+      process.stderr.write(`haproxy-dns-agent: ${printableText(err.message)}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(
+        `haproxy-dns-agent: internal error, please report it: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      );
+      process.exitCode = 1;
+    }
+  },
+);
