@@ -125,7 +125,8 @@ export class Reporter {
   dnsObserver(): DnsObserver {
     const log = this.#child('dns', { component: 'dns' });
     return {
-      query: (ns, transport, result) => this.#metrics?.dnsQueries.inc({ nameserver: describeNameserver(ns), transport, result }),
+      query: (ns, transport, result, count = 1) =>
+        this.#metrics?.dnsQueries.inc({ nameserver: describeNameserver(ns), transport, result }, count),
       dropped: (ns, transport, reason) => {
         this.#metrics?.dnsDropped.inc({ nameserver: describeNameserver(ns), transport, reason });
         log.debug({ nameserver: describeNameserver(ns), transport, reason }, 'dropped a DNS reply');

@@ -19,8 +19,8 @@ export type DnsAnswer =
 
 /** What the resolver saw on the wire, for metrics and debug logs. */
 export type DnsObserver = Readonly<{
-  /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...). */
-  query: (ns: Nameserver, transport: Transport, result: string) => void;
+  /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...); `count` of them at once. */
+  query: (ns: Nameserver, transport: Transport, result: string, count?: number) => void;
   /** A reply dropped instead of trusted. */
   dropped: (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
 }>;

@@ -4,18 +4,8 @@ import type { Endpoint } from '../core/types.ts';
 import { describeNameserver, type RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
-import {
-  addressesIn,
-  followChain,
-  inBatches,
-  indexAddresses,
-  MAX_CNAME,
-  readSrv,
-  sameAddresses,
-  statusOf,
-  type Address,
-  type SrvRead,
-} from './records.ts';
+import { TargetCache } from './targets.ts';
+import { addressesIn, followChain, inBatches, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import { ask, type TransportHooks } from './transport.ts';
 import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
@@ -24,9 +14,6 @@ export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './ans
 
 /** Targets looked up one by one (CNAME chains, answers the pipeline could not give), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
-/** How long "no address" for a target is remembered, and the longest any is. */
-const NEGATIVE_TTL_S = 5;
-const MAX_CACHE_TTL_S = 300;
 
 type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
 
@@ -41,16 +28,13 @@ export class Resolver {
   readonly #hooks: TransportHooks;
   readonly #observer: DnsObserver;
   #preferred = 0;
-  /** SRV target -> its addresses, until their TTL runs out. */
-  readonly #targets = new Map<string, { addresses: Address[]; expires: number }>();
   /** The last answer to each SRV question, to skip decoding the same bytes again. */
   readonly #known = new Map<string, KnownReply>();
+  readonly #targets: TargetCache;
+  /** What each target reply said: a reply known from last time is not read again. */
+  readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
   /** SRV questions whose UDP answer was truncated last time: asked over TCP at once. */
   readonly #overTcp = new Set<string>();
-  /** Target -> the additional-section addresses last used for it. */
-  readonly #lastGlue = new Map<string, Address[]>();
-  /** The additional section of each answer kept, indexed once. */
-  readonly #glue = new WeakMap<Reply, Map<string, Address[]>>();
   /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
   readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
 
@@ -61,6 +45,10 @@ export class Resolver {
   constructor(options: ResolverOptions) {
     if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
     this.#o = options;
+    this.#targets = new TargetCache(
+      () => this.#now(),
+      () => (this.#o.random ?? Math.random)(),
+    );
     const observer = options.observer ?? NO_OBSERVER;
     this.#observer = observer;
     // A truncated UDP answer is a query of its own: counted, then asked again over TCP.
@@ -96,7 +84,7 @@ export class Resolver {
     }
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
-    const addresses = await this.#targetAddresses(made.read.targets, found.reply);
+    const addresses = await this.#targets.addresses(made.read.targets, found.reply, (missing) => this.#lookUpTargets(missing));
     const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
     // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
     if (made.answer !== null && made.parts.length === parts.length && made.parts.every((p, i) => p === parts[i])) return made.answer;
@@ -140,46 +128,6 @@ export class Resolver {
   }
 
   /**
-   * Addresses of SRV targets: from the additional section when it has them, else from
-   * the cache while their TTL lasts, else from A and AAAA queries, a few at a time.
-   */
-  async #targetAddresses(targets: readonly string[], reply: Reply): Promise<Map<string, Address[]>> {
-    const now = this.#now();
-    const wanted = new Set(targets);
-    // An expired entry stays while its target is in the answer: a refresh that finds the same addresses keeps the same array.
-    for (const [t, e] of this.#targets) if (e.expires <= now && !wanted.has(t)) this.#targets.delete(t);
-    let glue = this.#glue.get(reply);
-    if (glue === undefined) {
-      glue = indexAddresses(reply.additionals);
-      this.#glue.set(reply, glue);
-    }
-    const out = new Map<string, Address[]>();
-    const missing: string[] = [];
-    for (const target of wanted) {
-      const fromGlue = glue.get(target);
-      const cached = this.#targets.get(target);
-      if (fromGlue !== undefined) {
-        // The same addresses keep the same array, so that an unchanged answer is recognised by identity.
-        const kept = this.#lastGlue.get(target);
-        const addrs = kept !== undefined && sameAddresses(kept, fromGlue) ? kept : fromGlue;
-        this.#lastGlue.set(target, addrs);
-        out.set(target, addrs);
-      } else if (cached !== undefined && cached.expires > now) out.set(target, cached.addresses);
-      else missing.push(target);
-    }
-    for (const [target, found] of await this.#lookUpTargets(missing)) {
-      const old = this.#targets.get(target)?.addresses;
-      const addrs = old !== undefined && sameAddresses(old, found) ? old : found;
-      // Spread over the last half of the TTL, so that targets cached together are not all asked again together.
-      const ttlMs =
-        Math.min(Math.max(addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl)), 1), MAX_CACHE_TTL_S) * 1_000;
-      this.#targets.set(target, { addresses: addrs, expires: now + ttlMs * (0.5 + 0.5 * (this.#o.random ?? Math.random)()) });
-      out.set(target, addrs);
-    }
-    return out;
-  }
-
-  /**
    * Addresses of targets, asked all at once: every question pipelined on one TCP
    * connection to the preferred nameserver, only the address families wanted. A target
    * whose answer is a CNAME to follow, or that got no answer, is asked on its own (with
@@ -192,13 +140,14 @@ export class Resolver {
     const questions = targets.flatMap((name) => families.map((type) => ({ name, type })));
     const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
     if (ns === undefined) return out;
-    const replies = await askPipelined(ns, questions, this.#o.timeoutMs, this.#hooks);
+    const replies = await askPipelined(ns, questions, this.#o.timeoutMs, this.#hooks, this.#targets.known);
     const failed = replies.filter((r): r is DnsError => r instanceof DnsError);
     if (failed.length === replies.length && failed[0] !== undefined) {
       this.#observer.query(ns, 'tcp', failed[0].kind);
       throw failed[0];
     }
     const again: { target: string; type: AddressType }[] = [];
+    const statuses = new Map<string, number>();
     replies.forEach((r, i) => {
       const q = questions[i];
       if (q === undefined) return;
@@ -208,13 +157,23 @@ export class Resolver {
         again.push({ target: q.name, type: q.type });
         return;
       }
-      const status = statusOf(r);
-      this.#observer.query(ns, 'tcp', status);
-      if (status !== 'ok') return;
-      const chain = followChain(r.answers, q.name, q.type);
-      if (chain.records.length > 0) addrs.push(...addressesIn(chain.records, chain.name));
-      else if (chain.name !== q.name) again.push({ target: q.name, type: q.type });
+      // A reply the pipeline knew (the same bytes as last time) is the same object: read once.
+      let read = this.#readTargets.get(r);
+      if (read === undefined) {
+        const status = statusOf(r);
+        const chain = status === 'ok' ? followChain(r.answers, q.name, q.type) : null;
+        read = {
+          status,
+          addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
+          cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
+        };
+        this.#readTargets.set(r, read);
+      }
+      statuses.set(read.status, (statuses.get(read.status) ?? 0) + 1);
+      addrs.push(...read.addresses);
+      if (read.cname) again.push({ target: q.name, type: q.type });
     });
+    for (const [status, n] of statuses) this.#observer.query(ns, 'tcp', status, n);
     await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
       const r = await this.#follow(target, type);
       if (r.status === 'ok') out.get(target)?.push(...addressesIn(r.records, normalizeName(r.name)));
