@@ -93,7 +93,12 @@ async function main(): Promise<number> {
           liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
         });
   try {
-    await agent.run(stop.signal, { intervalMs: config.intervalMs, respectTtl: config.respectTtl, random: Math.random });
+    await agent.run(stop.signal, {
+      intervalMs: config.intervalMs,
+      respectTtl: config.respectTtl,
+      watchMs: config.watchMs,
+      random: Math.random,
+    });
   } finally {
     server?.close();
   }

@@ -48,7 +48,15 @@ class TableDns {
 function setup(
   ports: MemoryHaproxy[],
   backends: BackendSpec[] = [parseBackend(`be_app=${SRV}`)],
-  o: { dryRun?: boolean; drainMs?: number; saved?: SavedState; kept?: SavedState[]; now?: number; dynamic?: boolean } = {},
+  o: {
+    dryRun?: boolean;
+    drainMs?: number;
+    saved?: SavedState;
+    kept?: SavedState[];
+    now?: number;
+    dynamic?: boolean;
+    serial?: (name: string) => number | null;
+  } = {},
 ) {
   const dns = new TableDns();
   const clock = { now: o.now ?? 1_000_000 };
@@ -58,6 +66,7 @@ function setup(
   const agent = new Agent({
     backends,
     resolve: dns.resolve,
+    ...(o.serial === undefined ? {} : { serial: (name: string) => Promise.resolve(o.serial?.(name) ?? null) }),
     ports,
     writer: o.dryRun === true ? new DryRunWriter((l) => printed.push(l), null) : new SocketWriter(),
     reporter,
@@ -581,6 +590,34 @@ describe('lanes: one fault stays in its own lane', () => {
     expect(h.ready('be_live')).toEqual(['10.1.0.2:80']);
     expect(h.ready('be_dead')).toEqual([]);
     stop.abort();
+  });
+
+  it('a zone serial that moves brings the DNS lane forward; one that stays, or a watch turned off, does not', async () => {
+    vi.useFakeTimers();
+    let serial = 7;
+    const asked: string[] = [];
+    for (const watchMs of [100, 0]) {
+      const h = new MemoryHaproxy();
+      const { agent, dns } = setup([h], undefined, {
+        serial: (name) => {
+          asked.push(name);
+          return serial;
+        },
+      });
+      dns.answers.set(SRV, pods(1, 2));
+      const stop = new AbortController();
+      void agent.run(stop.signal, { intervalMs: 60_000, respectTtl: false, random: () => 0, watchMs });
+      await vi.advanceTimersByTimeAsync(300); // the first run, and the one after the first serial read
+      expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+      dns.answers.set(SRV, pods(3, 1));
+      await vi.advanceTimersByTimeAsync(1_000); // the serial stays: nothing asks DNS before the interval
+      expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+      serial++;
+      await vi.advanceTimersByTimeAsync(300);
+      expect(h.ready()).toEqual(watchMs > 0 ? ['10.1.0.3:8080'] : ['10.1.0.1:8080', '10.1.0.2:8080']);
+      stop.abort();
+      expect(new Set(asked)).toEqual(new Set([SRV])); // the name DNS answered for
+    }
   });
 
   it('a hard error in one lane stops every lane and rejects with it', async () => {

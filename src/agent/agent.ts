@@ -9,13 +9,15 @@ import type { DnsAnswer } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
-import { nextWaitMs, repeat, Wakeup, type WaitOptions } from './schedule.ts';
+import { nextWaitMs, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
 export type AgentDeps = Readonly<{
   backends: readonly BackendSpec[];
   resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
+  /** The serial of the zone holding a name, null when none came (--watch). */
+  serial?: (name: string) => Promise<number | null>;
   ports: readonly HaproxyPort[];
   writer: Writer;
   reporter: Reporter;
@@ -111,8 +113,11 @@ export class Agent {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const wakeups = this.#sockets.map(() => new Wakeup());
+    const dnsWakeups = this.#dns.map(() => new Wakeup());
+    const serial = this.#d.serial;
+    const watchMs = wait.watchMs ?? 0;
     const lanes = [
-      ...this.#dns.map(async (lane) =>
+      ...this.#dns.map(async (lane, i) =>
         repeat(
           async () => {
             const r = await this.#runDns(lane);
@@ -120,10 +125,25 @@ export class Agent {
             return r;
           },
           (r) => nextWaitMs(wait, r.ttlSeconds),
-          new Wakeup(),
+          dnsWakeups[i] ?? new Wakeup(),
           stop.signal,
         ),
       ),
+      // A zone whose serial moved is asked again at once (--watch).
+      ...(serial === undefined || watchMs <= 0
+        ? []
+        : this.#dns.map(async (lane, i) => {
+            const name = (): string | null => lane.answeredName;
+            await watch(
+              async () => {
+                const n = name();
+                return n === null ? null : serial(n);
+              },
+              () => dnsWakeups[i]?.wake(),
+              watchMs,
+              stop.signal,
+            );
+          })),
       ...this.#sockets.map(async (lane, i) =>
         repeat(
           () => this.#runSocket(lane),

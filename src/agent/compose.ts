@@ -56,6 +56,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
   const agent = new Agent({
     backends: config.backends,
     resolve: (spec) => resolver.resolve(spec),
+    serial: (name) => resolver.serial(name),
     ports,
     writer: config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(),
     reporter,

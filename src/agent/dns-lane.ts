@@ -80,6 +80,11 @@ export class DnsLane {
     return { n: this.#revision, at: this.#revisionAt };
   }
 
+  /** The name DNS last answered for (the record's, search list applied), null before any answer: its zone's serial is watched. */
+  get answeredName(): string | null {
+    return this.#read?.answer.name ?? null;
+  }
+
   /** When the last good answer came, null when none has. */
   get answeredAt(): number | null {
     return this.#hold.good?.at ?? null;

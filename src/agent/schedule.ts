@@ -15,6 +15,8 @@ export type WaitOptions = Readonly<{
   respectTtl: boolean;
   /** 0 <= random() < 1; injected so tests can pin the jitter. */
   random: () => number;
+  /** How often a DNS lane's zone serial is asked between runs (--watch); 0 or absent: never. */
+  watchMs?: number;
 }>;
 
 /** How long a lane waits before its next run; `ttlSeconds` is the DNS answer's, null when none. */
@@ -72,3 +74,24 @@ export async function repeat<T>(run: () => Promise<T>, waitMs: (result: T) => nu
 }
 
 const isAborted = (signal: AbortSignal): boolean => signal.aborted;
+
+/**
+ * Asks `read` every `everyMs` until `signal` aborts, and calls `changed` when what it
+ * reads is new: the first value read, and every one that differs from the one before
+ * (null: nothing read). The DNS lanes' serial watch: a zone whose serial moved is asked
+ * again at once, not at the next interval. The first value counts as new because a change
+ * may have come between the lane's run and that read: every serial the watch has seen is
+ * then followed by a run that asks DNS after it. It only ever hastens a run.
+ */
+export async function watch(read: () => Promise<number | null>, changed: () => void, everyMs: number, signal: AbortSignal): Promise<void> {
+  const pause = new Wakeup();
+  let last: number | null = null;
+  while (!signal.aborted) {
+    await pause.sleep(everyMs, signal);
+    if (isAborted(signal)) break;
+    const now = await read();
+    if (now === null) continue;
+    if (now !== last) changed();
+    last = now;
+  }
+}

@@ -66,6 +66,12 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
       throw new UsageError(`${envName(name)}=${JSON.stringify(e)}: expected true or false`);
     }, false);
   const duration = (name: string, minMs: number): number => check(() => parseDurationSetting(name, str(name) ?? '', minMs), 0);
+  // --watch: 0 (off), or at least 50ms: a faster watch would only load the nameserver.
+  const watchMs = (): number => {
+    const ms = duration('watch', 0);
+    if (ms > 0 && ms < 50) problems.push(`--watch ${str('watch') ?? ''}: expected 0 (off) or at least 50ms`);
+    return ms;
+  };
   if (bool('help')) return { help: true, version: false, config: null };
   if (bool('version')) return { help: false, version: true, config: null };
 
@@ -92,6 +98,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     resolvConf: str('resolv-conf') ?? '/etc/resolv.conf',
     intervalMs: duration('interval', 100),
     respectTtl: bool('respect-ttl'),
+    watchMs: watchMs(),
     once: bool('once'),
     dryRun: bool('dry-run'),
     logLevel,

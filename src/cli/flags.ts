@@ -48,6 +48,13 @@ export const FLAGS: readonly Flag[] = [
     help: "Time between passes (500ms, 1s, 2m), like HAProxy's `timeout resolve`; a random 0-10% is added so replicas do not query in lockstep.",
   },
   {
+    name: 'watch',
+    type: 'string',
+    arg: '<duration>',
+    default: '250ms',
+    help: "Between passes, ask each backend's zone serial (SOA) this often, and ask DNS again at once when it moves: BIND and CoreDNS change it with every change. One small UDP question; 0 turns it off; --interval stays the bound.",
+  },
+  {
     name: 'respect-ttl',
     type: 'boolean',
     help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms).",

@@ -35,6 +35,8 @@ export type Config = Readonly<{
   resolvConf: string;
   intervalMs: number;
   respectTtl: boolean;
+  /** --watch: how often each backend's zone serial is asked between passes; 0: never. */
+  watchMs: number;
   once: boolean;
   dryRun: boolean;
   logLevel: string;

@@ -8,14 +8,26 @@ export class TcpFrameReader {
 
   /** Adds bytes that arrived; returns every message they complete, in order. */
   push(chunk: Buffer): Buffer[] {
-    this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     const out: Buffer[] = [];
-    while (this.#buf.length >= 2) {
-      const len = this.#buf.readUInt16BE(0);
-      if (this.#buf.length < 2 + len) break;
-      out.push(this.#buf.subarray(2, 2 + len));
-      this.#buf = this.#buf.subarray(2 + len);
+    let buf = chunk;
+    const held = this.#buf;
+    if (held.length >= 2) {
+      // Completes the message held over, copying its bytes only, not the whole chunk.
+      const need = 2 + held.readUInt16BE(0) - held.length;
+      if (chunk.length < need) {
+        this.#buf = Buffer.concat([held, chunk]);
+        return out;
+      }
+      out.push(Buffer.concat([held, chunk.subarray(0, need)]).subarray(2));
+      buf = chunk.subarray(need);
+    } else if (held.length === 1) buf = Buffer.concat([held, chunk]);
+    while (buf.length >= 2) {
+      const len = buf.readUInt16BE(0);
+      if (buf.length < 2 + len) break;
+      out.push(buf.subarray(2, 2 + len));
+      buf = buf.subarray(2 + len);
     }
+    this.#buf = buf;
     return out;
   }
 

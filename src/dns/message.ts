@@ -9,13 +9,22 @@ import dnsPacket, { type Answer, type DecodedPacket, type RecordType } from 'dns
 /** EDNS0 payload size advertised: the DNS Flag Day 2020 value, which BIND also caps UDP at. */
 export const EDNS_UDP_SIZE = 1232;
 
-export type Question = Readonly<{ name: string; type: RecordType }>;
+export type Question = Readonly<{
+  name: string;
+  type: RecordType;
+  /** questionKey(), when the question is kept to be asked again. */ key?: string;
+}>;
+
+/** "TYPE name": what a question is known by in caches. */
+export const questionKey = (q: Question): string => q.key ?? `${q.type} ${q.name}`;
 
 export type Reply = Readonly<{
   rcode: string;
   truncated: boolean;
   answers: readonly Answer[];
   additionals: readonly Answer[];
+  /** The authority section (a negative answer's SOA); absent where no one needs it. */
+  authorities?: readonly Answer[];
 }>;
 
 /** Why bytes that arrived were not taken as the answer. */
@@ -32,7 +41,7 @@ export function encodeQuery(q: Question, id: number): Buffer {
  * pass, and then only the ID changes. Shared: copy it before writing an ID into it.
  */
 export function queryTemplate(q: Question): Buffer {
-  const key = `${q.type} ${q.name}`;
+  const key = questionKey(q);
   let bytes = encoded.get(key);
   if (bytes === undefined) {
     bytes = dnsPacket.encode({
@@ -214,5 +223,6 @@ export function decodeReply(bytes: Buffer, q: Question, id: number): Reply | Rej
     truncated: p.flag_tc,
     answers: p.answers ?? [],
     additionals: p.additionals ?? [],
+    authorities: p.authorities ?? [],
   };
 }

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
-import { decodeKnown, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
+import { decodeKnown, questionKey, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
 import type { TransportHooks } from './transport.ts';
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
@@ -101,7 +101,7 @@ export type KnownReplies = Map<string, KnownReply>;
 
 function answerOf(message: Buffer, q: Question, id: number, known: KnownReplies | undefined): Reply | Rejection {
   if (known === undefined) return decodeKnown(message, q, id, undefined);
-  const key = `${q.type} ${q.name}`;
+  const key = questionKey(q);
   const before = known.get(key);
   const r = decodeKnown(message, q, id, before);
   if (typeof r !== 'string' && r !== before?.reply) known.set(key, { raw: Buffer.from(message), reply: r });

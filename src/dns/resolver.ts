@@ -4,6 +4,7 @@ import type { Endpoint } from '../core/types.ts';
 import { describeNameserver, type RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
+import { askSerial } from './serial.ts';
 import { TargetCache } from './targets.ts';
 import { addressesIn, followChain, inBatches, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
@@ -67,6 +68,24 @@ export class Resolver {
     this.#preferred = 0;
   }
 
+  /**
+   * The serial of the zone holding `name`, from the nameserver that answered last: one
+   * question, no failover (a watch asks again soon). null when there is none to be had.
+   */
+  async serial(name: string): Promise<number | null> {
+    const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
+    if (ns === undefined) return null;
+    try {
+      const { serial, transport, rcode } = await askSerial(ns, name, this.#o.timeoutMs, this.#hooks);
+      this.#observer.query(ns, transport, serial === null ? rcode.toLowerCase() : 'soa');
+      return serial;
+    } catch (err) {
+      if (!(err instanceof DnsError)) throw err;
+      this.#observer.query(ns, err.transport ?? 'udp', err.kind);
+      return null;
+    }
+  }
+
   async resolve(spec: RecordSpec): Promise<DnsAnswer> {
     return spec.kind === 'srv' ? this.#resolveSrv(spec.name) : this.#resolveHost(spec.host, spec.port);
   }
@@ -84,7 +103,10 @@ export class Resolver {
     }
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
-    const addresses = await this.#targets.addresses(made.read.targets, found.reply, (missing) => this.#lookUpTargets(missing));
+    const { map: addresses, changed } = await this.#targets.addresses(made.read.targets, found.reply, (missing) =>
+      this.#lookUpTargets(missing),
+    );
+    if (made.answer !== null && !changed) return made.answer;
     const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
     // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
     if (made.answer !== null && made.parts.length === parts.length && made.parts.every((p, i) => p === parts[i])) return made.answer;
@@ -137,7 +159,7 @@ export class Resolver {
     const out = new Map<string, Address[]>();
     if (targets.length === 0) return out;
     const families = this.#o.families ?? (['A', 'AAAA'] as const);
-    const questions = targets.flatMap((name) => families.map((type) => ({ name, type })));
+    const questions = this.#targets.questions(targets, families);
     const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
     if (ns === undefined) return out;
     const replies = await askPipelined(ns, questions, this.#o.timeoutMs, this.#hooks, this.#targets.known);

@@ -22,16 +22,26 @@ describe('TargetCache', () => {
     const r = reply([{ type: 'A', name: 'b', ttl: 5, data: '10.0.0.9' }]);
     const first = await cache.addresses(targets, r, lookUp);
     expect(asked).toEqual([['a']]); // b came in the additional section
-    expect(first.get('b')).toEqual(addr('10.0.0.9'));
+    expect(first.changed).toBe(true);
+    expect(first.map.get('b')).toEqual(addr('10.0.0.9'));
+    const a = first.map.get('a');
     now = 4_000;
-    expect(await cache.addresses(targets, r, lookUp)).toBe(first);
+    expect(await cache.addresses(targets, r, lookUp)).toEqual({ map: first.map, changed: false });
     now = 5_000;
     const again = await cache.addresses(targets, r, lookUp);
     expect(asked).toEqual([['a'], ['a']]);
-    expect(again.get('a')).toBe(first.get('a')); // the same addresses keep the same array
+    // The same addresses keep the same array, in the same map: nothing changed.
+    expect(again).toEqual({ map: first.map, changed: false });
+    expect(again.map.get('a')).toBe(a);
     // Refreshed: a full TTL from now, whatever the spread said the first time.
     now = 9_999;
-    expect(await cache.addresses(targets, r, lookUp)).toBe(again);
+    await cache.addresses(targets, r, lookUp);
+    expect(asked).toHaveLength(2);
+    // A new address for a: the map says so.
+    now = 10_000;
+    const moved = await cache.addresses(targets, r, () => Promise.resolve(new Map([['a', addr('10.0.0.7')]])));
+    expect(moved.changed).toBe(true);
+    expect(moved.map.get('a')).toEqual(addr('10.0.0.7'));
   });
 
   it('spreads the first expiry over the last half of the TTL, and asks again for a target that got nothing', async () => {

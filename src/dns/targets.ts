@@ -1,4 +1,5 @@
-import type { Reply } from './message.ts';
+import type { AddressType } from './answer.ts';
+import type { Question, Reply } from './message.ts';
 import type { KnownReplies } from './pipeline.ts';
 import { indexAddresses, sameAddresses, type Address } from './records.ts';
 
@@ -6,7 +7,14 @@ import { indexAddresses, sameAddresses, type Address } from './records.ts';
 const NEGATIVE_TTL_S = 5;
 const MAX_CACHE_TTL_S = 300;
 
-type Made = Readonly<{ reply: Reply; out: Map<string, Address[]>; until: number }>;
+type AddressQuestion = Question & Readonly<{ type: AddressType }>;
+
+type Entry = { addresses: Address[]; expires: number };
+/** `asked`: the targets not in the additional section, with their cache entries (changed in place, never replaced). */
+type Made = { reply: Reply; out: Map<string, Address[]>; asked: readonly (readonly [string, Entry])[]; until: number };
+
+/** Addresses by target, and whether any target's changed since the last call for the same targets and answer. */
+export type Addresses = Readonly<{ map: ReadonlyMap<string, Address[]>; changed: boolean }>;
 
 /**
  * The addresses of SRV targets: from the answer's additional section when it has them,
@@ -19,7 +27,7 @@ export class TargetCache {
   readonly #now: () => number;
   readonly #random: () => number;
   /** Target -> its addresses, until their TTL runs out. */
-  readonly #targets = new Map<string, { addresses: Address[]; expires: number }>();
+  readonly #targets = new Map<string, Entry>();
   /** The last reply to each target's A/AAAA question, to skip decoding the same bytes again. */
   readonly known: KnownReplies = new Map();
   /** Target -> the additional-section addresses last used for it. */
@@ -28,6 +36,21 @@ export class TargetCache {
   readonly #glue = new WeakMap<Reply, Map<string, Address[]>>();
   /** Per list of targets (the same array while the SRV records are the same): the last map made, and until when it holds. */
   readonly #made = new WeakMap<readonly string[], Made>();
+
+  /** Target -> its A/AAAA questions, made once. */
+  readonly #questions = new Map<string, readonly AddressQuestion[]>();
+
+  /** The questions that ask for `targets`' addresses of `families`: the same objects, keys made, every time. */
+  questions(targets: readonly string[], families: readonly AddressType[]): AddressQuestion[] {
+    return targets.flatMap((name) => {
+      let qs = this.#questions.get(name);
+      if (qs?.length !== families.length) {
+        qs = families.map((type) => ({ name, type, key: `${type} ${name}` }));
+        this.#questions.set(name, qs);
+      }
+      return qs;
+    });
+  }
 
   constructor(now: () => number, random: () => number) {
     this.#now = now;
@@ -38,10 +61,30 @@ export class TargetCache {
     targets: readonly string[],
     reply: Reply,
     lookUp: (missing: readonly string[]) => Promise<Map<string, Address[]>>,
-  ): Promise<Map<string, Address[]>> {
+  ): Promise<Addresses> {
     const now = this.#now();
     const made = this.#made.get(targets);
-    if (made !== undefined && made.reply === reply && now < made.until) return made.out;
+    if (made?.reply !== reply) return { map: await this.#build(targets, reply, lookUp, now), changed: true };
+    if (now < made.until) return { map: made.out, changed: false };
+    // The same answer, some targets' TTL run out: those are asked again, the map kept and changed in place.
+    const missing: string[] = [];
+    for (const [t, e] of made.asked) if (e.expires <= now) missing.push(t);
+    let changed = false;
+    for (const [target, addrs] of await this.#lookUp(missing, lookUp, now)) {
+      if (made.out.get(target) === addrs) continue;
+      made.out.set(target, addrs);
+      changed = true;
+    }
+    made.until = this.#until(made.asked);
+    return { map: made.out, changed };
+  }
+
+  async #build(
+    targets: readonly string[],
+    reply: Reply,
+    lookUp: (missing: readonly string[]) => Promise<Map<string, Address[]>>,
+    now: number,
+  ): Promise<Map<string, Address[]>> {
     const wanted = new Set(targets);
     // An expired entry stays while its target is in the answer: a refresh that finds the same addresses keeps the same array.
     for (const [t, e] of this.#targets)
@@ -49,6 +92,7 @@ export class TargetCache {
         this.#targets.delete(t);
         this.known.delete(`A ${t}`);
         this.known.delete(`AAAA ${t}`);
+        this.#questions.delete(t);
       }
     let glue = this.#glue.get(reply);
     if (glue === undefined) {
@@ -57,7 +101,7 @@ export class TargetCache {
     }
     const out = new Map<string, Address[]>();
     const missing: string[] = [];
-    let until = Infinity;
+    const asked: string[] = []; // entries made below, when they are looked up
     for (const target of wanted) {
       const fromGlue = glue.get(target);
       const cached = this.#targets.get(target);
@@ -66,26 +110,54 @@ export class TargetCache {
         const addrs = kept !== undefined && sameAddresses(kept, fromGlue) ? kept : fromGlue;
         this.#lastGlue.set(target, addrs);
         out.set(target, addrs);
-      } else if (cached !== undefined && cached.expires > now) {
-        out.set(target, cached.addresses);
-        until = Math.min(until, cached.expires);
-      } else missing.push(target);
+        continue;
+      }
+      asked.push(target);
+      if (cached !== undefined && cached.expires > now) out.set(target, cached.addresses);
+      else missing.push(target);
     }
-    for (const [target, found] of missing.length === 0 ? [] : await lookUp(missing)) {
+    for (const [target, addrs] of await this.#lookUp(missing, lookUp, now)) out.set(target, addrs);
+    // A target the lookup gave nothing for gets an entry already run out: asked again next time.
+    const entries = asked.map((t) => {
+      let e = this.#targets.get(t);
+      if (e === undefined) this.#targets.set(t, (e = { addresses: [], expires: now }));
+      return [t, e] as const;
+    });
+    this.#made.set(targets, { reply, out, asked: entries, until: this.#until(entries) });
+    return out;
+  }
+
+  /** Asks for `missing` and caches what came; the same addresses as before keep the same array. */
+  async #lookUp(
+    missing: readonly string[],
+    lookUp: (missing: readonly string[]) => Promise<Map<string, Address[]>>,
+    now: number,
+  ): Promise<Map<string, Address[]>> {
+    if (missing.length === 0) return new Map();
+    const found = await lookUp(missing);
+    for (const [target, addresses] of found) {
       const old = this.#targets.get(target)?.addresses;
-      const addrs = old !== undefined && sameAddresses(old, found) ? old : found;
+      const addrs = old !== undefined && sameAddresses(old, addresses) ? old : addresses;
       const ttlMs =
         Math.min(Math.max(addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl)), 1), MAX_CACHE_TTL_S) * 1_000;
       // A target seen for the first time expires somewhere in the last half of its TTL, so that
       // targets that came together are not all asked again together; after that, a full TTL each time.
       const expires = now + ttlMs * (old === undefined ? 0.5 + 0.5 * this.#random() : 1);
-      this.#targets.set(target, { addresses: addrs, expires });
-      out.set(target, addrs);
-      until = Math.min(until, expires);
+      const entry = this.#targets.get(target);
+      if (entry === undefined) this.#targets.set(target, { addresses: addrs, expires });
+      else {
+        entry.addresses = addrs;
+        entry.expires = expires;
+      }
+      found.set(target, addrs);
     }
-    // A target the lookup gave nothing for is asked again next time.
-    if (missing.some((t) => !out.has(t))) until = now;
-    this.#made.set(targets, { reply, out, until });
-    return out;
+    return found;
+  }
+
+  /** When the first of `asked` runs out. */
+  #until(asked: Made['asked']): number {
+    let until = Infinity;
+    for (const [, e] of asked) until = Math.min(until, e.expires);
+    return until;
   }
 }

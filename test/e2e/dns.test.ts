@@ -64,3 +64,51 @@ describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
     await haproxy.waitServing(keys(v6), { timeoutMs: 15_000 });
   });
 });
+
+describe('the serial watch (--watch), against BIND, whose dynamic updates raise the serial', () => {
+  const bind = new TestBind();
+  let haproxy: TestHaproxy;
+  let agent: TestAgent | null = null;
+
+  beforeAll(async () => {
+    await bind.start();
+    haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: ['server-template srv 10 127.0.0.1:9 disabled'] });
+    await haproxy.start();
+  });
+
+  afterAll(async () => {
+    await agent?.stop();
+    await haproxy.stop();
+    await bind.stop();
+  });
+
+  const start = (watch: string): TestAgent =>
+    new TestAgent([
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
+      '--interval',
+      '10m',
+      '--drain',
+      '0',
+      '--watch',
+      watch,
+      '--log-level',
+      'debug',
+    ]);
+
+  it('brings a change in well before an interval of 10 minutes; without it the change waits', async () => {
+    await bind.setPods(podsAt(0, 2));
+    agent = start('100ms');
+    await haproxy.waitServing(keys(podsAt(0, 2)), { timeoutMs: 15_000 });
+    await bind.setPods(podsAt(1, 3));
+    await haproxy.waitServing(keys(podsAt(1, 3)), { timeoutMs: 15_000 });
+    await agent.stop();
+
+    agent = start('0');
+    await agent.waitForLog('dns lane ran'); // its first run, before the change
+    expect(await haproxy.serving()).toEqual(keys(podsAt(1, 3)));
+    await bind.setPods(podsAt(5, 1));
+    await new Promise((r) => setTimeout(r, 2_000)); // twenty times the watch above
+    expect(await haproxy.serving()).toEqual(keys(podsAt(1, 3)));
+  });
+});
