@@ -34,6 +34,8 @@ export function nextWaitMs(o: WaitOptions, ttlSeconds: number | null): number {
 export class Wakeup {
   #pending = false;
   #wake: (() => void) | null = null;
+  /** The signal listened to: one listener for every sleep, not one added and removed each time (a watch sleeps 4 times a second). */
+  #signal: AbortSignal | null = null;
 
   wake(): void {
     if (this.#wake === null) this.#pending = true;
@@ -46,15 +48,17 @@ export class Wakeup {
       this.#pending = false;
       return Promise.resolve();
     }
+    if (this.#signal !== signal) {
+      this.#signal = signal;
+      signal.addEventListener('abort', () => this.#wake?.(), { once: true });
+    }
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
         this.#wake = null;
         resolve();
       };
       const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
       this.#wake = done;
     });
   }

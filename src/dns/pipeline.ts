@@ -1,8 +1,8 @@
-import { randomFillSync } from 'node:crypto';
 import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
+import { randomId } from './ids.ts';
 import { decodeKnown, questionKey, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
 import type { TransportHooks } from './transport.ts';
 
@@ -48,20 +48,19 @@ export function askPipelined(
       if (open.size > PIPELINE_WIDTH / 2) return;
       const room = Math.min(PIPELINE_WIDTH - open.size, questions.length - next);
       if (room <= 0) return;
-      // One write for the batch, each query framed with its length, IDs drawn at random in one go.
+      // One write for the batch, each query framed with its length.
       const templates = questions.slice(next, next + room).map(queryTemplate);
       const batch = Buffer.allocUnsafe(templates.reduce((n, t) => n + 2 + t.length, 0));
-      const ids = randomFillSync(new Uint16Array(room));
       let at = 0;
-      templates.forEach((t, k) => {
-        let id = ids[k] ?? 0;
+      for (const t of templates) {
+        let id = randomId();
         while (open.has(id)) id = (id + 1) & 0xffff;
         open.set(id, next++);
         batch.writeUInt16BE(t.length, at);
         t.copy(batch, at + 2);
         batch.writeUInt16BE(id, at + 2);
         at += 2 + t.length;
-      });
+      }
       sock.write(batch);
     };
     sock.on('connect', send);

@@ -4,7 +4,7 @@ import type { Endpoint } from '../core/types.ts';
 import { describeNameserver, type RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
-import { askSerial } from './serial.ts';
+import { SerialAsker } from './serial.ts';
 import { TargetCache } from './targets.ts';
 import { addressesIn, followChain, inBatches, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
@@ -32,6 +32,7 @@ export class Resolver {
   /** The last answer to each SRV question, to skip decoding the same bytes again. */
   readonly #known = new Map<string, KnownReply>();
   readonly #targets: TargetCache;
+  readonly #serials: SerialAsker;
   /** What each target reply said: a reply known from last time is not read again. */
   readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
   /** SRV questions whose UDP answer was truncated last time: asked over TCP at once. */
@@ -59,6 +60,7 @@ export class Resolver {
         observer.query(ns, 'udp', 'truncated');
       },
     };
+    this.#serials = new SerialAsker(this.#hooks);
   }
 
   /** Takes new nameservers, search list and timeouts (resolv.conf read again); queries in flight finish as they were. */
@@ -76,8 +78,8 @@ export class Resolver {
     const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
     if (ns === undefined) return null;
     try {
-      const { serial, transport, rcode } = await askSerial(ns, name, this.#o.timeoutMs, this.#hooks);
-      this.#observer.query(ns, transport, serial === null ? rcode.toLowerCase() : 'soa');
+      const { serial, rcode } = await this.#serials.ask(ns, name, this.#o.timeoutMs);
+      this.#observer.query(ns, 'udp', serial === null ? rcode.toLowerCase() : 'soa');
       return serial;
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;

@@ -1,9 +1,9 @@
 import dgram from 'node:dgram';
-import { randomInt } from 'node:crypto';
 import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { frameTcp, TcpFrameReader } from './framing.ts';
+import { randomId } from './ids.ts';
 import { decodeKnown, encodeQuery, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
@@ -54,7 +54,7 @@ const timeoutError = (ns: Nameserver, q: Question, ms: number, t: Transport): Dn
 
 function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks, known: KnownReply | undefined): Promise<KnownReply> {
   return new Promise((resolve, reject) => {
-    const id = randomInt(0, 65_536);
+    const id = randomId();
     const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
     let settled = false;
     const done = (err: Error | null, reply?: KnownReply): void => {
@@ -94,7 +94,7 @@ function askUdp(ns: Nameserver, q: Question, timeoutMs: number, hooks: Transport
 
 function askTcp(ns: Nameserver, q: Question, timeoutMs: number, hooks: TransportHooks, known: KnownReply | undefined): Promise<KnownReply> {
   return new Promise((resolve, reject) => {
-    const id = randomInt(0, 65_536);
+    const id = randomId();
     const sock = net.connect(ns.port, ns.host);
     const frames = new TcpFrameReader();
     let received = 0;
