@@ -39,7 +39,7 @@ export class AgentMetrics {
     });
     this.dnsQueries = new Counter({
       name: `${p}dns_queries_total`,
-      help: 'DNS queries by nameserver, transport (udp, tcp) and result (ok, nxdomain, nodata, timeout, servfail, ...).',
+      help: 'DNS queries by nameserver, transport (udp, tcp) and result (ok, nxdomain, nodata, timeout, servfail, ...; soa: a zone serial read by --watch).',
       labelNames: ['nameserver', 'transport', 'result'],
       registers,
     });
