@@ -1,5 +1,5 @@
 import type { AddressType } from './answer.ts';
-import type { Question, Reply } from './message.ts';
+import { questionKey, type Question, type Reply } from './message.ts';
 import type { KnownReplies } from './pipeline.ts';
 import { indexAddresses, sameAddresses, type Address } from './records.ts';
 
@@ -40,21 +40,21 @@ export class TargetCache {
   /** Target -> its A/AAAA questions, made once. */
   readonly #questions = new Map<string, readonly AddressQuestion[]>();
 
+  constructor(now: () => number, random: () => number) {
+    this.#now = now;
+    this.#random = random;
+  }
+
   /** The questions that ask for `targets`' addresses of `families`: the same objects, keys made, every time. */
   questions(targets: readonly string[], families: readonly AddressType[]): AddressQuestion[] {
     return targets.flatMap((name) => {
       let qs = this.#questions.get(name);
       if (qs?.length !== families.length) {
-        qs = families.map((type) => ({ name, type, key: `${type} ${name}` }));
+        qs = families.map((type) => ({ name, type, key: questionKey({ name, type }) }));
         this.#questions.set(name, qs);
       }
       return qs;
     });
-  }
-
-  constructor(now: () => number, random: () => number) {
-    this.#now = now;
-    this.#random = random;
   }
 
   async addresses(
@@ -90,8 +90,7 @@ export class TargetCache {
     for (const [t, e] of this.#targets)
       if (e.expires <= now && !wanted.has(t)) {
         this.#targets.delete(t);
-        this.known.delete(`A ${t}`);
-        this.known.delete(`AAAA ${t}`);
+        for (const q of this.#questions.get(t) ?? []) this.known.delete(questionKey(q));
         this.#questions.delete(t);
       }
     let glue = this.#glue.get(reply);
@@ -136,14 +135,14 @@ export class TargetCache {
     if (missing.length === 0) return new Map();
     const found = await lookUp(missing);
     for (const [target, addresses] of found) {
-      const old = this.#targets.get(target)?.addresses;
+      const entry = this.#targets.get(target);
+      const old = entry?.addresses;
       const addrs = old !== undefined && sameAddresses(old, addresses) ? old : addresses;
       const ttlMs =
         Math.min(Math.max(addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl)), 1), MAX_CACHE_TTL_S) * 1_000;
       // A target seen for the first time expires somewhere in the last half of its TTL, so that
       // targets that came together are not all asked again together; after that, a full TTL each time.
       const expires = now + ttlMs * (old === undefined ? 0.5 + 0.5 * this.#random() : 1);
-      const entry = this.#targets.get(target);
       if (entry === undefined) this.#targets.set(target, { addresses: addrs, expires });
       else {
         entry.addresses = addrs;
