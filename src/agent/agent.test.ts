@@ -369,6 +369,27 @@ describe('a pass at rest', () => {
     expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
   });
 
+  it('stays at rest after a drift check that finds HAProxy as the last full read left it', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, clock } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    await agent.pass();
+    const [reads, sent] = [h.reads, h.sent.length];
+    clock.now += 10_000; // the bound: a full read, which finds nothing changed
+    await agent.pass();
+    expect(h.reads).toBe(reads + 1);
+    for (let i = 0; i < 9; i++) {
+      clock.now += 1_000;
+      await agent.pass();
+    }
+    expect(h.reads).toBe(reads + 1); // show info alone again, for another 10 s
+    clock.now += 1_000;
+    await agent.pass();
+    expect(h.reads).toBe(reads + 2);
+    expect(h.sent).toHaveLength(sent);
+  });
+
   it('reads in full as soon as DNS changes or HAProxy restarts', async () => {
     const h = new MemoryHaproxy();
     const { agent, dns } = setup([h]);

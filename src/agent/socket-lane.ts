@@ -8,18 +8,20 @@ import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import {
   checkProcess,
   countSlots,
+  dynamicAllowed,
   judgeResults,
   notTaken,
   planWork,
   probeServer,
   reloadReason,
   slotsOf,
+  snapshotPrint,
   type BackendInForce,
   type ServerCounts,
   type Work,
 } from './decide.ts';
 import type { Writer } from './writers.ts';
-import type { SocketReport } from './socket-report.ts';
+import { EMPTY, type Progress, type SocketReport } from './socket-report.ts';
 
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
 
@@ -42,8 +44,6 @@ export type SocketLaneDeps = Readonly<{
   savedDrains?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
 }>;
 
-type Progress = Omit<SocketReport, 'lane' | 'socket' | 'durationMs'>;
-
 /**
  * One HAProxy socket, on its own schedule: observe (DNS in force, HAProxy's state), decide
  * (checks, slots, plans; pure, in decide.ts), act (the writer), verify, report. A hung or
@@ -64,8 +64,10 @@ export class SocketLane {
   readonly #ackedRevision = new Map<string, number>();
   /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
   #resyncPending = false;
-  /** The last full run that found nothing to do, what it reported, and the DNS revisions it matched. */
-  #rest: { at: number; revisions: string; progress: Progress } | null = null;
+  /** The last full run that found nothing to do: what it reported, the DNS revisions it matched, what it read. */
+  #rest: { at: number; revisions: string; progress: Progress; print: string } | null = null;
+  /** What the last full run read. */
+  #snap: Snapshot | null = null;
 
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
@@ -101,45 +103,59 @@ export class SocketLane {
   }
 
   async #pass(): Promise<Progress> {
-    const atRest = await this.#atRest();
-    if (atRest !== null) return atRest;
-    const progress = await this.#fullPass();
+    const rest = await this.#atRest();
+    if (rest.progress !== null) return rest.progress;
+    const progress = await this.#fullPass(rest.snap);
     const quiet = progress.results.length === 0 && progress.findings.every((f) => severityOf(f) === 'warning');
     const draining = [...this.#memory.values()].some((m) => m.drainingSince.size > 0);
-    this.#rest = quiet && !draining ? { at: this.#d.now(), revisions: this.#revisions(), progress } : null;
+    const snap = this.#snap;
+    this.#rest =
+      quiet && !draining && snap !== null
+        ? { at: this.#d.now(), revisions: this.#revisions(), progress, print: snapshotPrint(snap) }
+        : null;
     return progress;
   }
 
   /**
-   * A run at rest: when the last full run found nothing to do, no drain is running, DNS
-   * has not changed since, and `show info` says the same HAProxy process is there, a full
-   * read would find nothing either; the lane reads `show info` alone and says what it said
-   * last time. A full read still comes every --drift-check bound, to repair what someone
-   * else changed on the socket.
+   * A run at rest: when the last full run found nothing to do, no drain is running and DNS
+   * has not changed since, a full run would find nothing either while HAProxy holds what
+   * that run read. The lane reads `show info` alone and checks it is the same process; every
+   * drift-check bound it reads the servers' state too, and plans again only when it
+   * differs: what someone else changed on the socket is repaired within that bound.
+   * Returns what to report, or null and what was read, for the full run.
    */
-  async #atRest(): Promise<Progress | null> {
+  async #atRest(): Promise<{ progress: Progress | null; snap: Snapshot | null }> {
     const rest = this.#rest;
-    if (rest === null || this.#d.now() - rest.at >= this.#d.driftCheckMs || rest.revisions !== this.#revisions()) return null;
-    const info = await this.#d.port.info();
+    if (rest === null || rest.revisions !== this.#revisions()) return { progress: null, snap: null };
+    const same = { progress: { ...rest.progress, results: [], changes: [], dynamic: [], latency: new Map<string, number>() }, snap: null };
+    const checkDrift = this.#d.now() - rest.at >= this.#d.driftCheckMs;
+    const snap = checkDrift ? await this.#d.port.observe(this.#names()) : null;
+    const info = snap?.info ?? (await this.#d.port.info());
     const prev = this.#info;
-    if (info.stopping || prev === null || reloadReason(prev, info) !== null) return null;
+    if (info.stopping || prev === null || reloadReason(prev, info) !== null) return { progress: null, snap };
+    if (snap !== null && snapshotPrint(snap) !== rest.print) return { progress: null, snap };
     this.#info = info;
-    return { ...rest.progress, results: [], changes: [], dynamic: [], latency: new Map() };
+    if (snap !== null) rest.at = this.#d.now();
+    return same;
+  }
+
+  #names(): string[] {
+    return [...new Set(this.#d.backends.map((b) => b.spec.backend))];
   }
 
   #revisions(): string {
     return this.#d.backends.map((b) => String(b.revision.n)).join(',');
   }
 
-  async #fullPass(): Promise<Progress> {
+  async #fullPass(read: Snapshot | null): Promise<Progress> {
     this.#rest = null; // until this run ends quiet
     const { port, backends, writer } = this.#d;
     const socket = this.label;
     const specs = backends.map((b) => b.spec);
-    const names = [...new Set(specs.map((s) => s.backend))];
 
     // Observe
-    const snap = await port.observe(names);
+    const snap = read ?? (await port.observe(this.#names()));
+    this.#snap = snap;
     if (snap.info.stopping) return { ...EMPTY, findings: [{ kind: 'haproxy-stopping', socket, pid: snap.info.pid }] };
     const why = reloadReason(this.#info, snap.info);
     this.#info = snap.info;
@@ -155,7 +171,7 @@ export class SocketLane {
     const work: Work[] = [];
     const servers = new Map<string, ServerCounts>();
     const unplaced = new Map<string, number>();
-    const dynamic = this.#dynamicServers(snap, findings);
+    const dynamic = this.#d.dynamicServers && dynamicAllowed(socket, snap, findings);
     for (const b of backends) {
       const { slots, findings: slotFindings } = slotsOf(socket, snap, b.spec);
       findings.push(...slotFindings);
@@ -252,15 +268,6 @@ export class SocketLane {
     return { ...base, changes, dynamic: dynamicChanges, latency };
   }
 
-  /** Whether servers may be added: asked for, and HAProxy 2.4 or later (said once when it is not). */
-  #dynamicServers(snap: Snapshot, findings: Finding[]): boolean {
-    if (!this.#d.dynamicServers) return false;
-    const [major, minor] = snap.info.release;
-    if (major > 2 || (major === 2 && minor >= 4)) return true;
-    findings.push({ kind: 'dynamic-unsupported', socket: this.label, version: snap.info.version });
-    return false;
-  }
-
   /** First contact with a HAProxy process: its configuration, and whether the socket may write. */
   async #checkProcess(snap: Snapshot, specs: readonly BackendSpec[]): Promise<Finding[]> {
     const firstContact = this.#checkedPid === null;
@@ -287,14 +294,3 @@ export class SocketLane {
 }
 
 const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';
-
-const EMPTY: Progress = {
-  findings: [],
-  reload: null,
-  changes: [],
-  dynamic: [],
-  results: [],
-  servers: new Map(),
-  unplaced: new Map(),
-  latency: new Map(),
-};

@@ -30,3 +30,17 @@ export type SocketReport = Readonly<{
   latency: ReadonlyMap<string, number>;
   durationMs: number;
 }>;
+
+/** A run's report before the lane names itself and its duration. */
+export type Progress = Omit<SocketReport, 'lane' | 'socket' | 'durationMs'>;
+
+export const EMPTY: Progress = {
+  findings: [],
+  reload: null,
+  changes: [],
+  dynamic: [],
+  results: [],
+  servers: new Map(),
+  unplaced: new Map(),
+  latency: new Map(),
+};
