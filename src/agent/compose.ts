@@ -49,6 +49,8 @@ export function buildAgent(config: Config, w: Wiring): Built {
     ...dnsSettings(config, w.resolvConf),
     observer: reporter.dnsObserver(),
     families: wantedFamilies(config.allowNets),
+    // A serial read by the watch counts for two of its periods; without the watch a pass reads its own.
+    serialTrust: { maxMs: config.serialTrustMs, freshMs: 2 * config.watchMs },
   });
   const ports = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
   const saved = loadState(config, w, reporter);
@@ -110,7 +112,7 @@ function dnsSettings(config: Config, resolvConf: string | null): ResolverSetting
   };
 }
 
-type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now' | 'families' | 'random'>;
+type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now' | 'families' | 'random' | 'serialTrust'>;
 
 /**
  * The address families worth asking for: with --allow-net, those of its networks (an

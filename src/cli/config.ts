@@ -99,6 +99,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     intervalMs: duration('interval', 100),
     respectTtl: bool('respect-ttl'),
     watchMs: watchMs(),
+    serialTrustMs: duration('serial-trust', 0),
     once: bool('once'),
     dryRun: bool('dry-run'),
     logLevel,

@@ -55,6 +55,13 @@ export const FLAGS: readonly Flag[] = [
     help: "Between passes, ask each backend's zone serial (SOA) this often, and ask DNS again at once when it moves: BIND and CoreDNS change it with every change. One small UDP question; 0 turns it off; --interval stays the bound.",
   },
   {
+    name: 'serial-trust',
+    type: 'string',
+    arg: '<duration>',
+    default: '30s',
+    help: "How long an unchanged zone serial stands in for asking a backend's record again: a pass then asks the SOA alone. Only once the serial has been seen to move, from an authoritative answer, with every SRV target in the zone; 0: ask every pass.",
+  },
+  {
     name: 'respect-ttl',
     type: 'boolean',
     help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms).",

@@ -37,6 +37,8 @@ export type Config = Readonly<{
   respectTtl: boolean;
   /** --watch: how often each backend's zone serial is asked between passes; 0: never. */
   watchMs: number;
+  /** --serial-trust: how long an unchanged zone serial stands in for asking the records again; 0: never. */
+  serialTrustMs: number;
   once: boolean;
   dryRun: boolean;
   logLevel: string;

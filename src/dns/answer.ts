@@ -38,6 +38,8 @@ export type ResolverOptions = Readonly<{
   families?: readonly AddressType[];
   /** Clock for the target cache; Date.now unless a test pins it. */
   now?: () => number;
+  /** --serial-trust: how long an unchanged zone serial may stand in for asking (0: never), and how old a serial read may be to count (0: asked afresh). */
+  serialTrust?: Readonly<{ maxMs: number; freshMs: number }>;
   /** 0 <= random() < 1, spreads the target cache's expiry; Math.random unless a test pins it. */
   random?: () => number;
 }>;

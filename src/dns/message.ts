@@ -25,6 +25,8 @@ export type Reply = Readonly<{
   additionals: readonly Answer[];
   /** The authority section (a negative answer's SOA); absent where no one needs it. */
   authorities?: readonly Answer[];
+  /** The AA bit: the server answered from its own zone, not from a cache (absent: unknown). */
+  authoritative?: boolean;
 }>;
 
 /** Why bytes that arrived were not taken as the answer. */
@@ -224,5 +226,6 @@ export function decodeReply(bytes: Buffer, q: Question, id: number): Reply | Rej
     answers: p.answers ?? [],
     additionals: p.additionals ?? [],
     authorities: p.authorities ?? [],
+    authoritative: p.flag_aa,
   };
 }

@@ -2,6 +2,8 @@ import type { Answer, RecordType } from 'dns-packet';
 import { isIPAddress } from '../core/ip.ts';
 import { isHostname, presentName } from '../core/names.ts';
 import { DnsError } from '../errors.ts';
+import type { Endpoint } from '../core/types.ts';
+import type { DnsAnswer } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
 
 /** Reading what came back: the records of a name through its CNAMEs, the addresses among them. */
@@ -117,4 +119,30 @@ export function readSrv(name: string, records: readonly Answer[]): SrvRead {
 /** The same addresses in the same order (TTLs aside). */
 export function sameAddresses(a: readonly Address[], b: readonly Address[]): boolean {
   return a.length === b.length && a.every((x, i) => x.address === b[i]?.address);
+}
+
+/** The answer an SRV read and its targets' addresses make: one endpoint per address of each usable record. */
+export function makeSrvAnswer(name: string, read: SrvRead, addresses: ReadonlyMap<string, Address[]>): DnsAnswer {
+  const { usable, refusedNames } = read;
+  const notes = [...read.notes];
+  const endpoints: Endpoint[] = [];
+  let ttl = read.ttl;
+  for (const srv of usable) {
+    const target = normalizeName(srv.data.target);
+    const addrs = addresses.get(target) ?? [];
+    if (addrs.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
+    for (const a of addrs) {
+      ttl = Math.min(ttl, a.ttl);
+      endpoints.push({
+        target,
+        address: a.address,
+        port: srv.data.port,
+        weight: srv.data.weight ?? 0,
+        priority: srv.data.priority ?? 0,
+        ttl: srv.ttl ?? 0,
+      });
+    }
+  }
+  if (endpoints.length === 0) return { status: 'nodata', name, refusedNames };
+  return { status: 'ok', name, endpoints, ttl, notes, refusedNames };
 }

@@ -1,12 +1,12 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
-import type { Endpoint } from '../core/types.ts';
 import { describeNameserver, type RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
 import { SerialAsker } from './serial.ts';
+import { SerialTrust } from './serial-trust.ts';
 import { TargetCache } from './targets.ts';
-import { addressesIn, followChain, inBatches, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
+import { addressesIn, followChain, inBatches, makeSrvAnswer, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import { ask, type TransportHooks } from './transport.ts';
 import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
@@ -33,6 +33,9 @@ export class Resolver {
   readonly #known = new Map<string, KnownReply>();
   readonly #targets: TargetCache;
   readonly #serials: SerialAsker;
+  readonly #trust: SerialTrust;
+  /** Each answer's endpoints as one text (TTLs aside), for the serial trust to compare. */
+  readonly #texts = new WeakMap<DnsAnswer, string>();
   /** What each target reply said: a reply known from last time is not read again. */
   readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
   /** SRV questions whose UDP answer was truncated last time: asked over TCP at once. */
@@ -61,6 +64,7 @@ export class Resolver {
       },
     };
     this.#serials = new SerialAsker(this.#hooks);
+    this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
   }
 
   /** Takes new nameservers, search list and timeouts (resolv.conf read again); queries in flight finish as they were. */
@@ -77,10 +81,12 @@ export class Resolver {
   async serial(name: string): Promise<number | null> {
     const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
     if (ns === undefined) return null;
+    const at = this.#now();
     try {
-      const { serial, rcode } = await this.#serials.ask(ns, name, this.#o.timeoutMs);
-      this.#observer.query(ns, 'udp', serial === null ? rcode.toLowerCase() : 'soa');
-      return serial;
+      const { reading, rcode } = await this.#serials.ask(ns, name, this.#o.timeoutMs);
+      this.#observer.query(ns, 'udp', reading === null ? rcode.toLowerCase() : 'soa');
+      this.#trust.read(name, reading, at);
+      return reading?.serial ?? null;
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;
       this.#observer.query(ns, err.transport ?? 'udp', err.kind);
@@ -93,8 +99,21 @@ export class Resolver {
   }
 
   async #resolveSrv(name: string): Promise<DnsAnswer> {
+    // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
+    const last = this.#made.get(name);
+    let trust: 'stands' | 'verify' | 'ask' = 'ask';
+    if (last !== undefined && last.answer !== null && this.#trust.enabled) {
+      const at = this.#now();
+      if (!this.#trust.fresh(last.answer.name, at)) await this.serial(last.answer.name);
+      trust = this.#trust.check(last.answer.name, at);
+      if (trust === 'stands') return last.answer;
+    }
+    const ticket = this.#trust.begin(last?.answer?.name ?? name, this.#now());
     const found = await this.#search(name, 'SRV');
-    if (found.status !== 'ok') return { status: found.status, name: found.name };
+    if (found.status !== 'ok') {
+      this.#trust.forget(found.name);
+      return { status: found.status, name: found.name };
+    }
     let made = this.#made.get(name);
     if (made?.reply !== found.reply) {
       // Servers rotate the records of an answer (BIND does by default): what it says is the same when its records are.
@@ -103,43 +122,45 @@ export class Resolver {
         made?.read.signature === read.signature ? { ...made, reply: found.reply } : { reply: found.reply, read, parts: [], answer: null };
       this.#made.set(name, made);
     }
+    if (trust === 'verify' && made.read === last?.read && last.answer !== null) {
+      // The record says what it said: the serial was right, the targets need not be asked.
+      this.#trust.done({ ...ticket, name: found.name }, this.#trustFacts(last.answer, made.read, new Map()));
+      return last.answer;
+    }
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
     const { map: addresses, changed } = await this.#targets.addresses(made.read.targets, found.reply, (missing) =>
       this.#lookUpTargets(missing),
     );
-    if (made.answer !== null && !changed) return made.answer;
-    const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
-    // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
-    if (made.answer !== null && made.parts.length === parts.length && made.parts.every((p, i) => p === parts[i])) return made.answer;
-    made.parts = parts;
-    made.answer = this.#makeSrvAnswer(found.name, made.read, addresses);
+    if (made.answer === null || changed) {
+      const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
+      // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
+      if (made.answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i])) {
+        made.parts = parts;
+        made.answer = makeSrvAnswer(found.name, made.read, addresses);
+      }
+    }
+    if (this.#trust.enabled) this.#trust.done({ ...ticket, name: found.name }, this.#trustFacts(made.answer, made.read, addresses));
     return made.answer;
   }
 
-  #makeSrvAnswer(name: string, read: SrvRead, addresses: ReadonlyMap<string, Address[]>): DnsAnswer {
-    const { usable, refusedNames } = read;
-    const notes = [...read.notes];
-    const endpoints: Endpoint[] = [];
-    let ttl = read.ttl;
-    for (const srv of usable) {
-      const target = normalizeName(srv.data.target);
-      const addrs = addresses.get(target) ?? [];
-      if (addrs.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
-      for (const a of addrs) {
-        ttl = Math.min(ttl, a.ttl);
-        endpoints.push({
-          target,
-          address: a.address,
-          port: srv.data.port,
-          weight: srv.data.weight ?? 0,
-          priority: srv.data.priority ?? 0,
-          ttl: srv.ttl ?? 0,
-        });
-      }
+  /** What the serial trust compares and bounds an SRV answer by: its endpoints as text, its targets, its longest TTL. */
+  #trustFacts(answer: DnsAnswer, read: SrvRead, addresses: ReadonlyMap<string, Address[]>): Parameters<SerialTrust['done']>[1] {
+    let text = this.#texts.get(answer);
+    if (text === undefined) {
+      text =
+        answer.status === 'ok'
+          ? answer.endpoints
+              .map((e) => `${e.address} ${String(e.port)} ${String(e.weight)} ${String(e.priority)}`)
+              .sort()
+              .join(',')
+          : answer.status;
+      this.#texts.set(answer, text);
     }
-    if (endpoints.length === 0) return { status: 'nodata', name, refusedNames };
-    return { status: 'ok', name, endpoints, ttl, notes, refusedNames };
+    let maxTtl = 0;
+    for (const srv of read.usable) maxTtl = Math.max(maxTtl, srv.ttl ?? 0);
+    for (const list of addresses.values()) for (const a of list) maxTtl = Math.max(maxTtl, a.ttl);
+    return { endpoints: text, targets: read.targets, maxTtl };
   }
 
   async #resolveHost(host: string, port: number): Promise<DnsAnswer> {

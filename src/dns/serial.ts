@@ -3,7 +3,8 @@ import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { randomId } from './ids.ts';
-import { decodeReply, encodeQuery, type Question } from './message.ts';
+import { decodeReply, encodeQuery, normalizeName, type Question } from './message.ts';
+import type { SerialReading } from './serial-trust.ts';
 import type { TransportHooks } from './transport.ts';
 
 /**
@@ -26,8 +27,8 @@ export class SerialAsker {
     this.#hooks = hooks;
   }
 
-  /** The serial, or null when the answer holds no SOA; a DnsError when no answer came. */
-  async ask(ns: Nameserver, name: string, timeoutMs: number): Promise<{ serial: number | null; rcode: string }> {
+  /** The zone's SOA as read, or null when the answer holds none; a DnsError when no answer came. */
+  async ask(ns: Nameserver, name: string, timeoutMs: number): Promise<{ reading: SerialReading | null; rcode: string }> {
     const q: Question = { name, type: 'SOA' };
     const { sock, connected } = this.#socket(ns);
     await connected.catch((e: unknown) => {
@@ -50,7 +51,11 @@ export class SerialAsker {
         this.#waiting.delete(id);
         const soa = [...r.answers, ...(r.authorities ?? [])].find((a) => a.type === 'SOA');
         const serial = soa?.type === 'SOA' ? soa.data.serial : undefined;
-        resolve({ serial: typeof serial === 'number' ? serial : null, rcode: r.rcode });
+        const reading =
+          soa === undefined || typeof serial !== 'number'
+            ? null
+            : { serial, zone: normalizeName(soa.name), ttl: soa.ttl ?? 0, authoritative: r.authoritative === true };
+        resolve({ reading, rcode: r.rcode });
       });
       sock.send(encodeQuery(q, id), (e) => {
         if (e === null) return;

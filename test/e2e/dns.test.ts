@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, type Pod, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
+import { fetchText } from '../support/http-client.ts';
 import { freePort } from '../support/procs.ts';
 
 describe('DNS that fails and grows (Debian HAProxy + BIND 9)', () => {
@@ -110,5 +111,46 @@ describe('the serial watch (--watch), against BIND, whose dynamic updates raise 
     await bind.setPods(podsAt(5, 1));
     await new Promise((r) => setTimeout(r, 2_000)); // twenty times the watch above
     expect(await haproxy.serving()).toEqual(keys(podsAt(1, 3)));
+  });
+
+  it('with --serial-trust, asks only the serial at rest once it has moved and settled, and a change still arrives at once', async () => {
+    await agent?.stop();
+    await bind.setPods(podsAt(0, 2));
+    const port = await freePort();
+    agent = new TestAgent([
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
+      '--interval',
+      '200ms',
+      '--watch',
+      '100ms',
+      '--serial-trust',
+      '30s',
+      '--listen',
+      `127.0.0.1:${String(port)}`,
+    ]);
+    await haproxy.waitServing(keys(podsAt(0, 2)), { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 500)); // the watch reads the serial
+    await bind.setPods(podsAt(0, 3)); // and sees it move
+    await haproxy.waitServing(keys(podsAt(0, 3)), { timeoutMs: 15_000 });
+    await new Promise((r) => setTimeout(r, 8_000)); // the records' TTL (5 s) plus 2 s: the serial has settled
+    /** DNS queries so far: [records asked (any result but a serial read), serial reads]. */
+    const queries = async (): Promise<[number, number]> => {
+      const rows = (await fetchText(`http://127.0.0.1:${String(port)}/metrics`)).body
+        .split('\n')
+        .filter((l) => l.startsWith('haproxy_dns_agent_dns_queries_total{'));
+      const sum = (soa: boolean): number =>
+        rows.filter((l) => l.includes('result="soa"') === soa).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+      return [sum(false), sum(true)];
+    };
+    const [asked, serials] = await queries();
+    await new Promise((r) => setTimeout(r, 2_000)); // ten intervals
+    const [askedAfter, serialsAfter] = await queries();
+    expect(askedAfter).toBe(asked);
+    expect(serialsAfter).toBeGreaterThan(serials + 10);
+    const changedAt = Date.now();
+    await bind.setPods(podsAt(6, 2));
+    await haproxy.waitServing(keys(podsAt(6, 2)), { timeoutMs: 15_000 });
+    expect(Date.now() - changedAt).toBeLessThan(2_000);
   });
 });

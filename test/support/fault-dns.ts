@@ -27,6 +27,10 @@ export class FaultDns {
   readonly queries: { name: string; type: string; transport: 'udp' | 'tcp' }[] = [];
   /** A name answered with a CNAME to the service (and, unless 'cname-only', its records too). */
   alias: string | null = null;
+  /** The zone's SOA serial, answered (for any name, in the authority section) when set. */
+  serial: number | null = null;
+  /** Whether the SOA comes with the AA bit, as from the zone's own server. */
+  soaAuthoritative = true;
   readonly server: DnsServer;
   readonly service: string;
 
@@ -51,6 +55,7 @@ export class FaultDns {
     const question = q.questions?.[0];
     this.queries.push({ name: question?.name ?? '', type: question?.type ?? '', transport });
     if (this.alias !== null && question?.name.toLowerCase() === this.alias) return this.#aliasReply(q);
+    if (question?.type === 'SOA' && this.serial !== null) return this.#soaReply(q, this.serial);
     const plain = (): Buffer => serviceReply(q, transport, this.service, this.endpoints);
     const header = (rcode: number, answers = false): Buffer =>
       dnsPacket.encode({
@@ -113,6 +118,18 @@ export class FaultDns {
         });
       }
     }
+  }
+
+  #soaReply(q: DecodedPacket, serial: number): Buffer {
+    const zone = this.service.split('.').slice(-2).join('.');
+    const data = { mname: `ns.${zone}`, rname: `admin.${zone}`, serial, refresh: 60, retry: 60, expire: 600, minimum: 5 };
+    return dnsPacket.encode({
+      type: 'response',
+      id: q.id ?? 0,
+      flags: this.soaAuthoritative ? dnsPacket.AUTHORITATIVE_ANSWER : 0,
+      questions: q.questions ?? [],
+      authorities: [{ type: 'SOA', name: zone, ttl: 5, data }],
+    });
   }
 
   #aliasReply(q: DecodedPacket): Buffer {
