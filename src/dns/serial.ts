@@ -3,7 +3,7 @@ import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { randomId } from './ids.ts';
-import { decodeReply, encodeQuery, normalizeName, type Question } from './message.ts';
+import { decodeKnown, encodeQuery, normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
 import type { SerialReading } from './serial-trust.ts';
 import type { TransportHooks } from './transport.ts';
 
@@ -21,7 +21,9 @@ import type { TransportHooks } from './transport.ts';
 export class SerialAsker {
   readonly #hooks: TransportHooks;
   #sock: { key: string; sock: dgram.Socket; connected: Promise<void> } | null = null;
-  readonly #waiting = new Map<number, (msg: Buffer) => void>();
+  readonly #waiting = new Map<number, Readonly<{ reply: (msg: Buffer) => void; fail: (e: Error) => void }>>();
+  /** The last reply and what it said: the same bytes (but the ID) are not decoded again, four times a second. */
+  #last: { known: KnownReply; reading: SerialReading | null } | null = null;
 
   constructor(hooks: TransportHooks) {
     this.#hooks = hooks;
@@ -37,32 +39,31 @@ export class SerialAsker {
     return new Promise((resolve, reject) => {
       let id = randomId();
       while (this.#waiting.has(id)) id = (id + 1) & 0xffff;
+      const where = describeNameserver(ns);
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
-        reject(new DnsError('timeout', `${describeNameserver(ns)} did not answer SOA ${name} within ${String(timeoutMs)}ms (udp)`, 'udp'));
+        reject(new DnsError('timeout', `${where} did not answer SOA ${name} within ${String(timeoutMs)}ms (udp)`, 'udp'));
       }, timeoutMs);
-      this.#waiting.set(id, (msg) => {
-        const r = decodeReply(msg, q, id);
+      const reply = (msg: Buffer): void => {
+        const last = this.#last;
+        const r = decodeKnown(msg, q, id, last?.known);
         if (typeof r === 'string') {
           this.#hooks.dropped(ns, 'udp', r);
           return;
         }
         clearTimeout(timer);
         this.#waiting.delete(id);
-        const soa = [...r.answers, ...(r.authorities ?? [])].find((a) => a.type === 'SOA');
-        const serial = soa?.type === 'SOA' ? soa.data.serial : undefined;
-        const reading =
-          soa === undefined || typeof serial !== 'number'
-            ? null
-            : { serial, zone: normalizeName(soa.name), ttl: soa.ttl ?? 0, authoritative: r.authoritative === true };
-        resolve({ reading, rcode: r.rcode });
-      });
-      sock.send(encodeQuery(q, id), (e) => {
-        if (e === null) return;
+        if (last?.known.reply !== r) this.#last = { known: { raw: Buffer.from(msg), reply: r }, reading: readingOf(r) };
+        resolve({ reading: this.#last?.reading ?? null, rcode: r.rcode });
+      };
+      const fail = (e: Error): void => {
         clearTimeout(timer);
         this.#waiting.delete(id);
-        reject(new DnsError('unreachable', `${describeNameserver(ns)}: ${e.message} (udp)`, 'udp'));
-      });
+        reject(new DnsError('unreachable', `${where}: ${e.message} (udp)`, 'udp'));
+      };
+      this.#waiting.set(id, { reply, fail });
+      // No callback: a send that fails is an 'error' event, which fails the questions waiting.
+      sock.send(encodeQuery(q, id));
     });
   }
 
@@ -74,12 +75,13 @@ export class SerialAsker {
     const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
     sock.unref(); // never what keeps the process alive
     sock.on('message', (msg) => {
-      const handle = msg.length >= 2 ? this.#waiting.get(msg.readUInt16BE(0)) : undefined;
-      if (handle === undefined) this.#hooks.dropped(ns, 'udp', 'wrong-id');
-      else handle(msg);
+      const waiting = msg.length >= 2 ? this.#waiting.get(msg.readUInt16BE(0)) : undefined;
+      if (waiting === undefined) this.#hooks.dropped(ns, 'udp', 'wrong-id');
+      else waiting.reply(msg);
     });
-    sock.on('error', () => {
-      // Port unreachable and the like: the question times out, the next one opens a new socket.
+    sock.on('error', (e) => {
+      // Port unreachable and the like: the questions waiting fail, the next one opens a new socket.
+      for (const w of [...this.#waiting.values()]) w.fail(e);
       if (this.#sock?.sock === sock) this.#sock = null;
       try {
         sock.close();
@@ -94,4 +96,10 @@ export class SerialAsker {
     this.#sock = { key, sock, connected };
     return this.#sock;
   }
+}
+
+function readingOf(r: Reply): SerialReading | null {
+  const soa = [...r.answers, ...(r.authorities ?? [])].find((a) => a.type === 'SOA');
+  if (soa?.type !== 'SOA' || typeof soa.data.serial !== 'number') return null;
+  return { serial: soa.data.serial, zone: normalizeName(soa.name), ttl: soa.ttl ?? 0, authoritative: r.authoritative === true };
 }
