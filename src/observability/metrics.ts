@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as Prom from 'prom-client';
+import { collectDefaultMetrics } from './default-metrics.ts';
 
 // prom-client's index also loads its Pushgateway, and with it node:http and node:https
 // (some 15 MiB resident, bench/results): the parts the agent uses are loaded alone.
@@ -8,7 +9,6 @@ const Registry = require('prom-client/lib/registry') as typeof Prom.Registry;
 const Counter = require('prom-client/lib/counter') as typeof Prom.Counter;
 const Gauge = require('prom-client/lib/gauge') as typeof Prom.Gauge;
 const Histogram = require('prom-client/lib/histogram') as typeof Prom.Histogram;
-const collectDefaultMetrics = require('prom-client/lib/defaultMetrics') as typeof Prom.collectDefaultMetrics;
 type Counter<T extends string> = Prom.Counter<T>;
 type Gauge<T extends string> = Prom.Gauge<T>;
 type Histogram<T extends string> = Prom.Histogram<T>;
@@ -100,6 +100,6 @@ export class AgentMetrics {
     });
     // The event-loop delay is sampled every second, not every 10 ms (the default): each sample
     // wakes the process, and a wake-up costs about 0.2 ms of CPU on a small VM (bench/results).
-    if (withDefaults) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1_000 });
+    if (withDefaults) collectDefaultMetrics(this.registry, Counter, { eventLoopMonitoringPrecision: 1_000 });
   }
 }
