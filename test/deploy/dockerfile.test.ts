@@ -16,7 +16,7 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^FROM node:24\S* AS build$/m);
     expect(runtime).toMatch(/^FROM \S*nodejs24\S* AS runtime$/m);
     expect(runtime).toMatch(/^USER 65532:65532$/m);
-    expect(runtime).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "--max-semi-space-size=1", "\/app\/dist\/main\.js"\]$/m);
+    expect(runtime).toMatch(/^ENTRYPOINT \["\/nodejs\/bin\/node", "--max-semi-space-size=1", "--max-opt=1", "\/app\/dist\/main\.js"\]$/m);
     expect(dockerfile).toContain('npm prune --omit=dev');
   });
 
@@ -33,7 +33,9 @@ describe('Dockerfile', () => {
     });
     expect(install.status, install.stderr).toBe(0);
     cpSync(join(ROOT, 'dist'), join(app, 'dist'), { recursive: true });
-    const version = spawnSync(process.execPath, ['--max-semi-space-size=1', join(app, 'dist/main.js'), '--version'], { encoding: 'utf8' });
+    const version = spawnSync(process.execPath, ['--max-semi-space-size=1', '--max-opt=1', join(app, 'dist/main.js'), '--version'], {
+      encoding: 'utf8',
+    });
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
     const usage = spawnSync(process.execPath, [join(app, 'dist/main.js')], { encoding: 'utf8' });
     expect(usage.status).toBe(2);

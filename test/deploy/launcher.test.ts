@@ -28,11 +28,19 @@ describe('the bin', () => {
   // A nameserver on a port nothing listens on, a socket that is not there: the agent keeps running, failing.
   const args = agentArgs('/nonexistent/admin.sock', '127.0.0.1:9', 'be_app=_http._tcp.web.default.svc.cluster.local');
 
-  it('runs `node dist/main.js` with --max-semi-space-size=1, in the same process, the arguments kept', async () => {
+  it('runs `node dist/main.js` with --max-semi-space-size=1 and --max-opt=1, in the same process, the arguments kept', async () => {
     agent = new TestAgent(args);
     const line = await commandLine(agent);
-    expect(line[1]).toBe('--max-semi-space-size=1');
+    expect(line.slice(1, 3)).toEqual(['--max-semi-space-size=1', '--max-opt=1']);
     expect(line.slice(-args.length)).toEqual(args);
+  });
+
+  it('adds only the flag not given (the image gives the semi-space size)', async () => {
+    agent = new TestAgent(args, {}, ['--max-semi-space-size=1']);
+    expect((await commandLine(agent)).filter((a) => a.startsWith('--max'))).toEqual(['--max-opt=1', '--max-semi-space-size=1']);
+    await agent.stop();
+    agent = new TestAgent(args, {}, ['--max-opt=3']);
+    expect((await commandLine(agent)).filter((a) => a.startsWith('--max-opt'))).toEqual(['--max-opt=3']);
   });
 
   it('keeps the size given on the command line or in NODE_OPTIONS, and starts once', async () => {
@@ -41,5 +49,8 @@ describe('the bin', () => {
     await agent.stop();
     agent = new TestAgent(args, { NODE_OPTIONS: '--max_semi_space_size=2' });
     expect((await commandLine(agent)).filter((a) => a.includes('semi'))).toEqual([]);
+    await agent.stop();
+    agent = new TestAgent(args, {}, ['--max-semi-space-size=2', '--max-opt=2']);
+    expect((await commandLine(agent)).slice(1, 3)).toEqual(['--max-semi-space-size=2', '--max-opt=2']); // started once, as given
   });
 });
