@@ -13,6 +13,9 @@ import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type R
 
 export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './answer.ts';
 
+/** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
+const SERIAL_TIMEOUT_MS = 500;
+
 /** Targets looked up one by one (CNAME chains, answers the pipeline could not give), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
 
@@ -76,14 +79,16 @@ export class Resolver {
 
   /**
    * The serial of the zone holding `name`, from the nameserver that answered last: one
-   * question, no failover (a watch asks again soon). null when there is none to be had.
+   * question, no failover (a watch asks again soon), waited for SERIAL_TIMEOUT_MS at most
+   * (a reply lost to a busy server must not hold a run up for the full DNS timeout). null
+   * when there is none to be had.
    */
   async serial(name: string): Promise<number | null> {
     const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
     if (ns === undefined) return null;
     const at = this.#now();
     try {
-      const { reading, rcode } = await this.#serials.ask(ns, name, this.#o.timeoutMs);
+      const { reading, rcode } = await this.#serials.ask(ns, name, Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS));
       this.#observer.query(ns, 'udp', reading === null ? rcode.toLowerCase() : 'soa');
       this.#trust.read(name, reading, at);
       return reading?.serial ?? null;
@@ -104,7 +109,8 @@ export class Resolver {
     let trust: 'stands' | 'verify' | 'ask' = 'ask';
     if (last !== undefined && last.answer !== null && this.#trust.enabled) {
       const at = this.#now();
-      if (!this.#trust.fresh(last.answer.name, at)) await this.serial(last.answer.name);
+      // With the watch on, its last read counts or the record is asked; without it the run reads the serial itself.
+      if (!this.#trust.fresh(last.answer.name, at) && !this.#trust.watched) await this.serial(last.answer.name);
       trust = this.#trust.check(last.answer.name, at);
       if (trust === 'stands') return last.answer;
     }

@@ -55,6 +55,11 @@ export class SerialTrust {
     return this.#maxMs > 0;
   }
 
+  /** The serial is read between runs (--watch): a run does not read it itself. */
+  get watched(): boolean {
+    return this.#freshMs > 0;
+  }
+
   /** A serial read for `name`, taken at `at` (when the question left); null: no serial came. */
   read(name: string, reading: SerialReading | null, at: number): void {
     const seen = this.#seen.get(name);

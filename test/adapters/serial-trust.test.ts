@@ -11,7 +11,7 @@ describe('--serial-trust: an unchanged zone serial stands in for the records (re
   const dns = new FaultDns(SRV);
   let clock = 1_000_000;
   let resolver: Resolver;
-  const make = (maxMs = 30_000): Resolver =>
+  const make = (maxMs = 30_000, freshMs = 0): Resolver =>
     new Resolver({
       nameservers: [{ host: '127.0.0.1', port: dns.port }],
       search: [],
@@ -19,8 +19,8 @@ describe('--serial-trust: an unchanged zone serial stands in for the records (re
       timeoutMs: 500,
       attempts: 1,
       now: () => clock,
-      // As with --watch 0: every pass reads the serial itself.
-      serialTrust: { maxMs, freshMs: 0 },
+      // freshMs 0, as with --watch 0: every pass reads the serial itself.
+      serialTrust: { maxMs, freshMs },
     });
   const asked = (type: string): number => dns.queries.filter((q) => q.type === type).length;
   const endpoints = (a: DnsAnswer): string[] => (a.status === 'ok' ? a.endpoints.map((e) => `${e.address}:${String(e.port)}`) : []);
@@ -139,5 +139,23 @@ describe('--serial-trust: an unchanged zone serial stands in for the records (re
     dns.serial = null; // an SOA question now gets no SOA
     await pass();
     expect(asked('SRV')).toBe(srv + 1);
+  });
+
+  it('with the watch on, does not hold a run up for a serial: a stale read means the record is asked', async () => {
+    resolver = make(30_000, 500);
+    for (let i = 0; i < 3; i++) await pass();
+    expect([asked('SOA'), asked('SRV')]).toEqual([0, 3]);
+    await resolver.serial(SRV); // the watch reads it
+    dns.serial = 2;
+    await resolver.serial(SRV);
+    clock += 8_000;
+    await resolver.serial(SRV);
+    await pass(0); // a full answer after the serial settled
+    clock += 10;
+    await resolver.serial(SRV); // and a read after it
+    await pass(0);
+    expect(asked('SRV')).toBe(4);
+    await pass(1_000); // the watch's read is 1 s old
+    expect([asked('SOA'), asked('SRV')]).toEqual([4, 5]);
   });
 });
