@@ -9,7 +9,7 @@ import type { DnsAnswer } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
-import { nextWaitMs, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
+import { JITTER, nextWaitMs, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
@@ -121,7 +121,11 @@ export class Agent {
         repeat(
           async () => {
             const r = await this.#runDns(lane);
-            if (r.changed) for (const w of wakeups) w.wake();
+            // A change wakes the socket lanes; at rest, those due within a tenth of the interval run now, in this wake-up.
+            for (const w of wakeups) {
+              if (r.changed) w.wake();
+              else w.wakeIfDueWithin(wait.intervalMs * JITTER);
+            }
             return r;
           },
           (r) => nextWaitMs(wait, r.ttlSeconds),
@@ -137,7 +141,10 @@ export class Agent {
             await watch(
               async () => {
                 const n = name();
-                return n === null ? null : serial(n);
+                const read = n === null ? null : await serial(n);
+                // A run due before the next read runs now, in this wake-up: at rest the watch's reads are the lanes' clock.
+                dnsWakeups[i]?.wakeIfDueWithin(watchMs);
+                return read;
               },
               () => dnsWakeups[i]?.wake(),
               watchMs,

@@ -49,6 +49,27 @@ describe('repeat and Wakeup', () => {
     expect(run).toHaveBeenCalledTimes(2);
   });
 
+  it('wakeIfDueWithin ends a sleep that would end within the margin, and no other (two wake-ups become one)', async () => {
+    const stop = new AbortController();
+    const wakeup = new Wakeup();
+    let ended = false;
+    void wakeup.sleep(1_000, stop.signal).then(() => (ended = true));
+    await vi.advanceTimersByTimeAsync(800);
+    wakeup.wakeIfDueWithin(100); // due in 200 ms
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ended).toBe(false);
+    await vi.advanceTimersByTimeAsync(150);
+    wakeup.wakeIfDueWithin(100); // due in 50 ms
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ended).toBe(true);
+    wakeup.wakeIfDueWithin(100); // not sleeping: nothing is kept for the next sleep
+    let next = false;
+    void wakeup.sleep(1_000, stop.signal).then(() => (next = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next).toBe(false);
+    stop.abort();
+  });
+
   it('a wake cuts the sleep short; a wake during a run makes the next sleep return at once', async () => {
     const stop = new AbortController();
     const wakeup = new Wakeup();

@@ -34,12 +34,19 @@ export function nextWaitMs(o: WaitOptions, ttlSeconds: number | null): number {
 export class Wakeup {
   #pending = false;
   #wake: (() => void) | null = null;
+  /** When the sleep in progress ends by itself (Date.now() time), null when not sleeping. */
+  #due: number | null = null;
   /** The signal listened to: one listener for every sleep, not one added and removed each time (a watch sleeps 4 times a second). */
   #signal: AbortSignal | null = null;
 
   wake(): void {
     if (this.#wake === null) this.#pending = true;
     else this.#wake();
+  }
+
+  /** Ends the sleep in progress when it would end within `ms` anyway: two wake-ups become one. */
+  wakeIfDueWithin(ms: number): void {
+    if (this.#due !== null && this.#due - Date.now() <= ms) this.#wake?.();
   }
 
   /** Resolves after `ms`, on wake(), or when `signal` aborts; never rejects. */
@@ -56,10 +63,12 @@ export class Wakeup {
       const done = (): void => {
         clearTimeout(timer);
         this.#wake = null;
+        this.#due = null;
         resolve();
       };
       const timer = setTimeout(done, ms);
       this.#wake = done;
+      this.#due = Date.now() + ms;
     });
   }
 }
