@@ -44,7 +44,7 @@ export type Built = Readonly<{
 
 /** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
 export function buildAgent(config: Config, w: Wiring): Built {
-  const reporter = new Reporter(w.log, w.metrics);
+  const reporter = new Reporter(w.log, w.metrics, { problemsSaidElsewhere: config.once });
   const resolver = new Resolver({
     ...dnsSettings(config, w.resolvConf),
     observer: reporter.dnsObserver(),

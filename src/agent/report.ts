@@ -30,10 +30,13 @@ export class Reporter {
   readonly #logged = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(r: LaneReport) => void>();
   #stateProblem: string | null = null;
+  /** --once: problems are said in its summary, in plain text, and not logged as well. */
+  readonly #problemsSaidElsewhere: boolean;
 
-  constructor(log: Logger, metrics: AgentMetrics | null) {
+  constructor(log: Logger, metrics: AgentMetrics | null, o: Readonly<{ problemsSaidElsewhere?: boolean }> = {}) {
     this.#log = log;
     this.#metrics = metrics;
+    this.#problemsSaidElsewhere = o.problemsSaidElsewhere === true;
   }
 
   /** Calls `listener` with every lane report from now on; returns how to stop. */
@@ -145,6 +148,7 @@ export class Reporter {
       now.set(key, signature);
       const level = logLevelOf(f);
       if (level === null || before.get(key) === signature) continue;
+      if (this.#problemsSaidElsewhere && severityOf(f) !== 'warning') continue;
       log[level](fields, msg);
     }
     for (const key of before.keys()) {

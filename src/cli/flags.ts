@@ -66,7 +66,11 @@ export const FLAGS: readonly Flag[] = [
     type: 'boolean',
     help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms).",
   },
-  { name: 'once', type: 'boolean', help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure.' },
+  {
+    name: 'once',
+    type: 'boolean',
+    help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure; each problem is said once, as a plain line on stderr.',
+  },
   {
     name: 'dry-run',
     type: 'boolean',

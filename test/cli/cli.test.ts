@@ -52,6 +52,8 @@ describe('the built CLI', () => {
     const r = await runAgent(['--once', ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`)]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('haproxy-dns-agent: HAProxy socket /nonexistent/admin.sock: no such socket');
+    // Said once, in the plain summary: not also as a JSON log line.
+    expect(r.stderr.split('\n').filter((l) => l.includes('no such socket'))).toHaveLength(1);
   });
 
   it('--dry-run --once without HAProxy prints the endpoints DNS gave and exits 0', async () => {
