@@ -4,7 +4,7 @@ import { describeNameserver, type RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
 import { SerialAsker } from './serial.ts';
-import { SerialTrust } from './serial-trust.ts';
+import { SerialTrust, trustFacts } from './serial-trust.ts';
 import { TargetCache } from './targets.ts';
 import { addressesIn, followChain, inBatches, makeSrvAnswer, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
@@ -37,8 +37,6 @@ export class Resolver {
   readonly #targets: TargetCache;
   readonly #serials: SerialAsker;
   readonly #trust: SerialTrust;
-  /** Each answer's endpoints as one text (TTLs aside), for the serial trust to compare. */
-  readonly #texts = new WeakMap<DnsAnswer, string>();
   /** What each target reply said: a reply known from last time is not read again. */
   readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
   /** SRV questions whose UDP answer was truncated last time: asked over TCP at once. */
@@ -130,7 +128,7 @@ export class Resolver {
     }
     if (trust === 'verify' && made.read === last?.read && last.answer !== null) {
       // The record says what it said: the serial was right, the targets need not be asked.
-      this.#trust.done({ ...ticket, name: found.name }, this.#trustFacts(last.answer, made.read, new Map()));
+      this.#trust.done({ ...ticket, name: found.name }, trustFacts(last.answer, made.read, new Map()));
       return last.answer;
     }
     // A large answer (over TCP) often has no room left for the additional section: the
@@ -146,27 +144,8 @@ export class Resolver {
         made.answer = makeSrvAnswer(found.name, made.read, addresses);
       }
     }
-    if (this.#trust.enabled) this.#trust.done({ ...ticket, name: found.name }, this.#trustFacts(made.answer, made.read, addresses));
+    if (this.#trust.enabled) this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
     return made.answer;
-  }
-
-  /** What the serial trust compares and bounds an SRV answer by: its endpoints as text, its targets, its longest TTL. */
-  #trustFacts(answer: DnsAnswer, read: SrvRead, addresses: ReadonlyMap<string, Address[]>): Parameters<SerialTrust['done']>[1] {
-    let text = this.#texts.get(answer);
-    if (text === undefined) {
-      text =
-        answer.status === 'ok'
-          ? answer.endpoints
-              .map((e) => `${e.address} ${String(e.port)} ${String(e.weight)} ${String(e.priority)}`)
-              .sort()
-              .join(',')
-          : answer.status;
-      this.#texts.set(answer, text);
-    }
-    let maxTtl = 0;
-    for (const srv of read.usable) maxTtl = Math.max(maxTtl, srv.ttl ?? 0);
-    for (const list of addresses.values()) for (const a of list) maxTtl = Math.max(maxTtl, a.ttl);
-    return { endpoints: text, targets: read.targets, maxTtl };
   }
 
   async #resolveHost(host: string, port: number): Promise<DnsAnswer> {

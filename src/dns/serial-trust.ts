@@ -18,6 +18,9 @@
  * Any other serial read drops the trust until a new full answer is asked.
  */
 
+import type { DnsAnswer } from './answer.ts';
+import type { Address, SrvRead } from './records.ts';
+
 /** One read of a zone's SOA. */
 export type SerialReading = Readonly<{
   serial: number;
@@ -143,4 +146,26 @@ export class SerialTrust {
   distrusted(name: string): boolean {
     return this.#distrusted.has(name);
   }
+}
+
+/** Each answer's endpoints as one text (TTLs aside): an answer object is the same while its records are. */
+const texts = new WeakMap<DnsAnswer, string>();
+
+/** What the trust compares and bounds an SRV answer by: its endpoints as text, its targets, its longest TTL. */
+export function trustFacts(
+  answer: DnsAnswer,
+  read: SrvRead,
+  addresses: ReadonlyMap<string, readonly Address[]>,
+): Parameters<SerialTrust['done']>[1] {
+  let text = texts.get(answer);
+  if (text === undefined) {
+    const key = (e: { address: string; port: number; weight: number; priority: number }): string =>
+      `${e.address} ${String(e.port)} ${String(e.weight)} ${String(e.priority)}`;
+    text = answer.status === 'ok' ? answer.endpoints.map(key).sort().join(',') : answer.status;
+    texts.set(answer, text);
+  }
+  let maxTtl = 0;
+  for (const srv of read.usable) maxTtl = Math.max(maxTtl, srv.ttl ?? 0);
+  for (const list of addresses.values()) for (const a of list) maxTtl = Math.max(maxTtl, a.ttl);
+  return { endpoints: text, targets: read.targets, maxTtl };
 }
