@@ -36,7 +36,7 @@ export class Wakeup {
   #wake: (() => void) | null = null;
   /** When the sleep in progress ends by itself (Date.now() time), null when not sleeping. */
   #due: number | null = null;
-  /** The signal listened to: one listener for every sleep, not one added and removed each time (a watch sleeps 4 times a second). */
+  /** The signal listened to: one listener for every sleep, not one added and removed each time (a watch sleeps several times a second). */
   #signal: AbortSignal | null = null;
 
   wake(): void {

@@ -51,7 +51,7 @@ export const FLAGS: readonly Flag[] = [
     name: 'watch',
     type: 'string',
     arg: '<duration>',
-    default: '250ms',
+    default: '300ms',
     help: "Between passes, ask each backend's zone serial (SOA) this often, and ask DNS again at once when it moves: BIND and CoreDNS change it with every change. One small UDP question; 0 turns it off; --interval stays the bound.",
   },
   {

@@ -22,7 +22,7 @@ export class SerialAsker {
   readonly #hooks: TransportHooks;
   #sock: { key: string; sock: dgram.Socket; connected: Promise<void> } | null = null;
   readonly #waiting = new Map<number, Readonly<{ reply: (msg: Buffer) => void; fail: (e: Error) => void }>>();
-  /** The last reply and what it said: the same bytes (but the ID) are not decoded again, four times a second. */
+  /** The last reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
   #last: { known: KnownReply; reading: SerialReading | null } | null = null;
 
   constructor(hooks: TransportHooks) {
