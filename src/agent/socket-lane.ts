@@ -66,7 +66,7 @@ export class SocketLane {
   #resyncPending = false;
   /** The last full run that found nothing to do: what it reported, the DNS revisions it matched, what it read. */
   #rest: { at: number; revisions: string; progress: Progress; print: string } | null = null;
-  /** What the last full run read. */
+  /** What the full run in progress read, for #pass to take its print. */
   #snap: Snapshot | null = null;
 
   constructor(deps: SocketLaneDeps) {
@@ -109,6 +109,7 @@ export class SocketLane {
     const quiet = progress.results.length === 0 && progress.findings.every((f) => severityOf(f) === 'warning');
     const draining = [...this.#memory.values()].some((m) => m.drainingSince.size > 0);
     const snap = this.#snap;
+    this.#snap = null; // kept only for its print: 1000 parsed rows are not held between runs
     this.#rest =
       quiet && !draining && snap !== null
         ? { at: this.#d.now(), revisions: this.#revisions(), progress, print: snapshotPrint(snap) }
