@@ -376,9 +376,12 @@ describe('a pass at rest', () => {
     await agent.pass();
     await agent.pass();
     const [reads, sent] = [h.reads, h.sent.length];
+    const act = vi.spyOn(SocketWriter.prototype, 'act');
     clock.now += 10_000; // the bound: a full read, which finds nothing changed
     await agent.pass();
     expect(h.reads).toBe(reads + 1);
+    expect(act).not.toHaveBeenCalled(); // what it read is what the last full run read: nothing is planned again
+    act.mockRestore();
     for (let i = 0; i < 9; i++) {
       clock.now += 1_000;
       await agent.pass();

@@ -65,8 +65,8 @@ export class SerialTrust {
 
   /** A serial read for `name`, taken at `at` (when the question left); null: no serial came. */
   read(name: string, reading: SerialReading | null, at: number): void {
-    const seen = this.#seen.get(name);
     if (reading === null) return;
+    const seen = this.#seen.get(name);
     if (seen?.reading.serial === reading.serial) {
       seen.reading = reading;
       seen.at = Math.max(seen.at, at);
