@@ -6,7 +6,7 @@ import { endpointKey, type SlotTarget } from '../core/types.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
-import type { DnsReport } from './dns-lane.ts';
+import { DNS_STATUSES, type DnsReport } from './dns-lane.ts';
 import type { SocketReport } from './socket-lane.ts';
 
 export type LaneReport = DnsReport | SocketReport;
@@ -57,6 +57,7 @@ export class Reporter {
       for (const [reason, n] of refused) m.refused.set({ backend: r.backend, reason }, n);
     }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
+    for (const status of DNS_STATUSES) m?.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
     log.debug(
       { endpoints: r.endpoints, ttl: r.ttlSeconds, answerAgeMs: r.answerAgeMs, changed: r.changed, ms: r.durationMs, ok: laneOk(r) },

@@ -9,6 +9,7 @@ export type Finding =
   | Readonly<{ kind: 'dns-failing'; backend: string; record: string; fault: string; detail: string }>
   | Readonly<{ kind: 'dns-unusable-records'; backend: string; record: string; notes: readonly string[] }>
   | Readonly<{ kind: 'endpoint-refused'; backend: string; record: string; endpoint: string; reason: string; hint: string }>
+  | Readonly<{ kind: 'endpoints-all-refused'; backend: string; record: string; count: number; policy: string }>
   // A socket's lane
   | Readonly<{ kind: 'haproxy-unreachable'; socket: string; detail: string }>
   | Readonly<{ kind: 'haproxy-stopping'; socket: string; pid: number }>
@@ -47,6 +48,7 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'dns-failing': { severity: 'problem', log: null }, // the hold events say it (src/core/hold.ts)
   'dns-unusable-records': { severity: 'warning', log: 'warn' },
   'endpoint-refused': { severity: 'warning', log: 'warn' },
+  'endpoints-all-refused': { severity: 'problem', log: 'error' },
   'haproxy-unreachable': { severity: 'problem', log: 'warn' },
   'haproxy-stopping': { severity: 'problem', log: 'info' },
   'apply-failed': { severity: 'problem', log: 'warn' },
@@ -82,7 +84,7 @@ export const logLevelOf = (f: Finding): 'error' | 'warn' | 'info' | null => TABL
 
 /** Which lane raised it: DNS findings name no socket. */
 export const isDnsFinding = (f: Finding): boolean =>
-  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused';
+  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused' || f.kind === 'endpoints-all-refused';
 
 /** Identifies one condition across passes: the same key with other details is a change. */
 export function findingKey(f: Finding): string {
@@ -103,6 +105,8 @@ export function findingText(f: Finding): string {
       return `backend ${f.backend}: DNS answer had unusable records`;
     case 'endpoint-refused':
       return `backend ${f.backend}: DNS gave ${f.endpoint}, refused (${f.reason}): ${f.hint}`;
+    case 'endpoints-all-refused':
+      return `backend ${f.backend}: every endpoint DNS gave for ${f.record} (${countOf(f.count, 'endpoint')}) was refused by the address policy: ${f.policy}; HAProxy keeps what it has for --hold-nx, then the servers leave. Fix the records, or allow the pod network with --allow-net <cidr>`;
     case 'haproxy-unreachable':
       return f.detail;
     case 'haproxy-stopping':

@@ -26,6 +26,7 @@ export class AgentMetrics {
   readonly commands: Counter<'socket' | 'result'>;
   readonly reloads: Counter<'socket'>;
   readonly answerAge: Gauge<'backend'>;
+  readonly dnsStatus: Gauge<'backend' | 'status'>;
   readonly updateLatency: Histogram<'backend' | 'socket'>;
 
   constructor(withDefaults = true) {
@@ -89,6 +90,12 @@ export class AgentMetrics {
       name: `${p}dns_answer_age_seconds`,
       help: 'Seconds since the last good DNS answer for the backend.',
       labelNames: ['backend'],
+      registers,
+    });
+    this.dnsStatus = new Gauge({
+      name: `${p}dns_status`,
+      help: "What DNS last said of the backend's record, 1 for the status in force: ok, refused (every endpoint refused by the address policy), nxdomain, nodata, failing (timeout, SERVFAIL, ...), none (not asked yet).",
+      labelNames: ['backend', 'status'],
       registers,
     });
     this.updateLatency = new Histogram({
