@@ -20,7 +20,7 @@ const status = (over: Partial<AgentStatus> = {}): AgentStatus => ({
 describe('liveness', () => {
   it('bounds a lane run by the interval and the timeouts, at least 60 s', () => {
     expect(livenessBoundMs(timing)).toBe(63_000);
-    expect(livenessBoundMs({ ...timing, socketTimeoutMs: 100, intervalMs: 100 })).toBe(60_000);
+    expect(livenessBoundMs({ ...timing, socketTimeoutMs: 100, dnsTimeoutMs: 100, intervalMs: 100 })).toBe(60_000);
     expect(livenessBoundMs({ ...timing, dnsTimeoutMs: 10_000 })).toBe(123_000);
   });
 

@@ -131,7 +131,7 @@ export const FLAGS: readonly Flag[] = [
     name: 'dns-timeout',
     type: 'string',
     arg: '<duration>',
-    help: "Per-query DNS timeout. Default: resolv.conf's `options timeout`, else 2s.",
+    help: "How long one DNS question may take before it counts as failed (its tries go out meanwhile, each waiting as the server's round trips say, at most --interval; a slower server stretches it, never past --hold). Default: resolv.conf's `options timeout`, else 5s (glibc's).",
   },
   { name: 'socket-timeout', type: 'string', arg: '<duration>', default: '5s', help: 'Deadline for one exchange on the HAProxy socket.' },
   {

@@ -31,8 +31,14 @@ export type ResolverOptions = Readonly<{
   nameservers: readonly Nameserver[];
   search: readonly string[];
   ndots: number;
+  /** How long a question may take in all before it counts as failed (it may stretch for a slow server, up to holdMs). */
   timeoutMs: number;
+  /** Tries of a question per nameserver. */
   attempts: number;
+  /** The longest wait before a retry goes out (the interval: a lost datagram is asked again within one). */
+  retryMaxMs?: number;
+  /** A question never outlasts --hold. */
+  holdMs?: number;
   observer?: DnsObserver;
   /** The address families to ask SRV targets and hosts for: those the address policy can accept. Both by default. */
   families?: readonly AddressType[];
