@@ -27,6 +27,12 @@ export class HaproxyUnavailableError extends AgentError {
   readonly code = 'AGENT_HAPROXY_UNAVAILABLE';
   readonly soft = true;
   override readonly name = 'HaproxyUnavailableError';
+  /** The commands were written before it failed: HAProxy may have run them. */
+  readonly sent: boolean;
+  constructor(message: string, sent = false) {
+    super(message);
+    this.sent = sent;
+  }
 }
 
 /** HAProxy answered something the agent cannot read with certainty. */

@@ -191,6 +191,8 @@ export class DnsLane {
     }
     if (answer?.status === 'ok' && answer.notes.length > 0)
       findings.push({ kind: 'dns-unusable-records', backend, record, notes: answer.notes });
+    if (this.#read?.answer.status === 'ok' && this.#read.answer.serialDistrusted === true)
+      findings.push({ kind: 'serial-distrusted', backend, record });
     return {
       lane: 'dns',
       backend,

@@ -58,6 +58,7 @@ export class Reporter {
     }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
     for (const status of DNS_STATUSES) m?.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
+    m?.serialDistrusted.set({ backend: r.backend }, r.findings.some((f) => f.kind === 'serial-distrusted') ? 1 : 0);
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
     log.debug(
       { endpoints: r.endpoints, ttl: r.ttlSeconds, answerAgeMs: r.answerAgeMs, changed: r.changed, ms: r.durationMs, ok: laneOk(r) },

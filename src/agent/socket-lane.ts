@@ -2,7 +2,7 @@ import type { BackendSpec } from '../config/model.ts';
 import { findingText, severityOf, type Finding } from '../core/findings.ts';
 import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
 import type { SlotTarget } from '../core/types.ts';
-import { AgentError, HaproxyConfigError } from '../errors.ts';
+import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import {
@@ -116,9 +116,10 @@ export class SocketLane {
   async run(): Promise<SocketReport> {
     const started = this.#d.now();
     const progress: Progress = await this.#pass().catch((err: unknown) => {
-      // Soft errors (HAProxy went away mid-run) wait for the next run; hard ones end the agent.
+      // Soft errors (HAProxy went away mid-run, a reply that cannot be read) wait for the next run; hard ones end the agent.
       if (!(err instanceof AgentError) || !err.soft) throw err;
-      return { ...EMPTY, findings: [{ kind: 'haproxy-unreachable', socket: this.label, detail: err.message }] };
+      const kind = err instanceof HaproxyProtocolError ? 'haproxy-unreadable' : 'haproxy-unreachable';
+      return { ...EMPTY, findings: [{ kind, socket: this.label, detail: err.message }] };
     });
     const fatal = progress.findings.find((f) => severityOf(f) === 'fatal');
     if (fatal !== undefined) throw new HaproxyConfigError(findingText(fatal));

@@ -14,6 +14,8 @@ export type DnsAnswer =
       notes: readonly string[];
       /** SRV targets that are not host names, in RFC 1035 presentation form: refused. */
       refusedNames: readonly string[];
+      /** The zone's serial stood still while these records changed: it is not trusted to stand for them (--serial-trust). */
+      serialDistrusted?: boolean;
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
 

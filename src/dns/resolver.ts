@@ -170,7 +170,12 @@ export class Resolver {
     }
     // Records whose targets could not be looked up this run are not "no records": DNS is failing, and the last good answer is held.
     if (made.answer.status !== 'ok' && made.read.usable.length > 0 && targetsFailed.error !== null) throw targetsFailed.error;
-    if (this.#trust.enabled) this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
+    if (this.#trust.enabled) {
+      this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
+      // Said once per answer: the lane reports it for as long as the answers carry it.
+      if (made.answer.status === 'ok' && made.answer.serialDistrusted !== true && this.#trust.distrusted(found.name))
+        made.answer = { ...made.answer, serialDistrusted: true };
+    }
     return made.answer;
   }
 

@@ -207,6 +207,23 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     await expect(h.agent.pass()).rejects.toThrow(HaproxyProtocolError);
   });
 
+  it('says a malformed row of show servers state, changes nothing, and goes on; the next good read is applied', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    haproxy.extraStateRow = '3 be_app x srv9 127.0.0.1 2 0 1 1 1 1 0 0 6 0 0 0 - 8080 -'; // srv_id "x"
+    const r = await h.agent.pass();
+    expect(r.findings.map((f) => f.kind)).toEqual(['haproxy-unreadable']);
+    expect(haproxy.sets()).toEqual([]);
+    haproxy.extraStateRow = '3 be_app 9 srv9 127.0.0.1'; // too few columns
+    expect((await h.agent.pass()).findings.map((f) => findingText(f))).toEqual([
+      'HAProxy socket ' +
+        haproxy.socket +
+        ': a reply could not be read (show servers state: row 6 has 5 columns, the header 20); nothing was changed, the next run reads again',
+    ]);
+    haproxy.extraStateRow = null;
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(haproxy.ready()).toHaveLength(3);
+  });
+
   it('leaves weights alone on a static-rr backend, and says why', async () => {
     haproxy.algo = 'static-rr';
     const h = harness([haproxy.socket], dns.port);
