@@ -28,6 +28,7 @@ export class AgentMetrics {
   readonly answerAge: Gauge<'backend'>;
   readonly dnsStatus: Gauge<'backend' | 'status'>;
   readonly serialDistrusted: Gauge<'backend'>;
+  readonly haproxyUp: Gauge<'socket'>;
   readonly updateLatency: Histogram<'backend' | 'socket'>;
 
   constructor(withDefaults = true) {
@@ -103,6 +104,12 @@ export class AgentMetrics {
       name: `${p}serial_distrusted`,
       help: "1 when the zone's SOA serial of the backend's record stood still while the records changed, so it no longer stands in for them (--serial-trust); 0 otherwise.",
       labelNames: ['backend'],
+      registers,
+    });
+    this.haproxyUp = new Gauge({
+      name: `${p}haproxy_up`,
+      help: "1 when the socket's last run reached HAProxy (show info answered, not a stopping process), 0 when it did not.",
+      labelNames: ['socket'],
       registers,
     });
     this.updateLatency = new Histogram({

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.ts';
@@ -324,6 +325,15 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="ok"\} 9/);
     expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app",socket="[^"]+"\} 1/);
     expect(text).toContain('haproxy_dns_agent_dns_answer_age_seconds{backend="be_app"}');
+    expect(text).toContain('haproxy_dns_agent_dns_status{backend="be_app",status="ok"} 1');
+    expect(text).toContain('haproxy_dns_agent_dns_status{backend="be_app",status="failing"} 0');
+    expect(text).toContain('haproxy_dns_agent_serial_distrusted{backend="be_app"} 0');
+    expect(text).toMatch(/haproxy_dns_agent_haproxy_up\{socket="[^"]+"\} 1/);
+    // The README's table names exactly the metrics the agent registers.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const documented = [...readme.matchAll(/^\| `(haproxy_dns_agent_\w+)` \|/gm)].map((m) => m[1]).sort();
+    const registered = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).sort();
+    expect(documented).toEqual(registered);
   });
 
   it('says how to declare slots when some have no address, and fills the others', async () => {
