@@ -88,7 +88,11 @@ export const logLevelOf = (f: Finding): 'error' | 'warn' | 'info' | null => TABL
 
 /** Which lane raised it: DNS findings name no socket. */
 export const isDnsFinding = (f: Finding): boolean =>
-  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused' || f.kind === 'endpoints-all-refused' || f.kind === 'serial-distrusted';
+  f.kind === 'dns-failing' ||
+  f.kind === 'dns-unusable-records' ||
+  f.kind === 'endpoint-refused' ||
+  f.kind === 'endpoints-all-refused' ||
+  f.kind === 'serial-distrusted';
 
 /** Identifies one condition across passes: the same key with other details is a change. */
 export function findingKey(f: Finding): string {
