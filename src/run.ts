@@ -87,17 +87,18 @@ async function main(): Promise<number> {
     }
   };
   const startedAt = Date.now();
-  log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
-
-  if (config.once) return runOnce(agent, config);
-
+  // Listening before anything is said: an address in use ends the agent with that line alone.
   const server =
-    config.listen === null || metrics === null
+    config.once || config.listen === null || metrics === null
       ? null
       : await startHttp(config.listen.host, config.listen.port, metrics, {
           readiness: () => readiness(agent.status(Date.now()), config),
           liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
         });
+  log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
+
+  if (config.once) return runOnce(agent, config);
+
   try {
     await agent.run(stop.signal, {
       intervalMs: config.intervalMs,
