@@ -5,11 +5,12 @@ import {
   fsyncSync,
   lstatSync,
   openSync,
-  readdirSync,
+  opendirSync,
   readSync,
   renameSync,
   unlinkSync,
   writeSync,
+  type Dir,
   type Stats,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -98,31 +99,42 @@ export function writeStateFile(path: string, text: string): void {
 
 /**
  * Removes the temporary files a crash between create and rename left beside the state
- * file (their name's exact pattern, regular files only). Returns how many; a folder that
+ * file (their name's exact pattern, regular files only), among the folder's first
+ * 10,000 entries (it holds a socket and a few files). Returns how many; a folder that
  * cannot be listed is none.
  */
 export function removeLeftoverTemporaries(path: string): number {
   const pattern = new RegExp(`^\\.${escapeRegExp(basename(path))}\\.[0-9a-f]{16}\\.tmp$`);
-  let names: string[];
+  let dir: Dir;
   try {
-    names = readdirSync(dirname(path));
+    dir = opendirSync(dirname(path));
   } catch {
     return 0;
   }
   let removed = 0;
-  for (const name of names) {
-    if (!pattern.test(name)) continue;
-    const file = join(dirname(path), name);
-    try {
-      if (!lstatSync(file).isFile()) continue;
-      unlinkSync(file);
-      removed++;
-    } catch {
-      // gone meanwhile, or not ours to remove: left as it is
+  try {
+    for (let seen = 0; seen < MAX_FOLDER_ENTRIES; seen++) {
+      const entry = dir.readSync();
+      if (entry === null) break;
+      if (!pattern.test(entry.name)) continue;
+      const file = join(dirname(path), entry.name);
+      try {
+        if (!lstatSync(file).isFile()) continue;
+        unlinkSync(file);
+        removed++;
+      } catch {
+        // gone meanwhile, or not ours to remove: left as it is
+      }
     }
+  } catch {
+    // the folder went away while listed: what was removed is removed
+  } finally {
+    dir.closeSync();
   }
   return removed;
 }
+
+const MAX_FOLDER_ENTRIES = 10_000;
 
 /** `.<name>.<16 hex digits>.tmp` beside the path, created 0600 by this call and no other. */
 function createTemporary(path: string): { fd: number; tmp: string } {
