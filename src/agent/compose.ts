@@ -142,7 +142,7 @@ function loadState(config: Config, w: Wiring, reporter: Reporter): SavedState | 
     return null;
   }
   const managed = config.backends.map((b) => ({ id: b.id, record: describeRecord(b.record) }));
-  const { state, warnings } = decodeState(text, managed);
+  const { state, warnings } = decodeState(text, managed, w.now());
   for (const warning of warnings) reporter.stateFile(path, `ignored in part: ${warning}`);
   reporter.stateLoaded(path, state, w.now());
   return state;
