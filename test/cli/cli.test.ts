@@ -159,6 +159,8 @@ describe('the built CLI with --listen', () => {
     await withListening([...agentArgs(haproxy.socket, '127.0.0.1:9', `be_app=${SRV}`), '--dns-timeout', '100ms'], async (base, agent) => {
       await waitFor('the health endpoint', async () => (await fetchText(`${base}/healthz`)).status === 200);
       await agent.waitForLog('DNS failing, and no answer to hold yet');
+      // Once the socket has been read, the body names its HAProxy and what it lacks.
+      await waitFor('the socket read', async () => (await fetchText(`${base}/readyz`)).body.includes('has not had backend'));
       expect(await fetchText(`${base}/readyz`)).toEqual({
         status: 503,
         body: expect.stringMatching(
