@@ -68,5 +68,3 @@ export class DnsError extends AgentError {
     this.transport = transport;
   }
 }
-
-export const isSoft = (err: unknown): boolean => err instanceof AgentError && err.soft;

@@ -5,6 +5,7 @@ import { parseNameserver } from '../config/values.ts';
 import { parseResolvConf, RESOLV_DEFAULTS } from '../dns/resolv-conf.ts';
 import { Resolver, type AddressType, type ResolverOptions } from '../dns/resolver.ts';
 import type { Cidr } from '../core/address-policy.ts';
+import { isMappedV4 } from '../core/ip.ts';
 import { UsageError } from '../errors.ts';
 import { HaproxyRuntime } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
@@ -129,8 +130,7 @@ export function wantedFamilies(nets: readonly Cidr[]): AddressType[] {
   return out;
 }
 
-const isMapped = (n: Cidr): boolean =>
-  n.bytes.length === 16 && n.bits >= 96 && n.bytes.subarray(0, 10).every((b) => b === 0) && n.bytes[10] === 0xff && n.bytes[11] === 0xff;
+const isMapped = (n: Cidr): boolean => n.bits >= 96 && isMappedV4(n.bytes);
 
 /** The state file read at start, checked entry by entry; what cannot be used is a warning, never a failure. */
 function loadState(config: Config, w: Wiring, reporter: Reporter): SavedState | null {

@@ -177,15 +177,16 @@ export class Reporter {
 
 /** A finding's log message and fields; the lane's child logger already carries `bound`. */
 function logLine(f: Finding, bound: 'backend' | 'socket'): { msg: string; fields: Record<string, unknown> } {
-  const fields = Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'kind' && k !== bound));
-  if (f.kind === 'haproxy-unreachable') return { msg: 'waiting for HAProxy', fields: { err: f.detail } };
+  // The kind stays: a log pipeline filters on it (the message reads well, the kind does not change).
+  const fields = Object.fromEntries(Object.entries(f).filter(([k]) => k !== bound));
+  if (f.kind === 'haproxy-unreachable') return { msg: 'waiting for HAProxy', fields: { kind: f.kind, err: f.detail } };
   if (f.kind === 'command-rejected') return { msg: 'HAProxy rejected a command', fields };
-  if (f.kind === 'dns-unusable-records') return { msg: 'DNS answer had unusable records', fields: { notes: f.notes } };
+  if (f.kind === 'dns-unusable-records') return { msg: 'DNS answer had unusable records', fields: { kind: f.kind, notes: f.notes } };
   if (f.kind === 'endpoint-refused') return { msg: 'endpoint refused', fields };
   if (f.kind === 'endpoints-without-slot') {
     return {
       msg: 'more endpoints than server slots: these get none (add slots to the server-template)',
-      fields: { backend: f.backend, missingSlots: f.endpoints.length, endpoints: f.endpoints },
+      fields: { kind: f.kind, backend: f.backend, missingSlots: f.endpoints.length, endpoints: f.endpoints },
     };
   }
   return { msg: findingText(f), fields };

@@ -1,4 +1,4 @@
-import { ipBytes, isIPv4 } from './ip.ts';
+import { ipBytes, isIPv4, isMappedV4 } from './ip.ts';
 import type { Endpoint } from './types.ts';
 
 /**
@@ -52,7 +52,7 @@ const LOOPBACK: readonly Cidr[] = [v4('127.0.0.0/8'), v4('::1/128')];
 /** The address as the policy sees it: IPv4-mapped IPv6 as its IPv4 bytes. */
 function policyBytes(address: string): Uint8Array {
   const b = ipBytes(address);
-  if (b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) return b.subarray(12);
+  if (isMappedV4(b)) return b.subarray(12);
   return b;
 }
 

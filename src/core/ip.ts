@@ -55,27 +55,20 @@ function v6Words(v6: string): number[] {
   return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }
 
-/** Network-order bytes of an IP literal (4 for IPv4, 16 for IPv6). */
+/** Network-order bytes of an IP literal (4 for IPv4, 16 for IPv6); throws on anything else. */
 export function ipBytes(s: string): Uint8Array {
-  const ip = canonicalIP(s);
-  if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));
-  let text = ip;
+  if (isIPv4(s)) return Uint8Array.from(s.split('.').map(Number));
+  const v6 = canonicalIPv6(s);
+  if (v6 === null) throw new TypeError(`not an IP address: ${JSON.stringify(s)}`);
   const out = new Uint8Array(16);
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  let tail: number[] = [];
-  if (v4?.[1] !== undefined) {
-    const q = v4[1].split('.').map(Number);
-    tail = [((q[0] ?? 0) << 8) | (q[1] ?? 0), ((q[2] ?? 0) << 8) | (q[3] ?? 0)];
-    text = text.slice(0, -v4[1].length) + '0:0';
-  }
-  const [head = '', rest] = text.split('::');
-  const left = head === '' ? [] : head.split(':').map((h) => parseInt(h, 16));
-  const right = rest === undefined || rest === '' ? [] : rest.split(':').map((h) => parseInt(h, 16));
-  const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  if (tail.length === 2) groups.splice(6, 2, ...tail);
-  groups.forEach((g, i) => {
+  v6Words(v6).forEach((g, i) => {
     out[i * 2] = g >> 8;
     out[i * 2 + 1] = g & 0xff;
   });
   return out;
+}
+
+/** Whether 16 address bytes are IPv4-mapped IPv6 (::ffff:0:0/96): the IPv4 address is in the last four. */
+export function isMappedV4(b: Uint8Array): boolean {
+  return b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
 }
