@@ -57,6 +57,7 @@ export class Reporter {
       for (const [reason, n] of refused) m.refused.set({ backend: r.backend, reason }, n);
     }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
+    if (r.dropped !== null) m?.endpointsDropped.set({ backend: r.backend }, r.dropped);
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
     log.debug(
       { endpoints: r.endpoints, ttl: r.ttlSeconds, answerAgeMs: r.answerAgeMs, changed: r.changed, ms: r.durationMs, ok: laneOk(r) },

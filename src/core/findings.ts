@@ -1,3 +1,5 @@
+import { MAX_ADDRESSES_PER_TARGET } from './desired.ts';
+
 /**
  * What a pass found wrong or worth saying, as data. Decisions return findings; one module
  * (src/agent/report.ts) turns them into log lines and metrics, and the composition root
@@ -9,6 +11,7 @@ export type Finding =
   | Readonly<{ kind: 'dns-failing'; backend: string; record: string; fault: string; detail: string }>
   | Readonly<{ kind: 'dns-unusable-records'; backend: string; record: string; notes: readonly string[] }>
   | Readonly<{ kind: 'endpoint-refused'; backend: string; record: string; endpoint: string; reason: string; hint: string }>
+  | Readonly<{ kind: 'endpoints-capped'; backend: string; record: string; kept: number; dropped: number }>
   // A socket's lane
   | Readonly<{ kind: 'haproxy-unreachable'; socket: string; detail: string }>
   | Readonly<{ kind: 'haproxy-stopping'; socket: string; pid: number }>
@@ -28,6 +31,7 @@ export type Finding =
   | Readonly<{ kind: 'added-without-cookie'; backend: string; socket: string; version: string }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
   | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
+  | Readonly<{ kind: 'servers-capped'; backend: string; socket: string; endpoints: number; max: number }>
   | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
   | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[] }>
   | Readonly<{ kind: 'command-rejected'; backend: string; socket: string; command: string; reply: string }>
@@ -47,6 +51,7 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'dns-failing': { severity: 'problem', log: null }, // the hold events say it (src/core/hold.ts)
   'dns-unusable-records': { severity: 'warning', log: 'warn' },
   'endpoint-refused': { severity: 'warning', log: 'warn' },
+  'endpoints-capped': { severity: 'warning', log: 'warn' },
   'haproxy-unreachable': { severity: 'problem', log: 'warn' },
   'haproxy-stopping': { severity: 'problem', log: 'info' },
   'apply-failed': { severity: 'problem', log: 'warn' },
@@ -65,6 +70,7 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'added-without-cookie': { severity: 'warning', log: 'warn' },
   'cookie-key-differs': { severity: 'warning', log: 'warn' },
   'endpoints-without-slot': { severity: 'problem', log: 'warn' },
+  'servers-capped': { severity: 'problem', log: 'warn' },
   'endpoints-unused': { severity: 'warning', log: 'warn' },
   'drain-cut': { severity: 'warning', log: 'warn' },
   'command-rejected': { severity: 'problem', log: 'error' },
@@ -82,7 +88,7 @@ export const logLevelOf = (f: Finding): 'error' | 'warn' | 'info' | null => TABL
 
 /** Which lane raised it: DNS findings name no socket. */
 export const isDnsFinding = (f: Finding): boolean =>
-  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused';
+  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused' || f.kind === 'endpoints-capped';
 
 /** Identifies one condition across passes: the same key with other details is a change. */
 export function findingKey(f: Finding): string {
@@ -103,6 +109,8 @@ export function findingText(f: Finding): string {
       return `backend ${f.backend}: DNS answer had unusable records`;
     case 'endpoint-refused':
       return `backend ${f.backend}: DNS gave ${f.endpoint}, refused (${f.reason}): ${f.hint}`;
+    case 'endpoints-capped':
+      return `backend ${f.backend}: DNS ${f.record} gave more endpoints than the agent takes: ${countOf(f.kept, 'endpoint')} kept, ${String(f.dropped)} left out (at most --max-endpoints per backend, and ${String(MAX_ADDRESSES_PER_TARGET)} addresses per SRV target): raise --max-endpoints if the service has that many`;
     case 'haproxy-unreachable':
       return f.detail;
     case 'haproxy-stopping':
@@ -145,6 +153,8 @@ export function findingText(f: Finding): string {
       return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
     case 'endpoints-without-slot':
       return `backend ${f.backend}: ${countOf(f.endpoints.length, 'endpoint')} without a server slot (add slots to the server-template)`;
+    case 'servers-capped':
+      return `backend ${f.backend}: ${countOf(f.endpoints, 'endpoint')} get no server: slots and added servers together reached --max-endpoints ${String(f.max)} (raise it; servers draining count until they leave)`;
     case 'endpoints-unused':
       return 'endpoints of a less preferred SRV priority are unused: the backend has no backup slots';
     case 'drain-cut':

@@ -6,7 +6,18 @@ import { askPipelined } from './pipeline.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
 import { TargetCache } from './targets.ts';
-import { addressesIn, followChain, inBatches, makeSrvAnswer, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
+import {
+  addressesIn,
+  followChain,
+  inBatches,
+  makeHostAnswer,
+  makeSrvAnswer,
+  MAX_CNAME,
+  readSrv,
+  statusOf,
+  type Address,
+  type SrvRead,
+} from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import { ask, type TransportHooks } from './transport.ts';
 import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
@@ -141,7 +152,7 @@ export class Resolver {
       // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
       if (made.answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i])) {
         made.parts = parts;
-        made.answer = makeSrvAnswer(found.name, made.read, addresses);
+        made.answer = makeSrvAnswer(found.name, made.read, addresses, this.#o.maxEndpoints);
       }
     }
     if (this.#trust.enabled) this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
@@ -153,8 +164,7 @@ export class Resolver {
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
-    const endpoints = addrs.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
-    return { status: 'ok', name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [], refusedNames: [] };
+    return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints);
   }
 
   /**
@@ -200,13 +210,14 @@ export class Resolver {
         this.#readTargets.set(r, read);
       }
       statuses.set(read.status, (statuses.get(read.status) ?? 0) + 1);
-      addrs.push(...read.addresses);
+      for (const a of read.addresses) addrs.push(a);
       if (read.cname) again.push({ target: q.name, type: q.type });
     });
     for (const [status, n] of statuses) this.#observer.query(ns, 'tcp', status, n);
     await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
       const r = await this.#follow(target, type);
-      if (r.status === 'ok') out.get(target)?.push(...addressesIn(r.records, normalizeName(r.name)));
+      const addrs = out.get(target);
+      if (r.status === 'ok' && addrs !== undefined) for (const a of addressesIn(r.records, normalizeName(r.name))) addrs.push(a);
     });
     return out;
   }
