@@ -112,7 +112,8 @@ export class HaproxyRuntime implements HaproxyPort {
   /**
    * One connection: `show info`, then `show servers state` per backend. `show stat` is ten
    * times larger than the state dump (about 280 bytes a server) and says only what changes
-   * with the configuration, so it is read again only when the process changes.
+   * with the configuration, so it is read again only when the process changes, or when the
+   * state names a server it did not (one added at run time, perhaps as a backup).
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
     const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
@@ -123,19 +124,32 @@ export class HaproxyRuntime implements HaproxyPort {
     }
     const info = parseShowInfo(replies[0] ?? '');
     this.#release = info.release;
-    if (this.#facts?.pid !== info.pid) this.#facts = { pid: info.pid, byBackend: await this.#readFacts(backends) };
+    const states = backends.map((b, i) => {
+      const state = replies[1 + i] ?? '';
+      return state.trim() === NO_BACKEND_REPLY ? null : { state, servers: parseServersState(state).filter((r) => r.backend === b) };
+    });
+    // A server the facts do not know was added since they were read (add server): its backup flag is read again.
+    const unknown = states.some((st, i) =>
+      st?.servers.some((s) => this.#facts?.byBackend.get(backends[i] ?? '')?.cookies.has(s.name) !== true),
+    );
+    if (this.#facts?.pid !== info.pid || unknown) {
+      // The facts of backends not read now stay while the process does.
+      const byBackend = this.#facts?.pid === info.pid ? this.#facts.byBackend : new Map<string, BackendConfigFacts>();
+      for (const [b, facts] of await this.#readFacts(backends)) byBackend.set(b, facts);
+      this.#facts = { pid: info.pid, byBackend };
+    }
     const expected = expectedStateColumns(info.version);
     let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
     backends.forEach((b, i) => {
-      const state = replies[1 + i] ?? '';
-      if (state.trim() === NO_BACKEND_REPLY) {
+      const st = states[i];
+      if (st === null || st === undefined) {
         views.set(b, null);
         return;
       }
+      const { state, servers } = st;
       const columns = stateColumns(state);
       if (expected !== null && columns !== expected) layout = { columns, expected };
-      const servers = parseServersState(state).filter((r) => r.backend === b);
       const facts = this.#facts?.byBackend.get(b) ?? NO_FACTS;
       // A server with an address whose `show stat` addr is empty: the column is hidden (below level operator).
       const withAddress = servers.filter((s) => s.address !== '-');
