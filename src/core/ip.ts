@@ -72,7 +72,10 @@ export function ipBytes(s: string): Uint8Array {
   const left = head === '' ? [] : head.split(':').map((h) => parseInt(h, 16));
   const right = rest === undefined || rest === '' ? [] : rest.split(':').map((h) => parseInt(h, 16));
   const groups = [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
-  if (tail.length === 2) groups.splice(6, 2, ...tail);
+  if (tail.length === 2) {
+    groups[6] = tail[0] ?? 0;
+    groups[7] = tail[1] ?? 0;
+  }
   groups.forEach((g, i) => {
     out[i * 2] = g >> 8;
     out[i * 2 + 1] = g & 0xff;
