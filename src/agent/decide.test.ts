@@ -5,7 +5,8 @@ import { parseBackend } from '../config/values.ts';
 import { bestPriority, normalizeEndpoints } from '../core/desired.ts';
 import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
-import { planWork, slotsOf } from './decide.ts';
+import type { Finding } from '../core/findings.ts';
+import { dynamicAllowed, planWork, slotsOf } from './decide.ts';
 
 const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');
 
@@ -33,6 +34,7 @@ async function pass(h: MemoryHaproxy, endpoints: readonly Endpoint[], o: PassOpt
     resync: false,
     dynamic: true,
     maxServers: o.maxServers ?? 4096,
+    addedChecks: !h.version.startsWith('2.4.'),
   });
   const results = await h.apply(planned.work.commands.map((text) => ({ backend: spec.id, text })));
   return { ...planned, results };
@@ -79,6 +81,25 @@ describe('planWork with --dynamic-servers: SRV priorities', () => {
   });
 });
 
+describe('planWork with --dynamic-servers on HAProxy 2.4', () => {
+  it('adds servers without check or enable health, which 2.4 refuses, and says once that they have no health checks', async () => {
+    const checked = (name: string, backup = false): MemoryServer => ({ ...placeholder(name, backup), checked: true });
+    const h = new MemoryHaproxy('memory', { be_app: [checked('srv1')] });
+    h.version = '2.4.0';
+    const r = await pass(h, normalizeEndpoints([ep(1), ep(2)]));
+    expect(r.work.commands.filter((c) => /^add server|^enable health/.test(c))).toEqual(['add server be_app/srv-a1 10.0.0.2:8080']);
+    expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
+    expect(h.ready()).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+    const findings: Finding[] = [];
+    expect(dynamicAllowed('memory', await h.observe([spec.backend]), findings)).toBe(true);
+    expect(findings).toEqual([{ kind: 'added-unchecked', socket: 'memory', version: '2.4.0' }]);
+    h.version = '2.5.0';
+    findings.length = 0;
+    dynamicAllowed('memory', await h.observe([spec.backend]), findings);
+    expect(findings).toEqual([]);
+  });
+});
+
 describe('planWork with --dynamic-servers: bounds', () => {
   it('plans 80,000 endpoints beyond 2 slots without a stack overflow, and adds servers up to --max-endpoints only', () => {
     const endpoints = normalizeEndpoints(
@@ -105,6 +126,7 @@ describe('planWork with --dynamic-servers: bounds', () => {
       resync: false,
       dynamic: true,
       maxServers: 4096,
+      addedChecks: true,
     });
     expect(work.added).toHaveLength(4094);
     expect(work.added.every((a) => !a.backup)).toBe(true); // the preferred priority gets the room first

@@ -6,6 +6,7 @@ import { AgentError, HaproxyConfigError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import {
+  addedChecks,
   checkProcess,
   countSlots,
   dynamicAllowed,
@@ -192,6 +193,7 @@ export class SocketLane {
         resync,
         dynamic,
         maxServers: this.#d.maxEndpoints,
+        addedChecks: addedChecks(snap),
       });
       for (const f of planned.findings) findings.push(f);
       if (planned.work.added.length > 0 && snap.info.release[0] < 3) {

@@ -28,6 +28,7 @@ export type Finding =
   | Readonly<{ kind: 'cookies-without-http'; backend: string; socket: string; mode: string }>
   | Readonly<{ kind: 'old-version'; socket: string; version: string; maintBroken: boolean }>
   | Readonly<{ kind: 'dynamic-unsupported'; socket: string; version: string }>
+  | Readonly<{ kind: 'added-unchecked'; socket: string; version: string }>
   | Readonly<{ kind: 'added-without-cookie'; backend: string; socket: string; version: string }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
   | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
@@ -67,6 +68,7 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'cookies-without-http': { severity: 'warning', log: 'warn' },
   'old-version': { severity: 'warning', log: 'warn' },
   'dynamic-unsupported': { severity: 'warning', log: 'warn' },
+  'added-unchecked': { severity: 'warning', log: 'warn' },
   'added-without-cookie': { severity: 'warning', log: 'warn' },
   'cookie-key-differs': { severity: 'warning', log: 'warn' },
   'endpoints-without-slot': { severity: 'problem', log: 'warn' },
@@ -147,6 +149,8 @@ export function findingText(f: Finding): string {
         : `HAProxy ${f.version} starts in time quadratic in the slots with dynamic cookies (over a minute for 1000 slots; fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`;
     case 'dynamic-unsupported':
       return `--dynamic-servers has no effect on HAProxy ${f.version} ("add server" needs 2.4 or later): endpoints beyond the slots get none`;
+    case 'added-unchecked':
+      return `servers added on HAProxy ${f.version} get no health checks ("add server" takes "check" from 2.5 on): a pod that fails keeps its traffic until it leaves DNS`;
     case 'added-without-cookie':
       return `servers added to backend ${f.backend} get no sticky cookie on HAProxy ${f.version} (3.0 gives them their dynamic cookie): their clients are not sticky`;
     case 'cookie-key-differs':

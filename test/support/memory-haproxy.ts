@@ -95,6 +95,8 @@ export class MemoryHaproxy implements HaproxyPort {
     if (b === undefined) return 'No such backend.';
     if (this.version.startsWith('1.') || this.version.startsWith('2.0')) return 'Unknown command.\n';
     if (b.servers.some((s) => s.name === name)) return 'Already exists a server with the same name in backend.\n';
+    // 2.4 takes no health check on a dynamic server (2.5 does).
+    if (check && this.version.startsWith('2.4.')) return "'check' option is not accepted for dynamic server";
     b.servers.push({
       name,
       address: address.replace(/^\[|\]$/g, ''),
