@@ -1,24 +1,46 @@
 # syntax=docker/dockerfile:1
-# haproxy-dns-agent: build with the full Node.js 24 image, run on distroless Node.js 24
-# (no shell, no package manager), as a non-root user.
+# haproxy-dns-agent: built on Node.js 24, run on distroless Node.js 24 (no shell, no
+# package manager) as a non-root user. scripts/build-image builds it with docker or podman.
+#
+# The base images are build arguments, so a mirror or an air-gapped registry can stand in:
+#   --build-arg BUILD_IMAGE=mirror.example.com/library/node:24-bookworm-slim
+#   --build-arg RUNTIME_IMAGE=mirror.example.com/distroless/nodejs24-debian12:nonroot
+# Keep both on the same Node.js major: the ENTRYPOINT's V8 flags are those of
+# src/v8-flags.ts for that major (test/deploy/dockerfile.test.ts checks it).
+ARG BUILD_IMAGE=node:24-bookworm-slim
+ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
-FROM node:24-bookworm-slim AS build
+FROM ${BUILD_IMAGE} AS build
 WORKDIR /src
-COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+# Dependencies first: a change to the code alone does not install them again.
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm run build \
+RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM gcr.io/distroless/nodejs24-debian12:nonroot AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
+# scripts/build-image passes these from package.json and git.
+ARG VERSION=0.1.0
+ARG SOURCE=""
+ARG REVISION=""
+LABEL org.opencontainers.image.title="haproxy-dns-agent" \
+      org.opencontainers.image.description="DNS service discovery for HAProxy through its runtime API: SRV answers become server-template slots." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}"
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY LICENSE ./LICENSE
 # 65532: the distroless "nonroot" user. Share the admin socket through a group (fsGroup).
 USER 65532:65532
 ENV NODE_ENV=production
 EXPOSE 9090
-# A small young generation and code compiled no further than the baseline tier (the bin sets both itself when not given: one Node start saved): see src/main.ts and bench/results.
+# The V8 flags of src/v8-flags.ts for Node.js 24 (the bin adds them itself when not given:
+# given here, Node starts once).
 ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--max-opt=1", "/app/dist/main.js"]
 CMD ["--help"]

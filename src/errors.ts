@@ -15,6 +15,13 @@ export class UsageError extends AgentError {
   override readonly name = 'UsageError';
 }
 
+/** The --listen address cannot be listened on (in use, not allowed, not this host's): one line on stderr, exit 1. */
+export class ListenError extends AgentError {
+  readonly code = 'AGENT_LISTEN';
+  readonly soft = false;
+  override readonly name = 'ListenError';
+}
+
 /** HAProxy's configuration cannot work with the agent (no admin level, FQDN slots, no backend). */
 export class HaproxyConfigError extends AgentError {
   readonly code = 'AGENT_HAPROXY_CONFIG';
@@ -27,6 +34,12 @@ export class HaproxyUnavailableError extends AgentError {
   readonly code = 'AGENT_HAPROXY_UNAVAILABLE';
   readonly soft = true;
   override readonly name = 'HaproxyUnavailableError';
+  /** The commands were written before it failed: HAProxy may have run them. */
+  readonly sent: boolean;
+  constructor(message: string, sent = false) {
+    super(message);
+    this.sent = sent;
+  }
 }
 
 /** HAProxy answered something the agent cannot read with certainty. */

@@ -13,9 +13,10 @@ import { helpText } from './cli/flags.ts';
 import type { Config } from './config/model.ts';
 import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
 import { printableText } from './core/names.ts';
+import { maxStateBytes, STATE_ENDPOINTS_PER_BACKEND } from './core/saved-state.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
-import { readStateFile, writeStateFile } from './state/file.ts';
+import { readStateFile, removeLeftoverTemporaries, writeStateFile } from './state/file.ts';
 import type { AgentMetrics } from './observability/metrics.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -54,6 +55,8 @@ async function main(): Promise<number> {
   const resolvConf = readResolvConf();
   // prom-client costs some 20 MB of memory: loaded only when metrics are served.
   const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
+  // A crash between writing the state file's temporary and renaming it leaves the temporary (a dry run changes nothing).
+  if (config.stateFile !== null && !config.dryRun) removeLeftoverTemporaries(config.stateFile);
   const { agent, reloadResolvConf } = buildAgent(config, {
     log,
     out: (l) => process.stdout.write(`${l}\n`),
@@ -63,7 +66,10 @@ async function main(): Promise<number> {
     ...(config.stateFile === null
       ? {}
       : {
-          savedState: readStateFile(config.stateFile),
+          savedState: readStateFile(
+            config.stateFile,
+            maxStateBytes(config.backends.length, config.sockets.length, STATE_ENDPOINTS_PER_BACKEND),
+          ),
           writeState: (text: string) => {
             writeStateFile(config.stateFile ?? '', text);
           },
@@ -81,17 +87,18 @@ async function main(): Promise<number> {
     }
   };
   const startedAt = Date.now();
-  log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
-
-  if (config.once) return runOnce(agent, config);
-
+  // Listening before anything is said: an address in use ends the agent with that line alone.
   const server =
-    config.listen === null || metrics === null
+    config.once || config.listen === null || metrics === null
       ? null
       : await startHttp(config.listen.host, config.listen.port, metrics, {
           readiness: () => readiness(agent.status(Date.now()), config),
           liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
         });
+  log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
+
+  if (config.once) return runOnce(agent, config);
+
   try {
     await agent.run(stop.signal, {
       intervalMs: config.intervalMs,

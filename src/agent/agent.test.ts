@@ -8,6 +8,7 @@ import type { Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
 import { DnsError, HaproxyConfigError } from '../errors.ts';
 import { Agent } from './agent.ts';
+import { readiness } from './health.ts';
 import { Reporter } from './report.ts';
 import { DryRunWriter, SocketWriter } from './writers.ts';
 
@@ -162,9 +163,7 @@ describe('a pass, against an in-memory HAProxy', () => {
       },
       { kind: 'not-taken', backend: 'be_b', socket: 'memory', servers: ['srv1'] },
     ]);
-    const status = agent.status(1_000_000);
-    expect(status.backends.get('be_a')?.syncedAgeMs).toBe(0);
-    expect(status.backends.get('be_b')?.syncedAgeMs).toBeNull();
+    expect([...(agent.status(1_000_000).sockets[0]?.settled ?? [])]).toEqual(['be_a']);
     expect(
       logs
         .lines()
@@ -255,15 +254,88 @@ describe('addresses from DNS', () => {
     expect(logs.count('endpoint refused')).toBe(bad.length);
   });
 
-  it('treats an answer of refused addresses only as an empty answer: held for --hold-nx, not applied', async () => {
+  it('treats an answer of refused addresses only as an empty answer: held for --hold-nx, not applied, and said as such', async () => {
     const h = new MemoryHaproxy();
-    const { agent, dns } = setup([h]);
+    const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
     await agent.pass();
-    dns.answers.set(SRV, [at('169.254.169.254')]);
+    dns.answers.set(SRV, [at('169.254.169.254'), at('127.0.0.2')]);
     const r = await agent.pass();
-    expect(r.findings.map((f) => f.kind).sort()).toEqual(['dns-failing', 'endpoint-refused']);
+    expect(r.findings.map((f) => f.kind).sort()).toEqual(['endpoint-refused', 'endpoint-refused', 'endpoints-all-refused']);
     expect(h.ready()).toEqual(['10.1.0.1:8080']);
+    expect(agent.status(1_000_000).backends[0]).toMatchObject({ status: 'refused', refused: 2, endpoints: 1 });
+    expect(logs.lines().filter((l) => l.msg?.includes('was refused by the address policy'))).toHaveLength(1);
+  });
+});
+
+describe('readiness: what a load balancer needs', () => {
+  const timing = { holdMs: 600_000 };
+  const ready = (agent: Agent, now: number): boolean => readiness(agent.status(now), timing).ok;
+
+  it('is ready beside a backend whose name never resolves, and stays ready through an outage past --hold', async () => {
+    const h = new MemoryHaproxy('memory', { be_a: slots(3), be_nx: slots(3) });
+    const { agent, dns, clock } = setup([h], [parseBackend('be_a=a.svc:80'), parseBackend('be_nx=nx.svc:80')]);
+    dns.answers.set('a.svc', pods(1, 2, 80));
+    expect(ready(agent, clock.now)).toBe(false); // nothing ran yet
+    await agent.pass();
+    expect(ready(agent, clock.now)).toBe(true);
+    dns.answers.set('a.svc', new DnsError('timeout', 'no answer'));
+    for (const step of [300_000, 301_000, 100_000]) {
+      clock.now += step;
+      await agent.pass();
+      expect(ready(agent, clock.now)).toBe(true);
+    }
+    expect(h.ready()).toEqual([]); // the hold expired: the servers left, the load balancer stays in service
+    expect(readiness(agent.status(clock.now), timing).detail).toContain(
+      'backend be_a: DNS failing (timeout for 401s); answer 701s old, past --hold; 0 in force',
+    );
+  });
+
+  it('keeps a new replica unready while DNS times out at start, and makes it ready once an answer is applied', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, clock } = setup([h]);
+    dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
+    for (const step of [0, 700_000]) {
+      clock.now += step;
+      await agent.pass();
+      expect(ready(agent, clock.now)).toBe(false); // even past --hold: it has never known what DNS holds
+    }
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(ready(agent, clock.now)).toBe(true);
+  });
+
+  it('is ready at start from a saved answer within --hold while DNS fails', async () => {
+    const h = new MemoryHaproxy();
+    const saved: SavedState = {
+      version: 1,
+      backends: { be_app: { record: SRV, at: 990_000, endpoints: pods(1, 2) } },
+      drains: {},
+    };
+    const { agent, dns, clock } = setup([h], undefined, { saved });
+    dns.answers.set(SRV, new DnsError('servfail', 'SERVFAIL'));
+    await agent.pass();
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+    expect(ready(agent, clock.now)).toBe(true);
+  });
+
+  it('is unready after HAProxy restarts until the new process has had every backend applied again', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns, clock } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(ready(agent, clock.now)).toBe(true);
+    h.unreachable = 'connection refused';
+    await agent.pass();
+    expect(readiness(agent.status(clock.now), timing).detail.split('\n')[0]).toBe('not ready: HAProxy socket memory: connection refused');
+    h.unreachable = null;
+    h.restart();
+    h.replies.set('set server be_app/srv1 state ready', 'Unknown command.\n');
+    await agent.pass();
+    expect(ready(agent, clock.now)).toBe(false); // the new process has not taken every change
+    h.replies.clear();
+    await agent.pass();
+    expect(ready(agent, clock.now)).toBe(true);
   });
 });
 

@@ -8,10 +8,10 @@ import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
 import type { Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
-import { DnsLane, type DnsReport } from './dns-lane.ts';
+import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
 import { JITTER, nextWaitMs, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
-import { SocketLane, type SocketReport } from './socket-lane.ts';
+import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
 export type AgentDeps = Readonly<{
@@ -46,11 +46,12 @@ export type PassReport = Readonly<{
   findings: readonly Finding[];
 }>;
 
-/** For /readyz: per backend, how old its answer in force is and how long ago every socket last matched it. */
+/** For /readyz and /healthz: what each backend's DNS said, what each socket's HAProxy has had applied, when each lane last ran. */
 export type AgentStatus = Readonly<{
   /** When the last lane run ended (any lane), null before the first. */
   lastRunAt: number | null;
-  backends: ReadonlyMap<string, Readonly<{ answerAgeMs: number | null; syncedAgeMs: number | null }>>;
+  backends: readonly DnsView[];
+  sockets: readonly SocketView[];
   /** Lane ("dns <backend>", "socket <path>") -> when its last run ended, null before its first. */
   lanes: ReadonlyMap<string, number | null>;
 }>;
@@ -176,17 +177,12 @@ export class Agent {
   }
 
   status(now: number): AgentStatus {
-    const backends = new Map<string, { answerAgeMs: number | null; syncedAgeMs: number | null }>();
-    for (const lane of this.#dns) {
-      const id = lane.spec.id;
-      const synced = this.#sockets.map((s) => s.syncedAt.get(id));
-      const oldest = synced.some((t) => t === undefined) ? null : synced.reduce<number>((m, t) => Math.min(m, t ?? 0), Infinity);
-      backends.set(id, {
-        answerAgeMs: lane.answeredAt === null ? null : now - lane.answeredAt,
-        syncedAgeMs: oldest === null ? null : now - oldest,
-      });
-    }
-    return { lastRunAt: this.#lastRunAt, backends, lanes: this.#laneRuns };
+    return {
+      lastRunAt: this.#lastRunAt,
+      backends: this.#dns.map((l) => l.view(now)),
+      sockets: this.#sockets.map((l) => l.view()),
+      lanes: this.#laneRuns,
+    };
   }
 
   async #runDns(lane: DnsLane): Promise<DnsReport> {

@@ -19,8 +19,8 @@ import { DryRunWriter, SocketWriter } from './writers.ts';
  */
 export const driftCheckMs = (intervalMs: number): number => 10 * intervalMs;
 
-/** The agent's own DNS timeout when neither --dns-timeout nor resolv.conf sets one. */
-export const DEFAULT_DNS_TIMEOUT_MS = 2_000;
+/** How long a DNS question may take when neither --dns-timeout nor resolv.conf sets it: glibc's 5 s. */
+export const DEFAULT_DNS_TIMEOUT_MS = 5_000;
 
 export type Wiring = Readonly<{
   log: Logger;
@@ -47,6 +47,9 @@ export function buildAgent(config: Config, w: Wiring): Built {
   const reporter = new Reporter(w.log, w.metrics, { problemsSaidElsewhere: config.once });
   const resolver = new Resolver({
     ...dnsSettings(config, w.resolvConf),
+    // A retry goes out within an interval; no question outlasts --hold.
+    retryMaxMs: config.intervalMs,
+    holdMs: config.holdMs,
     observer: reporter.dnsObserver(),
     families: wantedFamilies(config.allowNets),
     // A serial read by the watch counts for two of its periods; without the watch a pass reads its own.
@@ -104,17 +107,16 @@ function dnsSettings(config: Config, resolvConf: string | null): ResolverSetting
       `no nameserver: ${config.resolvConf} ${resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`,
     );
   }
-  const timeoutSet = resolvConf !== null && /options[^\n]*timeout:/.test(resolvConf);
   return {
     nameservers,
     search: rc.search,
     ndots: rc.ndots,
-    timeoutMs: config.dnsTimeoutMs ?? (timeoutSet ? rc.timeoutMs : DEFAULT_DNS_TIMEOUT_MS),
+    timeoutMs: config.dnsTimeoutMs ?? rc.timeoutMs,
     attempts: rc.attempts,
   };
 }
 
-type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now' | 'families' | 'random' | 'serialTrust'>;
+type ResolverSettings = Omit<ResolverOptions, 'observer' | 'now' | 'families' | 'random' | 'serialTrust' | 'retryMaxMs' | 'holdMs'>;
 
 /**
  * The address families worth asking for: with --allow-net, those of its networks (an
@@ -142,7 +144,7 @@ function loadState(config: Config, w: Wiring, reporter: Reporter): SavedState | 
     return null;
   }
   const managed = config.backends.map((b) => ({ id: b.id, record: describeRecord(b.record) }));
-  const { state, warnings } = decodeState(text, managed);
+  const { state, warnings } = decodeState(text, managed, w.now());
   for (const warning of warnings) reporter.stateFile(path, `ignored in part: ${warning}`);
   reporter.stateLoaded(path, state, w.now());
   return state;

@@ -17,6 +17,29 @@ export type DnsLaneDeps = Readonly<{
   saved?: Readonly<{ at: number; endpoints: readonly Endpoint[] }> | undefined;
 }>;
 
+/**
+ * What DNS last said of a backend's record, for readiness and the status metric: `ok`
+ * (endpoints), `refused` (endpoints, every one refused by the address policy), `nxdomain`,
+ * `nodata`, `failing` (no usable answer: timeout, SERVFAIL, ...), or `none` (not asked yet).
+ */
+export type DnsStatus = 'ok' | 'refused' | 'nxdomain' | 'nodata' | 'failing' | 'none';
+
+export const DNS_STATUSES: readonly DnsStatus[] = ['ok', 'refused', 'nxdomain', 'nodata', 'failing', 'none'];
+
+/** A backend's DNS as /readyz shows it. */
+export type DnsView = Readonly<{
+  backend: string;
+  status: DnsStatus;
+  /** Endpoints in force; null: none yet (HAProxy left as it is). */
+  endpoints: number | null;
+  /** Age of the last good answer (or of the saved one), null when there never was one. */
+  answerAgeMs: number | null;
+  /** Since when DNS has failed or said NXDOMAIN/NODATA, and why; null while it answers. */
+  failing: Readonly<{ forMs: number; kind: string }> | null;
+  /** Endpoints refused in the last answer (all of them when status is `refused`). */
+  refused: number;
+}>;
+
 /** How one run of a backend's DNS lane went. */
 export type DnsReport = Readonly<{
   lane: 'dns';
@@ -35,6 +58,8 @@ export type DnsReport = Readonly<{
   changed: boolean;
   /** Endpoints the answer read this run left out for --max-endpoints; null when DNS did not answer. */
   dropped: number | null;
+  /** What DNS said this run. */
+  status: DnsStatus;
   durationMs: number;
 }>;
 
@@ -48,7 +73,8 @@ export class DnsLane {
   #hold: HoldState = initialHold;
   #endpoints: readonly Endpoint[] | null = null;
   /** The last answer read, and what it gave: the resolver hands back the same object while nothing changed. */
-  #read: { answer: DnsAnswer; outcome: DnsOutcome; refused: readonly Finding[] } | null = null;
+  #read: { answer: DnsAnswer; outcome: DnsOutcome; refused: readonly Finding[]; refusedAll: boolean } | null = null;
+  #status: DnsStatus = 'none';
   /** Bumped whenever the endpoints in force change, with when that happened (update latency). */
   #revision = 0;
   #revisionAt = 0;
@@ -92,6 +118,27 @@ export class DnsLane {
     return this.#hold.good?.at ?? null;
   }
 
+  /**
+   * DNS has said what it holds for this record: an answer (or a saved one in force), or
+   * NXDOMAIN, NODATA or endpoints that the policy refuses, even if nothing is in force
+   * yet. A time-out or SERVFAIL since start says nothing: HAProxy is not known to match.
+   */
+  get known(): boolean {
+    return this.#hold.good !== null || this.#status === 'nxdomain' || this.#status === 'nodata' || this.#status === 'refused';
+  }
+
+  view(now: number): DnsView {
+    const failing = this.#hold.failing;
+    return {
+      backend: this.spec.id,
+      status: this.#status,
+      endpoints: this.#endpoints?.length ?? null,
+      answerAgeMs: this.answeredAt === null ? null : now - this.answeredAt,
+      failing: failing === null ? null : { forMs: now - failing.since, kind: failing.kind },
+      refused: this.#read?.refused.length ?? 0,
+    };
+  }
+
   async run(): Promise<DnsReport> {
     const started = this.#d.now();
     const record = describeRecord(this.spec.record);
@@ -118,8 +165,11 @@ export class DnsLane {
         } else {
           outcome = { status: answer.status };
         }
-        this.#read = { answer, outcome, refused: [...findings] };
+        // Every endpoint of an answer refused: DNS did answer; the policy (or the records) is what to fix.
+        const refusedAll = outcome.status === 'nodata' && findings.length > 0;
+        this.#read = { answer, outcome, refused: [...findings], refusedAll };
       }
+      if (this.#read.refusedAll) findings.push(allRefused(backend, record, this.#read.refused.length, this.#d.policy));
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;
       outcome = { status: 'error', kind: err.kind, message: err.message };
@@ -134,7 +184,9 @@ export class DnsLane {
     }
     this.#endpoints = held.endpoints;
 
-    if (outcome.status !== 'ok') {
+    this.#status =
+      outcome.status === 'error' ? 'failing' : outcome.status === 'nodata' && this.#read?.refusedAll === true ? 'refused' : outcome.status;
+    if (outcome.status !== 'ok' && this.#status !== 'refused') {
       const fault = outcome.status === 'error' ? outcome.kind : outcome.status;
       const detail = outcome.status === 'error' ? outcome.message : outcome.status.toUpperCase();
       findings.push({ kind: 'dns-failing', backend, record, fault, detail });
@@ -144,6 +196,8 @@ export class DnsLane {
     const dropped = answer === null ? null : answer.status === 'ok' ? (answer.dropped ?? 0) : 0;
     if (answer?.status === 'ok' && (answer.dropped ?? 0) > 0)
       findings.push({ kind: 'endpoints-capped', backend, record, kept: answer.endpoints.length, dropped: answer.dropped ?? 0 });
+    if (this.#read?.answer.status === 'ok' && this.#read.answer.serialDistrusted === true)
+      findings.push({ kind: 'serial-distrusted', backend, record });
     return {
       lane: 'dns',
       backend,
@@ -155,9 +209,25 @@ export class DnsLane {
       answerAgeMs: this.answeredAt === null ? null : now - this.answeredAt,
       changed,
       dropped,
+      status: this.#status,
       durationMs: now - started,
     };
   }
+}
+
+/** The finding for an answer whose every endpoint was refused, naming the policy that refused them. */
+function allRefused(backend: string, record: string, count: number, policy: AddressPolicy): Finding {
+  const allowed = policy.allow.map((n) => n.text);
+  return {
+    kind: 'endpoints-all-refused',
+    backend,
+    record,
+    count,
+    policy:
+      allowed.length === 0
+        ? 'the built-in policy (no loopback, link-local, multicast, broadcast, unspecified or 240.0.0.0/4 address)'
+        : `--allow-net ${allowed.join(',')} and the built-in policy`,
+  };
 }
 
 function sameEndpoints(a: readonly Endpoint[] | null, b: readonly Endpoint[]): boolean {

@@ -6,7 +6,7 @@ import { endpointKey, type SlotTarget } from '../core/types.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
-import type { DnsReport } from './dns-lane.ts';
+import { DNS_STATUSES, type DnsReport } from './dns-lane.ts';
 import type { SocketReport } from './socket-lane.ts';
 
 export type LaneReport = DnsReport | SocketReport;
@@ -58,6 +58,8 @@ export class Reporter {
     }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
     if (r.dropped !== null) m?.endpointsDropped.set({ backend: r.backend }, r.dropped);
+    for (const status of DNS_STATUSES) m?.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
+    m?.serialDistrusted.set({ backend: r.backend }, r.findings.some((f) => f.kind === 'serial-distrusted') ? 1 : 0);
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
     log.debug(
       { endpoints: r.endpoints, ttl: r.ttlSeconds, answerAgeMs: r.answerAgeMs, changed: r.changed, ms: r.durationMs, ok: laneOk(r) },
@@ -102,6 +104,8 @@ export class Reporter {
       for (const res of r.results) m.commands.inc({ socket: r.socket, result: res.verdict.ok ? 'ok' : 'rejected' });
       for (const [backend, seconds] of r.latency) m.updateLatency.observe({ backend, socket: r.socket }, seconds);
       m.passes.inc({ lane: 'socket', name: r.socket, result: laneOk(r) ? 'ok' : 'failed' });
+      const away = r.findings.some((f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping');
+      m.haproxyUp.set({ socket: r.socket }, away ? 0 : 1);
     }
     log.debug({ commands: r.results.length, changes: r.changes.length, ms: r.durationMs, ok: laneOk(r) }, 'socket lane ran');
     this.#emit(r);

@@ -2,7 +2,7 @@ import type { BackendSpec } from '../config/model.ts';
 import { findingText, severityOf, type Finding } from '../core/findings.ts';
 import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
 import type { SlotTarget } from '../core/types.ts';
-import { AgentError, HaproxyConfigError } from '../errors.ts';
+import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import {
@@ -27,7 +27,24 @@ import { EMPTY, type Progress, type SocketReport } from './socket-report.ts';
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
 
 /** A backend's endpoints in force, as its DNS lane keeps them. */
-export type BackendSource = BackendInForce & Readonly<{ revision: Readonly<{ n: number; at: number }> }>;
+export type BackendSource = BackendInForce &
+  Readonly<{
+    revision: Readonly<{ n: number; at: number }>;
+    /** DNS has said what it holds (an answer, NXDOMAIN, NODATA, refused endpoints), even if nothing is in force yet. */
+    known: boolean;
+  }>;
+
+/** A socket as /readyz sees it. */
+export type SocketView = Readonly<{
+  socket: string;
+  /** Whether the last run reached HAProxy (null before the first run), and if not, why. */
+  reachable: boolean | null;
+  detail: string | null;
+  /** The HAProxy process the socket last showed, null before the first read. */
+  pid: number | null;
+  /** Backends whose endpoints in force (or a known empty answer) this process has had applied. */
+  settled: ReadonlySet<string>;
+}>;
 
 export type SocketLaneDeps = Readonly<{
   port: HaproxyPort;
@@ -61,8 +78,10 @@ export class SocketLane {
   readonly #memory = new Map<string, SlotMemory>();
   /** Backends whose algorithm refuses weights: left alone from then on. */
   readonly #staticWeights = new Set<string>();
-  /** Backend id -> when HAProxy last matched its endpoints in force. */
-  readonly #syncedAt = new Map<string, number>();
+  /** The HAProxy process last seen, and the backends it has had applied what DNS holds (readiness). */
+  #settled: { pid: number; backends: Set<string> } | null = null;
+  /** Whether the last run reached HAProxy, and the finding that said why not. */
+  #reach: { ok: boolean; detail: string | null } | null = null;
   /** Backend id -> the DNS revision HAProxy last matched. */
   readonly #ackedRevision = new Map<string, number>();
   /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
@@ -87,21 +106,29 @@ export class SocketLane {
     return out;
   }
 
-  /** Backend id -> when HAProxy last matched it through this socket. */
-  get syncedAt(): ReadonlyMap<string, number> {
-    return this.#syncedAt;
+  view(): SocketView {
+    return {
+      socket: this.label,
+      reachable: this.#reach?.ok ?? null,
+      detail: this.#reach?.detail ?? null,
+      pid: this.#settled?.pid ?? null,
+      settled: this.#settled?.backends ?? new Set(),
+    };
   }
 
   async run(): Promise<SocketReport> {
     const started = this.#d.now();
     const progress: Progress = await this.#pass().catch((err: unknown) => {
-      // Soft errors (HAProxy went away mid-run) wait for the next run; hard ones end the agent.
+      // Soft errors (HAProxy went away mid-run, a reply that cannot be read) wait for the next run; hard ones end the agent.
       if (!(err instanceof AgentError) || !err.soft) throw err;
-      return { ...EMPTY, findings: [{ kind: 'haproxy-unreachable', socket: this.label, detail: err.message }] };
+      const kind = err instanceof HaproxyProtocolError ? 'haproxy-unreadable' : 'haproxy-unreachable';
+      return { ...EMPTY, findings: [{ kind, socket: this.label, detail: err.message }] };
     });
     const fatal = progress.findings.find((f) => severityOf(f) === 'fatal');
     if (fatal !== undefined) throw new HaproxyConfigError(findingText(fatal));
-    if (progress.findings.some((f) => f.kind === 'haproxy-unreachable')) this.#d.writer.unreachable(this.#d.port, this.#d.backends);
+    const away = progress.findings.find((f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping');
+    this.#reach = { ok: away === undefined, detail: away === undefined ? null : findingText(away) };
+    if (away?.kind === 'haproxy-unreachable') this.#d.writer.unreachable(this.#d.port, this.#d.backends);
     return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
   }
 
@@ -163,6 +190,9 @@ export class SocketLane {
     if (snap.info.stopping) return { ...EMPTY, findings: [{ kind: 'haproxy-stopping', socket, pid: snap.info.pid }] };
     const why = reloadReason(this.#info, snap.info);
     this.#info = snap.info;
+    // A new process has had nothing applied yet, whatever the last one had.
+    if (this.#settled?.pid !== snap.info.pid) this.#settled = { pid: snap.info.pid, backends: new Set() };
+    const settled = this.#settled.backends;
     if (why !== null) this.#resyncPending = true;
     const reload = why === null ? null : { reason: why, version: snap.info.version };
     const findings: Finding[] = [];
@@ -182,7 +212,9 @@ export class SocketLane {
       if (slots === null) continue;
       servers.set(b.spec.id, countSlots(slots, b.spec.prefix));
       if (b.endpoints === null) {
-        findings.push({ kind: 'no-answer-yet', backend: b.spec.id, socket });
+        // NXDOMAIN, NODATA or refused endpoints before any answer: HAProxy is left as it is, and that is what DNS says.
+        if (b.known) settled.add(b.spec.id);
+        else findings.push({ kind: 'no-answer-yet', backend: b.spec.id, socket });
         continue;
       }
       const planned = planWork(socket, { spec: b.spec, endpoints: b.endpoints }, slots, {
@@ -249,7 +281,8 @@ export class SocketLane {
     const latency = new Map<string, number>();
     for (const b of backends) {
       if (failed.has(b.spec.id) || !work.some((w) => w.spec.id === b.spec.id)) continue;
-      this.#syncedAt.set(b.spec.id, ackAt);
+      // Only what DNS said counts: servers emptied because DNS never answered since start do not.
+      if (b.known) settled.add(b.spec.id);
       const acked = this.#ackedRevision.get(b.spec.id);
       // Commands without a DNS change (drain ending, drift, reload) are not update latency.
       const sent = touched.some((w) => w.spec.id === b.spec.id);

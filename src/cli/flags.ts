@@ -132,13 +132,13 @@ export const FLAGS: readonly Flag[] = [
     name: 'listen',
     type: 'string',
     arg: '<host:port>',
-    help: "Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given. /healthz fails when a lane (a backend's DNS, a socket) has finished no run for 3 x --interval + 12 x the longer of --socket-timeout and --dns-timeout (at least 60s); /readyz when HAProxy has not matched DNS for 3 intervals, or the DNS answer is older than --hold.",
+    help: "Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given. /healthz fails when a lane (a backend's DNS, a socket) has finished no run for 3 x --interval + 12 x the longer of --socket-timeout and --dns-timeout (at least 60s); /readyz is 200 once every socket's HAProxy answers and has had every backend's DNS answer (records, NXDOMAIN, NODATA, refused endpoints, or a saved one) applied since it started; after that no DNS condition makes it fail.",
   },
   {
     name: 'dns-timeout',
     type: 'string',
     arg: '<duration>',
-    help: "Per-query DNS timeout. Default: resolv.conf's `options timeout`, else 2s.",
+    help: "How long one DNS question may take before it counts as failed (its tries go out meanwhile, each waiting as the server's round trips say, at most --interval; a slower server stretches it, never past --hold). Default: resolv.conf's `options timeout`, else 5s (glibc's).",
   },
   { name: 'socket-timeout', type: 'string', arg: '<duration>', default: '5s', help: 'Deadline for one exchange on the HAProxy socket.' },
   {

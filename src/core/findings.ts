@@ -12,8 +12,11 @@ export type Finding =
   | Readonly<{ kind: 'dns-unusable-records'; backend: string; record: string; notes: readonly string[] }>
   | Readonly<{ kind: 'endpoint-refused'; backend: string; record: string; endpoint: string; reason: string; hint: string }>
   | Readonly<{ kind: 'endpoints-capped'; backend: string; record: string; kept: number; dropped: number }>
+  | Readonly<{ kind: 'endpoints-all-refused'; backend: string; record: string; count: number; policy: string }>
+  | Readonly<{ kind: 'serial-distrusted'; backend: string; record: string }>
   // A socket's lane
   | Readonly<{ kind: 'haproxy-unreachable'; socket: string; detail: string }>
+  | Readonly<{ kind: 'haproxy-unreadable'; socket: string; detail: string }>
   | Readonly<{ kind: 'haproxy-stopping'; socket: string; pid: number }>
   | Readonly<{ kind: 'apply-failed'; socket: string; detail: string }>
   | Readonly<{ kind: 'no-answer-yet'; backend: string; socket: string }>
@@ -53,7 +56,10 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'dns-unusable-records': { severity: 'warning', log: 'warn' },
   'endpoint-refused': { severity: 'warning', log: 'warn' },
   'endpoints-capped': { severity: 'warning', log: 'warn' },
+  'endpoints-all-refused': { severity: 'problem', log: 'error' },
+  'serial-distrusted': { severity: 'warning', log: 'warn' },
   'haproxy-unreachable': { severity: 'problem', log: 'warn' },
+  'haproxy-unreadable': { severity: 'problem', log: 'error' },
   'haproxy-stopping': { severity: 'problem', log: 'info' },
   'apply-failed': { severity: 'problem', log: 'warn' },
   'no-answer-yet': { severity: 'problem', log: 'info' },
@@ -90,7 +96,12 @@ export const logLevelOf = (f: Finding): 'error' | 'warn' | 'info' | null => TABL
 
 /** Which lane raised it: DNS findings name no socket. */
 export const isDnsFinding = (f: Finding): boolean =>
-  f.kind === 'dns-failing' || f.kind === 'dns-unusable-records' || f.kind === 'endpoint-refused' || f.kind === 'endpoints-capped';
+  f.kind === 'dns-failing' ||
+  f.kind === 'dns-unusable-records' ||
+  f.kind === 'endpoint-refused' ||
+  f.kind === 'endpoints-capped' ||
+  f.kind === 'endpoints-all-refused' ||
+  f.kind === 'serial-distrusted';
 
 /** Identifies one condition across passes: the same key with other details is a change. */
 export function findingKey(f: Finding): string {
@@ -113,8 +124,14 @@ export function findingText(f: Finding): string {
       return `backend ${f.backend}: DNS gave ${f.endpoint}, refused (${f.reason}): ${f.hint}`;
     case 'endpoints-capped':
       return `backend ${f.backend}: DNS ${f.record} gave more endpoints than the agent takes: ${countOf(f.kept, 'endpoint')} kept, ${String(f.dropped)} left out (at most --max-endpoints per backend, and ${String(MAX_ADDRESSES_PER_TARGET)} addresses per SRV target): raise --max-endpoints if the service has that many`;
+    case 'serial-distrusted':
+      return `backend ${f.backend}: the zone's SOA serial stood still while the records of ${f.record} changed: it no longer stands in for them (--serial-trust), and the record is asked every interval`;
+    case 'endpoints-all-refused':
+      return `backend ${f.backend}: every endpoint DNS gave for ${f.record} (${countOf(f.count, 'endpoint')}) was refused by the address policy: ${f.policy}; HAProxy keeps what it has for --hold-nx, then the servers leave. Fix the records, or allow the pod network with --allow-net <cidr>`;
     case 'haproxy-unreachable':
       return f.detail;
+    case 'haproxy-unreadable':
+      return `HAProxy socket ${f.socket}: a reply could not be read (${f.detail}); nothing was changed, the next run reads again`;
     case 'haproxy-stopping':
       return `HAProxy socket ${f.socket}: answered by a stopping process (pid ${String(f.pid)}); retrying`;
     case 'apply-failed':

@@ -1,50 +1,179 @@
 import { describe, expect, it } from 'vitest';
-import { decodeState, encodeState, STATE_VERSION, type SavedState } from './saved-state.ts';
+import { decodeState, encodeState, maxStateBytes, STATE_VERSION, type SavedState } from './saved-state.ts';
 
 const endpoint = { target: 'pod-1.web', address: '10.1.0.1', port: 8080, weight: 10, priority: 0, ttl: 5 };
 const managed = [{ id: 'be_app', record: '_http._tcp.web' }];
+const NOW = 1_000_000;
 const state: SavedState = {
   version: STATE_VERSION,
-  backends: { be_app: { record: '_http._tcp.web', at: 1_000, endpoints: [endpoint] } },
-  drains: { '/run/admin.sock': { be_app: { srv3: 900 } } },
+  backends: { be_app: { record: '_http._tcp.web', at: NOW - 1_000, endpoints: [endpoint] } },
+  drains: { '/run/admin.sock': { be_app: { srv3: NOW - 2_000 } } },
 };
+const empty = (version: 1 | 2): SavedState => ({ version, backends: {}, drains: {} });
+
+/** A file as format 1 wrote it: keys sorted, indented by one space. */
+function formatOne(s: unknown): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : typeof v === 'object' && v !== null
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, x]) => [k, sorted(x)]),
+          )
+        : v;
+  return `${JSON.stringify(sorted(s), null, 1)}\n`;
+}
 
 describe('the state file codec', () => {
   it('reads back what it wrote, and writes the same bytes for the same state', () => {
     const text = encodeState(state);
-    expect(decodeState(text, managed)).toEqual({ state, warnings: [] });
-    expect(encodeState(decodeState(text, managed).state)).toBe(text);
+    expect(decodeState(text, managed, NOW)).toEqual({ state, warnings: [] });
+    expect(encodeState(decodeState(text, managed, NOW).state)).toBe(text);
+  });
+
+  it('writes format 2: one line, each endpoint an array', () => {
+    expect(encodeState(state)).toBe(
+      '{"version":2,"backends":{"be_app":{"record":"_http._tcp.web","at":999000,' +
+        '"endpoints":[["pod-1.web","10.1.0.1",8080,10,0,5]]}},"drains":{"/run/admin.sock":{"be_app":{"srv3":998000}}}}\n',
+    );
+  });
+
+  it('reads a file of format 1 (endpoints as objects), as an agent upgraded in place finds it', () => {
+    const text = formatOne({ ...state, version: 1 });
+    expect(text).toContain('\n     "address": "10.1.0.1",\n');
+    const read = decodeState(text, managed, NOW);
+    expect(read).toEqual({ state: { ...state, version: 1 }, warnings: [] });
+    expect(encodeState(read.state)).toBe(encodeState(state)); // written again as format 2
+    const objectInTwo = JSON.stringify({ ...state, backends: { be_app: { ...state.backends['be_app'], endpoints: [endpoint] } } });
+    expect(decodeState(objectInTwo, managed, NOW).warnings).toEqual(['backend be_app: answer unreadable']);
   });
 
   it.each([
-    ['{"version":1,"backends":{"be_app":{"rec', 'not JSON (corrupt or cut short)'],
+    ['{"version":2,"backends":{"be_app":{"rec', 'not JSON (corrupt or cut short)'],
     ['', 'not JSON (corrupt or cut short)'],
     ['[]', 'not a state object'],
-    ['{"version":2,"backends":{}}', 'written in format 2, this agent reads 1'],
+    ['{"version":3,"backends":{}}', 'written in format 3, this agent reads 1 and 2'],
+    ['{"backends":{}}', 'written in format none, this agent reads 1 and 2'],
   ])('ignores %j with a warning', (text, warning) => {
-    expect(decodeState(text, managed)).toEqual({ state: { version: 1, backends: {}, drains: {} }, warnings: [warning] });
+    expect(decodeState(text, managed, NOW)).toEqual({ state: empty(2), warnings: [warning] });
   });
 
   it('leaves out another backend, another record, and an answer it cannot check', () => {
     const other = {
-      version: 1,
+      version: 2,
       backends: {
         be_other: { record: 'x', at: 1, endpoints: [] },
-        be_app: { record: '_http._tcp.other', at: 1, endpoints: [endpoint] },
+        be_app: { record: '_http._tcp.other', at: 1, endpoints: [] },
       },
       drains: { s: { be_other: { srv1: 5 } } },
     };
-    expect(decodeState(JSON.stringify(other), managed).warnings).toEqual([
-      'backend "be_other" is not managed by this agent',
+    expect(decodeState(JSON.stringify(other), managed, NOW).warnings).toEqual([
       'backend be_app: answer is for "_http._tcp.other", not _http._tcp.web',
+      'backend "be_other" is not managed by this agent',
     ]);
-    expect(decodeState(JSON.stringify(other), managed).state.drains).toEqual({});
-    for (const bad of [{ address: '169.254.1.1; x' }, { target: 'a\nb' }, { port: 0 }, { weight: -1 }, { ttl: 'x' }]) {
-      const text = JSON.stringify({
-        ...state,
-        backends: { be_app: { record: '_http._tcp.web', at: 1, endpoints: [{ ...endpoint, ...bad }] } },
-      });
-      expect(decodeState(text, managed).warnings, JSON.stringify(bad)).toEqual(['backend be_app: answer unreadable']);
+    expect(decodeState(JSON.stringify(other), managed, NOW).state.drains).toEqual({});
+    const row = ['pod-1.web', '10.1.0.1', 8080, 10, 0, 5];
+    for (const [at, value] of [
+      [1, '169.254.1.1; x'],
+      [0, 'a\nb'],
+      [2, 0],
+      [3, -1],
+      [5, 'x'],
+      [6, 1],
+    ] as const) {
+      const bad = row.slice();
+      bad[at] = value;
+      const text = JSON.stringify({ version: 2, backends: { be_app: { record: '_http._tcp.web', at: 1, endpoints: [bad] } } });
+      expect(decodeState(text, managed, NOW).warnings, JSON.stringify(bad)).toEqual(['backend be_app: answer unreadable']);
     }
+  });
+
+  it('names a few backends it does not manage, and counts the rest', () => {
+    const backends = Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`be_${String(i)}`, {}]));
+    expect(decodeState(JSON.stringify({ version: 2, backends }), managed, NOW).warnings).toEqual([
+      'backend "be_0" is not managed by this agent',
+      'backend "be_1" is not managed by this agent',
+      'backend "be_2" is not managed by this agent',
+      '997 more backends are not managed by this agent',
+    ]);
+  });
+
+  it('refuses an answer or a drain dated in the future beyond a minute of skew, and keeps one within it', () => {
+    const text = encodeState({
+      version: 2,
+      backends: {
+        be_app: { record: '_http._tcp.web', at: NOW + 30_000, endpoints: [endpoint] },
+        be_ahead: { record: '_http._tcp.ahead', at: NOW + 3_600_000, endpoints: [endpoint] },
+        be_never: { record: '_http._tcp.never', at: Number.MAX_SAFE_INTEGER, endpoints: [endpoint] },
+      },
+      drains: { s: { be_app: { srv1: NOW - 5_000, srv2: NOW + 60_000, srv3: NOW + 61_000, srv4: NOW + 7_200_000 } } },
+    });
+    const three = [...managed, { id: 'be_ahead', record: '_http._tcp.ahead' }, { id: 'be_never', record: '_http._tcp.never' }];
+    const { state: read, warnings } = decodeState(text, three, NOW);
+    expect(Object.keys(read.backends)).toEqual(['be_app']);
+    expect(read.drains).toEqual({ s: { be_app: { srv1: NOW - 5_000, srv2: NOW + 60_000 } } });
+    expect(warnings).toEqual([
+      "backend be_ahead: answer dated 3600s ahead of this agent's clock",
+      expect.stringMatching(/^backend be_never: answer dated \d+s ahead of this agent's clock$/),
+      "2 drains started up to 7200s ahead of this agent's clock",
+    ]);
+    // The same file read an hour later: all of it is in the past.
+    expect(decodeState(text, three, NOW + 3_600_000).state.backends['be_ahead']?.at).toBe(NOW + 3_600_000);
+  });
+
+  it('refuses a time that is not a finite number (1e999 reads as Infinity)', () => {
+    const text = encodeState(state).replace('"at":999000', '"at":1e999');
+    expect(decodeState(text, managed, NOW).warnings).toEqual(['backend be_app: answer unreadable']);
+  });
+});
+
+describe('the bound on the state file', () => {
+  // The longest target (253 bytes and the final dot), the longest address, the largest numbers.
+  const label = 'a'.repeat(63);
+  const worst = {
+    target: `${label}.${label}.${label}.${'a'.repeat(61)}.`,
+    address: 'ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255',
+    port: 65_535,
+    weight: 65_535,
+    priority: 65_535,
+    ttl: 2 ** 31,
+  };
+  const ids = ['be_app', 'be_api'];
+  const full = (n: number): SavedState => ({
+    version: STATE_VERSION,
+    backends: Object.fromEntries(
+      ids.map((id) => [id, { record: `_http._tcp.${id}`, at: NOW, endpoints: Array<typeof worst>(n).fill(worst) }]),
+    ),
+    drains: Object.fromEntries(
+      ['/var/run/haproxy/admin.sock', '/var/run/haproxy/admin2.sock'].map((s) => [
+        s,
+        Object.fromEntries(
+          ids.map((id) => [id, Object.fromEntries(Array.from({ length: n }, (_, i) => [`${'s'.repeat(94)}${String(i)}`, NOW]))]),
+        ),
+      ]),
+    ),
+  });
+
+  it('holds every backend at the most endpoints with a drain each, in either format, and reads that file', () => {
+    const bound = maxStateBytes(2, 2, 500);
+    const two = encodeState(full(500));
+    const one = formatOne({ ...full(500), version: 1 });
+    expect(Buffer.byteLength(one)).toBeGreaterThan(Buffer.byteLength(two));
+    expect(Buffer.byteLength(one)).toBeLessThanOrEqual(bound);
+    const read = decodeState(
+      one,
+      ids.map((id) => ({ id, record: `_http._tcp.${id}` })),
+      NOW,
+    );
+    expect([read.warnings, read.state.backends['be_api']?.endpoints.length]).toEqual([[], 500]);
+    // ... and not much more: a bound of twice what can be written would let twice as much in.
+    expect(Buffer.byteLength(one)).toBeGreaterThan(bound * 0.8);
+  });
+
+  it('grows with the endpoints allowed', () => {
+    expect(maxStateBytes(1, 1, 4_096)).toBeGreaterThan(maxStateBytes(1, 1, 1_000));
+    expect(maxStateBytes(2, 1, 4_096)).toBeGreaterThan(maxStateBytes(1, 1, 4_096));
   });
 });

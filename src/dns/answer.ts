@@ -16,6 +16,8 @@ export type DnsAnswer =
       refusedNames: readonly string[];
       /** Endpoints the answer would have made beyond --max-endpoints (and an SRV target's address bound), left out; absent: none. */
       dropped?: number;
+      /** The zone's serial stood still while these records changed: it is not trusted to stand for them (--serial-trust). */
+      serialDistrusted?: boolean;
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
 
@@ -33,8 +35,14 @@ export type ResolverOptions = Readonly<{
   nameservers: readonly Nameserver[];
   search: readonly string[];
   ndots: number;
+  /** How long a question may take in all before it counts as failed (it may stretch for a slow server, up to holdMs). */
   timeoutMs: number;
+  /** Tries of a question per nameserver. */
   attempts: number;
+  /** The longest wait before a retry goes out (the interval: a lost datagram is asked again within one). */
+  retryMaxMs?: number;
+  /** A question never outlasts --hold. */
+  holdMs?: number;
   observer?: DnsObserver;
   /** The address families to ask SRV targets and hosts for: those the address policy can accept. Both by default. */
   families?: readonly AddressType[];

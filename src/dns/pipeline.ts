@@ -12,13 +12,14 @@ export const PIPELINE_WIDTH = 256;
 /**
  * Many questions on one TCP connection, several in flight at once (RFC 7766 6.2.1.1:
  * pipelining), answers matched by ID and question in whatever order they come. One reply
- * (or error) per question, in order. The connection failing, or going quiet for
- * `timeoutMs`, fails the questions still open with a DnsError; answered ones keep theirs.
+ * (or error) per question, in order. The connection failing, or `deadlineMs` passing (the
+ * time the run has left: a busy server that trickles answers does not hold a run up), fails
+ * the questions still open with a DnsError; answered ones keep theirs.
  */
 export function askPipelined(
   ns: Nameserver,
   questions: readonly Question[],
-  timeoutMs: number,
+  deadlineMs: number,
   hooks: TransportHooks,
   known?: KnownReplies,
 ): Promise<(Reply | DnsError)[]> {
@@ -39,10 +40,15 @@ export function askPipelined(
       sock.destroy();
       resolve(questions.map((_, i) => results[i] ?? why ?? new DnsError('malformed', `${where}: no answer on the TCP connection`, 'tcp')));
     };
-    // Restarted by every chunk that arrives (refresh(), not a new timer each time).
     const timer = setTimeout(() => {
-      finish(new DnsError('timeout', `${where} went quiet for ${String(timeoutMs)}ms with questions open (tcp)`, 'tcp'));
-    }, timeoutMs);
+      finish(
+        new DnsError(
+          'timeout',
+          `${where} left ${String(open.size + questions.length - next)} questions unanswered within ${String(deadlineMs)}ms (tcp)`,
+          'tcp',
+        ),
+      );
+    }, deadlineMs);
     const send = (): void => {
       // Topped up once half the window is answered: fewer, larger writes.
       if (open.size > PIPELINE_WIDTH / 2) return;
@@ -65,7 +71,6 @@ export function askPipelined(
     };
     sock.on('connect', send);
     sock.on('data', (chunk: Buffer) => {
-      timer.refresh();
       for (const message of frames.push(chunk)) {
         const id = message.length >= 2 ? message.readUInt16BE(0) : -1;
         const index = open.get(id);

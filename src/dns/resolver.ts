@@ -1,8 +1,10 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
-import { describeNameserver, type RecordSpec } from '../config/model.ts';
+import { describeNameserver, type Nameserver, type RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
+import { askQuestion, type QuestionHooks, type QuestionPlan } from './question.ts';
+import { RttTable } from './rtt.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
 import { TargetCache } from './targets.ts';
@@ -19,7 +21,7 @@ import {
   type SrvRead,
 } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
-import { ask, type TransportHooks } from './transport.ts';
+import type { TransportHooks } from './transport.ts';
 import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
 
 export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './answer.ts';
@@ -27,8 +29,13 @@ export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './ans
 /** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
 const SERIAL_TIMEOUT_MS = 500;
 
-/** Targets looked up one by one (CNAME chains, answers the pipeline could not give), at once. */
+/** Targets looked up one by one (CNAME chains), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
+
+/** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
+const MIN_RETRY_MS = 100;
+/** What the targets' lookups get at least, when the SRV question took most of the run's time. */
+const MIN_TARGET_BUDGET_MS = 250;
 
 type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
 
@@ -41,7 +48,10 @@ type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; rep
 export class Resolver {
   #o: ResolverOptions;
   readonly #hooks: TransportHooks;
+  readonly #questionHooks: QuestionHooks;
   readonly #observer: DnsObserver;
+  /** Round-trip times per nameserver: when a retry goes out, and how long a question may take. */
+  readonly #rtt = new RttTable();
   #preferred = 0;
   /** The last answer to each SRV question, to skip decoding the same bytes again. */
   readonly #known = new Map<string, KnownReply>();
@@ -73,6 +83,15 @@ export class Resolver {
       dropped: observer.dropped,
       truncated: (ns) => {
         observer.query(ns, 'udp', 'truncated');
+      },
+    };
+    this.#questionHooks = {
+      ...this.#hooks,
+      query: (ns, transport, result) => {
+        observer.query(ns, transport, result);
+      },
+      rtt: (ns, ms) => {
+        this.#rtt.sample(describeNameserver(ns), ms);
       },
     };
     this.#serials = new SerialAsker(this.#hooks);
@@ -113,6 +132,8 @@ export class Resolver {
   }
 
   async #resolveSrv(name: string): Promise<DnsAnswer> {
+    // The SRV question and its targets' lookups share one deadline: a run never takes longer.
+    const budgetEnd = this.#now() + this.#deadlineMs();
     // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
     const last = this.#made.get(name);
     let trust: 'stands' | 'verify' | 'ask' = 'ask';
@@ -144,9 +165,12 @@ export class Resolver {
     }
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
-    const { map: addresses, changed } = await this.#targets.addresses(made.read.targets, found.reply, (missing) =>
-      this.#lookUpTargets(missing),
-    );
+    const targetsFailed: { error: DnsError | null } = { error: null };
+    const { map: addresses, changed } = await this.#targets.addresses(made.read.targets, found.reply, async (missing) => {
+      const looked = await this.#lookUpTargets(missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
+      targetsFailed.error = looked.failure;
+      return looked.found;
+    });
     if (made.answer === null || changed) {
       const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
       // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
@@ -155,7 +179,14 @@ export class Resolver {
         made.answer = makeSrvAnswer(found.name, made.read, addresses, this.#o.maxEndpoints);
       }
     }
-    if (this.#trust.enabled) this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
+    // Records whose targets could not be looked up this run are not "no records": DNS is failing, and the last good answer is held.
+    if (made.answer.status !== 'ok' && made.read.usable.length > 0 && targetsFailed.error !== null) throw targetsFailed.error;
+    if (this.#trust.enabled) {
+      this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
+      // Said once per answer: the lane reports it for as long as the answers carry it.
+      if (made.answer.status === 'ok' && made.answer.serialDistrusted !== true && this.#trust.distrusted(found.name))
+        made.answer = { ...made.answer, serialDistrusted: true };
+    }
     return made.answer;
   }
 
@@ -169,34 +200,35 @@ export class Resolver {
 
   /**
    * Addresses of targets, asked all at once: every question pipelined on one TCP
-   * connection to the preferred nameserver, only the address families wanted. A target
-   * whose answer is a CNAME to follow, or that got no answer, is asked on its own (with
-   * failover); when no answer came at all, the first failure is the resolver's.
+   * connection to the preferred nameserver, only the address families wanted, within
+   * `budgetMs` (what the run has left). A target whose answer is a CNAME to follow is asked
+   * on its own. A target none of whose questions was answered is left out of `found`: the
+   * cache keeps what it knew of it (a busy server must not make a known pod disappear), and
+   * the next run asks again; `failure` says why.
    */
-  async #lookUpTargets(targets: readonly string[]): Promise<Map<string, Address[]>> {
-    const out = new Map<string, Address[]>();
-    if (targets.length === 0) return out;
+  async #lookUpTargets(targets: readonly string[], budgetMs: number): Promise<{ found: Map<string, Address[]>; failure: DnsError | null }> {
+    const found = new Map<string, Address[]>();
+    if (targets.length === 0) return { found, failure: null };
     const families = this.#o.families ?? (['A', 'AAAA'] as const);
     const questions = this.#targets.questions(targets, families);
     const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
-    if (ns === undefined) return out;
-    const replies = await askPipelined(ns, questions, this.#o.timeoutMs, this.#hooks, this.#targets.known);
-    const failed = replies.filter((r): r is DnsError => r instanceof DnsError);
-    if (failed.length === replies.length && failed[0] !== undefined) {
-      this.#observer.query(ns, 'tcp', failed[0].kind);
-      throw failed[0];
-    }
+    if (ns === undefined) return { found, failure: null };
+    const replies = await askPipelined(ns, questions, budgetMs, this.#hooks, this.#targets.known);
+    let failure: DnsError | null = null;
     const again: { target: string; type: AddressType }[] = [];
     const statuses = new Map<string, number>();
+    const failedTargets = new Set<string>();
     replies.forEach((r, i) => {
       const q = questions[i];
       if (q === undefined) return;
-      const addrs = out.get(q.name) ?? [];
-      out.set(q.name, addrs);
       if (r instanceof DnsError) {
-        again.push({ target: q.name, type: q.type });
+        failure ??= r;
+        failedTargets.add(q.name);
+        statuses.set(r.kind, (statuses.get(r.kind) ?? 0) + 1);
         return;
       }
+      const addrs = found.get(q.name) ?? [];
+      found.set(q.name, addrs);
       // A reply the pipeline knew (the same bytes as last time) is the same object: read once.
       let read = this.#readTargets.get(r);
       if (read === undefined) {
@@ -214,12 +246,19 @@ export class Resolver {
       if (read.cname) again.push({ target: q.name, type: q.type });
     });
     for (const [status, n] of statuses) this.#observer.query(ns, 'tcp', status, n);
+    // A target with one family answered and the other not is not known whole: asked again next run.
+    for (const t of failedTargets) found.delete(t);
     await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
-      const r = await this.#follow(target, type);
-      const addrs = out.get(target);
-      if (r.status === 'ok' && addrs !== undefined) for (const a of addressesIn(r.records, normalizeName(r.name))) addrs.push(a);
+      try {
+        const r = await this.#follow(target, type);
+        if (r.status === 'ok') for (const a of addressesIn(r.records, normalizeName(r.name))) found.get(target)?.push(a);
+      } catch (err) {
+        if (!(err instanceof DnsError)) throw err;
+        failure ??= err;
+        found.delete(target);
+      }
     });
-    return out;
+    return { found, failure };
   }
 
   /** `name` through the search list; the first candidate with records wins. */
@@ -249,47 +288,50 @@ export class Resolver {
     throw new DnsError('malformed', `CNAME chain longer than ${String(MAX_CNAME)} links from ${name}`);
   }
 
-  /** One question, with failover across nameservers and attempts. */
-  async #query(name: string, type: RecordType): Promise<Lookup> {
+  /**
+   * How long a question may take in all: --dns-timeout (resolv.conf's timeout, else 5 s),
+   * stretched for a nameserver whose answers are known to take longer, never past --hold.
+   */
+  #deadlineMs(): number {
+    const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
+    const rto = ns === undefined ? 0 : this.#rtt.rto(describeNameserver(ns));
+    return Math.min(this.#o.holdMs ?? Infinity, Math.max(this.#o.timeoutMs, 2 * rto));
+  }
+
+  /** The plan of one question: the preferred nameserver first, retries as its round trips say, bounded by the interval. */
+  #plan(tcpFirst: boolean): QuestionPlan {
     const servers = this.#o.nameservers;
-    const errors: string[] = [];
-    let lastKind = 'timeout';
-    for (let attempt = 0; attempt < this.#o.attempts; attempt++) {
-      for (let k = 0; k < servers.length; k++) {
-        const index = (this.#preferred + k) % servers.length;
-        const ns = servers[index];
-        if (ns === undefined) continue;
-        try {
-          const key = `${type} ${name}`;
-          const { reply, transport, raw, truncated } = await ask(ns, { name, type }, this.#o.timeoutMs, this.#hooks, {
-            tcpFirst: this.#overTcp.has(key),
-            known: this.#known.get(key),
-          });
-          if (type === 'SRV') {
-            // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
-            if (this.#known.get(key)?.reply !== reply)
-              this.#known.set(key, { raw: Buffer.from(raw), reply, signature: replySignature(raw) });
-            if (truncated) this.#overTcp.add(key);
-            else if (transport === 'tcp' && raw.length <= EDNS_UDP_SIZE) this.#overTcp.delete(key);
-          }
-          const status = statusOf(reply);
-          this.#observer.query(ns, transport, status);
-          if (status === 'servfail' || status === 'refused' || status === 'error') {
-            lastKind = status;
-            errors.push(`${describeNameserver(ns)} answered ${reply.rcode}`);
-            continue;
-          }
-          this.#preferred = index;
-          return { status, name, reply };
-        } catch (err) {
-          if (!(err instanceof DnsError)) throw err;
-          this.#observer.query(ns, err.transport ?? 'udp', err.kind);
-          lastKind = err.kind;
-          errors.push(err.message);
-        }
-      }
+    const nameservers = servers.map((_, k) => servers[(this.#preferred + k) % servers.length] as Nameserver);
+    const deadlineMs = this.#deadlineMs();
+    const maxRetry = Math.min(this.#o.retryMaxMs ?? this.#o.timeoutMs, this.#o.timeoutMs);
+    return {
+      nameservers,
+      tries: this.#o.attempts * servers.length,
+      deadlineMs,
+      // RFC 6298 5.5: each round over the nameservers waits twice as long as the one before.
+      retryAfterMs: (ns, k) =>
+        Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers.length), MIN_RETRY_MS), maxRetry),
+      tcpFirst,
+    };
+  }
+
+  /** One question, asked as askQuestion does: retries that go out while earlier tries still listen, across nameservers. */
+  async #query(name: string, type: RecordType): Promise<Lookup> {
+    const key = `${type} ${name}`;
+    const { reply, transport, raw, truncated, ns } = await askQuestion(
+      { name, type },
+      this.#plan(this.#overTcp.has(key)),
+      this.#questionHooks,
+      this.#known.get(key),
+      () => this.#now(),
+    );
+    if (type === 'SRV') {
+      // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
+      if (this.#known.get(key)?.reply !== reply) this.#known.set(key, { raw: Buffer.from(raw), reply, signature: replySignature(raw) });
+      if (truncated) this.#overTcp.add(key);
+      else if (transport === 'tcp' && raw.length <= EDNS_UDP_SIZE) this.#overTcp.delete(key);
     }
-    // Each attempt fails the same way more often than not: say each way once.
-    throw new DnsError(lastKind, `${type} ${name}: no usable answer (${[...new Set(errors)].slice(-3).join('; ')})`);
+    this.#preferred = Math.max(0, this.#o.nameservers.indexOf(ns));
+    return { status: statusOf(reply) as Lookup['status'], name, reply };
   }
 }

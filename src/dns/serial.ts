@@ -1,11 +1,8 @@
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
-import { randomId } from './ids.ts';
-import { decodeKnown, encodeQuery, normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
+import { normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
 import type { SerialReading } from './serial-trust.ts';
-import type { TransportHooks } from './transport.ts';
+import { sendTry, type TransportHooks } from './transport.ts';
 
 /**
  * The serial of the zone holding a name: an SOA question for the name itself, which an
@@ -13,15 +10,12 @@ import type { TransportHooks } from './transport.ts';
  * authority section below it). BIND raises the serial with every change; CoreDNS's
  * kubernetes plugin sets it to the time of the last change it saw (to the second).
  *
- * Asked several times a second, so over one long-lived UDP socket per nameserver, not a
- * socket a question like the resolver's: opening and closing one cost more than the rest
- * of the watch. A reply forged to this fixed port could at worst bring a DNS run early or
- * hide a change until the next interval, which stays the bound.
+ * Each question goes from a socket of its own, on a fresh random source port with a fresh
+ * random ID (RFC 5452): a forged reply must guess both, not the ID alone, to bring a DNS
+ * run early or hide a change (the interval stays the bound either way).
  */
 export class SerialAsker {
   readonly #hooks: TransportHooks;
-  #sock: { key: string; sock: dgram.Socket; connected: Promise<void> } | null = null;
-  readonly #waiting = new Map<number, Readonly<{ reply: (msg: Buffer) => void; fail: (e: Error) => void }>>();
   /** The last reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
   #last: { known: KnownReply; reading: SerialReading | null } | null = null;
 
@@ -30,71 +24,25 @@ export class SerialAsker {
   }
 
   /** The zone's SOA as read, or null when the answer holds none; a DnsError when no answer came. */
-  async ask(ns: Nameserver, name: string, timeoutMs: number): Promise<{ reading: SerialReading | null; rcode: string }> {
+  ask(ns: Nameserver, name: string, timeoutMs: number): Promise<{ reading: SerialReading | null; rcode: string }> {
     const q: Question = { name, type: 'SOA' };
-    const { sock, connected } = this.#socket(ns);
-    await connected.catch((e: unknown) => {
-      throw new DnsError('unreachable', `${describeNameserver(ns)}: ${e instanceof Error ? e.message : String(e)} (udp)`, 'udp');
-    });
     return new Promise((resolve, reject) => {
-      let id = randomId();
-      while (this.#waiting.has(id)) id = (id + 1) & 0xffff;
-      const where = describeNameserver(ns);
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(new DnsError('timeout', `${where} did not answer SOA ${name} within ${String(timeoutMs)}ms (udp)`, 'udp'));
-      }, timeoutMs);
-      const reply = (msg: Buffer): void => {
-        const last = this.#last;
-        const r = decodeKnown(msg, q, id, last?.known);
-        if (typeof r === 'string') {
-          this.#hooks.dropped(ns, 'udp', r);
+      const last = this.#last;
+      const t = sendTry(ns, 'udp', q, this.#hooks, last?.known, (o) => {
+        clearTimeout(timer);
+        if (o instanceof DnsError) {
+          reject(o);
           return;
         }
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        if (last?.known.reply !== r) this.#last = { known: { raw: Buffer.from(msg), reply: r }, reading: readingOf(r) };
-        resolve({ reading: this.#last?.reading ?? null, rcode: r.rcode });
-      };
-      const fail = (e: Error): void => {
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        reject(new DnsError('unreachable', `${where}: ${e.message} (udp)`, 'udp'));
-      };
-      this.#waiting.set(id, { reply, fail });
-      // No callback: a send that fails is an 'error' event, which fails the questions waiting.
-      sock.send(encodeQuery(q, id));
+        if (this.#last?.known.reply !== o.reply)
+          this.#last = { known: { raw: Buffer.from(o.raw), reply: o.reply }, reading: readingOf(o.reply) };
+        resolve({ reading: this.#last.reading, rcode: o.reply.rcode });
+      });
+      const timer = setTimeout(() => {
+        t.close();
+        reject(new DnsError('timeout', `${describeNameserver(ns)} did not answer SOA ${name} within ${String(timeoutMs)}ms (udp)`, 'udp'));
+      }, timeoutMs);
     });
-  }
-
-  /** The socket to `ns`, connected (the kernel then delivers its datagrams only), opened again for another nameserver. */
-  #socket(ns: Nameserver): { sock: dgram.Socket; connected: Promise<void> } {
-    const key = describeNameserver(ns);
-    if (this.#sock?.key === key) return this.#sock;
-    this.#sock?.sock.close();
-    const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
-    sock.unref(); // never what keeps the process alive
-    sock.on('message', (msg) => {
-      const waiting = msg.length >= 2 ? this.#waiting.get(msg.readUInt16BE(0)) : undefined;
-      if (waiting === undefined) this.#hooks.dropped(ns, 'udp', 'wrong-id');
-      else waiting.reply(msg);
-    });
-    sock.on('error', (e) => {
-      // Port unreachable and the like: the questions waiting fail, the next one opens a new socket.
-      for (const w of [...this.#waiting.values()]) w.fail(e);
-      if (this.#sock?.sock === sock) this.#sock = null;
-      try {
-        sock.close();
-      } catch {
-        // closed already
-      }
-    });
-    const connected = new Promise<void>((resolve, reject) => {
-      sock.once('error', reject); // before it connects: every question waiting fails at once
-      sock.connect(ns.port, ns.host, resolve);
-    });
-    this.#sock = { key, sock, connected };
-    return this.#sock;
   }
 }
 

@@ -116,6 +116,12 @@ export class TargetCache {
       else missing.push(target);
     }
     for (const [target, addrs] of await this.#lookUp(missing, lookUp, now)) out.set(target, addrs);
+    // A target whose lookup failed keeps the addresses it had, run out or not: a busy server
+    // must not make a known pod leave. Its entry stays run out, so the next run asks again.
+    for (const target of missing) {
+      const stale = this.#targets.get(target);
+      if (!out.has(target) && stale !== undefined && stale.addresses.length > 0) out.set(target, stale.addresses);
+    }
     // A target the lookup gave nothing for gets an entry already run out: asked again next time.
     const entries = asked.map((t) => {
       let e = this.#targets.get(t);

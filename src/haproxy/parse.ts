@@ -76,14 +76,16 @@ export const NO_BACKEND_REPLY = "Can't find backend.";
 export function parseServersState(text: string): ServerStateRow[] {
   const lines = text.split('\n').filter((l) => l !== '');
   const [version, header, ...rows] = lines;
+  // A reply that cannot be read is a fault of that reply (soft: the lane says it and reads
+  // again next run); only a layout HAProxy really prints and the agent does not know is fatal.
   if (version?.trim() !== '1') {
     throw new HaproxyProtocolError(
-      `show servers state: expected format version "1" on the first line, got ${JSON.stringify(version ?? '')}`,
-      false,
+      `show servers state: expected format version "1" on the first line, got ${JSON.stringify((version ?? '').slice(0, 80))}`,
+      true,
     );
   }
   if (header === undefined || !header.startsWith('# ')) {
-    throw new HaproxyProtocolError('show servers state: expected a "# be_id be_name ..." header on the second line', false);
+    throw new HaproxyProtocolError('show servers state: expected a "# be_id be_name ..." header on the second line', true);
   }
   const names = header.slice(2).trim().split(' ');
   if (!KNOWN_STATE_LAYOUTS.includes(names.length)) {
@@ -101,7 +103,7 @@ export function parseServersState(text: string): ServerStateRow[] {
       if (f.length !== names.length) {
         throw new HaproxyProtocolError(
           `show servers state: row ${String(i + 1)} has ${String(f.length)} columns, the header ${String(names.length)}`,
-          false,
+          true,
         );
       }
       const get = (c: (typeof STATE_COLUMNS)[number]): string => f[col[c]] ?? '';
@@ -109,8 +111,8 @@ export function parseServersState(text: string): ServerStateRow[] {
         const v = Number(get(c));
         if (!Number.isInteger(v))
           throw new HaproxyProtocolError(
-            `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c))}`,
-            false,
+            `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c).slice(0, 40))}`,
+            true,
           );
         return v;
       };

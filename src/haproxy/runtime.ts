@@ -244,7 +244,9 @@ export class HaproxyRuntime implements HaproxyPort {
       retries: this.#options.retries,
       minTimeout: 100,
       maxTimeout: 1_000,
-      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError,
+      // Again only what is safe to run twice: `add server` may have been run before the
+      // connection failed, and the next run reads HAProxy's state before deciding again.
+      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError && (!error.sent || commands.every(isRepeatable)),
     });
     const { replies, complete } = splitReplies(raw, commands.length);
     if (!complete) {
@@ -275,6 +277,9 @@ export function replyBound(commands: readonly string[]): number {
   }
   return bytes;
 }
+
+/** Commands that change nothing when run twice: reads, `set server`, `enable health`, the level and mode switches. */
+const isRepeatable = (command: string): boolean => !command.startsWith('add server ') && !command.startsWith('del server ');
 
 /** The master CLI's answer to a worker command: "Unknown command", and a list naming `show proc`. */
 function isMasterCli(reply: string): boolean {

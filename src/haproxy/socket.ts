@@ -15,6 +15,8 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
+    /** The line was handed to the socket: HAProxy may have run it, whatever happens next. */
+    let written = false;
     const finish = (err: Error | null): void => {
       if (settled) return;
       settled = true;
@@ -24,9 +26,12 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
       else reject(err);
     };
     const timer = setTimeout(() => {
-      finish(new HaproxyUnavailableError(`HAProxy socket ${where}: no complete reply within ${String(timeoutMs)}ms`));
+      finish(new HaproxyUnavailableError(`HAProxy socket ${where}: no complete reply within ${String(timeoutMs)}ms`, written));
     }, timeoutMs);
-    sock.on('connect', () => sock.end(`${line}\n`));
+    sock.on('connect', () => {
+      written = true;
+      sock.end(`${line}\n`);
+    });
     sock.on('data', (c: Buffer) => {
       received += c.length;
       chunks.push(c);
@@ -44,7 +49,7 @@ export function exchange(address: SocketAddress, line: string, timeoutMs: number
       finish(null);
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
-      finish(new HaproxyUnavailableError(`HAProxy socket ${where}: ${socketErrorText(e)}`));
+      finish(new HaproxyUnavailableError(`HAProxy socket ${where}: ${socketErrorText(e)}`, written));
     });
   });
 }

@@ -1,11 +1,27 @@
 import net from 'node:net';
+import { ListenError } from '../errors.ts';
 import type { AgentMetrics } from './metrics.ts';
 
 export type Probe = () => { ok: boolean; detail: string };
 
-/** The most a request may send before its blank line, and how long it may take. */
+/** The most a request may send before its blank line. */
 const MAX_REQUEST_BYTES = 8_192;
-const REQUEST_TIMEOUT_MS = 10_000;
+
+/**
+ * What Node's own http server bounds (headersTimeout, maxConnections, the socket's idle
+ * timeout), here on node:net: a client that trickles its request or never sends one, or
+ * a crowd of them, costs a bounded amount of memory and leaves room for a probe.
+ */
+export type HttpLimits = Readonly<{
+  /** From accept to the blank line that ends the request head; one timer, not renewed by bytes. Past it, closed unanswered. */
+  headMs: number;
+  /** Connections open at once. A new one past it closes the oldest still sending its head (or, when none is, itself). */
+  maxConnections: number;
+  /** A connection that neither sends nor reads for this long (a client that does not take its answer) is closed. */
+  idleMs: number;
+}>;
+
+export const HTTP_LIMITS: HttpLimits = { headMs: 5_000, maxConnections: 64, idleMs: 10_000 };
 
 type Response = Readonly<{ status: 200 | 400 | 404 | 405 | 500 | 503; type: string; body: string }>;
 const REASONS = {
@@ -30,6 +46,7 @@ export function startHttp(
   port: number,
   metrics: AgentMetrics,
   probes: Readonly<{ readiness: Probe; liveness: Probe }>,
+  limits: HttpLimits = HTTP_LIMITS,
 ): Promise<net.Server> {
   const respond = async (head: string): Promise<Response & { head: boolean }> => {
     const [method = '', target = '', version = ''] = (head.split('\r\n')[0] ?? '').split(' ');
@@ -50,15 +67,41 @@ export function startHttp(
     }
     return { ...text(404, 'not found: try /healthz, /readyz or /metrics'), head: isHead };
   };
+  // Every open connection, and those still sending their head: both in the order they came.
+  const open = new Set<net.Socket>();
+  const waiting = new Set<net.Socket>();
   const server = net.createServer((sock) => {
-    let received = '';
-    sock.setTimeout(REQUEST_TIMEOUT_MS, () => sock.destroy());
+    if (open.size >= limits.maxConnections) {
+      const oldest = waiting.values().next();
+      if (oldest.done === true) {
+        sock.destroy(); // every slot is answering: the newcomer waits its turn outside
+        return;
+      }
+      oldest.value.destroy();
+      open.delete(oldest.value);
+      waiting.delete(oldest.value);
+    }
+    open.add(sock);
+    waiting.add(sock);
+    const deadline = setTimeout(() => sock.destroy(), limits.headMs);
+    sock.setTimeout(limits.idleMs, () => sock.destroy());
+    // A client's connection never keeps the agent from ending (SIGTERM): the agent's own timers keep it alive.
+    deadline.unref();
+    sock.unref();
     sock.on('error', () => undefined); // a client gone mid-answer is its own business
+    sock.once('close', () => {
+      clearTimeout(deadline);
+      open.delete(sock);
+      waiting.delete(sock);
+    });
+    let received = '';
     const onData = (chunk: Buffer): void => {
       received += chunk.toString('latin1');
       const end = received.indexOf('\r\n\r\n');
       if (end === -1 && received.length <= MAX_REQUEST_BYTES) return;
       sock.off('data', onData);
+      clearTimeout(deadline);
+      waiting.delete(sock);
       const answered =
         end === -1 ? Promise.resolve({ ...text(400, 'request head too long'), head: false }) : respond(received.slice(0, end));
       void answered.then((r) => {
@@ -74,10 +117,27 @@ export function startHttp(
     sock.on('data', onData);
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      reject(listenError(host, port, err));
+    });
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve(server);
     });
   });
+}
+
+/** Why the address cannot be listened on, in one line naming it. */
+function listenError(host: string, port: number, err: Error): ListenError {
+  const where = `--listen ${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'address already in use (another process listens there)'
+      : code === 'EACCES'
+        ? 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)'
+        : code === 'EADDRNOTAVAIL'
+          ? 'address not available (no interface of this host has it)'
+          : `cannot listen there (${err.message})`;
+  return new ListenError(`${where}: ${why}`);
 }

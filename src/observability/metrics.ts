@@ -27,6 +27,9 @@ export class AgentMetrics {
   readonly commands: Counter<'socket' | 'result'>;
   readonly reloads: Counter<'socket'>;
   readonly answerAge: Gauge<'backend'>;
+  readonly dnsStatus: Gauge<'backend' | 'status'>;
+  readonly serialDistrusted: Gauge<'backend'>;
+  readonly haproxyUp: Gauge<'socket'>;
   readonly updateLatency: Histogram<'backend' | 'socket'>;
 
   constructor(withDefaults = true) {
@@ -96,6 +99,24 @@ export class AgentMetrics {
       name: `${p}dns_answer_age_seconds`,
       help: 'Seconds since the last good DNS answer for the backend.',
       labelNames: ['backend'],
+      registers,
+    });
+    this.dnsStatus = new Gauge({
+      name: `${p}dns_status`,
+      help: "What DNS last said of the backend's record, 1 for the status in force: ok, refused (every endpoint refused by the address policy), nxdomain, nodata, failing (timeout, SERVFAIL, ...), none (not asked yet).",
+      labelNames: ['backend', 'status'],
+      registers,
+    });
+    this.serialDistrusted = new Gauge({
+      name: `${p}serial_distrusted`,
+      help: "1 when the zone's SOA serial of the backend's record stood still while the records changed, so it no longer stands in for them (--serial-trust); 0 otherwise.",
+      labelNames: ['backend'],
+      registers,
+    });
+    this.haproxyUp = new Gauge({
+      name: `${p}haproxy_up`,
+      help: "1 when the socket's last run reached HAProxy (show info answered, not a stopping process), 0 when it did not.",
+      labelNames: ['socket'],
       registers,
     });
     this.updateLatency = new Histogram({

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Agent } from '../../src/agent/agent.ts';
@@ -207,6 +208,23 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     await expect(h.agent.pass()).rejects.toThrow(HaproxyProtocolError);
   });
 
+  it('says a malformed row of show servers state, changes nothing, and goes on; the next good read is applied', async () => {
+    const h = harness([haproxy.socket], dns.port);
+    haproxy.extraStateRow = '3 be_app x srv9 127.0.0.1 2 0 1 1 1 1 0 0 6 0 0 0 - 8080 -'; // srv_id "x"
+    const r = await h.agent.pass();
+    expect(r.findings.map((f) => f.kind)).toEqual(['haproxy-unreadable']);
+    expect(haproxy.sets()).toEqual([]);
+    haproxy.extraStateRow = '3 be_app 9 srv9 127.0.0.1'; // too few columns
+    expect((await h.agent.pass()).findings.map((f) => findingText(f))).toEqual([
+      'HAProxy socket ' +
+        haproxy.socket +
+        ': a reply could not be read (show servers state: row 6 has 5 columns, the header 20); nothing was changed, the next run reads again',
+    ]);
+    haproxy.extraStateRow = null;
+    expect((await h.agent.pass()).ok).toBe(true);
+    expect(haproxy.ready()).toHaveLength(3);
+  });
+
   it('leaves weights alone on a static-rr backend, and says why', async () => {
     haproxy.algo = 'static-rr';
     const h = harness([haproxy.socket], dns.port);
@@ -307,6 +325,15 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="ok"\} 9/);
     expect(text).toMatch(/haproxy_dns_agent_update_latency_seconds_count\{backend="be_app",socket="[^"]+"\} 1/);
     expect(text).toContain('haproxy_dns_agent_dns_answer_age_seconds{backend="be_app"}');
+    expect(text).toContain('haproxy_dns_agent_dns_status{backend="be_app",status="ok"} 1');
+    expect(text).toContain('haproxy_dns_agent_dns_status{backend="be_app",status="failing"} 0');
+    expect(text).toContain('haproxy_dns_agent_serial_distrusted{backend="be_app"} 0');
+    expect(text).toMatch(/haproxy_dns_agent_haproxy_up\{socket="[^"]+"\} 1/);
+    // The README's table names exactly the metrics the agent registers.
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const documented = [...readme.matchAll(/^\| `(haproxy_dns_agent_\w+)` \|/gm)].map((m) => m[1]).sort();
+    const registered = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).sort();
+    expect(documented).toEqual(registered);
   });
 
   it('says how to declare slots when some have no address, and fills the others', async () => {

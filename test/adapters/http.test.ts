@@ -1,7 +1,10 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHttp } from '../../src/observability/http.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ListenError } from '../../src/errors.ts';
+import { HTTP_LIMITS, startHttp, type HttpLimits } from '../../src/observability/http.ts';
 import { AgentMetrics } from '../../src/observability/metrics.ts';
+import { waitFor } from '../support/procs.ts';
 
 /** Sends `request` as it is and reads until the server closes. */
 function raw(port: number, request: string): Promise<string> {
@@ -15,6 +18,27 @@ function raw(port: number, request: string): Promise<string> {
       resolve(got);
     });
     sock.on('error', reject);
+  });
+}
+
+const probes = {
+  readiness: () => ({ ok: true, detail: 'ready' }),
+  liveness: () => ({ ok: true, detail: 'alive' }),
+};
+
+/** A client connection that records what it got and when it was closed. */
+type Client = { sock: net.Socket; got: string; closed: boolean };
+function connect(port: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const c: Client = { sock: net.connect(port, '127.0.0.1'), got: '', closed: false };
+    c.sock.on('data', (b: Buffer) => (c.got += b.toString()));
+    c.sock.on('error', () => undefined); // a reset is a close too
+    c.sock.on('close', () => (c.closed = true));
+    c.sock.once('connect', () => {
+      c.sock.off('error', reject);
+      resolve(c);
+    });
+    c.sock.once('error', reject);
   });
 }
 
@@ -59,5 +83,73 @@ describe('the HTTP endpoint (/healthz, /readyz, /metrics)', () => {
     expect(await raw(port, 'POST /metrics HTTP/1.1\r\ncontent-length: 0\r\n\r\n')).toMatch(/^HTTP\/1\.1 405 /);
     expect(await raw(port, 'hello\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 [^]*expected an HTTP\/1\.x request line\n$/);
     expect(await raw(port, `GET /${'a'.repeat(9_000)}`)).toMatch(/^HTTP\/1\.1 400 [^]*request head too long\n$/);
+  });
+});
+
+describe('the HTTP endpoint under slow and many clients', () => {
+  const servers: net.Server[] = [];
+  const clients: Client[] = [];
+  const start = async (limits: Partial<HttpLimits>): Promise<number> => {
+    const server = await startHttp('127.0.0.1', 0, new AgentMetrics(false), probes, { ...HTTP_LIMITS, ...limits });
+    servers.push(server);
+    return (server.address() as net.AddressInfo).port;
+  };
+  const open = async (port: number, n: number, partial: string): Promise<Client[]> => {
+    const out: Client[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = await connect(port);
+      c.sock.write(partial);
+      out.push(c);
+      clients.push(c);
+    }
+    return out;
+  };
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.sock.destroy();
+    for (const s of servers.splice(0)) s.close();
+  });
+
+  it('keeps at most its bound of connections: a newcomer closes the oldest still sending its head, and /readyz answers in the crowd', async () => {
+    const port = await start({ maxConnections: 8, headMs: 60_000 });
+    const crowd = await open(port, 24, 'GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    await waitFor(
+      () => `16 of 24 slow connections closed (${String(crowd.filter((c) => c.closed).length)} are)`,
+      () => crowd.filter((c) => c.closed).length >= 16,
+    );
+    expect(crowd.map((c) => c.closed)).toEqual([...Array<boolean>(16).fill(true), ...Array<boolean>(8).fill(false)]);
+    expect(crowd.every((c) => c.got === '')).toBe(true); // closed unanswered
+    expect(await raw(port, 'GET /readyz HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nready\n$/);
+    await delay(100); // what is still open stays open: no more than one made room for /readyz
+    expect(crowd.filter((c) => !c.closed)).toHaveLength(7);
+  });
+
+  it('closes, unanswered, a request still incomplete at the deadline from accept, however steadily it trickles', async () => {
+    const port = await start({ headMs: 200 });
+    const [c] = await open(port, 1, 'GET /healthz HTTP/1.1\r\n');
+    const rest = 'Host: x\r\nUser-Agent: slow\r\n\r\n';
+    let sent = 0;
+    while (c !== undefined && !c.closed && sent < rest.length) {
+      c.sock.write(rest.charAt(sent++)); // a byte every 40 ms: never idle, done after 1.2 s
+      await delay(40);
+    }
+    await waitFor('the trickled connection closed', () => c?.closed === true);
+    expect([c?.got, sent < rest.length]).toEqual(['', true]);
+  });
+
+  it('closes a connection that sends nothing at the deadline, and still answers a request that comes whole', async () => {
+    const port = await start({ headMs: 200 });
+    const [silent] = await open(port, 1, '');
+    expect(await raw(port, 'GET /healthz HTTP/1.1\r\n\r\n')).toMatch(/\r\n\r\nalive\n$/);
+    await waitFor('the silent connection closed', () => silent?.closed === true);
+    expect(silent?.got).toBe('');
+  });
+
+  it('says in one line that the address is taken', async () => {
+    const port = await start({});
+    const taken = startHttp('127.0.0.1', port, new AgentMetrics(false), probes);
+    await expect(taken).rejects.toThrow(ListenError);
+    await expect(taken).rejects.toThrow(
+      new ListenError(`--listen 127.0.0.1:${String(port)}: address already in use (another process listens there)`),
+    );
   });
 });

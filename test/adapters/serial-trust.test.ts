@@ -115,8 +115,14 @@ describe('--serial-trust: an unchanged zone serial stands in for the records (re
     resolver = make(10_000);
     await settle();
     dns.endpoints = published(1); // the serial stays
-    for (let i = 0; i < 9; i++) await pass();
-    expect(endpoints(await pass())).toEqual(['127.0.2.1:8080']); // caught by the full ask every --serial-trust
+    for (let i = 0; i < 9; i++) {
+      const a = await pass();
+      expect(a.status === 'ok' && a.serialDistrusted).toBeFalsy(); // the serial stands: nothing is known against it yet
+    }
+    const caught = await pass();
+    expect(endpoints(caught)).toEqual(['127.0.2.1:8080']); // caught by the full ask every --serial-trust
+    // ... and said: the answer carries it, for the lane's warning and metric.
+    expect(caught.status === 'ok' && caught.serialDistrusted).toBe(true);
     const srv = asked('SRV');
     await pass(SETTLE_MS);
     await pass();

@@ -1,30 +1,161 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  ftruncateSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { readStateFile, writeStateFile } from '../../src/state/file.ts';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readStateFile, removeLeftoverTemporaries, writeStateFile } from '../../src/state/file.ts';
+
+const FILE_TS = new URL('../../src/state/file.ts', import.meta.url).href;
+
+/**
+ * readStateFile in a child process, so that a read that blocks (a FIFO) or never ends
+ * (/dev/zero) fails the test instead of hanging it: killed after a few seconds, and its
+ * address space bounded.
+ */
+function readInChild(path: string, maxBytes: number): Promise<string> {
+  const script = `import { readStateFile } from ${JSON.stringify(FILE_TS)};
+const r = readStateFile(${JSON.stringify(path)}, ${String(maxBytes)});
+process.stdout.write(r instanceof Error ? 'refused: ' + r.message : 'read ' + String(r === null ? r : r.length));`;
+  return new Promise((resolve) => {
+    execFile(
+      '/bin/sh',
+      ['-c', 'ulimit -v 3000000 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', script],
+      { timeout: 5_000, killSignal: 'SIGKILL' },
+      (err, stdout) => {
+        resolve(err === null ? stdout : `failed: ${err.message.split('\n')[0] ?? ''} ${stdout}`);
+      },
+    );
+  });
+}
 
 describe('the state file on disk', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'hda-state-'));
+  const root = mkdtempSync(join(tmpdir(), 'hda-state-'));
+  let dir = '';
+  let victim = '';
+  let n = 0;
+  beforeEach(() => {
+    dir = join(root, String(++n));
+    mkdirSync(dir);
+    victim = join(root, `victim-${String(n)}`); // outside the folder, as /etc/something would be
+    writeFileSync(victim, 'precious\n');
+  });
+  afterEach(() => {
+    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
+  });
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
 
-  it('replaces the file whole and leaves no temporary file beside it', () => {
+  it('replaces the file whole, 0600, and leaves no temporary file beside it', () => {
     const path = join(dir, 'agent.state');
     writeStateFile(path, 'first\n');
     writeStateFile(path, 'second\n');
     expect(readFileSync(path, 'utf8')).toBe('second\n');
+    expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(['agent.state']);
   });
 
-  it('reads a missing file as null and an unreadable one as the error', () => {
-    expect(readStateFile(join(dir, 'none'))).toBeNull();
-    const folder = join(dir, 'a-folder');
-    mkdirSync(folder);
-    expect(readStateFile(folder)).toBeInstanceOf(Error);
+  it('writes through no link planted at a predictable name, nor through a link at the path', () => {
+    const path = join(dir, 'agent.state');
+    const planted = [`${path}.tmp`, join(dir, '.agent.state.tmp'), join(dir, '.agent.state.0000000000000000.tmp'), `${path}~`];
+    for (const p of planted) symlinkSync(victim, p);
+    symlinkSync(victim, path);
+    writeStateFile(path, 'new\n');
+    expect(lstatSync(path).isFile()).toBe(true); // the link itself was replaced
+    expect(readFileSync(path, 'utf8')).toBe('new\n');
+    for (const p of planted) expect(readlinkSync(p)).toBe(victim); // left alone
+    expect(readdirSync(dir)).toHaveLength(planted.length + 1); // and no temporary file left
+  });
+
+  it('removes its temporary file when the rename fails, and throws', () => {
+    const path = join(dir, 'agent.state');
+    mkdirSync(path); // a folder where the file goes: rename(2) refuses
+    writeFileSync(join(path, 'inside'), '');
+    expect(() => {
+      writeStateFile(path, 'x');
+    }).toThrow();
+    expect(readdirSync(dir)).toEqual(['agent.state']);
   });
 
   it('throws when the folder cannot be written', () => {
     expect(() => {
       writeStateFile(join(dir, 'missing-folder', 'agent.state'), 'x');
     }).toThrow();
+  });
+
+  it('removes the temporaries a crash left, regular files of its own pattern only', () => {
+    const path = join(dir, 'agent.state');
+    const leftover = join(dir, '.agent.state.0123456789abcdef.tmp');
+    writeFileSync(leftover, 'half');
+    const link = join(dir, '.agent.state.fedcba9876543210.tmp');
+    symlinkSync(victim, link);
+    mkdirSync(join(dir, '.agent.state.aaaaaaaaaaaaaaaa.tmp'));
+    for (const other of ['.agent.state.tmp', '.other.0123456789abcdef.tmp', 'agent.state']) writeFileSync(join(dir, other), '');
+    expect(removeLeftoverTemporaries(path)).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual([
+      '.agent.state.aaaaaaaaaaaaaaaa.tmp',
+      '.agent.state.fedcba9876543210.tmp',
+      '.agent.state.tmp',
+      '.other.0123456789abcdef.tmp',
+      'agent.state',
+    ]);
+    expect(removeLeftoverTemporaries(join(dir, 'missing-folder', 'agent.state'))).toBe(0);
+  });
+
+  it('reads a missing file as null, a regular one as its text', () => {
+    expect(readStateFile(join(dir, 'none'), 100)).toBeNull();
+    writeFileSync(join(dir, 'agent.state'), 'saved\n');
+    expect(readStateFile(join(dir, 'agent.state'), 100)).toBe('saved\n');
+  });
+
+  it('refuses a symbolic link at the path, to a regular file or to /dev/zero, without reading through it', async () => {
+    symlinkSync(victim, join(dir, 'to-file'));
+    expect(readStateFile(join(dir, 'to-file'), 100)).toEqual(
+      new Error('a symbolic link; refused (expected a regular file: a link is not followed)'),
+    );
+    symlinkSync('/dev/zero', join(dir, 'to-zero'));
+    expect(await readInChild(join(dir, 'to-zero'), 100)).toBe(
+      'refused: a symbolic link; refused (expected a regular file: a link is not followed)',
+    );
+  });
+
+  it('refuses a FIFO at the path at once, without waiting for a writer', async () => {
+    const fifo = join(dir, 'agent.state');
+    execFileSync('mkfifo', [fifo]);
+    expect(await readInChild(fifo, 100)).toBe('refused: a FIFO; refused (expected a regular file)');
+  });
+
+  it('refuses a folder and a device', () => {
+    expect(readStateFile(dir, 100)).toEqual(new Error('a folder; refused (expected a regular file)'));
+    expect(readStateFile('/dev/null', 100)).toEqual(new Error('a device; refused (expected a regular file)'));
+  });
+
+  it('refuses a file larger than the bound, by its size, without reading it', () => {
+    const path = join(dir, 'agent.state');
+    const fd = openSync(path, 'w');
+    ftruncateSync(fd, 100 * 1024 * 1024); // 100 MiB, sparse: no disk taken
+    closeSync(fd);
+    const r = readStateFile(path, 10_000);
+    expect(r instanceof Error ? r.message : `read ${String(r?.length)} characters`).toBe(
+      '104857600 bytes, more than the 10000 this agent can have written; refused, not read',
+    );
+    writeFileSync(path, 'x'.repeat(10_001));
+    expect(readStateFile(path, 10_000)).toBeInstanceOf(Error);
+    writeFileSync(path, 'x'.repeat(10_000));
+    expect(readStateFile(path, 10_000)).toHaveLength(10_000);
   });
 });

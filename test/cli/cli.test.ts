@@ -159,7 +159,14 @@ describe('the built CLI with --listen', () => {
     await withListening([...agentArgs(haproxy.socket, '127.0.0.1:9', `be_app=${SRV}`), '--dns-timeout', '100ms'], async (base, agent) => {
       await waitFor('the health endpoint', async () => (await fetchText(`${base}/healthz`)).status === 200);
       await agent.waitForLog('DNS failing, and no answer to hold yet');
-      expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: no DNS answer yet\n' });
+      // Once the socket has been read, the body names its HAProxy and what it lacks.
+      await waitFor('the socket read', async () => (await fetchText(`${base}/readyz`)).body.includes('has not had backend'));
+      expect(await fetchText(`${base}/readyz`)).toEqual({
+        status: 503,
+        body: expect.stringMatching(
+          /^not ready: socket \S+: HAProxy \(pid \d+\) has not had backend be_app \(no DNS answer yet: unreachable for \d+s\) applied yet\nbackend be_app: DNS failing \(unreachable for \d+s\); no answer to hold; HAProxy left as it is\n$/,
+        ) as unknown,
+      });
       expect(agent.count('DNS failing: holding the last good answer')).toBe(0);
     });
   });
@@ -167,7 +174,10 @@ describe('the built CLI with --listen', () => {
   it('is not ready while HAProxy cannot be reached, though DNS answers', async () => {
     await withListening(agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`), async (base, agent) => {
       await agent.waitForLog('waiting for HAProxy');
-      expect(await fetchText(`${base}/readyz`)).toEqual({ status: 503, body: 'backend be_app: HAProxy not matched yet\n' });
+      expect(await fetchText(`${base}/readyz`)).toEqual({
+        status: 503,
+        body: 'not ready: HAProxy socket /nonexistent/admin.sock: no such socket (is HAProxy running, with a `stats socket` line at this path?)\nbackend be_app: DNS ok, 1 in force\n',
+      });
     });
   });
 });

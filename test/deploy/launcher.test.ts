@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { v8Flags } from '../../src/v8-flags.ts';
 import { agentArgs, TestAgent } from '../support/agent.ts';
 import { waitFor } from '../support/procs.ts';
 
-// The bin starts Node again (execve, same PID) with a small young generation unless the
-// flag is already given: `node dist/main.js`, npx and the image all end up with it.
+// The bin starts Node again (execve, same PID) with the V8 flags of src/v8-flags.ts that
+// are not already given: `node dist/main.js`, npx and the image all end up with them.
 describe('the bin', () => {
   let agent: TestAgent | null = null;
   afterEach(async () => {
@@ -28,10 +29,12 @@ describe('the bin', () => {
   // A nameserver on a port nothing listens on, a socket that is not there: the agent keeps running, failing.
   const args = agentArgs('/nonexistent/admin.sock', '127.0.0.1:9', 'be_app=_http._tcp.web.default.svc.cluster.local');
 
-  it('runs `node dist/main.js` with --max-semi-space-size=1 and --max-opt=1, in the same process, the arguments kept', async () => {
+  it('runs `node dist/main.js` with the flags of src/v8-flags.ts, in the same process, the arguments kept', async () => {
     agent = new TestAgent(args);
     const line = await commandLine(agent);
-    expect(line.slice(1, 3)).toEqual(['--max-semi-space-size=1', '--max-opt=1']);
+    const flags = v8Flags(Number(process.versions.node.split('.')[0])).map(([flag, value]) => `${flag}=${value}`);
+    expect(flags).toContain('--max-semi-space-size=1');
+    expect(line.slice(1, 1 + flags.length)).toEqual(flags);
     expect(line.slice(-args.length)).toEqual(args);
   });
 

@@ -1,45 +1,135 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/cli/config.ts';
+import { encodeState, STATE_VERSION, type SavedState } from '../../src/core/saved-state.ts';
 
-const K8S = new URL('../../k8s/', import.meta.url);
-const read = (f: string): string => readFileSync(new URL(f, K8S), 'utf8');
+const K8S = fileURLToPath(new URL('../../k8s/', import.meta.url));
+const PACKAGE = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string }; spec?: Record<string, unknown> } & Record<string, unknown>;
-const objects: Obj[] = readdirSync(K8S)
-  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
-  .flatMap((f) => parseAllDocuments(read(f)).map((d) => d.toJS() as Obj));
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> } } & Record<string, unknown>;
 
 const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
 };
 
-type Container = {
-  name: string;
-  image: string;
-  args?: string[];
-  securityContext?: Record<string, unknown>;
-  readinessProbe?: unknown;
-  livenessProbe?: unknown;
-  resources?: { requests?: unknown; limits?: unknown };
-};
-const haproxyDeployment = (): {
-  replicas: number;
-  template: { spec: { containers: Container[]; securityContext: Record<string, unknown> } };
-} => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'haproxy')?.spec as never;
+/** `kubectl kustomize <dir>`: the rendered text, or the failure with kustomize's own message. */
+function kustomize(dir: string): { ok: boolean; text: string } {
+  const r = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    throw new Error('kubectl is not on PATH: the deploy tests render k8s/ with `kubectl kustomize` (kubectl 1.27 or later, kustomize v5)');
+  }
+  return { ok: r.status === 0, text: r.status === 0 ? r.stdout : r.stderr };
+}
+const objectsOf = (text: string): Obj[] => parseAllDocuments(text).map((d) => d.toJS() as Obj);
+
+/** A Kubernetes quantity ("4Mi", "512Ki", "1G") in bytes. */
+function bytes(quantity: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|k|M|G)?$/.exec(quantity);
+  if (m === null) throw new Error(`not a quantity this test reads: ${quantity}`);
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, k: 1e3, M: 1e6, G: 1e9 }[m[2] ?? ''] ?? 1;
+  return Number(m[1]) * unit;
+}
+
+/** The environment a container starts with: values as given, a Secret's or ConfigMap's value as a stand-in. */
+const envOf = (c: IContainer): Record<string, string> =>
+  Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? `<${e.valueFrom?.secretKeyRef?.key ?? 'ref'}>`]));
+
+/** A state file at 4096 endpoints of realistic Kubernetes targets, every server also draining: the largest one backend makes. */
+function stateAt(endpoints: number): SavedState {
+  const eps = Array.from({ length: endpoints }, (_, i) => {
+    const address = `10.244.${String(100 + (i % 155))}.${String(100 + ((i * 7) % 155))}`;
+    return {
+      target: `${address.replaceAll('.', '-')}.web.default.svc.cluster.local`,
+      address,
+      port: 8080,
+      weight: 10,
+      priority: 0,
+      ttl: 30,
+    };
+  });
+  const drains = Object.fromEntries(eps.map((_, i) => [`srv${String(i + 1)}`, 1_765_000_000_000 + i]));
+  return {
+    version: STATE_VERSION,
+    backends: { be_web: { record: '_http._tcp.web.default.svc.cluster.local', at: 1_765_000_000_000, endpoints: eps } },
+    drains: { '/var/run/haproxy/admin.sock': { be_web: drains } },
+  };
+}
 
 describe('k8s/', () => {
-  it('holds only objects that pass the Kubernetes schemas', () => {
-    expect(objects.length).toBeGreaterThanOrEqual(5);
+  let work = '';
+  let rendered = '';
+  let objects: Obj[] = [];
+  beforeAll(() => {
+    // A copy with the secret.env a user creates (the example's values): k8s/ itself is left as it is.
+    work = mkdtempSync(join(tmpdir(), 'hda-k8s-'));
+    cpSync(K8S, work, { recursive: true, filter: (src) => !src.endsWith(`${posix.sep}secret.env`) });
+    writeFileSync(join(work, 'examples/web/secret.env'), readFileSync(join(K8S, 'examples/web/secret.env.example')));
+    const r = kustomize(join(work, 'examples/web'));
+    expect(r.ok, r.text).toBe(true);
+    rendered = r.text;
+    objects = objectsOf(rendered);
+  });
+  afterAll(() => {
+    if (work !== '') rmSync(work, { recursive: true, force: true });
+  });
+
+  const find = (kind: string, name: string): Obj => {
+    const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+    if (o === undefined) throw new Error(`no ${kind}/${name} in the rendered demo`);
+    return o;
+  };
+  const deployment = (name: string): IDeployment => find('Deployment', name) as unknown as IDeployment;
+  const podSpec = (name: string): IPodSpec => {
+    const spec = deployment(name).spec?.template.spec;
+    if (spec === undefined) throw new Error(`Deployment/${name} has no pod spec`);
+    return spec;
+  };
+  const container = (deploymentName: string, name: string): IContainer => {
+    const c = podSpec(deploymentName).containers.find((x) => x.name === name);
+    if (c === undefined) throw new Error(`Deployment/${deploymentName} has no container ${name}`);
+    return c;
+  };
+  /** The data of the ConfigMap a pod spec mounts as `volume` (its generated name resolved). */
+  const configMapData = (spec: IPodSpec, volume: string): Record<string, string> => {
+    const name = spec.volumes?.find((v) => v.name === volume)?.configMap?.name ?? '';
+    return (find('ConfigMap', name)['data'] ?? {}) as Record<string, string>;
+  };
+  const haproxyCfg = (): string => configMapData(podSpec('haproxy'), 'config')['haproxy.cfg'] ?? '';
+  const agentConfig = () => {
+    const agent = container('haproxy', 'dns-agent');
+    const config = parseConfig(agent.args ?? [], envOf(agent)).config;
+    if (config === null) throw new Error('the agent would only print its help or version');
+    return config;
+  };
+
+  it('renders the demo (the component through it) into objects that pass the Kubernetes schemas', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name.replace(/-[a-z0-9]{10}$/, '')}`).sort()).toEqual([
+      'ConfigMap/haproxy-config',
+      'ConfigMap/web-nginx',
+      'Deployment/haproxy',
+      'Deployment/web',
+      'PodDisruptionBudget/haproxy',
+      'Secret/haproxy-secrets',
+      'Service/haproxy',
+      'Service/haproxy-stats',
+      'Service/web',
+    ]);
     for (const o of objects) {
       const Model = MODELS[`${o.apiVersion}/${o.kind}`];
       expect(Model, `${o.apiVersion} ${o.kind} has a schema`).toBeDefined();
@@ -50,49 +140,163 @@ describe('k8s/', () => {
     }
   });
 
-  it('refers only to files that exist from its kustomization', () => {
-    const k = parseAllDocuments(read('kustomization.yaml'))[0]?.toJS() as {
-      resources: string[];
-      configMapGenerator: { files: string[] }[];
-    };
-    for (const f of [...k.resources, ...k.configMapGenerator.flatMap((g) => g.files)]) expect(existsSync(new URL(f, K8S)), f).toBe(true);
-  });
-
-  it('runs HAProxy 1.8, two replicas, with the agent as a sidecar whose flags parse', () => {
-    const d = haproxyDeployment();
-    expect(d.replicas).toBe(2);
-    const [haproxy, agent] = d.template.spec.containers;
-    expect(haproxy?.image).toBe('haproxy:1.8');
-    const config = parseConfig(agent?.args ?? [], {}).config;
-    expect(config?.sockets).toEqual([{ kind: 'unix', path: '/var/run/haproxy/admin.sock' }]);
-    expect(read('haproxy.cfg')).toContain('stats socket /var/run/haproxy/admin.sock mode 660 level admin');
-    expect(config?.backends.map((b) => b.backend)).toEqual(['be_web']);
-    expect(config?.allowNets.map((n) => n.text)).toEqual(['10.244.0.0/16']); // a placeholder the README tells users to set
-    expect(config?.stateFile).toBe('/var/run/haproxy/agent.state'); // on the emptyDir beside the socket
-    expect(read('haproxy.cfg')).toContain('backend be_web');
-  });
-
-  it('locks every container down and gives each probes and resources', () => {
-    const d = haproxyDeployment();
-    expect(d.template.spec.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 1000 });
-    for (const c of d.template.spec.containers) {
-      expect(c.securityContext, c.name).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true });
-      expect(c.readinessProbe, c.name).toBeDefined();
-      expect(c.livenessProbe, c.name).toBeDefined();
-      expect(c.resources?.requests, c.name).toBeDefined();
-      expect(c.resources?.limits, c.name).toBeDefined();
+  it('fails without the secret file, naming it', () => {
+    const bare = mkdtempSync(join(tmpdir(), 'hda-k8s-bare-'));
+    try {
+      cpSync(K8S, bare, { recursive: true, filter: (src) => !src.endsWith(`${posix.sep}secret.env`) });
+      const r = kustomize(join(bare, 'examples/web'));
+      expect(r.ok).toBe(false);
+      expect(r.text).toContain('secret.env');
+      expect(r.text).toContain('no such file');
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
     }
   });
 
-  it('exposes traffic on NodePort 30889 and the stats page on 30888', () => {
-    const ports = objects
-      .filter((o) => o.kind === 'Service')
-      .flatMap((o) => ((o.spec?.['ports'] ?? []) as { nodePort?: number }[]).map((p) => p.nodePort));
-    expect(ports).toEqual(expect.arrayContaining([30889, 30888]));
+  it('ships nothing cluster-specific: no --allow-net, no pod network', () => {
+    expect(rendered).not.toMatch(/allow-net|ALLOW_NET/i);
+    expect(rendered).not.toMatch(/\b\d{1,3}(\.\d{1,3}){3}\/\d{1,2}\b/); // no IPv4 CIDR
+    expect(rendered).not.toContain('10.244.');
+    expect(agentConfig().allowNets).toEqual([]);
   });
 
-  it('has an HAProxy configuration that haproxy -c accepts', () => {
-    const r = spawnSync('haproxy', ['-c', '-f', new URL('haproxy.cfg', K8S).pathname], {
+  it('runs HAProxy 1.8, two replicas, with the agent as a sidecar whose flags parse', () => {
+    expect(deployment('haproxy').spec?.replicas).toBe(2);
+    expect(container('haproxy', 'haproxy').image).toBe('haproxy:1.8');
+    expect(container('haproxy', 'dns-agent').image).toBe(`haproxy-dns-agent:${PACKAGE.version}`);
+    const config = agentConfig();
+    expect(config.backends.map((b) => [b.backend, b.record])).toEqual([['be_web', { kind: 'srv', name: '_http._tcp.web' }]]);
+    for (const b of config.backends) expect(haproxyCfg()).toMatch(new RegExp(`^backend ${b.backend}$`, 'm'));
+  });
+
+  it("follows the SRV name of the web Service's named port", () => {
+    const web = find('Service', 'web') as unknown as { spec: { clusterIP: string; ports: { name: string; protocol: string }[] } };
+    expect(web.spec.clusterIP).toBe('None'); // headless: one SRV record per ready pod
+    const [port] = web.spec.ports;
+    expect(agentConfig().backends[0]?.record).toEqual({
+      kind: 'srv',
+      name: `_${port?.name ?? ''}._${(port?.protocol ?? '').toLowerCase()}.web`,
+    });
+  });
+
+  it('shares the admin socket: the same path in haproxy.cfg and for the agent, on an emptyDir both mount there, in the pod group', () => {
+    const config = agentConfig();
+    expect(config.sockets).toHaveLength(1);
+    const socket = config.sockets[0];
+    if (socket?.kind !== 'unix') throw new Error('the agent is given no UNIX socket');
+    expect(haproxyCfg()).toMatch(new RegExp(`^\\s+stats socket ${socket.path} mode 660 level admin$`, 'm'));
+    const spec = podSpec('haproxy');
+    const dir = posix.dirname(socket.path);
+    const mountsOf = (name: string) => (container('haproxy', name).volumeMounts ?? []).filter((m) => m.mountPath === dir);
+    const [haproxyMount] = mountsOf('haproxy');
+    const [agentMount] = mountsOf('dns-agent');
+    expect(haproxyMount?.name).toBeDefined();
+    expect(agentMount?.name).toBe(haproxyMount?.name);
+    const volume = spec.volumes?.find((v) => v.name === haproxyMount?.name);
+    expect(volume?.emptyDir).toBeDefined();
+    // mode 660: the socket's group can use it. The emptyDir belongs to the fsGroup (with the
+    // set-group-ID bit), so the socket is created in it, and every container is in that group.
+    expect(spec.securityContext?.fsGroup).toEqual(expect.any(Number));
+    expect(config.stateFile).toBe(posix.join(dir, 'agent.state')); // beside the socket: it survives a restart of either container
+  });
+
+  it('sizes the emptyDir for the state file at 4096 endpoints, twice (the file and the copy renamed over it)', () => {
+    const volume = podSpec('haproxy').volumes?.find((v) => v.emptyDir?.medium === 'Memory');
+    const limit = bytes(String(volume?.emptyDir?.sizeLimit ?? '0'));
+    const size = Buffer.byteLength(encodeState(stateAt(4096)));
+    process.stdout.write(
+      `state file at 4096 endpoints (each also draining): ${String(size)} bytes, ${(size / 4096).toFixed(0)} an endpoint; sizeLimit ${String(limit)}\n`,
+    );
+    expect(2 * size).toBeLessThanOrEqual(limit);
+  });
+
+  it('locks every container down and gives each probes on ports it declares, and resources', () => {
+    for (const name of ['haproxy', 'web']) {
+      const spec = podSpec(name);
+      for (const c of spec.containers) {
+        const where = `${name}/${c.name}`;
+        const runAsUser = c.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
+        expect(runAsUser, where).toEqual(expect.any(Number));
+        expect(runAsUser, where).not.toBe(0);
+        expect(c.securityContext?.runAsNonRoot ?? spec.securityContext?.runAsNonRoot, where).toBe(true);
+        expect(c.securityContext, where).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          capabilities: { drop: ['ALL'] },
+        });
+        for (const kind of ['cpu', 'memory']) {
+          expect(c.resources?.requests?.[kind], `${where} requests ${kind}`).toBeDefined();
+          expect(c.resources?.limits?.[kind], `${where} limits ${kind}`).toBeDefined();
+        }
+        const declared = (c.ports ?? []).flatMap((p) => [p.name, p.containerPort]);
+        for (const probe of [c.readinessProbe, c.livenessProbe]) {
+          const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port;
+          expect(port, `${where} has both probes`).toBeDefined();
+          expect(declared, `${where} declares the port its probe uses`).toContain(port);
+        }
+      }
+    }
+    const agent = container('haproxy', 'dns-agent');
+    expect(agent.readinessProbe?.httpGet?.path).toBe('/readyz');
+    expect(agent.livenessProbe?.httpGet?.path).toBe('/healthz');
+    const agentPort = agent.ports?.find((p) => p.name === agent.readinessProbe?.httpGet?.port)?.containerPort;
+    expect(agentConfig().listen?.port).toBe(agentPort);
+    expect(agent.resources).toEqual({ requests: { cpu: '50m', memory: '80Mi' }, limits: { cpu: '500m', memory: '128Mi' } });
+  });
+
+  it('keeps two HAProxy replicas up: a disruption budget, spread over nodes, a rollout that adds first, a preStop', () => {
+    const d = deployment('haproxy');
+    const labels = d.spec?.template.metadata?.labels ?? {};
+    const pdb = find('PodDisruptionBudget', 'haproxy') as unknown as {
+      spec: { maxUnavailable?: number; minAvailable?: number; selector: { matchLabels: Record<string, string> } };
+    };
+    expect(Object.keys(pdb.spec.selector.matchLabels).length).toBeGreaterThan(0);
+    expect(labels).toMatchObject(pdb.spec.selector.matchLabels);
+    expect(podSpec('web').containers).not.toContainEqual(expect.objectContaining({ name: 'haproxy' }));
+    expect(deployment('web').spec?.template.metadata?.labels).not.toMatchObject(pdb.spec.selector.matchLabels);
+    expect(pdb.spec.maxUnavailable ?? (d.spec?.replicas ?? 0) - (pdb.spec.minAvailable ?? 0)).toBe(1);
+
+    const spec = podSpec('haproxy');
+    const [spread] = spec.topologySpreadConstraints ?? [];
+    expect(spread).toMatchObject({
+      topologyKey: 'kubernetes.io/hostname',
+      whenUnsatisfiable: 'ScheduleAnyway',
+      labelSelector: { matchLabels: labels },
+    });
+    expect(d.spec?.strategy?.rollingUpdate).toMatchObject({ maxUnavailable: 0 });
+
+    const command = container('haproxy', 'haproxy').lifecycle?.preStop?.exec?.command ?? [];
+    expect(command[0]).toMatch(/sleep$/);
+    const sleep = Number(command[1]);
+    expect(sleep).toBeGreaterThanOrEqual(5);
+    const hardStop = Number(/^\s+hard-stop-after (\d+)s$/m.exec(haproxyCfg())?.[1]);
+    expect(spec.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(sleep + hardStop);
+  });
+
+  it('keeps sticky cookies across replicas, and secrets out of the repository', () => {
+    const cfg = haproxyCfg();
+    expect(cfg).toMatch(/^\s+cookie SRVID insert indirect nocache dynamic$/m);
+    expect(cfg).toMatch(/^\s+stats auth admin:"\$\{STATS_PASSWORD\}"$/m);
+    // Every variable haproxy.cfg reads comes from the Secret, through the HAProxy container's environment.
+    const haproxy = container('haproxy', 'haproxy');
+    const secret = objects.find((o) => o.kind === 'Secret');
+    const variables = [...cfg.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1] ?? '');
+    expect(variables.sort()).toEqual(['DYNAMIC_COOKIE_KEY', 'STATS_PASSWORD']);
+    for (const name of variables) {
+      const ref = haproxy.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef;
+      expect(ref?.name, `${name} from a Secret`).toBe(secret?.metadata.name);
+      expect(Object.keys(secret?.['data'] ?? {})).toContain(ref?.key);
+    }
+    const kustomization = readFileSync(join(K8S, 'examples/web/kustomization.yaml'), 'utf8');
+    expect(kustomization).not.toMatch(/literals:/);
+    const gitignored = spawnSync('git', ['check-ignore', '-q', join(K8S, 'examples/web/secret.env')], { cwd: K8S });
+    expect(gitignored.status, 'git ignores k8s/examples/web/secret.env').toBe(0);
+  });
+
+  it('has an HAProxy configuration that haproxy -c accepts without a warning', () => {
+    const cfg = join(work, 'rendered-haproxy.cfg');
+    writeFileSync(cfg, haproxyCfg());
+    const r = spawnSync('haproxy', ['-c', '-f', cfg], {
       env: { ...process.env, DYNAMIC_COOKIE_KEY: 'k', STATS_PASSWORD: 'p' },
       encoding: 'utf8',
     });
@@ -101,10 +305,66 @@ describe('k8s/', () => {
     expect(r.stderr + r.stdout).not.toContain('WARNING');
   });
 
-  it('puts no Kubernetes API token in the pod, and a password on the stats page', () => {
-    const spec = haproxyDeployment().template.spec as { automountServiceAccountToken?: boolean };
-    expect(spec.automountServiceAccountToken).toBe(false);
-    expect(read('haproxy.cfg')).toMatch(/^\s+stats auth admin:"\$\{STATS_PASSWORD\}"$/m);
-    expect(read('kustomization.yaml')).toContain('stats-password=');
+  it('exposes traffic on NodePort 30889 and the stats page on 30888, both to HAProxy', () => {
+    const nodePorts = objects
+      .filter((o) => o.kind === 'Service')
+      .flatMap((o) => {
+        const spec = (o as unknown as { spec: { selector?: Record<string, string>; ports: { nodePort?: number; targetPort?: string }[] } })
+          .spec;
+        return spec.ports.map((p) => [p.nodePort, p.targetPort, spec.selector]);
+      })
+      .filter(([nodePort]) => nodePort !== undefined);
+    const labels = deployment('haproxy').spec?.template.metadata?.labels;
+    expect(nodePorts).toEqual(
+      expect.arrayContaining([
+        [30889, 'http', labels],
+        [30888, 'stats', labels],
+      ]),
+    );
+  });
+
+  it('puts no Kubernetes API token in the pods', () => {
+    for (const name of ['haproxy', 'web']) expect(podSpec(name).automountServiceAccountToken, name).toBe(false);
+  });
+});
+
+describe('k8s/components/dns-agent', () => {
+  it('adds the agent to any Deployment labelled for it, after its own containers, and leaves the others alone', () => {
+    const work = mkdtempSync(join(tmpdir(), 'hda-k8s-component-'));
+    try {
+      cpSync(join(K8S, 'components'), join(work, 'components'), { recursive: true });
+      const pod = (name: string, labels: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: { name: ${name}, labels: { app: ${name}${labels} } }
+spec:
+  selector: { matchLabels: { app: ${name} } }
+  template:
+    metadata: { labels: { app: ${name} } }
+    spec:
+      containers:
+        - { name: haproxy, image: haproxy:3.2 }
+        - { name: logger, image: busybox }
+`;
+      writeFileSync(join(work, 'edge.yaml'), `${pod('edge', ', haproxy-dns-agent/sidecar: "true"')}---\n${pod('other', '')}`);
+      writeFileSync(
+        join(work, 'kustomization.yaml'),
+        'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [edge.yaml]\ncomponents: [components/dns-agent]\n',
+      );
+      const r = kustomize(work);
+      expect(r.ok, r.text).toBe(true);
+      const [edge, other] = objectsOf(r.text) as unknown as IDeployment[];
+      const spec = edge?.spec?.template.spec;
+      expect(spec?.containers.map((c) => c.name)).toEqual(['haproxy', 'logger', 'dns-agent']);
+      expect(spec?.containers[0]?.volumeMounts).toEqual([expect.objectContaining({ mountPath: '/var/run/haproxy' })]);
+      expect(spec?.securityContext?.fsGroup).toEqual(expect.any(Number));
+      expect(spec?.volumes?.map((v) => v.name)).toEqual([spec?.containers[0]?.volumeMounts?.[0]?.name]);
+      expect(other?.spec?.template.spec?.containers.map((c) => c.name)).toEqual(['haproxy', 'logger']);
+      expect(other?.spec?.template.spec?.volumes).toBeUndefined();
+      // Without a backend the agent stops at once, saying what it needs.
+      const agent = spec?.containers[2];
+      expect(() => parseConfig(agent?.args ?? [], envOf(agent ?? { name: '' }))).toThrow(/no backend given/);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys, podsAt, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
-import { freePort } from '../support/procs.ts';
+import { fetchText } from '../support/http-client.ts';
+import { freePort, waitFor } from '../support/procs.ts';
 
 const PODS = podsAt(0, 3);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -71,5 +72,37 @@ describe('faults that last (Debian HAProxy + BIND 9)', () => {
     expect(second.count('state file read')).toBe(1);
     await second.waitForLog('DNS failing: holding the last good answer'); // DNS was down all along
     expect(await haproxy.serving()).toEqual(podKeys(PODS));
+  });
+
+  it('keeps /readyz at 200 beside a backend whose name never resolves, and through an outage longer than --hold', async () => {
+    const bind = new TestBind();
+    await bind.start();
+    cleanup.push(() => bind.stop());
+    await bind.setPods(PODS);
+    const haproxy = new TestHaproxy({
+      frontendPort: await freePort(),
+      serverLines: ['server-template srv 6 127.0.0.1:9 disabled', 'backend be_nx', 'server-template srv 3 127.0.0.1:9 disabled'],
+    });
+    await haproxy.start();
+    cleanup.push(() => haproxy.stop());
+    const port = await freePort();
+    const agent = start(haproxy, bind, [
+      '--backend',
+      'be_nx=_http._tcp.nothing.default.svc.cluster.local',
+      '--hold',
+      '2s',
+      '--listen',
+      `127.0.0.1:${String(port)}`,
+    ]);
+    const readyz = (): Promise<{ status: number; body: string }> => fetchText(`http://127.0.0.1:${String(port)}/readyz`);
+    await haproxy.waitServing(podKeys(PODS));
+    await waitFor('ready', async () => (await readyz()).status === 200);
+    expect((await readyz()).body).toMatch(/^backend be_nx: DNS says NXDOMAIN \(for \d+s\); HAProxy left as it is$/m);
+    await bind.stop();
+    await agent.waitForLog('DNS hold expired: the servers leave');
+    await haproxy.waitServing([]);
+    const during = await readyz();
+    expect(during.status).toBe(200);
+    expect(during.body).toMatch(/^backend be_app: DNS failing \(\w+ for \d+s\); answer \d+s old, past --hold; 0 in force$/m);
   });
 });

@@ -30,12 +30,17 @@ export class TestAgent {
     return parseLogLines(this.proc.output());
   }
 
-  count(msg: string): number {
-    return this.logs().filter((l) => l.msg === msg).length;
+  /** Log lines whose msg is `msg`, or matches it. */
+  count(msg: string | RegExp): number {
+    return this.logs().filter((l) => (typeof msg === 'string' ? l.msg === msg : typeof l.msg === 'string' && msg.test(l.msg))).length;
   }
 
-  async waitForLog(msg: string, timeoutMs = 10_000): Promise<void> {
-    await waitFor(`log "${msg}" (output: ${this.proc.output().slice(-1500)})`, () => this.count(msg) > 0, timeoutMs);
+  async waitForLog(msg: string | RegExp, timeoutMs = 10_000): Promise<void> {
+    await waitFor(
+      () => `log ${String(msg)} (output: ${this.proc.output().slice(-1500)})`,
+      () => this.count(msg) > 0,
+      timeoutMs,
+    );
   }
 
   stop(): Promise<void> {

@@ -2,8 +2,8 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import dnsPacket, { type Answer, type DecodedPacket } from 'dns-packet';
 
-/** What to send back for a query: bytes, bytes in pieces (TCP), or nothing. */
-export type Response = Buffer | { pieces: Buffer[] } | null;
+/** What to send back for a query: bytes, bytes in pieces (TCP), bytes `late` ms from now, or nothing. */
+export type Response = Buffer | { pieces: Buffer[] } | { late: number; reply: Buffer } | null;
 export type Responder = (query: DecodedPacket, transport: 'udp' | 'tcp', raw: Buffer) => Response;
 
 /**
@@ -37,6 +37,12 @@ export class DnsServer {
     const udp = dgram.createSocket('udp4');
     udp.on('message', (msg, rinfo) => {
       const res = this.#answer(msg, 'udp');
+      if (res !== null && 'late' in res) {
+        setTimeout(() => {
+          if (this.#udp === udp) udp.send(res.reply, rinfo.port, rinfo.address);
+        }, res.late);
+        return;
+      }
       const bytes = res === null ? null : Buffer.isBuffer(res) ? res : Buffer.concat(res.pieces);
       if (bytes !== null) udp.send(bytes, rinfo.port, rinfo.address);
     });
@@ -88,6 +94,13 @@ export class DnsServer {
         const res = this.#answer(buf.subarray(2, 2 + len), 'tcp');
         buf = buf.subarray(2 + len);
         if (res === null) continue;
+        if ('late' in res) {
+          const framed = Buffer.concat([Buffer.from([res.reply.length >> 8, res.reply.length & 0xff]), res.reply]);
+          setTimeout(() => {
+            if (!c.destroyed) c.write(framed);
+          }, res.late);
+          continue;
+        }
         const body = Buffer.isBuffer(res) ? res : Buffer.concat(res.pieces);
         if (body.length > 0xffff) {
           c.destroy(); // cannot be framed over TCP; a real server would have compressed names

@@ -41,6 +41,8 @@ export class FakeHaproxy {
   readonly faults = new Map<string, Fault>();
   /** Extra columns appended to the state header (to fake an unknown layout). */
   extraStateColumns = 0;
+  /** A row appended to `show servers state` as it is (a malformed one, say). */
+  extraStateRow: string | null = null;
   #server: net.Server | null = null;
   readonly #conns = new Set<net.Socket>();
 
@@ -183,6 +185,7 @@ export class FakeHaproxy {
       (s, i) =>
         `3 ${this.backend} ${String(i + 1)} ${s.name} ${s.address} ${String(s.opState)} ${String(s.admin)} ${String(s.weight)} 1 1 1 0 0 6 0 0 0 - ${String(s.port)} -${' 0'.repeat(this.extraStateColumns)}`,
     );
+    if (this.extraStateRow !== null) rows.push(this.extraStateRow);
     return `1\n${STATE_HEADER_18}${extra}\n${rows.join('\n')}\n\n`;
   }
 

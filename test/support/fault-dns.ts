@@ -23,6 +23,14 @@ export type DnsFault =
  */
 export class FaultDns {
   fault: DnsFault = 'none';
+
+  /** Back to a well-behaved server (faults, slowness, silences and counts cleared). */
+  reset(): void {
+    this.fault = 'none';
+    this.late = { ms: 0, types: [], answerFirstOnly: false };
+    this.silentTypes.clear();
+    this.#asked.clear();
+  }
   endpoints: Published[] = [];
   readonly queries: { name: string; type: string; transport: 'udp' | 'tcp' }[] = [];
   /** A name answered with a CNAME to the service (and, unless 'cname-only', its records too). */
@@ -31,6 +39,11 @@ export class FaultDns {
   serial: number | null = null;
   /** Whether the SOA comes with the AA bit, as from the zone's own server. */
   soaAuthoritative = true;
+  /** A slow server: answers to these record types leave `lateMs` late (0: at once); with `answerFirstOnly`, later questions for the same name go unanswered. */
+  late: { ms: number; types: readonly string[]; answerFirstOnly: boolean } = { ms: 0, types: [], answerFirstOnly: false };
+  /** Record types never answered (a server that drops them under load). */
+  readonly silentTypes = new Set<string>();
+  readonly #asked = new Map<string, number>();
   readonly server: DnsServer;
   readonly service: string;
 
@@ -54,6 +67,22 @@ export class FaultDns {
   #respond(q: DecodedPacket, transport: 'udp' | 'tcp'): Response {
     const question = q.questions?.[0];
     this.queries.push({ name: question?.name ?? '', type: question?.type ?? '', transport });
+    const type = question?.type ?? '';
+    if (this.silentTypes.has(type)) return null;
+    if (this.late.ms > 0 && this.late.types.includes(type)) {
+      const key = `${type} ${question?.name ?? ''}`;
+      const n = (this.#asked.get(key) ?? 0) + 1;
+      this.#asked.set(key, n);
+      if (this.late.answerFirstOnly && n > 1) return null;
+      const reply = this.#faulty(q, transport);
+      return reply === null || !Buffer.isBuffer(reply) ? reply : { late: this.late.ms, reply };
+    }
+    return this.#faulty(q, transport);
+  }
+
+  /** The reply the current fault makes. */
+  #faulty(q: DecodedPacket, transport: 'udp' | 'tcp'): Response {
+    const question = q.questions?.[0];
     if (this.alias !== null && question?.name.toLowerCase() === this.alias) return this.#aliasReply(q);
     if (question?.type === 'SOA' && this.serial !== null) return this.#soaReply(q, this.serial);
     const plain = (): Buffer => serviceReply(q, transport, this.service, this.endpoints);

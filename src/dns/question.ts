@@ -1,0 +1,154 @@
+import { describeNameserver, type Nameserver } from '../config/model.ts';
+import { DnsError } from '../errors.ts';
+import type { KnownReply, Question, Reply } from './message.ts';
+import { statusOf } from './records.ts';
+import { sendTry, type Transport, type TransportHooks, type Try, type TryOutcome } from './transport.ts';
+
+/** How one question is asked: where, how often, and for how long. */
+export type QuestionPlan = Readonly<{
+  /** The nameservers in the order to try them (the preferred first); tries go round them. */
+  nameservers: readonly Nameserver[];
+  /** At most this many tries in all (resolv.conf's attempts times the nameservers). */
+  tries: number;
+  /** The question fails when no try has answered by then (ms from its start). */
+  deadlineMs: number;
+  /** How long after try `k` (from 0) to `ns` the next try goes out while this one still listens. */
+  retryAfterMs: (ns: Nameserver, k: number) => number;
+  /** Straight to TCP: this question's answer was truncated over UDP last time (RFC 7766 allows it). */
+  tcpFirst: boolean;
+}>;
+
+export type QuestionHooks = TransportHooks &
+  Readonly<{
+    /** Each try, and how it ended: its answer's status, timeout, unreachable, malformed, or unanswered (another try answered first). */
+    query: (ns: Nameserver, transport: Transport, result: string) => void;
+    /** A try to `ns` answered after `ms`: a round-trip sample. */
+    rtt: (ns: Nameserver, ms: number) => void;
+  }>;
+
+export type Answered = Readonly<{
+  reply: Reply;
+  raw: Buffer;
+  transport: Transport;
+  /** Which of the plan's nameservers answered. */
+  ns: Nameserver;
+  /** The answer came over TCP because a UDP answer was truncated. */
+  truncated: boolean;
+}>;
+
+type Open = { t: Try; sentAt: number };
+
+/**
+ * One question, asked the way a stub resolver does (glibc, c-ares, HAProxy's own): a try to
+ * the preferred nameserver; when it has not answered within the nameserver's retry time, a
+ * new try (a fresh ID and socket) to the next one, while every try sent keeps listening, so
+ * a late answer to an earlier try is taken. SERVFAIL, REFUSED or an unreachable server bring
+ * the next try at once. A truncated UDP answer brings a TCP try to the same server. The
+ * first answer (NOERROR, NXDOMAIN) ends the question and closes the other tries; no answer
+ * by the deadline is a DnsError('timeout'); every try failing otherwise, the last failure.
+ */
+export function askQuestion(
+  q: Question,
+  plan: QuestionPlan,
+  hooks: QuestionHooks,
+  known: KnownReply | undefined,
+  now: () => number = Date.now,
+): Promise<Answered> {
+  return new Promise((resolve, reject) => {
+    const open = new Set<Open>();
+    let sent = 0;
+    let overTcp = plan.tcpFirst;
+    let truncated = false;
+    let settled = false;
+    let lastError: DnsError | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const errors: string[] = [];
+
+    const end = (): void => {
+      settled = true;
+      clearTimeout(retry);
+      clearTimeout(deadline);
+      for (const o of open) o.t.close();
+      open.clear();
+    };
+    const fail = (e: DnsError): void => {
+      for (const o of open) hooks.query(o.t.ns, o.t.transport, e.kind === 'timeout' ? 'timeout' : 'unanswered');
+      end();
+      reject(e);
+    };
+    /** Nothing in flight and nothing left to send: the question ends with what went wrong. */
+    const exhausted = (): void => {
+      if (open.size > 0 || sent < plan.tries || settled) return;
+      fail(
+        new DnsError(
+          lastError?.kind ?? 'timeout',
+          `${q.type} ${q.name}: no usable answer (${[...new Set(errors)].slice(-3).join('; ')})`,
+          lastError?.transport ?? null,
+        ),
+      );
+    };
+    const send = (ns: Nameserver, transport: Transport, counted: boolean): void => {
+      if (counted) sent++;
+      const entry: Open = { t: undefined as unknown as Try, sentAt: now() };
+      entry.t = sendTry(ns, transport, q, hooks, known, (o) => {
+        open.delete(entry);
+        if (!settled) took(entry, o);
+      });
+      open.add(entry);
+    };
+    const next = (): void => {
+      clearTimeout(retry);
+      if (settled || sent >= plan.tries) return;
+      const ns = plan.nameservers[sent % plan.nameservers.length];
+      if (ns === undefined) return;
+      const k = sent;
+      send(ns, overTcp ? 'tcp' : 'udp', true);
+      if (sent < plan.tries) retry = setTimeout(next, plan.retryAfterMs(ns, k));
+    };
+    const took = (entry: Open, o: TryOutcome): void => {
+      const { ns, transport } = entry.t;
+      if (o instanceof DnsError) {
+        hooks.query(ns, transport, o.kind);
+        lastError = o;
+        errors.push(o.message);
+        next(); // an unreachable server is no reason to wait
+        exhausted();
+        return;
+      }
+      hooks.rtt(ns, now() - entry.sentAt);
+      if (o.reply.truncated && transport === 'udp') {
+        hooks.truncated(ns);
+        if (!overTcp) {
+          overTcp = true;
+          truncated = true;
+          send(ns, 'tcp', false);
+        }
+        exhausted();
+        return;
+      }
+      const status = statusOf(o.reply);
+      hooks.query(ns, transport, status);
+      if (status === 'servfail' || status === 'refused' || status === 'error') {
+        lastError = new DnsError(status, `${describeNameserver(ns)} answered ${o.reply.rcode}`, transport);
+        errors.push(lastError.message);
+        next();
+        exhausted();
+        return;
+      }
+      for (const other of open) if (other !== entry) hooks.query(other.t.ns, other.t.transport, 'unanswered');
+      end();
+      resolve({ reply: o.reply, raw: o.raw, transport, ns, truncated });
+    };
+    const deadline = setTimeout(() => {
+      const last = lastError === null ? '' : `; before that: ${lastError.message}`;
+      fail(
+        new DnsError(
+          'timeout',
+          `no answer to ${q.type} ${q.name} within ${String(plan.deadlineMs)}ms from ${plan.nameservers.map(describeNameserver).join(', ')}${last}`,
+          overTcp ? 'tcp' : 'udp',
+        ),
+      );
+    }, plan.deadlineMs);
+    next();
+  });
+}

@@ -1,0 +1,17 @@
+/**
+ * The V8 flags the agent runs with, in one place: the bin (src/main.ts) adds those not
+ * already given, and the image's ENTRYPOINT passes them (test/deploy/dockerfile.test.ts
+ * holds the two the same). V8 is tuned for throughput; the agent, a sidecar under a memory
+ * limit that waits most of the time, wants two of its flags (bench/results: peak RSS at
+ * 1000 pods):
+ * - `--max-semi-space-size=1`: a small young generation (V8 gave it 64 MiB of an agent's
+ *   130 MiB at 1000 pods);
+ * - `--max-opt=1`: code compiled no further than V8's baseline tier. The optimizing
+ *   compilers' code and memory cost some 10 MiB resident, and compiling the code that runs
+ *   once a second or less cost more CPU at rest than it saved. Given only on Node 20-24
+ *   (V8 11-13), where V8 is known to take it: Node refuses to start on a flag V8 does not know.
+ * No imports: the bin reads this before anything else loads.
+ */
+export function v8Flags(nodeMajor: number): readonly (readonly [flag: string, value: string])[] {
+  return [['--max-semi-space-size', '1'], ...(nodeMajor >= 20 && nodeMajor <= 24 ? [['--max-opt', '1'] as const] : [])];
+}

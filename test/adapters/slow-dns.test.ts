@@ -1,0 +1,116 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Resolver, type ResolverOptions } from '../../src/dns/resolver.ts';
+import { DnsError } from '../../src/errors.ts';
+import { FaultDns, published } from '../support/fault-dns.ts';
+
+const SRV = '_http._tcp.web.default.svc.cluster.local';
+
+/**
+ * A slow or busy DNS server: the resolver must degrade the way a stub resolver does, not
+ * abandon a question it asked and ask it again behind the same queue.
+ */
+describe('Resolver against a slow or busy DNS server', () => {
+  const slow = new FaultDns(SRV);
+  const silent = new FaultDns(SRV);
+  const events: { port: number; result: string }[] = [];
+  const resolver = (over: Partial<ResolverOptions> = {}): Resolver =>
+    new Resolver({
+      nameservers: [{ host: '127.0.0.1', port: slow.port }],
+      search: [],
+      ndots: 1,
+      timeoutMs: 5_000,
+      attempts: 2,
+      retryMaxMs: 1_000,
+      observer: {
+        query: (ns, _transport, result) => events.push({ port: ns.port, result }),
+        dropped: () => undefined,
+      },
+      ...over,
+    });
+
+  beforeAll(async () => {
+    await slow.start();
+    await silent.start();
+    silent.fault = 'silent';
+  });
+  afterAll(async () => {
+    await slow.stop();
+    await silent.stop();
+  });
+  afterEach(() => {
+    slow.reset();
+    slow.queries.length = 0;
+    silent.queries.length = 0;
+    events.length = 0;
+  });
+
+  it('takes the late answer to its first try while the retry is out (answers 2.5 s late, default settings)', async () => {
+    slow.endpoints = published(3);
+    // The server answers the first question only, 2.5 s late: a resolver that abandoned it at a timeout never gets an answer.
+    slow.late = { ms: 2_500, types: ['SRV'], answerFirstOnly: true };
+    const a = await resolver().resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(3);
+    expect(slow.queries.filter((q) => q.type === 'SRV').length).toBe(2); // the retry went out at the interval
+    expect(events.map((e) => e.result)).toEqual(['ok', 'unanswered']);
+  }, 10_000);
+
+  it('sends the retry to the next nameserver while the first still listens', async () => {
+    slow.endpoints = published(2);
+    slow.late = { ms: 600, types: ['SRV'], answerFirstOnly: true };
+    const r = resolver({
+      nameservers: [
+        { host: '127.0.0.1', port: slow.port },
+        { host: '127.0.0.1', port: silent.port },
+      ],
+      attempts: 1,
+      retryMaxMs: 200,
+    });
+    const a = await r.resolve({ kind: 'srv', name: SRV });
+    expect(a.status).toBe('ok');
+    expect(silent.queries.map((q) => q.type)).toEqual(['SRV']); // asked before the slow server's answer came
+    expect(events).toEqual([
+      { port: slow.port, result: 'ok' },
+      { port: silent.port, result: 'unanswered' },
+    ]);
+  });
+
+  it('waits longer before a retry once it has seen a fast server turn slow (smoothed round trips)', async () => {
+    slow.endpoints = published(1);
+    const r = resolver({ retryMaxMs: 5_000 });
+    const srvQuestions = async (): Promise<number> => {
+      slow.queries.length = 0;
+      await r.resolve({ kind: 'srv', name: SRV });
+      return slow.queries.filter((q) => q.type === 'SRV').length;
+    };
+    for (let i = 0; i < 5; i++) await srvQuestions(); // answered at once: the retry timeout falls to its floor
+    slow.late = { ms: 400, types: ['SRV'], answerFirstOnly: false };
+    expect(await srvQuestions()).toBe(2); // the first slow answer: a retry went out meanwhile
+    for (let i = 0; i < 4; i++) await srvQuestions();
+    expect(await srvQuestions()).toBe(1); // learnt: no retry for an answer that comes when this server's answers come
+  }, 15_000);
+
+  it('keeps the addresses of known targets when their lookups time out, and asks again the next run', async () => {
+    let now = 1_000_000;
+    const r = resolver({ now: () => now, timeoutMs: 300 });
+    slow.endpoints = published(2);
+    slow.fault = 'no-additionals';
+    const first = await r.resolve({ kind: 'srv', name: SRV });
+    expect(first.status === 'ok' ? first.endpoints.map((e) => e.address) : first).toEqual(['127.0.2.1', '127.0.2.2']);
+    now += 60_000; // every target's address has run out
+    slow.silentTypes.add('A');
+    slow.silentTypes.add('AAAA');
+    slow.queries.length = 0;
+    const held = await r.resolve({ kind: 'srv', name: SRV });
+    expect(held.status === 'ok' ? held.endpoints.map((e) => e.address) : held).toEqual(['127.0.2.1', '127.0.2.2']);
+    expect(slow.queries.filter((q) => q.type === 'A').length).toBeGreaterThan(0);
+  });
+
+  it('fails (so the last good answer is held) rather than say "no records" when no target could be looked up', async () => {
+    const r = resolver({ timeoutMs: 300 });
+    slow.endpoints = published(2);
+    slow.fault = 'no-additionals';
+    slow.silentTypes.add('A');
+    slow.silentTypes.add('AAAA');
+    await expect(r.resolve({ kind: 'srv', name: SRV })).rejects.toBeInstanceOf(DnsError);
+  });
+});
