@@ -65,5 +65,26 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'process', 'console'],
     },
   },
+  {
+    // V8 puts every spread argument on the stack: a spread of a collection sized by DNS, a
+    // socket, a file or a client can end the process (RangeError). Loops instead; a spread of
+    // a fixed, small size says why in a disable comment.
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'CallExpression > SpreadElement',
+          message: 'no spread into call arguments (each element goes on the stack): use a loop, or say why the size is small and fixed.',
+        },
+        {
+          selector: 'NewExpression > SpreadElement',
+          message:
+            'no spread into constructor arguments (each element goes on the stack): use a loop, or say why the size is small and fixed.',
+        },
+      ],
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,5 +1,6 @@
 import { describeRecord, type BackendSpec, type RecordSpec } from '../config/model.ts';
 import type { AddressPolicy } from '../core/address-policy.ts';
+import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
 import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
@@ -31,6 +32,8 @@ export type AgentDeps = Readonly<{
   driftCheckMs: number;
   /** --dynamic-servers. */
   dynamicServers?: boolean;
+  /** --max-endpoints: the most servers (slots and added) a backend is given; DEFAULT_MAX_ENDPOINTS unless set. */
+  maxEndpoints?: number;
   /** What --state-file held at start, null without one. */
   saved?: SavedState | null;
   /** Keeps the state (--state-file); null: nothing is kept (no file, or --dry-run). */
@@ -86,6 +89,7 @@ export class Agent {
       cookieKey: deps.cookieKey,
       driftCheckMs: deps.driftCheckMs,
       dynamicServers: deps.dynamicServers === true,
+      maxEndpoints: deps.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS,
     };
     this.#sockets = deps.ports.map(
       (port) => new SocketLane({ ...o, port, backends: this.#dns, savedDrains: deps.saved?.drains[port.label] }),

@@ -55,6 +55,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     families: wantedFamilies(config.allowNets),
     // A serial read by the watch counts for two of its periods; without the watch a pass reads its own.
     serialTrust: { maxMs: config.serialTrustMs, freshMs: 2 * config.watchMs },
+    maxEndpoints: config.maxEndpoints,
   });
   const ports = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
   const saved = loadState(config, w, reporter);
@@ -74,6 +75,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     cookieKey: config.cookieKey,
     driftCheckMs: driftCheckMs(config.intervalMs),
     dynamicServers: config.dynamicServers,
+    maxEndpoints: config.maxEndpoints,
     saved,
     // A dry run changes nothing, the state file included.
     persist:

@@ -8,7 +8,6 @@ import { dynamicCookie } from '../core/cookie.ts';
 import { canonicalIP, isIPAddress } from '../core/ip.ts';
 import type { Finding } from '../core/findings.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
-import { haproxyWeights } from '../core/desired.ts';
 import { isAdded, planDynamic, renderAddition, renderDeletion, type Addition } from '../core/dynamic.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
@@ -150,6 +149,10 @@ export type PlanOptions = Readonly<{
   resync: boolean;
   /** Add servers for what the slots cannot hold (--dynamic-servers, on an HAProxy that can). */
   dynamic: boolean;
+  /** --max-endpoints: servers are added while the backend has fewer, slots and added ones together. */
+  maxServers: number;
+  /** Added servers may take `check` (HAProxy 2.5+; see addedChecks). */
+  addedChecks: boolean;
 }>;
 
 /** Plans one backend and renders its commands; the placement findings come with it. */
@@ -175,7 +178,7 @@ export function planWork(
   const backend = b.spec.id;
   if (plan.unplaced.length > 0 && !o.dynamic)
     findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints: plan.unplaced.map(endpointKey) });
-  if (plan.unused.length > 0) {
+  if (plan.unused.length > 0 && !o.dynamic) {
     findings.push({
       kind: 'endpoints-unused',
       backend,
@@ -186,18 +189,12 @@ export function planWork(
   if (plan.drainsCut.length > 0) findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut });
   const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
   if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [], deleted: [] }, findings };
-  const weights = haproxyWeights(b.endpoints);
-  const dynamic = planDynamic({
-    prefix,
-    servers: slots,
-    unplaced: plan.unplaced,
-    weightOf: (e) => (o.weights === 'srv' ? (weights.get(endpointKey(e)) ?? null) : null),
-  });
-  const checked = slots.some((s) => s.checked && !isAdded(s.name, prefix));
-  commands.push(
-    ...dynamic.deletions.map((name) => renderDeletion(b.spec.backend, name)),
-    ...dynamic.additions.flatMap((a) => renderAddition(b.spec.backend, a, checked)),
-  );
+  const dynamic = planDynamic({ prefix, servers: slots, plan, endpoints: b.endpoints, maxServers: o.maxServers, weights: o.weights });
+  if (dynamic.capped > 0) findings.push({ kind: 'servers-capped', backend, socket, endpoints: dynamic.capped, max: o.maxServers });
+  const checked = o.addedChecks && slots.some((s) => s.checked && !isAdded(s.name, prefix));
+  // Loops, not push(...): a backend's additions are as many as DNS says (up to --max-endpoints).
+  for (const name of dynamic.deletions) commands.push(renderDeletion(b.spec.backend, name));
+  for (const a of dynamic.additions) for (const command of renderAddition(b.spec.backend, a, checked)) commands.push(command);
   return { work: { spec: b.spec, plan, commands, added: dynamic.additions, deleted: dynamic.deletions }, findings };
 }
 
@@ -266,10 +263,22 @@ export function snapshotPrint(snap: Snapshot): string {
   return parts.join('\n');
 }
 
-/** Whether servers may be added (--dynamic-servers): HAProxy 2.4 or later, said once a run when it is not. */
+/**
+ * Whether servers may be added (--dynamic-servers): HAProxy 2.4 or later, said once a run
+ * when it is not. On 2.4 they are added without health checks, which is said too.
+ */
 export function dynamicAllowed(socket: string, snap: Snapshot, findings: Finding[]): boolean {
   const [major, minor] = snap.info.release;
-  if (major > 2 || (major === 2 && minor >= 4)) return true;
+  if (major > 2 || (major === 2 && minor >= 4)) {
+    if (!addedChecks(snap)) findings.push({ kind: 'added-unchecked', socket, version: snap.info.version });
+    return true;
+  }
   findings.push({ kind: 'dynamic-unsupported', socket, version: snap.info.version });
   return false;
+}
+
+/** Whether `add server` takes `check` (and so `enable health` has a check to enable): 2.5 and later; 2.4 refuses it. */
+export function addedChecks(snap: Snapshot): boolean {
+  const [major, minor] = snap.info.release;
+  return major > 2 || (major === 2 && minor >= 5);
 }

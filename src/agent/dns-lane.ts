@@ -56,6 +56,8 @@ export type DnsReport = Readonly<{
   answerAgeMs: number | null;
   /** The endpoints in force changed this run. */
   changed: boolean;
+  /** Endpoints the answer read this run left out for --max-endpoints; null when DNS did not answer. */
+  dropped: number | null;
   /** What DNS said this run. */
   status: DnsStatus;
   durationMs: number;
@@ -151,7 +153,7 @@ export class DnsLane {
       answer = await this.#d.resolve(this.spec.record);
       if (this.#read?.answer === answer) {
         outcome = this.#read.outcome;
-        findings.push(...this.#read.refused);
+        for (const f of this.#read.refused) findings.push(f);
       } else {
         for (const name of answer.refusedNames ?? []) refuse(name, 'invalid-name', 'not a host name (letters, digits, "-", "_")');
         if (answer.status === 'ok') {
@@ -191,6 +193,9 @@ export class DnsLane {
     }
     if (answer?.status === 'ok' && answer.notes.length > 0)
       findings.push({ kind: 'dns-unusable-records', backend, record, notes: answer.notes });
+    const dropped = answer === null ? null : answer.status === 'ok' ? (answer.dropped ?? 0) : 0;
+    if (answer?.status === 'ok' && (answer.dropped ?? 0) > 0)
+      findings.push({ kind: 'endpoints-capped', backend, record, kept: answer.endpoints.length, dropped: answer.dropped ?? 0 });
     if (this.#read?.answer.status === 'ok' && this.#read.answer.serialDistrusted === true)
       findings.push({ kind: 'serial-distrusted', backend, record });
     return {
@@ -203,6 +208,7 @@ export class DnsLane {
       ttlSeconds: answer?.status === 'ok' ? answer.ttl : null,
       answerAgeMs: this.answeredAt === null ? null : now - this.answeredAt,
       changed,
+      dropped,
       status: this.#status,
       durationMs: now - started,
     };

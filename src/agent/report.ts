@@ -57,6 +57,7 @@ export class Reporter {
       for (const [reason, n] of refused) m.refused.set({ backend: r.backend, reason }, n);
     }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
+    if (r.dropped !== null) m?.endpointsDropped.set({ backend: r.backend }, r.dropped);
     for (const status of DNS_STATUSES) m?.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
     m?.serialDistrusted.set({ backend: r.backend }, r.findings.some((f) => f.kind === 'serial-distrusted') ? 1 : 0);
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });

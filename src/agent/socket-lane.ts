@@ -6,6 +6,7 @@ import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import {
+  addedChecks,
   checkProcess,
   countSlots,
   dynamicAllowed,
@@ -57,6 +58,8 @@ export type SocketLaneDeps = Readonly<{
   driftCheckMs: number;
   /** --dynamic-servers: add servers for the endpoints the slots cannot hold (HAProxy 2.4+). */
   dynamicServers: boolean;
+  /** --max-endpoints: servers are added while a backend has fewer (slots and added ones). */
+  maxEndpoints: number;
   /** Backend id -> server -> when its drain started, saved before a restart (--state-file). */
   savedDrains?: Readonly<Record<string, Readonly<Record<string, number>>>> | undefined;
 }>;
@@ -193,7 +196,7 @@ export class SocketLane {
     if (why !== null) this.#resyncPending = true;
     const reload = why === null ? null : { reason: why, version: snap.info.version };
     const findings: Finding[] = [];
-    if (this.#checkedPid !== snap.info.pid) findings.push(...(await this.#checkProcess(snap, specs)));
+    if (this.#checkedPid !== snap.info.pid) for (const f of await this.#checkProcess(snap, specs)) findings.push(f);
     if (findings.some((f) => severityOf(f) === 'fatal')) return { ...EMPTY, reload, findings };
 
     // Decide
@@ -205,7 +208,7 @@ export class SocketLane {
     const dynamic = this.#d.dynamicServers && dynamicAllowed(socket, snap, findings);
     for (const b of backends) {
       const { slots, findings: slotFindings } = slotsOf(socket, snap, b.spec);
-      findings.push(...slotFindings);
+      for (const f of slotFindings) findings.push(f);
       if (slots === null) continue;
       servers.set(b.spec.id, countSlots(slots, b.spec.prefix));
       if (b.endpoints === null) {
@@ -221,8 +224,10 @@ export class SocketLane {
         memory: this.#memory.get(b.spec.id),
         resync,
         dynamic,
+        maxServers: this.#d.maxEndpoints,
+        addedChecks: addedChecks(snap),
       });
-      findings.push(...planned.findings);
+      for (const f of planned.findings) findings.push(f);
       if (planned.work.added.length > 0 && snap.info.release[0] < 3) {
         findings.push({ kind: 'added-without-cookie', backend: b.spec.id, socket, version: snap.info.version });
       }
@@ -254,7 +259,7 @@ export class SocketLane {
     const ackAt = this.#d.now();
     this.#resyncPending = false;
     const judged = judgeResults(socket, results);
-    findings.push(...judged.findings);
+    for (const f of judged.findings) findings.push(f);
     for (const id of judged.staticWeights) {
       if (this.#staticWeights.has(id)) continue;
       this.#staticWeights.add(id);
@@ -269,7 +274,7 @@ export class SocketLane {
         return null;
       });
       const missed = verified === null ? [] : notTaken(socket, touched, verified);
-      findings.push(...missed);
+      for (const f of missed) findings.push(f);
       for (const w of touched)
         if (verified === null || missed.some((m) => 'backend' in m && m.backend === w.spec.id)) failed.add(w.spec.id);
     }

@@ -52,8 +52,8 @@ export class DryRunWriter implements Writer {
     const lines: string[] = [];
     for (const w of work) {
       const b = backends.find((x) => x.spec.id === w.spec.id);
-      if (b !== undefined) lines.push(...endpointLines(b));
-      lines.push(...w.commands);
+      if (b !== undefined) for (const line of endpointLines(b)) lines.push(line);
+      for (const c of w.commands) lines.push(c);
       for (const [server, e] of [...w.plan.assignment].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }))) {
         const cookie = this.#cookieKey === null ? '' : ` cookie ${dynamicCookie(this.#cookieKey, e.address, e.port)}`;
         lines.push(`# ${w.spec.backend}/${server} ${endpointKey(e)} ready${cookie}`);

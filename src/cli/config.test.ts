@@ -137,6 +137,17 @@ describe('parseConfig', () => {
     ]);
   });
 
+  it('takes --max-endpoints as a whole number of at least 1, 4096 by default', () => {
+    expect(parse(['--backend', `be=${SRV}`])?.maxEndpoints).toBe(4096);
+    expect(parse(['--backend', `be=${SRV}`, '--max-endpoints', '1'])?.maxEndpoints).toBe(1);
+    expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_MAX_ENDPOINTS: '20000' })?.maxEndpoints).toBe(20_000);
+    for (const bad of ['0', '-5', '1.5', 'many', '1e3', '2000000']) {
+      expect(() => parse(['--backend', `be=${SRV}`, `--max-endpoints=${bad}`])).toThrow(
+        new UsageError(`--max-endpoints ${JSON.stringify(bad)}: expected a whole number from 1 to 1000000`),
+      );
+    }
+  });
+
   it('takes -h for --help', () => {
     expect(parseConfig(['-h'], {}).help).toBe(true);
   });

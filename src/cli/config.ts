@@ -16,6 +16,9 @@ export type ParsedArgs = Readonly<{ help: boolean; version: boolean; config: Con
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
+/** The largest --max-endpoints taken: far above any backend, low enough to stay a bound. */
+const MAX_ENDPOINTS_LIMIT = 1_000_000;
+
 /**
  * argv + environment -> Config. A flag wins over its variable. Every value is checked
  * here, before anything starts, and every problem is reported at once: a UsageError with
@@ -72,6 +75,14 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     if (ms > 0 && ms < 50) problems.push(`--watch ${str('watch') ?? ''}: expected 0 (off) or at least 50ms`);
     return ms;
   };
+  // --max-endpoints: a whole number of at least 1; the top only keeps it a number.
+  const maxEndpoints = (): number => {
+    const text = str('max-endpoints') ?? '';
+    const n = /^\d{1,7}$/.test(text) ? Number(text) : 0;
+    if (n >= 1 && n <= MAX_ENDPOINTS_LIMIT) return n;
+    problems.push(`--max-endpoints ${JSON.stringify(text)}: expected a whole number from 1 to ${String(MAX_ENDPOINTS_LIMIT)}`);
+    return 1;
+  };
   if (bool('help')) return { help: true, version: false, config: null };
   if (bool('version')) return { help: false, version: true, config: null };
 
@@ -82,7 +93,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     );
   }
   const backends = backendTexts.flatMap((t) => check(() => [parseBackend(t)], []));
-  problems.push(...backendClashes(backends));
+  for (const clash of backendClashes(backends)) problems.push(clash);
   const nameservers = list('nameserver').flatMap((n) => check(() => [parseNameserver(n, '--nameserver')], []));
   const weights = str('weights');
   if (weights !== 'srv' && weights !== 'ignore') problems.push(`--weights ${JSON.stringify(weights)}: expected srv or ignore`);
@@ -114,6 +125,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n)], [])),
     stateFile: str('state-file') ?? null,
     dynamicServers: bool('dynamic-servers'),
+    maxEndpoints: maxEndpoints(),
   };
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { help: false, version: false, config };

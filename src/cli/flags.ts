@@ -103,6 +103,13 @@ export const FLAGS: readonly Flag[] = [
     help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+; "add server"), named <prefix>-a<N>, and delete them once their pod has left and they drained. Slots are filled first. Added servers are lost on a reload; the agent adds them again. On 2.4-2.9 they get no sticky cookie (3.0 gives them one).',
   },
   {
+    name: 'max-endpoints',
+    type: 'string',
+    arg: '<n>',
+    default: '4096',
+    help: 'The most endpoints a backend takes from one DNS answer, in SRV priority and weight order (what is left out is said once and counted), and with --dynamic-servers the most servers, slots and added ones together, it is given. An SRV target gives at most 64 addresses.',
+  },
+  {
     name: 'state-file',
     type: 'string',
     arg: '<path>',

@@ -55,6 +55,8 @@ export type Config = Readonly<{
   allowNets: readonly Cidr[];
   /** --dynamic-servers: add servers (HAProxy 2.4+) when endpoints outnumber the free slots. */
   dynamicServers: boolean;
+  /** --max-endpoints: the most endpoints a backend takes from an answer, and the most servers (slots and added) it is given. */
+  maxEndpoints: number;
   /** --state-file: where the last good answers and running drains are kept across restarts. */
   stateFile: string | null;
 }>;

@@ -5,6 +5,21 @@ import { endpointKey, type Endpoint } from './types.ts';
 export const HAPROXY_MAX_WEIGHT = 256;
 
 /**
+ * --max-endpoints by default: the most endpoints one backend takes from an answer, and the
+ * most servers (slots and added) it is given. More than a 64 KB SRV answer can hold
+ * (some 3,000 records), so only an answer that multiplies (many records naming a target
+ * of many addresses) reaches it.
+ */
+export const DEFAULT_MAX_ENDPOINTS = 4096;
+
+/**
+ * The most addresses of one SRV target that become endpoints: a pod has one A record and
+ * maybe one AAAA. A name with thousands (a legal 64 KB answer holds some 4000 A records),
+ * named by every SRV record, would otherwise multiply into a product no backend holds.
+ */
+export const MAX_ADDRESSES_PER_TARGET = 64;
+
+/**
  * Cleans a DNS answer into the endpoints a backend wants: canonical addresses, one endpoint
  * per address:port (the lowest priority, then the highest weight wins), sorted by key so the
  * same answer always gives the same list.
@@ -51,7 +66,8 @@ function addressSortKey(a: string): string {
  * event then writes no weight at all. A zero weight (RFC 2782: "very small chance") gets 1.
  */
 export function haproxyWeights(endpoints: readonly Endpoint[]): Map<string, number> {
-  const max = Math.max(0, ...endpoints.map((e) => e.weight));
+  let max = 0;
+  for (const e of endpoints) max = Math.max(max, e.weight);
   const out = new Map<string, number>();
   for (const e of endpoints) {
     const w = max === 0 ? HAPROXY_MAX_WEIGHT : Math.round((e.weight * HAPROXY_MAX_WEIGHT) / max);
@@ -66,9 +82,16 @@ export function splitByPriority(endpoints: readonly Endpoint[]): {
   secondary: Endpoint[];
 } {
   if (endpoints.length === 0) return { primary: [], secondary: [] };
-  const best = Math.min(...endpoints.map((e) => e.priority));
+  const best = bestPriority(endpoints);
   return {
     primary: endpoints.filter((e) => e.priority === best),
     secondary: endpoints.filter((e) => e.priority !== best),
   };
+}
+
+/** The most preferred (lowest) SRV priority among endpoints; Infinity when there are none. */
+export function bestPriority(endpoints: readonly Endpoint[]): number {
+  let best = Infinity;
+  for (const e of endpoints) best = Math.min(best, e.priority);
+  return best;
 }

@@ -1,3 +1,5 @@
+import { MAX_ADDRESSES_PER_TARGET } from './desired.ts';
+
 /**
  * What a pass found wrong or worth saying, as data. Decisions return findings; one module
  * (src/agent/report.ts) turns them into log lines and metrics, and the composition root
@@ -9,6 +11,7 @@ export type Finding =
   | Readonly<{ kind: 'dns-failing'; backend: string; record: string; fault: string; detail: string }>
   | Readonly<{ kind: 'dns-unusable-records'; backend: string; record: string; notes: readonly string[] }>
   | Readonly<{ kind: 'endpoint-refused'; backend: string; record: string; endpoint: string; reason: string; hint: string }>
+  | Readonly<{ kind: 'endpoints-capped'; backend: string; record: string; kept: number; dropped: number }>
   | Readonly<{ kind: 'endpoints-all-refused'; backend: string; record: string; count: number; policy: string }>
   | Readonly<{ kind: 'serial-distrusted'; backend: string; record: string }>
   // A socket's lane
@@ -28,9 +31,11 @@ export type Finding =
   | Readonly<{ kind: 'cookies-without-http'; backend: string; socket: string; mode: string }>
   | Readonly<{ kind: 'old-version'; socket: string; version: string; maintBroken: boolean }>
   | Readonly<{ kind: 'dynamic-unsupported'; socket: string; version: string }>
+  | Readonly<{ kind: 'added-unchecked'; socket: string; version: string }>
   | Readonly<{ kind: 'added-without-cookie'; backend: string; socket: string; version: string }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
   | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
+  | Readonly<{ kind: 'servers-capped'; backend: string; socket: string; endpoints: number; max: number }>
   | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
   | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[] }>
   | Readonly<{ kind: 'command-rejected'; backend: string; socket: string; command: string; reply: string }>
@@ -50,6 +55,7 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'dns-failing': { severity: 'problem', log: null }, // the hold events say it (src/core/hold.ts)
   'dns-unusable-records': { severity: 'warning', log: 'warn' },
   'endpoint-refused': { severity: 'warning', log: 'warn' },
+  'endpoints-capped': { severity: 'warning', log: 'warn' },
   'endpoints-all-refused': { severity: 'problem', log: 'error' },
   'serial-distrusted': { severity: 'warning', log: 'warn' },
   'haproxy-unreachable': { severity: 'problem', log: 'warn' },
@@ -68,9 +74,11 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'cookies-without-http': { severity: 'warning', log: 'warn' },
   'old-version': { severity: 'warning', log: 'warn' },
   'dynamic-unsupported': { severity: 'warning', log: 'warn' },
+  'added-unchecked': { severity: 'warning', log: 'warn' },
   'added-without-cookie': { severity: 'warning', log: 'warn' },
   'cookie-key-differs': { severity: 'warning', log: 'warn' },
   'endpoints-without-slot': { severity: 'problem', log: 'warn' },
+  'servers-capped': { severity: 'problem', log: 'warn' },
   'endpoints-unused': { severity: 'warning', log: 'warn' },
   'drain-cut': { severity: 'warning', log: 'warn' },
   'command-rejected': { severity: 'problem', log: 'error' },
@@ -91,6 +99,7 @@ export const isDnsFinding = (f: Finding): boolean =>
   f.kind === 'dns-failing' ||
   f.kind === 'dns-unusable-records' ||
   f.kind === 'endpoint-refused' ||
+  f.kind === 'endpoints-capped' ||
   f.kind === 'endpoints-all-refused' ||
   f.kind === 'serial-distrusted';
 
@@ -113,6 +122,8 @@ export function findingText(f: Finding): string {
       return `backend ${f.backend}: DNS answer had unusable records`;
     case 'endpoint-refused':
       return `backend ${f.backend}: DNS gave ${f.endpoint}, refused (${f.reason}): ${f.hint}`;
+    case 'endpoints-capped':
+      return `backend ${f.backend}: DNS ${f.record} gave more endpoints than the agent takes: ${countOf(f.kept, 'endpoint')} kept, ${String(f.dropped)} left out (at most --max-endpoints per backend, and ${String(MAX_ADDRESSES_PER_TARGET)} addresses per SRV target): raise --max-endpoints if the service has that many`;
     case 'serial-distrusted':
       return `backend ${f.backend}: the zone's SOA serial stood still while the records of ${f.record} changed: it no longer stands in for them (--serial-trust), and the record is asked every interval`;
     case 'endpoints-all-refused':
@@ -155,12 +166,16 @@ export function findingText(f: Finding): string {
         : `HAProxy ${f.version} starts in time quadratic in the slots with dynamic cookies (over a minute for 1000 slots; fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`;
     case 'dynamic-unsupported':
       return `--dynamic-servers has no effect on HAProxy ${f.version} ("add server" needs 2.4 or later): endpoints beyond the slots get none`;
+    case 'added-unchecked':
+      return `servers added on HAProxy ${f.version} get no health checks ("add server" takes "check" from 2.5 on): a pod that fails keeps its traffic until it leaves DNS`;
     case 'added-without-cookie':
       return `servers added to backend ${f.backend} get no sticky cookie on HAProxy ${f.version} (3.0 gives them their dynamic cookie): their clients are not sticky`;
     case 'cookie-key-differs':
       return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
     case 'endpoints-without-slot':
       return `backend ${f.backend}: ${countOf(f.endpoints.length, 'endpoint')} without a server slot (add slots to the server-template)`;
+    case 'servers-capped':
+      return `backend ${f.backend}: ${countOf(f.endpoints, 'endpoint')} get no server: slots and added servers together reached --max-endpoints ${String(f.max)} (raise it; servers draining count until they leave)`;
     case 'endpoints-unused':
       return 'endpoints of a less preferred SRV priority are unused: the backend has no backup slots';
     case 'drain-cut':

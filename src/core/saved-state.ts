@@ -116,7 +116,7 @@ export function decodeState(
     else if (answer.at > latest) warnings.push(`backend ${id}: answer dated ${ahead(answer.at)}`);
     else backends[id] = answer;
   }
-  warnings.push(...notManaged(foreign));
+  for (const w of notManaged(foreign)) warnings.push(w);
   const drains: Record<string, Record<string, Record<string, number>>> = {};
   let future = 0;
   let furthest = latest;

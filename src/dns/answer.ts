@@ -14,6 +14,8 @@ export type DnsAnswer =
       notes: readonly string[];
       /** SRV targets that are not host names, in RFC 1035 presentation form: refused. */
       refusedNames: readonly string[];
+      /** Endpoints the answer would have made beyond --max-endpoints (and an SRV target's address bound), left out; absent: none. */
+      dropped?: number;
       /** The zone's serial stood still while these records changed: it is not trusted to stand for them (--serial-trust). */
       serialDistrusted?: boolean;
     }>
@@ -50,6 +52,8 @@ export type ResolverOptions = Readonly<{
   serialTrust?: Readonly<{ maxMs: number; freshMs: number }>;
   /** 0 <= random() < 1, spreads the target cache's expiry; Math.random unless a test pins it. */
   random?: () => number;
+  /** --max-endpoints: the most endpoints one answer makes (DEFAULT_MAX_ENDPOINTS unless set). */
+  maxEndpoints?: number;
 }>;
 
 export type AddressType = 'A' | 'AAAA';

@@ -1,8 +1,9 @@
 import type { Answer, RecordType } from 'dns-packet';
-import { isIPAddress } from '../core/ip.ts';
 import { isHostname, presentName } from '../core/names.ts';
 import { DnsError } from '../errors.ts';
-import type { Endpoint } from '../core/types.ts';
+import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from '../core/desired.ts';
+import { canonicalIP, isIPAddress } from '../core/ip.ts';
+import { endpointKey, type Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
 
@@ -105,15 +106,21 @@ export function readSrv(name: string, records: readonly Answer[]): SrvRead {
     if (srv.data.port === 0) notes.push(`SRV ${name}: skipped record with target ${target} port 0`);
     return srv.data.port !== 0;
   });
-  const ttl = Math.min(...srvs.map((r) => r.ttl ?? 0));
-  const signature = [
-    ...srvs.map(
+  const ttl = minTtl(srvs.map((r) => ({ ttl: r.ttl ?? 0 })));
+  const signature = srvs
+    .map(
       (r) => `${String(r.data.priority ?? 0)} ${String(r.data.weight ?? 0)} ${String(r.data.port)} ${r.data.target} ${String(r.ttl ?? 0)}`,
-    ),
-  ]
+    )
     .sort()
     .join('\n');
   return { usable, targets: usable.map((srv) => normalizeName(srv.data.target)), notes, refusedNames, ttl, signature };
+}
+
+/** The lowest TTL of a list (Infinity when empty), in a loop: a list from DNS may hold thousands. */
+export function minTtl(list: readonly Readonly<{ ttl: number }>[]): number {
+  let ttl = Infinity;
+  for (const x of list) ttl = Math.min(ttl, x.ttl);
+  return ttl;
 }
 
 /** The same addresses in the same order (TTLs aside). */
@@ -121,22 +128,53 @@ export function sameAddresses(a: readonly Address[], b: readonly Address[]): boo
   return a.length === b.length && a.every((x, i) => x.address === b[i]?.address);
 }
 
-/** The answer an SRV read and its targets' addresses make: one endpoint per address of each usable record. */
-export function makeSrvAnswer(name: string, read: SrvRead, addresses: ReadonlyMap<string, Address[]>): DnsAnswer {
-  const { usable, refusedNames } = read;
+/**
+ * The answer an SRV read and its targets' addresses make: one endpoint per address of each
+ * usable record, each address:port once, at most `maxEndpoints` of them (--max-endpoints)
+ * and at most MAX_ADDRESSES_PER_TARGET addresses per target. The records are taken by
+ * priority, then weight (heavier first), then target and port, each target's addresses in
+ * address order: the same records keep the same endpoints in whatever order they came.
+ * What the bounds left out is counted, never made: `dropped`, one per record and address
+ * not taken.
+ */
+export function makeSrvAnswer(
+  name: string,
+  read: SrvRead,
+  addresses: ReadonlyMap<string, Address[]>,
+  maxEndpoints = DEFAULT_MAX_ENDPOINTS,
+): DnsAnswer {
+  const { refusedNames } = read;
   const notes = [...read.notes];
   const endpoints: Endpoint[] = [];
+  const seen = new Set<string>();
+  /** Each target's addresses, sorted and bounded once however many records name it. */
+  const firstOf = new Map<string, readonly Address[]>();
   let ttl = read.ttl;
-  for (const srv of usable) {
+  let dropped = 0;
+  for (const srv of byPreference(read.usable)) {
     const target = normalizeName(srv.data.target);
-    const addrs = addresses.get(target) ?? [];
-    if (addrs.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
-    for (const a of addrs) {
+    const all = addresses.get(target) ?? [];
+    let addrs = firstOf.get(target);
+    if (addrs === undefined) {
+      addrs = firstAddresses(all, MAX_ADDRESSES_PER_TARGET);
+      firstOf.set(target, addrs);
+      if (all.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
+    }
+    dropped += all.length - addrs.length;
+    const port = srv.data.port;
+    for (const [i, a] of addrs.entries()) {
+      if (endpoints.length >= maxEndpoints) {
+        dropped += addrs.length - i;
+        break;
+      }
+      const key = endpointKey({ address: canonicalIP(a.address), port });
+      if (seen.has(key)) continue;
+      seen.add(key);
       ttl = Math.min(ttl, a.ttl);
       endpoints.push({
         target,
         address: a.address,
-        port: srv.data.port,
+        port,
         weight: srv.data.weight ?? 0,
         priority: srv.data.priority ?? 0,
         ttl: srv.ttl ?? 0,
@@ -144,5 +182,34 @@ export function makeSrvAnswer(name: string, read: SrvRead, addresses: ReadonlyMa
     }
   }
   if (endpoints.length === 0) return { status: 'nodata', name, refusedNames };
-  return { status: 'ok', name, endpoints, ttl, notes, refusedNames };
+  return { status: 'ok', name, endpoints, ttl, notes, refusedNames, dropped };
+}
+
+/** The answer of a host:port record: every address an endpoint, at most `maxEndpoints` of them, the same ones whatever the record order. */
+export function makeHostAnswer(name: string, port: number, addrs: readonly Address[], maxEndpoints = DEFAULT_MAX_ENDPOINTS): DnsAnswer {
+  const kept = firstAddresses(addrs, maxEndpoints);
+  if (kept.length === 0) return { status: 'nodata', name };
+  const endpoints = kept.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
+  return { status: 'ok', name, endpoints, ttl: minTtl(kept), notes: [], refusedNames: [], dropped: addrs.length - kept.length };
+}
+
+type Srv = SrvRead['usable'][number];
+
+/** The records in the order their endpoints are taken: priority, weight (heavier first), target, port. */
+function byPreference(records: readonly Srv[]): Srv[] {
+  const keyed = records.map((r) => ({ r, target: normalizeName(r.data.target) }));
+  keyed.sort(
+    (x, y) =>
+      (x.r.data.priority ?? 0) - (y.r.data.priority ?? 0) ||
+      (y.r.data.weight ?? 0) - (x.r.data.weight ?? 0) ||
+      (x.target < y.target ? -1 : x.target > y.target ? 1 : 0) ||
+      x.r.data.port - y.r.data.port,
+  );
+  return keyed.map((k) => k.r);
+}
+
+/** The first `n` addresses in address order (the order they came in does not count). */
+export function firstAddresses(addrs: readonly Address[], n: number): readonly Address[] {
+  if (addrs.length === 0) return addrs;
+  return [...addrs].sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0)).slice(0, n);
 }

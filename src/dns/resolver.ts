@@ -8,7 +8,18 @@ import { RttTable } from './rtt.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
 import { TargetCache } from './targets.ts';
-import { addressesIn, followChain, inBatches, makeSrvAnswer, MAX_CNAME, readSrv, statusOf, type Address, type SrvRead } from './records.ts';
+import {
+  addressesIn,
+  followChain,
+  inBatches,
+  makeHostAnswer,
+  makeSrvAnswer,
+  MAX_CNAME,
+  readSrv,
+  statusOf,
+  type Address,
+  type SrvRead,
+} from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import type { TransportHooks } from './transport.ts';
 import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
@@ -165,7 +176,7 @@ export class Resolver {
       // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
       if (made.answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i])) {
         made.parts = parts;
-        made.answer = makeSrvAnswer(found.name, made.read, addresses);
+        made.answer = makeSrvAnswer(found.name, made.read, addresses, this.#o.maxEndpoints);
       }
     }
     // Records whose targets could not be looked up this run are not "no records": DNS is failing, and the last good answer is held.
@@ -184,8 +195,7 @@ export class Resolver {
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
-    const endpoints = addrs.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
-    return { status: 'ok', name, endpoints, ttl: Math.min(...addrs.map((x) => x.ttl)), notes: [], refusedNames: [] };
+    return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { AddressType } from './answer.ts';
 import { questionKey, type Question, type Reply } from './message.ts';
 import type { KnownReplies } from './pipeline.ts';
-import { indexAddresses, sameAddresses, type Address } from './records.ts';
+import { indexAddresses, minTtl, sameAddresses, type Address } from './records.ts';
 
 /** How long "no address" for a target is remembered, and the longest any is. */
 const NEGATIVE_TTL_S = 5;
@@ -144,8 +144,7 @@ export class TargetCache {
       const entry = this.#targets.get(target);
       const old = entry?.addresses;
       const addrs = old !== undefined && sameAddresses(old, addresses) ? old : addresses;
-      const ttlMs =
-        Math.min(Math.max(addrs.length === 0 ? NEGATIVE_TTL_S : Math.min(...addrs.map((x) => x.ttl)), 1), MAX_CACHE_TTL_S) * 1_000;
+      const ttlMs = Math.min(Math.max(addrs.length === 0 ? NEGATIVE_TTL_S : minTtl(addrs), 1), MAX_CACHE_TTL_S) * 1_000;
       // A target seen for the first time expires somewhere in the last half of its TTL, so that
       // targets that came together are not all asked again together; after that, a full TTL each time.
       const expires = now + ttlMs * (old === undefined ? 0.5 + 0.5 * this.#random() : 1);

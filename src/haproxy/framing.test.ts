@@ -34,6 +34,13 @@ describe('splitReplies', () => {
     });
   });
 
+  it("reads 2.4's refusal of a keyword on add server, which lacks its newline, as one reply", () => {
+    expect(splitReplies("'check' option is not accepted for dynamic server\nNo such server.\n\n", 2)).toEqual({
+      replies: ["'check' option is not accepted for dynamic server", 'No such server.'],
+      complete: true,
+    });
+  });
+
   it('still reads a known message that does end with its empty line', () => {
     expect(splitReplies('No such backend.\n\n\n', 2)).toEqual({ replies: ['No such backend.', ''], complete: true });
   });

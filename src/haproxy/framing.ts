@@ -25,13 +25,17 @@ const UNTERMINATED: readonly string[] = [
   'New server registered.', // 2.4 only
 ];
 
+/** 2.4's refusal of a keyword on `add server` (`check` among them), also without its newline. */
+const UNTERMINATED_PATTERN = /^'[^']*' option is not accepted for dynamic server$/;
+
 export function splitReplies(raw: string, commands: number): { replies: string[]; complete: boolean } {
   const lines = raw.split('\n');
   if (lines.at(-1) === '') lines.pop(); // what follows the last "\n" is not a line
   const replies: string[] = [];
   let current: string[] = [];
   for (const [i, line] of lines.entries()) {
-    if (current.length === 0 && UNTERMINATED.includes(line) && i + 1 < lines.length && lines[i + 1] !== '') {
+    const unterminated = UNTERMINATED.includes(line) || UNTERMINATED_PATTERN.test(line);
+    if (current.length === 0 && unterminated && i + 1 < lines.length && lines[i + 1] !== '') {
       // A message known to lack its newline (the same text ends with one elsewhere, e.g.
       // "No such backend." from `set server`): it ends here when a reply follows at once.
       replies.push(line);

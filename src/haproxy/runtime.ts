@@ -77,6 +77,9 @@ export interface HaproxyPort {
 
 export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
 
+/** Sent after a reply that may lack its newline, so that a reply that always has one follows it. */
+const FRAMING_PROBE = 'show cli level';
+
 /** The `show stat` columns the agent reads. */
 const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo', 'mode', 'addr'];
 
@@ -112,7 +115,8 @@ export class HaproxyRuntime implements HaproxyPort {
   /**
    * One connection: `show info`, then `show servers state` per backend. `show stat` is ten
    * times larger than the state dump (about 280 bytes a server) and says only what changes
-   * with the configuration, so it is read again only when the process changes.
+   * with the configuration, so it is read again only when the process changes, or when the
+   * state names a server it did not (one added at run time, perhaps as a backup).
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
     const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
@@ -123,19 +127,32 @@ export class HaproxyRuntime implements HaproxyPort {
     }
     const info = parseShowInfo(replies[0] ?? '');
     this.#release = info.release;
-    if (this.#facts?.pid !== info.pid) this.#facts = { pid: info.pid, byBackend: await this.#readFacts(backends) };
+    const states = backends.map((b, i) => {
+      const state = replies[1 + i] ?? '';
+      return state.trim() === NO_BACKEND_REPLY ? null : { state, servers: parseServersState(state).filter((r) => r.backend === b) };
+    });
+    // A server the facts do not know was added since they were read (add server): its backup flag is read again.
+    const unknown = states.some((st, i) =>
+      st?.servers.some((s) => this.#facts?.byBackend.get(backends[i] ?? '')?.cookies.has(s.name) !== true),
+    );
+    if (this.#facts?.pid !== info.pid || unknown) {
+      // The facts of backends not read now stay while the process does.
+      const byBackend = this.#facts?.pid === info.pid ? this.#facts.byBackend : new Map<string, BackendConfigFacts>();
+      for (const [b, facts] of await this.#readFacts(backends)) byBackend.set(b, facts);
+      this.#facts = { pid: info.pid, byBackend };
+    }
     const expected = expectedStateColumns(info.version);
     let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
     backends.forEach((b, i) => {
-      const state = replies[1 + i] ?? '';
-      if (state.trim() === NO_BACKEND_REPLY) {
+      const st = states[i];
+      if (st === null || st === undefined) {
         views.set(b, null);
         return;
       }
+      const { state, servers } = st;
       const columns = stateColumns(state);
       if (expected !== null && columns !== expected) layout = { columns, expected };
-      const servers = parseServersState(state).filter((r) => r.backend === b);
       const facts = this.#facts?.byBackend.get(b) ?? NO_FACTS;
       // A server with an address whose `show stat` addr is empty: the column is hidden (below level operator).
       const withAddress = servers.filter((s) => s.address !== '-');
@@ -161,18 +178,29 @@ export class HaproxyRuntime implements HaproxyPort {
   async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
     const backendOf = new Map(commands.map((c) => [c.text, c.backend]));
-    for (const line of batchLines(commands.map((c) => c.text))) {
+    const on24 = this.#release !== null && this.#release[0] === 2 && this.#release[1] === 4;
+    // 2.4 prints its replies to add server without their newline: one followed by an empty
+    // reply (a `set server` that worked) would read as one reply. A command that always
+    // answers follows each there, its reply set aside.
+    const texts: string[] = [];
+    for (const c of commands) {
+      texts.push(c.text);
+      if (on24 && c.text.startsWith('add server ')) texts.push(FRAMING_PROBE);
+    }
+    for (const line of batchLines(texts)) {
       const dynamic = line.some((c) => c.startsWith('add server ') || c.startsWith('del server '));
       // 2.4 and 2.5 take add/del server only in experimental mode, which holds for the connection.
       const before = dynamic && this.#release !== null && this.#release[0] === 2 && this.#release[1] < 6 ? ['experimental-mode on'] : [];
-      // Before 3.0 "Server deleted." lacks its newline: last on a line, its reply could not be framed.
-      const after = line.at(-1)?.startsWith('del server ') === true ? ['show cli level'] : [];
+      // Before 3.0 "Server deleted." lacks its newline (and on 2.4 add server's replies): last on a line, it could not be framed.
+      const last = line.at(-1) ?? '';
+      const after = last.startsWith('del server ') || (on24 && last.startsWith('add server ')) ? [FRAMING_PROBE] : [];
       const replies = await this.#send([...before, ...line, ...after]);
       replies.slice(0, before.length).forEach((reply) => {
         if (reply.trim() !== '')
           throw new HaproxyProtocolError(`HAProxy socket ${this.label}: experimental-mode on answered ${JSON.stringify(reply)}`, true);
       });
       line.forEach((command, i) => {
+        if (command === FRAMING_PROBE) return;
         const reply = replies[before.length + i] ?? '';
         results.push({ backend: backendOf.get(command) ?? '', command, reply, verdict: judgeReply(command, reply) });
       });

@@ -22,6 +22,7 @@ export class AgentMetrics {
   readonly endpoints: Gauge<'backend'>;
   readonly servers: Gauge<'backend' | 'socket' | 'state' | 'kind'>;
   readonly unplaced: Gauge<'backend'>;
+  readonly endpointsDropped: Gauge<'backend'>;
   readonly refused: Gauge<'backend' | 'reason'>;
   readonly commands: Counter<'socket' | 'result'>;
   readonly reloads: Counter<'socket'>;
@@ -67,6 +68,12 @@ export class AgentMetrics {
     this.unplaced = new Gauge({
       name: `${p}endpoints_without_slot`,
       help: 'Endpoints that found no free server slot.',
+      labelNames: ['backend'],
+      registers,
+    });
+    this.endpointsDropped = new Gauge({
+      name: `${p}endpoints_dropped`,
+      help: 'Endpoints the last DNS answer for the backend would have made but left out (--max-endpoints, and the bound on addresses per SRV target); 0 normally.',
       labelNames: ['backend'],
       registers,
     });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
-import { podKeys, podsAt, SERVICE, TestBind } from '../support/bind.ts';
+import { parseShowStat } from '../../src/haproxy/parse.ts';
+import { podKeys, podName, podsAt, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
-import { freePort } from '../support/procs.ts';
+import { freePort, waitFor } from '../support/procs.ts';
 
 describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -54,6 +55,46 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
     await haproxy.start(); // the added servers are gone with the old process
     await haproxy.waitServing(podKeys(podsAt(0, 10)));
     expect(await added(haproxy)).toHaveLength(6);
+  });
+
+  it('adds the priority-10 pods that one backup slot cannot hold as backup servers, once', async () => {
+    const bind = new TestBind();
+    await bind.start();
+    cleanup.push(() => bind.stop());
+    const preferred = podsAt(0, 2);
+    const fallback = podsAt(2, 3);
+    await bind.setPods(preferred);
+    await bind.update(
+      fallback.flatMap((p) => [
+        `update add ${podName(p.address)}. 5 IN A ${p.address}`,
+        `update add ${SERVICE}. 5 IN SRV 10 33 ${String(p.port)} ${podName(p.address)}.`,
+      ]),
+    );
+    const haproxy = new TestHaproxy({
+      frontendPort: await freePort(),
+      serverLines: ['server-template srv 2 127.0.0.1:9 disabled', 'server-template bk 1 127.0.0.1:9 backup disabled'],
+    });
+    await haproxy.start();
+    cleanup.push(() => haproxy.stop());
+    const agent = new TestAgent([
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+      ...LOOPBACK_PODS,
+      '--interval',
+      '300ms',
+      '--dynamic-servers',
+      '--log-level',
+      'debug',
+    ]);
+    cleanup.push(() => agent.stop());
+    await haproxy.waitServing(podKeys([...preferred, ...fallback]));
+    // Ten socket lane runs more: added as active servers, they were added again run after run.
+    const runs = agent.count('socket lane ran');
+    await waitFor('ten socket lane runs', () => agent.count('socket lane ran') >= runs + 10, 10_000);
+    expect(await added(haproxy)).toEqual(['srv-a1', 'srv-a2']);
+    expect(agent.count('server added: more endpoints than slots')).toBe(2);
+    const stat = parseShowStat(await haproxy.command('show stat be_app 6 -1'), ['svname', 'bck', 'addr']);
+    const backups = stat.filter((r) => r['bck'] === '1').map((r) => `${r['svname'] ?? ''} ${r['addr'] ?? ''}`);
+    expect(backups.sort()).toEqual(['bk1 127.0.1.3:8080', 'srv-a1 127.0.1.4:8080', 'srv-a2 127.0.1.5:8080']);
   });
 
   it('changes nothing without the flag: 4 slots serve, the other 6 pods are said to have none', async () => {

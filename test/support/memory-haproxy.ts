@@ -21,19 +21,22 @@ export type MemoryServer = {
 
 export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null; mode: string };
 
+/** A slot as `server <name> 127.0.0.1:9 disabled` declares it (`backup`: with the backup keyword). */
+export const placeholder = (name: string, backup = false): MemoryServer => ({
+  name,
+  address: '127.0.0.1',
+  port: 9,
+  admin: 'maint',
+  weight: 1,
+  opState: 0,
+  checked: false,
+  backup,
+  sessions: 0,
+});
+
 /** Slots as `server-template srv N 127.0.0.1:9 disabled` declares them. */
 export const slots = (n: number, prefix = 'srv'): MemoryServer[] =>
-  Array.from({ length: n }, (_, i) => ({
-    name: `${prefix}${String(i + 1)}`,
-    address: '127.0.0.1',
-    port: 9,
-    admin: 'maint',
-    weight: 1,
-    opState: 0,
-    checked: false,
-    backup: false,
-    sessions: 0,
-  }));
+  Array.from({ length: n }, (_, i) => placeholder(`${prefix}${String(i + 1)}`));
 
 /**
  * HAProxy in memory, behind the agent's HaproxyPort: backends of servers that `set server`
@@ -81,17 +84,19 @@ export class MemoryHaproxy implements HaproxyPort {
     this.uptimeSec = 0;
     this.startTimeSec++;
     for (const b of this.backends.values()) {
-      const configured = b.servers.filter((s) => !this.added.has(s.name));
-      b.servers = slots(configured.length, configured[0]?.name.replace(/\d+$/, '') ?? 'srv');
+      // Every configured server back as declared: its name and backup flag, in maintenance on its placeholder.
+      b.servers = b.servers.filter((s) => !this.added.has(s.name)).map((s) => placeholder(s.name, s.backup));
     }
     this.added.clear();
   }
 
-  #add(be: string, name: string, address: string, port: number, check: boolean): string {
+  #add(be: string, name: string, address: string, port: number, backup: boolean, check: boolean): string {
     const b = this.backends.get(be);
     if (b === undefined) return 'No such backend.';
     if (this.version.startsWith('1.') || this.version.startsWith('2.0')) return 'Unknown command.\n';
     if (b.servers.some((s) => s.name === name)) return 'Already exists a server with the same name in backend.\n';
+    // 2.4 takes no health check on a dynamic server (2.5 does).
+    if (check && this.version.startsWith('2.4.')) return "'check' option is not accepted for dynamic server";
     b.servers.push({
       name,
       address: address.replace(/^\[|\]$/g, ''),
@@ -100,7 +105,7 @@ export class MemoryHaproxy implements HaproxyPort {
       weight: 1,
       opState: 0,
       checked: check,
-      backup: false,
+      backup,
       sessions: 0,
     });
     this.added.add(name);
@@ -218,8 +223,9 @@ export class MemoryHaproxy implements HaproxyPort {
 
   /** Applies one command the way HAProxy 2.6 does; returns its reply. */
   #run(text: string): string {
-    const add = /^add server ([^/ ]+)\/(\S+) (\S+):(\d+)( check)?$/.exec(text);
-    if (add !== null) return this.#add(add[1] ?? '', add[2] ?? '', add[3] ?? '', Number(add[4]), add[5] !== undefined);
+    const add = /^add server ([^/ ]+)\/(\S+) (\S+):(\d+)( backup)?( check)?$/.exec(text);
+    if (add !== null)
+      return this.#add(add[1] ?? '', add[2] ?? '', add[3] ?? '', Number(add[4]), add[5] !== undefined, add[6] !== undefined);
     const del = /^del server ([^/ ]+)\/(\S+)$/.exec(text);
     if (del !== null) return this.#del(del[1] ?? '', del[2] ?? '');
     if (/^enable health \S+$/.test(text)) return '';

@@ -1,0 +1,222 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryHaproxy, placeholder, type MemoryServer } from '../../test/support/memory-haproxy.ts';
+import { parseBackend } from '../config/values.ts';
+import { bestPriority, normalizeEndpoints } from '../core/desired.ts';
+import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
+import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
+import type { Finding } from '../core/findings.ts';
+import { dynamicAllowed, planWork, slotsOf } from './decide.ts';
+
+const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');
+
+const ep = (n: number, extra: Partial<Endpoint> = {}): Endpoint => ({
+  target: `pod-${String(n)}.web`,
+  address: `10.0.0.${String(n)}`,
+  port: 8080,
+  weight: 10,
+  priority: 0,
+  ttl: 5,
+  ...extra,
+});
+
+type PassOptions = { now?: number; drainMs?: number; memory?: SlotMemory; maxServers?: number; weights?: WeightPolicy };
+
+/** One socket-lane pass with --dynamic-servers against `h`: observe, plan, apply. */
+async function pass(h: MemoryHaproxy, endpoints: readonly Endpoint[], o: PassOptions = {}) {
+  const snap = await h.observe([spec.backend]);
+  const { slots } = slotsOf(h.label, snap, spec);
+  const planned = planWork(h.label, { spec, endpoints }, slots ?? [], {
+    now: o.now ?? 1_000_000,
+    drainMs: o.drainMs ?? 30_000,
+    weights: o.weights ?? 'srv',
+    memory: o.memory,
+    resync: false,
+    dynamic: true,
+    maxServers: o.maxServers ?? 4096,
+    addedChecks: !h.version.startsWith('2.4.'),
+  });
+  const results = await h.apply(planned.work.commands.map((text) => ({ backend: spec.id, text })));
+  return { ...planned, results };
+}
+
+const servers = (h: MemoryHaproxy): MemoryServer[] => h.backends.get(spec.backend)?.servers ?? [];
+
+describe('planWork with --dynamic-servers: SRV priorities', () => {
+  it('adds what the backup slots cannot hold as backup servers, then sends nothing, pass after pass', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2'), placeholder('srv3', true)] });
+    const endpoints = normalizeEndpoints([ep(1), ep(2), ep(3, { priority: 10 }), ep(4, { priority: 10 }), ep(5, { priority: 10 })]);
+    const first = await pass(h, endpoints);
+    expect(first.work.commands.filter((c) => c.startsWith('add server'))).toEqual([
+      'add server be_app/srv-a1 10.0.0.4:8080 backup',
+      'add server be_app/srv-a2 10.0.0.5:8080 backup',
+    ]);
+    expect(first.results.every((r) => r.verdict.ok)).toBe(true);
+    expect(servers(h).map((s) => [s.name, `${s.address}:${String(s.port)}`, s.admin, s.backup])).toEqual([
+      ['srv1', '10.0.0.1:8080', 'ready', false],
+      ['srv2', '10.0.0.2:8080', 'ready', false],
+      ['srv3', '10.0.0.3:8080', 'ready', true],
+      ['srv-a1', '10.0.0.4:8080', 'ready', true],
+      ['srv-a2', '10.0.0.5:8080', 'ready', true],
+    ]);
+    const sent = h.sent.length;
+    for (let i = 0; i < 2; i++) {
+      const again = await pass(h, endpoints, { memory: first.work.plan.memory, now: 1_000_000 + (i + 1) * 4_000 });
+      expect(again.work.commands).toEqual([]);
+    }
+    expect(h.sent.length).toBe(sent);
+    expect(servers(h)).toHaveLength(5);
+  });
+
+  it('adds the less preferred endpoints as backup servers when the backend declares no backup slots', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const endpoints = normalizeEndpoints([ep(1), ep(2, { priority: 10 }), ep(3, { priority: 20 })]);
+    const first = await pass(h, endpoints);
+    expect(first.findings.map((f) => f.kind)).toEqual([]);
+    expect(first.work.commands.filter((c) => c.startsWith('add server'))).toEqual([
+      'add server be_app/srv-a1 10.0.0.2:8080 backup',
+      'add server be_app/srv-a2 10.0.0.3:8080 backup',
+    ]);
+    expect((await pass(h, endpoints, { memory: first.work.plan.memory })).work.commands).toEqual([]);
+  });
+});
+
+describe('planWork with --dynamic-servers on HAProxy 2.4', () => {
+  it('adds servers without check or enable health, which 2.4 refuses, and says once that they have no health checks', async () => {
+    const checked = (name: string, backup = false): MemoryServer => ({ ...placeholder(name, backup), checked: true });
+    const h = new MemoryHaproxy('memory', { be_app: [checked('srv1')] });
+    h.version = '2.4.0';
+    const r = await pass(h, normalizeEndpoints([ep(1), ep(2)]));
+    expect(r.work.commands.filter((c) => /^add server|^enable health/.test(c))).toEqual(['add server be_app/srv-a1 10.0.0.2:8080']);
+    expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
+    expect(h.ready()).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
+    const findings: Finding[] = [];
+    expect(dynamicAllowed('memory', await h.observe([spec.backend]), findings)).toBe(true);
+    expect(findings).toEqual([{ kind: 'added-unchecked', socket: 'memory', version: '2.4.0' }]);
+    h.version = '2.5.0';
+    findings.length = 0;
+    dynamicAllowed('memory', await h.observe([spec.backend]), findings);
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('planWork with --dynamic-servers: bounds', () => {
+  it('plans 80,000 endpoints beyond 2 slots without a stack overflow, and adds servers up to --max-endpoints only', () => {
+    const endpoints = normalizeEndpoints(
+      Array.from({ length: 80_000 }, (_, i) =>
+        ep(0, { address: `10.${String(i >> 16)}.${String((i >> 8) & 255)}.${String(i & 255)}`, priority: i % 3 === 0 ? 10 : 0 }),
+      ),
+    );
+    const slots: Slot[] = [1, 2].map((id) => ({
+      name: `srv${String(id)}`,
+      id,
+      address: '127.0.0.1',
+      port: 9,
+      admin: 'maint',
+      opState: 0,
+      checked: true,
+      weight: 1,
+      backup: false,
+    }));
+    const { work, findings } = planWork('memory', { spec, endpoints }, slots, {
+      now: 0,
+      drainMs: 30_000,
+      weights: 'srv',
+      memory: undefined,
+      resync: false,
+      dynamic: true,
+      maxServers: 4096,
+      addedChecks: true,
+    });
+    expect(work.added).toHaveLength(4094);
+    expect(work.added.every((a) => !a.backup)).toBe(true); // the preferred priority gets the room first
+    expect(work.commands.filter((c) => c.startsWith('add server'))).toHaveLength(4094);
+    expect(findings).toContainEqual({ kind: 'servers-capped', backend: 'be_app', socket: 'memory', endpoints: 80_000 - 4096, max: 4096 });
+  });
+
+  it('adds nothing to a backend whose slots already reach --max-endpoints', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const r = await pass(h, normalizeEndpoints([ep(1), ep(2), ep(3)]), { maxServers: 2 });
+    expect(h.added.size).toBe(0);
+    expect(r.findings).toEqual([{ kind: 'servers-capped', backend: 'be_app', socket: 'memory', endpoints: 1, max: 2 }]);
+  });
+});
+
+describe('planWork with --dynamic-servers against an in-memory HAProxy: properties', () => {
+  const endpointArb = fc
+    .record({
+      host: fc.integer({ min: 1, max: 12 }),
+      port: fc.constantFrom(80, 8080),
+      weight: fc.integer({ min: 0, max: 100 }),
+      priority: fc.constantFrom(0, 10, 20),
+    })
+    .map((r) => ep(r.host, { port: r.port, weight: r.weight, priority: r.priority }));
+  /** A server as someone (an earlier run, an operator) left it: empty, or holding an endpoint. */
+  const serverArb = fc.record({
+    holds: fc.option(endpointArb, { nil: null }),
+    admin: fc.constantFrom('ready', 'drain', 'maint'),
+    backup: fc.boolean(),
+  });
+  const scenario = fc.record({
+    active: fc.array(serverArb, { minLength: 1, maxLength: 5 }),
+    backup: fc.array(serverArb, { maxLength: 3 }),
+    added: fc.array(serverArb, { maxLength: 4 }),
+    // Answers as DNS gives them, duplicates included: the DNS lane normalizes them.
+    answers: fc.array(fc.array(endpointArb, { maxLength: 14 }), { minLength: 1, maxLength: 4 }),
+    drainMs: fc.constantFrom(0, 30_000),
+    weights: fc.constantFrom<WeightPolicy>('srv', 'ignore'),
+    spare: fc.integer({ min: -3, max: 8 }),
+  });
+
+  const laidOut = (name: string, s: { holds: Endpoint | null; admin: MemoryServer['admin'] }, backup: boolean): MemoryServer => {
+    const server = placeholder(name, backup);
+    if (s.holds === null) return server;
+    return { ...server, address: s.holds.address, port: s.holds.port, admin: s.admin, opState: s.admin === 'maint' ? 0 : 2 };
+  };
+
+  it('keeps less preferred endpoints out of active servers, serves no endpoint twice, stays under the cap, and settles', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, async (sc) => {
+        const layout = [
+          ...sc.active.map((s, i) => laidOut(`srv${String(i + 1)}`, s, false)),
+          ...sc.backup.map((s, i) => laidOut(`srv${String(sc.active.length + i + 1)}`, s, true)),
+          ...sc.added.map((s, i) => laidOut(`srv-a${String(i + 1)}`, s, s.backup)),
+        ];
+        const h = new MemoryHaproxy('memory', { be_app: layout });
+        sc.added.forEach((_, i) => h.added.add(`srv-a${String(i + 1)}`));
+        const cap = Math.max(1, layout.length + sc.spare);
+        let memory: SlotMemory = emptyMemory;
+        let now = 1_000_000;
+        for (const answer of sc.answers) {
+          const endpoints = normalizeEndpoints(answer);
+          const best = bestPriority(endpoints);
+          const priorityOf = new Map(endpoints.map((e) => [endpointKey(e), e.priority]));
+          let quiet = false;
+          for (let round = 0; round < 8 && !quiet; round++) {
+            const before = servers(h).length;
+            const r = await pass(h, endpoints, { now, drainMs: sc.drainMs, memory, maxServers: cap, weights: sc.weights });
+            memory = r.work.plan.memory;
+            // Settled: nothing sent, and no drain left to end (its end is a command to come).
+            quiet = r.work.commands.length === 0 && memory.drainingSince.size === 0;
+            expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
+            const after = servers(h);
+            const ready = after.filter((s) => s.admin === 'ready');
+            const readyKeys = ready.map((s) => endpointKey(s));
+            expect(new Set(readyKeys).size, 'an endpoint ready in two servers').toBe(readyKeys.length);
+            for (const s of ready) {
+              const priority = priorityOf.get(endpointKey(s));
+              if (priority !== undefined && priority !== best) expect(s.backup, `${s.name} serves priority ${String(priority)}`).toBe(true);
+            }
+            expect(after.length).toBeLessThanOrEqual(Math.max(cap, before));
+            if (r.work.added.length > 0) expect(after.length).toBeLessThanOrEqual(cap);
+            now += Math.max(sc.drainMs, 1_000);
+          }
+          expect(quiet, 'no pass without commands after 8').toBe(true);
+          const again = await pass(h, endpoints, { now, drainMs: sc.drainMs, memory, maxServers: cap, weights: sc.weights });
+          expect(again.work.commands).toEqual([]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
