@@ -13,7 +13,7 @@ import { helpText } from './cli/flags.ts';
 import type { Config } from './config/model.ts';
 import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
 import { printableText } from './core/names.ts';
-import { maxStateBytes, STATE_ENDPOINTS_PER_BACKEND } from './core/saved-state.ts';
+import { maxStateBytes } from './core/saved-state.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
 import { readStateFile, removeLeftoverTemporaries, writeStateFile } from './state/file.ts';
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
       : {
           savedState: readStateFile(
             config.stateFile,
-            maxStateBytes(config.backends.length, config.sockets.length, STATE_ENDPOINTS_PER_BACKEND),
+            maxStateBytes(config.backends.length, config.sockets.length, config.maxEndpoints),
           ),
           writeState: (text: string) => {
             writeStateFile(config.stateFile ?? '', text);

@@ -43,9 +43,6 @@ const DRAIN_MAX_BYTES = 136;
 /** A backend's or a socket's own keys, names and times (names come from the flags). */
 const ENTRY_MAX_BYTES = 1_024;
 
-/** The endpoints a backend may have that the state file's size bound allows for: 4096. */
-export const STATE_ENDPOINTS_PER_BACKEND = 4_096;
-
 /**
  * The largest state file this agent can have written for `backends` backends on
  * `sockets` sockets, with at most `maxEndpoints` endpoints a backend: each backend's
