@@ -48,7 +48,7 @@ export class Reporter {
   dns(r: DnsReport): void {
     const log = this.#child(`dns ${r.backend}`, { backend: r.backend, record: r.record });
     if (r.event !== null) logHoldEvent(log, r.event, r.endpoints);
-    this.#findings(`dns ${r.backend}`, log, r.findings, 'backend');
+    this.#findings(`dns ${r.backend}`, log, r.findings, ['backend', 'record']);
     const m = this.#metrics;
     m?.endpoints.set({ backend: r.backend }, r.endpoints ?? 0);
     if (m !== null) {
@@ -92,7 +92,7 @@ export class Reporter {
       if (d.added === null) log.info({ backend: d.backend, server: d.server }, 'server deleted: added at run time, its pod left');
       else log.info({ backend: d.backend, server: d.server, endpoint: d.added }, 'server added: more endpoints than slots');
     }
-    this.#findings(`socket ${r.socket}`, log, r.findings, 'socket');
+    this.#findings(`socket ${r.socket}`, log, r.findings, ['socket']);
     const m = this.#metrics;
     if (m !== null) {
       for (const [backend, byKind] of r.servers) {
@@ -143,7 +143,7 @@ export class Reporter {
   }
 
   /** Logs the findings that are new or changed since this lane's last report, and the ends worth saying. */
-  #findings(lane: string, log: Logger, findings: readonly Finding[], bound: 'backend' | 'socket'): void {
+  #findings(lane: string, log: Logger, findings: readonly Finding[], bound: readonly string[]): void {
     const before = this.#logged.get(lane) ?? new Map<string, string>();
     const now = new Map<string, string>();
     for (const f of findings) {
@@ -176,10 +176,10 @@ export class Reporter {
   }
 }
 
-/** A finding's log message and fields; the lane's child logger already carries `bound`. */
-function logLine(f: Finding, bound: 'backend' | 'socket'): { msg: string; fields: Record<string, unknown> } {
+/** A finding's log message and fields; the lane's child logger already carries the `bound` fields (a JSON key twice on a line is not JSON anyone can read). */
+function logLine(f: Finding, bound: readonly string[]): { msg: string; fields: Record<string, unknown> } {
   // The kind stays: a log pipeline filters on it (the message reads well, the kind does not change).
-  const fields = Object.fromEntries(Object.entries(f).filter(([k]) => k !== bound));
+  const fields = Object.fromEntries(Object.entries(f).filter(([k]) => !bound.includes(k)));
   if (f.kind === 'haproxy-unreachable') return { msg: 'waiting for HAProxy', fields: { kind: f.kind, err: f.detail } };
   if (f.kind === 'command-rejected') return { msg: 'HAProxy rejected a command', fields };
   if (f.kind === 'dns-unusable-records') return { msg: 'DNS answer had unusable records', fields: { kind: f.kind, notes: f.notes } };
