@@ -152,6 +152,20 @@ describe('parseConfig', () => {
     expect(parseConfig(['-h'], {}).help).toBe(true);
   });
 
+  it('reads --help and --version from the command line only: a stray variable does not make a container exit 0', () => {
+    const env = { HAPROXY_DNS_AGENT_HELP: '1', HAPROXY_DNS_AGENT_VERSION: 'true' };
+    expect(parseConfig(['--backend', `be=${SRV}`], env)).toMatchObject({ help: false, version: false });
+  });
+
+  it('takes each minimum from the flag table, and says it', () => {
+    for (const f of FLAGS.filter((x) => x.arg === '<duration>' && x.min !== undefined)) {
+      const below = `${String((f.min ?? 0) - 1)}ms`;
+      expect(() => parse(['--backend', `be=${SRV}`, `--${f.name}`, below]), f.name).toThrow(new RegExp(`^--${f.name} ${below}: expected `));
+      expect(helpText('0.0.0')).toContain(`least ${String(f.min)}ms`);
+    }
+    expect(parse(['--backend', `be=${SRV}`, '--watch', '0'])?.watchMs).toBe(0);
+  });
+
   it('refuses a boolean variable that is not one', () => {
     expect(() => parse([`--backend`, `be=${SRV}`], { HAPROXY_DNS_AGENT_ONCE: 'maybe' })).toThrow(
       /HAPROXY_DNS_AGENT_ONCE="maybe": expected true or false/,

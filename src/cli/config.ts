@@ -10,7 +10,7 @@ import {
   parseSocket,
 } from '../config/values.ts';
 import { UsageError } from '../errors.ts';
-import { envName, FLAGS } from './flags.ts';
+import { envName, flag, FLAGS, type Flag } from './flags.ts';
 
 export type ParsedArgs = Readonly<{ help: boolean; version: boolean; config: Config | null }>;
 
@@ -32,7 +32,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     );
     values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as typeof values;
   } catch (err) {
-    throw new UsageError(`${argParseMessage(err)} (see --help)`);
+    throw new UsageError(`${argParseMessage(err, argv)} (see --help)`);
   }
   const problems: string[] = [];
   /** The value of `read()`, or `fallback` with the problem noted. */
@@ -49,39 +49,44 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     const v = values[name];
     if (typeof v === 'string') return v;
     const e = env[envName(name)];
-    return e === undefined || e === '' ? FLAGS.find((f) => f.name === name)?.default : e;
+    return e === undefined || e === '' ? flag(name).default : e;
   };
   const list = (name: string): string[] => {
     const v = values[name];
     if (Array.isArray(v) && v.length > 0) return v;
     const e = env[envName(name)];
     if (e !== undefined && e.trim() !== '') return e.split(/[\s,]+/).filter((x) => x !== '');
-    const d = FLAGS.find((f) => f.name === name)?.default;
+    const d = flag(name).default;
     return d === undefined ? [] : [d];
   };
   const bool = (name: string): boolean =>
     check(() => {
       if (values[name] === true) return true;
+      if (flag(name).argvOnly === true) return false; // a stray variable must not turn a container into a help page
       const e = env[envName(name)];
       if (e === undefined || e === '') return false;
       if (/^(1|true|yes|on)$/i.test(e)) return true;
       if (/^(0|false|no|off)$/i.test(e)) return false;
       throw new UsageError(`${envName(name)}=${JSON.stringify(e)}: expected true or false`);
     }, false);
-  const duration = (name: string, minMs: number): number => check(() => parseDurationSetting(name, str(name) ?? '', minMs), 0);
-  // --watch: 0 (off), or at least 50ms: a faster watch would only load the nameserver.
-  const watchMs = (): number => {
-    const ms = duration('watch', 0);
-    if (ms > 0 && ms < 50) problems.push(`--watch ${str('watch') ?? ''}: expected 0 (off) or at least 50ms`);
+  /** A duration at least its flag's minimum (or 0, where 0 turns it off). */
+  const duration = (name: string): number => {
+    const f = flag(name);
+    const ms = check(() => parseDurationSetting(name, str(name) ?? '', f.zeroOff === true ? 0 : (f.min ?? 0)), 0);
+    if (f.zeroOff === true && ms > 0 && ms < (f.min ?? 0))
+      problems.push(`--${name} ${str(name) ?? ''}: expected 0 (off) or at least ${String(f.min)}ms`);
     return ms;
   };
   // --max-endpoints: a whole number of at least 1; the top only keeps it a number.
   const maxEndpoints = (): number => {
     const text = str('max-endpoints') ?? '';
     const n = /^\d{1,7}$/.test(text) ? Number(text) : 0;
-    if (n >= 1 && n <= MAX_ENDPOINTS_LIMIT) return n;
-    problems.push(`--max-endpoints ${JSON.stringify(text)}: expected a whole number from 1 to ${String(MAX_ENDPOINTS_LIMIT)}`);
-    return 1;
+    const least = flag('max-endpoints').min ?? 1;
+    if (n >= least && n <= MAX_ENDPOINTS_LIMIT) return n;
+    problems.push(
+      `--max-endpoints ${JSON.stringify(text)}: expected a whole number from ${String(least)} to ${String(MAX_ENDPOINTS_LIMIT)}`,
+    );
+    return least;
   };
   if (bool('help')) return { help: true, version: false, config: null };
   if (bool('version')) return { help: false, version: true, config: null };
@@ -107,21 +112,22 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     backends,
     nameservers: nameservers.length === 0 ? null : nameservers,
     resolvConf: str('resolv-conf') ?? '/etc/resolv.conf',
-    intervalMs: duration('interval', 100),
+    intervalMs: duration('interval'),
     respectTtl: bool('respect-ttl'),
-    watchMs: watchMs(),
-    serialTrustMs: duration('serial-trust', 0),
+    watchMs: duration('watch'),
+    serialTrustMs: duration('serial-trust'),
     once: bool('once'),
     dryRun: bool('dry-run'),
     logLevel,
-    holdMs: duration('hold', 0),
-    holdNxMs: duration('hold-nx', 0),
-    drainMs: duration('drain', 0),
+    holdMs: duration('hold'),
+    holdNxMs: duration('hold-nx'),
+    drainMs: duration('drain'),
     weights: weights === 'ignore' ? 'ignore' : 'srv',
     cookieKey: cookieKey ?? null,
     listen: listen === undefined ? null : check(() => parseListen(listen), null),
-    dnsTimeoutMs: dnsTimeout === undefined ? null : check(() => parseDurationSetting('dns-timeout', dnsTimeout, 10), null),
-    socketTimeoutMs: duration('socket-timeout', 10),
+    dnsTimeoutMs:
+      dnsTimeout === undefined ? null : check(() => parseDurationSetting('dns-timeout', dnsTimeout, flag('dns-timeout').min ?? 0), null),
+    socketTimeoutMs: duration('socket-timeout'),
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n)], [])),
     stateFile: str('state-file') ?? null,
     dynamicServers: bool('dynamic-servers'),
@@ -131,11 +137,24 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   return { help: false, version: false, config };
 }
 
-function argParseMessage(err: unknown): string {
-  const msg = err instanceof Error ? err.message : String(err);
-  const unknown = /Unknown option '([^']+)'/.exec(msg);
-  if (unknown) return `unknown flag ${unknown[1] ?? ''}`;
-  const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(msg);
-  if (missing) return `flag ${(missing[1] ?? '').replace(/^-., /, '')} needs a value`;
-  return msg.split('\n')[0] ?? msg;
+/**
+ * What node:util's parseArgs refused, told by its error code (its messages are not an API)
+ * and the command line itself: the first flag it does not know, or the last one that lacks
+ * its value.
+ */
+function argParseMessage(err: unknown, argv: readonly string[]): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  const name = (arg: string): string => arg.split('=')[0] ?? arg;
+  const known = (arg: string): Flag | undefined =>
+    FLAGS.find((f) => `--${f.name}` === name(arg) || (f.short !== undefined && `-${f.short}` === name(arg)));
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const unknown = argv.find((a) => a.startsWith('-') && a !== '--' && known(a) === undefined);
+    return `unknown flag ${name(unknown ?? '?')}`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const lacking = argv.findLast((a, i) => known(a)?.type === 'string' && !a.includes('=') && (argv[i + 1] ?? '-').startsWith('-'));
+    return lacking === undefined ? 'a flag needs a value' : `flag --${known(lacking)?.name ?? '?'} needs a value`;
+  }
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument: expected flags only`;
+  return err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
 }

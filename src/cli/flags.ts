@@ -1,5 +1,9 @@
-/** Every flag, its default and its help: the source of --help and of the README table. */
-type Flag = Readonly<{
+/**
+ * Every flag: its name, argument, default, minimum and text. The one source of --help, of
+ * the README's table (`npm run docs` writes it; a test compares them word for word), of
+ * the environment variables (envName) and of the minimums config.ts checks.
+ */
+export type Flag = Readonly<{
   name: string;
   type: 'string' | 'boolean';
   multiple?: boolean;
@@ -7,6 +11,15 @@ type Flag = Readonly<{
   short?: string;
   arg?: string;
   default?: string;
+  /** The default as the README's table says it, when it is not a literal value. */
+  shown?: string;
+  /** The least value taken: milliseconds for a duration, else a count. */
+  min?: number;
+  /** 0 is taken too, and turns the feature off (--watch). */
+  zeroOff?: boolean;
+  /** --help and --version: read from the command line only, never from the environment. */
+  argvOnly?: boolean;
+  /** Markdown: the README shows it as it is, --help without the marks. */
   help: string;
 }>;
 
@@ -17,150 +30,199 @@ export const FLAGS: readonly Flag[] = [
     multiple: true,
     arg: '<path|host:port>',
     default: '/var/run/haproxy/admin.sock',
-    help: 'HAProxy admin socket (level admin): a UNIX path, or host:port of a TCP stats socket. Repeat for one socket per process (1.8 nbproc); every socket gets the same endpoints.',
+    help: 'HAProxy admin socket (level admin): a UNIX path, or host:port of a TCP stats socket. Repeat for one socket per process (1.8 `nbproc`); every socket gets the same endpoints.',
   },
   {
     name: 'backend',
     type: 'string',
     multiple: true,
     arg: '<name>[/<prefix>]=<record>',
-    help: 'A backend to fill and the DNS name that feeds it; repeatable. <record> is an SRV name, or host:port for A/AAAA records. With /<prefix>, only servers whose name starts with it are managed.',
+    shown: '(required)',
+    help: 'A backend to fill and the DNS name that feeds it; repeatable. `<record>` is an SRV name, or `host:port` for A/AAAA records.',
   },
   {
     name: 'nameserver',
     type: 'string',
     multiple: true,
     arg: '<ip[:port]>',
-    help: 'DNS server to ask; repeatable, tried in turn. Default: the nameservers in /etc/resolv.conf.',
+    shown: 'resolv.conf',
+    help: 'DNS server to ask; repeatable, tried in turn; the last one that answered is asked first.',
   },
   {
     name: 'allow-net',
     type: 'string',
     multiple: true,
     arg: '<cidr>',
-    help: 'Only endpoints inside these networks become servers (the pod network, e.g. 10.244.0.0/16); repeatable. Loopback is refused unless allowed here; unspecified, broadcast, multicast, link-local and 240.0.0.0/4 addresses are refused always.',
+    help: 'Only endpoints inside these networks become servers (your pod network); repeatable. Loopback is refused unless allowed here; unspecified, broadcast, multicast, link-local and `240.0.0.0/4` always. See [Security](#security).',
   },
   {
     name: 'interval',
     type: 'string',
     arg: '<duration>',
     default: '1s',
-    help: "Time between passes (500ms, 1s, 2m), like HAProxy's `timeout resolve`; a random 0-10% is added so replicas do not query in lockstep.",
+    min: 100,
+    help: 'Time between runs of each lane (`500ms`, `1s`, `2m`), plus a random 0-10%.',
   },
   {
     name: 'watch',
     type: 'string',
     arg: '<duration>',
     default: '300ms',
-    help: "Between passes, ask each backend's zone serial (SOA) this often, and ask DNS again at once when it moves: BIND and CoreDNS change it with every change. One small UDP question; 0 turns it off; --interval stays the bound.",
+    min: 50,
+    zeroOff: true,
+    help: "Between passes, ask each backend's zone serial (an SOA question, about 100 bytes over UDP) this often, and ask DNS again at once when it moves. BIND raises the serial with every change; CoreDNS's kubernetes plugin sets it to the time of the last change. It only hastens: `--interval` stays the bound.",
   },
   {
     name: 'serial-trust',
     type: 'string',
     arg: '<duration>',
     default: '30s',
-    help: "How long an unchanged zone serial stands in for asking a backend's record again: a pass then asks the SOA alone. Only once the serial has been seen to move, from an authoritative answer, with every SRV target in the zone; 0: ask every pass.",
+    help: "How long an unchanged zone serial stands in for asking a backend's record again: a pass then asks the SOA alone (one UDP question) instead of the SRV and its targets' addresses. The serial is trusted only once the agent has seen it move, from an authoritative answer whose zone holds every SRV target, and only from `TTL + 2 s` after it last moved (CoreDNS's serial is a second; a cache may serve older records). Every `--serial-trust` the record is asked again; a serial that stood still while the records changed is never trusted again. `0`: ask every pass.",
   },
   {
     name: 'respect-ttl',
     type: 'boolean',
-    help: "Poll sooner than --interval when the records' TTL is shorter (never more often than every 250ms).",
+    help: "Poll sooner than `--interval` when the records' TTL is shorter (never more often than every 250 ms).",
   },
   {
     name: 'once',
     type: 'boolean',
-    help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure; each problem is said once, as a plain line on stderr.',
+    help: 'One pass, then exit: 0 when HAProxy matches DNS, 1 on failure. Each problem is said once, as a plain `haproxy-dns-agent: ...` line on stderr (not also as a JSON log line).',
   },
   {
     name: 'dry-run',
     type: 'boolean',
-    help: 'Print every command, one per line, exactly as it would be sent, and send none. Without a reachable socket, print the endpoints DNS gave.',
+    help: 'Print every command, one per line, exactly as it would be sent, and send none.',
   },
   {
     name: 'hold',
     type: 'string',
     arg: '<duration>',
     default: '600s',
-    help: 'While the DNS server fails (timeout, SERVFAIL, REFUSED, unreachable, malformed), the last good answer stays in force this long.',
+    help: 'While DNS fails (timeout, SERVFAIL, REFUSED, unreachable, malformed), the last good answer stays in force this long.',
   },
   {
     name: 'hold-nx',
     type: 'string',
     arg: '<duration>',
     default: '30s',
-    help: 'When the name does not exist or has no records, the last good answer stays in force this long; then the servers leave.',
+    help: 'When the name does not exist or has no records, the last good answer stays in force this long, counted from the first such answer (an outage before it does not count); then the servers leave.',
   },
   {
     name: 'drain',
     type: 'string',
     arg: '<duration>',
     default: '30s',
-    help: 'A server whose endpoint left DNS is set to drain (sticky clients only) this long, then to maint. 0: straight to maint.',
+    help: 'A server whose endpoint left DNS drains this long, then goes to maint. `0`: straight to maint.',
   },
   {
     name: 'dynamic-servers',
     type: 'boolean',
-    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+; "add server"), named <prefix>-a<N>, and delete them once their pod has left and they drained. Slots are filled first. Added servers are lost on a reload; the agent adds them again. On 2.4-2.9 they get no sticky cookie (3.0 gives them one).',
+    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
   },
   {
     name: 'max-endpoints',
     type: 'string',
     arg: '<n>',
     default: '4096',
-    help: 'The most endpoints a backend takes from one DNS answer, in SRV priority and weight order (what is left out is said once and counted), and with --dynamic-servers the most servers, slots and added ones together, it is given. An SRV target gives at most 64 addresses.',
+    min: 1,
+    help: 'The most endpoints a backend takes from one DNS answer, by SRV priority, then weight, then target and address (an SRV target gives at most 64 addresses); what is left out is logged once and counted (`haproxy_dns_agent_endpoints_dropped`). With `--dynamic-servers`, also the most servers, slots and added ones together, a backend is given.',
   },
   {
     name: 'state-file',
     type: 'string',
     arg: '<path>',
-    help: "Keep each backend's last good answer (with its time) and the start of every running drain here, written atomically when they change. Read at start: a saved answer is in force within --hold of its time until DNS answers, so a restart during a DNS outage does not empty HAProxy. A missing or unusable file is a warning. Put it beside the admin socket (the shared emptyDir).",
+    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A missing, corrupt or foreign file is a warning. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
   },
   {
     name: 'weights',
     type: 'string',
     arg: '<srv|ignore>',
     default: 'srv',
-    help: 'srv: SRV weights mapped proportionally onto 1..256 (heaviest = 256); ignore: leave the configured weights alone.',
+    help: '`srv`: SRV weights mapped proportionally onto 1..256; `ignore`: leave weights alone.',
   },
   {
     name: 'cookie-key',
     type: 'string',
     arg: '<key>',
-    help: "The backend's dynamic-cookie-key, to print each server's cookie in --dry-run and check HAProxy's. Never logged.",
+    help: "The backend's `dynamic-cookie-key`, to show each server's cookie in `--dry-run`. Never logged.",
   },
   {
     name: 'listen',
     type: 'string',
     arg: '<host:port>',
-    help: "Serve /healthz, /readyz and /metrics (Prometheus) here. Off unless given. /healthz fails when a lane (a backend's DNS, a socket) has finished no run for 3 x --interval + 12 x the longer of --socket-timeout and --dns-timeout (at least 60s); /readyz is 200 once every socket's HAProxy answers and has had every backend's DNS answer (records, NXDOMAIN, NODATA, refused endpoints, or a saved one) applied since it started; after that no DNS condition makes it fail.",
+    shown: 'off',
+    help: 'Serve `/healthz`, `/readyz` and `/metrics` (see [Probes](#probes)): GET or HEAD, one request a connection. At most 64 connections at once (a new one past that closes the oldest still sending its request); a request head must be whole within 5 s of the connection and 8 KiB, or the connection is closed unanswered. An address that cannot be listened on (in use, a port below 1024 without the capability) ends the agent with one line, exit 1.',
   },
   {
     name: 'dns-timeout',
     type: 'string',
     arg: '<duration>',
-    help: "How long one DNS question may take before it counts as failed (its tries go out meanwhile, each waiting as the server's round trips say, at most --interval; a slower server stretches it, never past --hold). Default: resolv.conf's `options timeout`, else 5s (glibc's).",
+    shown: 'resolv.conf, else `5s`',
+    min: 10,
+    help: 'How long one DNS question may take before it counts as failed (see "Slow or busy DNS servers" below). A server whose answers are known to take longer stretches it, never past `--hold`.',
   },
-  { name: 'socket-timeout', type: 'string', arg: '<duration>', default: '5s', help: 'Deadline for one exchange on the HAProxy socket.' },
+  {
+    name: 'socket-timeout',
+    type: 'string',
+    arg: '<duration>',
+    default: '5s',
+    min: 10,
+    help: 'Deadline for one exchange on the HAProxy socket.',
+  },
   {
     name: 'resolv-conf',
     type: 'string',
     arg: '<path>',
     default: '/etc/resolv.conf',
-    help: 'Where to read nameserver, search, ndots, timeout and attempts from.',
+    help: 'Where nameservers, `search`, `ndots`, `timeout` and `attempts` come from.',
   },
   {
     name: 'log-level',
     type: 'string',
     arg: '<level>',
     default: 'info',
-    help: 'trace, debug, info, warn, error, fatal or silent. Logs are JSON lines on stderr.',
+    help: 'trace, debug, info, warn, error, fatal or silent.',
   },
-  { name: 'help', type: 'boolean', short: 'h', help: 'Show this help.' },
-  { name: 'version', type: 'boolean', help: 'Show the version.' },
+  { name: 'help', type: 'boolean', short: 'h', argvOnly: true, help: 'Show the help.' },
+  { name: 'version', type: 'boolean', argvOnly: true, help: 'Show the version.' },
 ];
 
 /** `--dry-run` <-> HAPROXY_DNS_AGENT_DRY_RUN: the one naming rule for every flag. */
 export const envName = (flag: string): string => `HAPROXY_DNS_AGENT_${flag.toUpperCase().replaceAll('-', '_')}`;
+
+/** The flag named `name` (a name from FLAGS: a typo is a programming error). */
+export function flag(name: string): Flag {
+  const f = FLAGS.find((x) => x.name === name);
+  if (f === undefined) throw new TypeError(`no flag --${name}`);
+  return f;
+}
+
+/** The minimum as a sentence, for the README and --help. */
+function minText(f: Flag): string {
+  if (f.min === undefined) return '';
+  const least = f.arg === '<duration>' ? `${String(f.min)}ms` : String(f.min);
+  return f.zeroOff === true ? ` \`0\` or at least ${least}.` : ` At least ${least}.`;
+}
+
+/** Markdown as plain text: no backticks, links as their text. */
+const plain = (md: string): string => md.replaceAll('`', '').replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
+
+/** Where the README's flag table starts and ends (scripts/readme-flags.mjs writes between them). */
+export const README_FLAGS_START = '<!-- flags: written by `npm run docs` from src/cli/flags.ts -->';
+export const README_FLAGS_END = '<!-- /flags -->';
+
+/** The README's flag table, row for row. */
+export function flagsTable(): string {
+  const rows = FLAGS.map((f) => {
+    const head = `--${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`.replaceAll('|', '\\|');
+    const short = f.short === undefined ? '' : ` (\`-${f.short}\`)`;
+    const def =
+      f.shown ?? (f.default !== undefined ? `\`${f.default}\`` : f.argvOnly === true ? '' : f.type === 'boolean' ? 'off' : 'none');
+    return `| \`${head}\`${short} | ${def} | ${f.help}${minText(f)} |`;
+  });
+  return ['| Flag | Default | What it does |', '|---|---|---|', ...rows].join('\n');
+}
 
 /** The --help text, built from FLAGS. */
 export function helpText(version: string): string {
@@ -173,13 +235,14 @@ export function helpText(version: string): string {
     'with the prefix (all servers without one). Slots must be declared with an IP literal, e.g.',
     '  server-template srv 10 127.0.0.1:9 check disabled',
     '',
-    'Flags (every flag can also be set with an environment variable: --dry-run -> HAPROXY_DNS_AGENT_DRY_RUN;',
-    'repeatable flags take a comma-separated list there; a flag wins over its variable):',
+    'Flags (every flag but --help and --version can also be set with an environment variable:',
+    '--dry-run -> HAPROXY_DNS_AGENT_DRY_RUN; repeatable flags take a comma-separated list there;',
+    'a flag wins over its variable):',
   ];
   for (const f of FLAGS) {
-    const head = `  --${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`;
-    const def = f.default === undefined ? '' : ` (default ${f.default})`;
-    lines.push(head, `      ${f.help}${def}`);
+    const head = `  --${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}${f.short === undefined ? '' : `, -${f.short}`}`;
+    const def = f.default === undefined ? (f.shown === undefined ? '' : ` (default: ${plain(f.shown)})`) : ` (default ${f.default})`;
+    lines.push(head, `      ${plain(f.help)}${plain(minText(f))}${def}`);
   }
   lines.push(
     '',
