@@ -66,10 +66,7 @@ async function main(): Promise<number> {
     ...(config.stateFile === null
       ? {}
       : {
-          savedState: readStateFile(
-            config.stateFile,
-            maxStateBytes(config.backends.length, config.sockets.length, config.maxEndpoints),
-          ),
+          savedState: readStateFile(config.stateFile, maxStateBytes(config.backends.length, config.sockets.length, config.maxEndpoints)),
           writeState: (text: string) => {
             writeStateFile(config.stateFile ?? '', text);
           },

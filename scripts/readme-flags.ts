@@ -1,7 +1,6 @@
-#!/usr/bin/env node
-// Writes the README's flag table from src/cli/flags.ts (through dist/: run `npm run docs`).
+// Writes the README's flag table from src/cli/flags.ts: `npm run docs`.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { flagsTable, README_FLAGS_START, README_FLAGS_END } from '../dist/cli/flags.js';
+import { flagsTable, README_FLAGS_END, README_FLAGS_START } from '../src/cli/flags.ts';
 
 const path = new URL('../README.md', import.meta.url);
 const readme = readFileSync(path, 'utf8');
