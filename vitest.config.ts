@@ -12,7 +12,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'adapters',
-          include: ['test/adapters/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/deploy/**/*.test.ts'],
+          include: ['test/adapters/**/*.test.ts', 'test/cli/**/*.test.ts', 'test/deploy/**/*.test.ts', 'test/monitoring/**/*.test.ts'],
           testTimeout: 20_000,
         },
       },
