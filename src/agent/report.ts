@@ -30,6 +30,8 @@ export class Reporter {
   readonly #logged = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(r: LaneReport) => void>();
   #stateProblem: string | null = null;
+  /** Lanes whose counters exist at 0 already: an alert's increase() must see the first rejection or failure too. */
+  readonly #counted = new Set<string>();
   /** --once: problems are said in its summary, in plain text, and not logged as well. */
   readonly #problemsSaidElsewhere: boolean;
 
@@ -60,6 +62,10 @@ export class Reporter {
     if (r.dropped !== null) m?.endpointsDropped.set({ backend: r.backend }, r.dropped);
     for (const status of DNS_STATUSES) m?.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
     m?.serialDistrusted.set({ backend: r.backend }, r.findings.some((f) => f.kind === 'serial-distrusted') ? 1 : 0);
+    if (m !== null)
+      this.#zeroCounters(`dns ${r.backend}`, () => {
+        for (const result of ['ok', 'failed']) m.passes.inc({ lane: 'dns', name: r.backend, result }, 0);
+      });
     m?.passes.inc({ lane: 'dns', name: r.backend, result: laneOk(r) ? 'ok' : 'failed' });
     log.debug(
       { endpoints: r.endpoints, ttl: r.ttlSeconds, answerAgeMs: r.answerAgeMs, changed: r.changed, ms: r.durationMs, ok: laneOk(r) },
@@ -101,6 +107,10 @@ export class Reporter {
         }
       }
       for (const [backend, n] of r.unplaced) m.unplaced.set({ backend }, n);
+      this.#zeroCounters(`socket ${r.socket}`, () => {
+        for (const result of ['ok', 'rejected']) m.commands.inc({ socket: r.socket, result }, 0);
+        for (const result of ['ok', 'failed']) m.passes.inc({ lane: 'socket', name: r.socket, result }, 0);
+      });
       for (const res of r.results) m.commands.inc({ socket: r.socket, result: res.verdict.ok ? 'ok' : 'rejected' });
       for (const [backend, seconds] of r.latency) m.updateLatency.observe({ backend, socket: r.socket }, seconds);
       m.passes.inc({ lane: 'socket', name: r.socket, result: laneOk(r) ? 'ok' : 'failed' });
@@ -127,6 +137,12 @@ export class Reporter {
     }));
     const drains = Object.values(state.drains).reduce((n, per) => n + Object.values(per).reduce((m, s) => m + Object.keys(s).length, 0), 0);
     this.#log.info({ stateFile: path, answers, drains }, 'state file read');
+  }
+
+  #zeroCounters(lane: string, create: () => void): void {
+    if (this.#counted.has(lane)) return;
+    this.#counted.add(lane);
+    create();
   }
 
   /** Counts every DNS query and dropped reply. */

@@ -85,7 +85,7 @@ export class AgentMetrics {
     });
     this.commands = new Counter({
       name: `${p}runtime_commands_total`,
-      help: 'Runtime-API commands sent, by result (ok, rejected, unknown).',
+      help: 'Runtime-API commands sent, by result (ok, rejected).',
       labelNames: ['socket', 'result'],
       registers,
     });
@@ -123,7 +123,7 @@ export class AgentMetrics {
       name: `${p}update_latency_seconds`,
       help: 'From a DNS answer that differs from what HAProxy serves to this socket acknowledging every command.',
       labelNames: ['backend', 'socket'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
     // The event-loop delay is sampled every second, not every 10 ms (the default): each sample

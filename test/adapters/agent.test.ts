@@ -329,6 +329,9 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(text).toContain('haproxy_dns_agent_dns_status{backend="be_app",status="failing"} 0');
     expect(text).toContain('haproxy_dns_agent_serial_distrusted{backend="be_app"} 0');
     expect(text).toMatch(/haproxy_dns_agent_haproxy_up\{socket="[^"]+"\} 1/);
+    // Counters an alert takes increase() of exist at 0 from the lane's first run.
+    expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="rejected"\} 0/);
+    expect(text).toContain('haproxy_dns_agent_passes_total{lane="dns",name="be_app",result="failed"} 0');
     // The README's table names exactly the metrics the agent registers.
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const documented = [...readme.matchAll(/^\| `(haproxy_dns_agent_\w+)` \|/gm)].map((m) => m[1]).sort();

@@ -31,13 +31,6 @@ const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'inf', 'nan', 'atan2'])
 const PROMETHEUS_SERIES = ['up'];
 
 /**
- * Metrics registered on another line of work and not yet in this registry: the rules and the
- * dashboard may use them ahead of it. Remove a name here once src/observability/metrics.ts
- * registers it.
- */
-export const NOT_YET_REGISTERED = ['haproxy_dns_agent_endpoints_dropped'];
-
-/**
  * Every series name a scrape of the agent holds, read from the registry the agent builds
  * (with the default process and Node.js metrics): a histogram as its _bucket, _sum and
  * _count series.
