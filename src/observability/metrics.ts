@@ -2,8 +2,13 @@ import { createRequire } from 'node:module';
 import type * as Prom from 'prom-client';
 import { collectDefaultMetrics } from './default-metrics.ts';
 
-// prom-client's index also loads its Pushgateway, and with it node:http and node:https
-// (some 15 MiB resident, bench/results): the parts the agent uses are loaded alone.
+// prom-client's index also loads its Pushgateway (node:http, node:https), its cluster
+// aggregator (node:cluster) and, for exemplars, @opentelemetry/api: some 20 MiB resident
+// of a sidecar's 70 (bench/results) for nothing the agent uses. So the parts the agent uses
+// are loaded from prom-client's lib/ folder, which is not its public API: package.json pins
+// prom-client to one exact version (a release with an "exports" map would hide lib/), and
+// test/deploy/footprint.test.ts loads every one of these paths, so an upgrade that moves
+// them fails the tests, not the agent.
 const require = createRequire(import.meta.url);
 const Registry = require('prom-client/lib/registry') as typeof Prom.Registry;
 const Counter = require('prom-client/lib/counter') as typeof Prom.Counter;
