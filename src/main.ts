@@ -6,6 +6,13 @@
  * signals, file descriptors and environment), with the flags not already given on the
  * command line or in NODE_OPTIONS. Then the composition root (run.ts) loads: nothing
  * heavier loads before.
+ *
+ * process.execve is experimental in Node 24 (stability 1). It is used because no stable API
+ * sets these flags for a process already started: v8.setFlagsFromString is documented as
+ * undefined behaviour once V8 runs (the young generation is sized by then), and a child
+ * process would add the memory this saves and stand between the agent and its signals.
+ * Where execve is missing or throws, Node's defaults are used: slower to shrink, not
+ * wrong. The image passes the flags on its own command line and needs no execve.
  */
 import { v8Flags } from './v8-flags.ts';
 
