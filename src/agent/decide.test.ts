@@ -7,6 +7,7 @@ import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { Finding } from '../core/findings.ts';
 import { dynamicAllowed, planWork, slotsOf } from './decide.ts';
+import { freeSlot } from '../../test/support/slots.ts';
 
 const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');
 
@@ -107,17 +108,7 @@ describe('planWork with --dynamic-servers: bounds', () => {
         ep(0, { address: `10.${String(i >> 16)}.${String((i >> 8) & 255)}.${String(i & 255)}`, priority: i % 3 === 0 ? 10 : 0 }),
       ),
     );
-    const slots: Slot[] = [1, 2].map((id) => ({
-      name: `srv${String(id)}`,
-      id,
-      address: '127.0.0.1',
-      port: 9,
-      admin: 'maint',
-      opState: 0,
-      checked: true,
-      weight: 1,
-      backup: false,
-    }));
+    const slots: Slot[] = [1, 2].map((id) => freeSlot(id));
     const { work, findings } = planWork('memory', { spec, endpoints }, slots, {
       now: 0,
       drainMs: 30_000,

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { renderChange } from './commands.ts';
 import { emptyMemory, planBackend, type PlanInput, type SlotMemory } from './plan.ts';
 import { endpointKey, type Endpoint, type Slot } from './types.ts';
+import { freeSlot } from '../../test/support/slots.ts';
 
 const ep = (address: string, port = 8080, extra: Partial<Endpoint> = {}): Endpoint => ({
   target: `${address.replaceAll('.', '-')}.web`,
@@ -14,18 +15,7 @@ const ep = (address: string, port = 8080, extra: Partial<Endpoint> = {}): Endpoi
   ...extra,
 });
 
-const free = (id: number, extra: Partial<Slot> = {}): Slot => ({
-  name: `srv${String(id)}`,
-  id,
-  address: '127.0.0.1',
-  port: 9,
-  admin: 'maint',
-  opState: 0,
-  checked: true,
-  weight: 1,
-  backup: false,
-  ...extra,
-});
+const free = freeSlot;
 
 const serving = (id: number, e: Endpoint, extra: Partial<Slot> = {}): Slot =>
   free(id, { address: e.address, port: e.port, admin: 'ready', opState: 2, weight: 256, ...extra });
