@@ -129,6 +129,14 @@ describe('--serial-trust: an unchanged zone serial stands in for the records (re
     expect(asked('SRV')).toBe(srv + 2);
   });
 
+  it('asks each serial from a fresh source port (RFC 5452): a forged SOA must guess the port too, not the ID alone', async () => {
+    dns.server.udpSources.length = 0;
+    for (let i = 0; i < 4; i++) await resolver.serial(SRV);
+    const ports = dns.server.udpSources.slice(-4);
+    expect(ports).toHaveLength(4);
+    expect(new Set(ports).size).toBe(4);
+  });
+
   it('asks every pass with --serial-trust 0', async () => {
     resolver = make(0);
     await settle();

@@ -17,6 +17,8 @@ export class DnsServer {
   #udp: dgram.Socket | null = null;
   #tcp: net.Server | null = null;
   readonly #conns = new Set<net.Socket>();
+  /** The source port of every UDP question, in order. */
+  readonly udpSources: number[] = [];
 
   constructor(respond: Responder) {
     this.#respond = respond;
@@ -36,6 +38,7 @@ export class DnsServer {
     this.port = typeof addr === 'object' && addr !== null ? addr.port : port;
     const udp = dgram.createSocket('udp4');
     udp.on('message', (msg, rinfo) => {
+      this.udpSources.push(rinfo.port);
       const res = this.#answer(msg, 'udp');
       if (res !== null && 'late' in res) {
         setTimeout(() => {
