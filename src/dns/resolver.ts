@@ -1,10 +1,10 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
-import { describeNameserver, type Nameserver, type RecordSpec } from '../config/model.ts';
+import type { RecordSpec } from '../config/model.ts';
 import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
-import { askQuestion, type QuestionHooks, type QuestionPlan } from './question.ts';
-import { RttTable } from './rtt.ts';
+import { askQuestion, type QuestionHooks } from './question.ts';
+import { ServerChoice } from './servers.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
 import { TargetCache } from './targets.ts';
@@ -32,8 +32,6 @@ const SERIAL_TIMEOUT_MS = 500;
 /** Targets looked up one by one (CNAME chains), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
 
-/** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
-const MIN_RETRY_MS = 100;
 /** What the targets' lookups get at least, when the SRV question took most of the run's time. */
 const MIN_TARGET_BUDGET_MS = 250;
 
@@ -50,9 +48,8 @@ export class Resolver {
   readonly #hooks: TransportHooks;
   readonly #questionHooks: QuestionHooks;
   readonly #observer: DnsObserver;
-  /** Round-trip times per nameserver: when a retry goes out, and how long a question may take. */
-  readonly #rtt = new RttTable();
-  #preferred = 0;
+  /** Which nameserver, how often, how long: round trips and the one that answered last. */
+  readonly #servers: ServerChoice;
   /** The last answer to each SRV question, to skip decoding the same bytes again. */
   readonly #known = new Map<string, KnownReply>();
   readonly #targets: TargetCache;
@@ -91,9 +88,10 @@ export class Resolver {
         observer.query(ns, transport, result);
       },
       rtt: (ns, ms) => {
-        this.#rtt.sample(describeNameserver(ns), ms);
+        this.#servers.sample(ns, ms);
       },
     };
+    this.#servers = new ServerChoice(options);
     this.#serials = new SerialAsker(this.#hooks);
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
   }
@@ -102,7 +100,7 @@ export class Resolver {
   reconfigure(options: Omit<ResolverOptions, 'observer' | 'now'>): void {
     if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
     this.#o = { ...this.#o, ...options };
-    this.#preferred = 0;
+    this.#servers.reconfigure(this.#o);
   }
 
   /**
@@ -112,7 +110,7 @@ export class Resolver {
    * when there is none to be had.
    */
   async serial(name: string): Promise<number | null> {
-    const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
+    const ns = this.#servers.preferred;
     if (ns === undefined) return null;
     const at = this.#now();
     try {
@@ -133,7 +131,7 @@ export class Resolver {
 
   async #resolveSrv(name: string): Promise<DnsAnswer> {
     // The SRV question and its targets' lookups share one deadline: a run never takes longer.
-    const budgetEnd = this.#now() + this.#deadlineMs();
+    const budgetEnd = this.#now() + this.#servers.deadlineMs();
     // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
     const last = this.#made.get(name);
     let trust: 'stands' | 'verify' | 'ask' = 'ask';
@@ -211,7 +209,7 @@ export class Resolver {
     if (targets.length === 0) return { found, failure: null };
     const families = this.#o.families ?? (['A', 'AAAA'] as const);
     const questions = this.#targets.questions(targets, families);
-    const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
+    const ns = this.#servers.preferred;
     if (ns === undefined) return { found, failure: null };
     const replies = await askPipelined(ns, questions, budgetMs, this.#hooks, this.#targets.known);
     let failure: DnsError | null = null;
@@ -288,39 +286,12 @@ export class Resolver {
     throw new DnsError('malformed', `CNAME chain longer than ${String(MAX_CNAME)} links from ${name}`);
   }
 
-  /**
-   * How long a question may take in all: --dns-timeout (resolv.conf's timeout, else 5 s),
-   * stretched for a nameserver whose answers are known to take longer, never past --hold.
-   */
-  #deadlineMs(): number {
-    const ns = this.#o.nameservers[this.#preferred] ?? this.#o.nameservers[0];
-    const rto = ns === undefined ? 0 : this.#rtt.rto(describeNameserver(ns));
-    return Math.min(this.#o.holdMs ?? Infinity, Math.max(this.#o.timeoutMs, 2 * rto));
-  }
-
-  /** The plan of one question: the preferred nameserver first, retries as its round trips say, bounded by the interval. */
-  #plan(tcpFirst: boolean): QuestionPlan {
-    const servers = this.#o.nameservers;
-    const nameservers = servers.map((_, k) => servers[(this.#preferred + k) % servers.length] as Nameserver);
-    const deadlineMs = this.#deadlineMs();
-    const maxRetry = Math.min(this.#o.retryMaxMs ?? this.#o.timeoutMs, this.#o.timeoutMs);
-    return {
-      nameservers,
-      tries: this.#o.attempts * servers.length,
-      deadlineMs,
-      // RFC 6298 5.5: each round over the nameservers waits twice as long as the one before.
-      retryAfterMs: (ns, k) =>
-        Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers.length), MIN_RETRY_MS), maxRetry),
-      tcpFirst,
-    };
-  }
-
   /** One question, asked as askQuestion does: retries that go out while earlier tries still listen, across nameservers. */
   async #query(name: string, type: RecordType): Promise<Lookup> {
     const key = `${type} ${name}`;
     const { reply, transport, raw, truncated, ns } = await askQuestion(
       { name, type },
-      this.#plan(this.#overTcp.has(key)),
+      this.#servers.plan(this.#overTcp.has(key)),
       this.#questionHooks,
       this.#known.get(key),
       () => this.#now(),
@@ -331,7 +302,7 @@ export class Resolver {
       if (truncated) this.#overTcp.add(key);
       else if (transport === 'tcp' && raw.length <= EDNS_UDP_SIZE) this.#overTcp.delete(key);
     }
-    this.#preferred = Math.max(0, this.#o.nameservers.indexOf(ns));
+    this.#servers.answered(ns);
     return { status: statusOf(reply) as Lookup['status'], name, reply };
   }
 }

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { ServerChoice } from './servers.ts';
+
+const a = { host: '10.0.0.1', port: 53 };
+const b = { host: '10.0.0.2', port: 53 };
+
+describe('ServerChoice: which nameserver, how often, how long', () => {
+  it('asks the one that answered last first, attempts tries per server', () => {
+    const c = new ServerChoice({ nameservers: [a, b], timeoutMs: 5_000, attempts: 2, retryMaxMs: 1_000 });
+    expect(c.plan(false)).toMatchObject({ nameservers: [a, b], tries: 4, deadlineMs: 5_000, tcpFirst: false });
+    c.answered(b);
+    expect(c.plan(true)).toMatchObject({ nameservers: [b, a], tcpFirst: true });
+    expect(c.preferred).toBe(b);
+  });
+
+  it('retries at 1 s before any answer, as the round trips say after, between 100 ms and the interval, doubling each round', () => {
+    const c = new ServerChoice({ nameservers: [a, b], timeoutMs: 5_000, attempts: 3, retryMaxMs: 2_000 });
+    expect(c.plan(false).retryAfterMs(a, 0)).toBe(1_000);
+    for (let i = 0; i < 10; i++) c.sample(a, 1);
+    const plan = c.plan(false);
+    expect(plan.retryAfterMs(a, 0)).toBe(100); // the floor
+    for (let i = 0; i < 10; i++) c.sample(b, 300);
+    expect(plan.retryAfterMs(b, 0)).toBeGreaterThan(300);
+    expect(plan.retryAfterMs(b, 2)).toBeCloseTo(2 * plan.retryAfterMs(b, 0), 0); // the second round over two servers
+    expect(plan.retryAfterMs(b, 6)).toBe(2_000); // the fourth round: capped at the interval
+  });
+
+  it('stretches the deadline for a server known to be slow, never past --hold', () => {
+    const c = new ServerChoice({ nameservers: [a], timeoutMs: 5_000, attempts: 2, holdMs: 8_000 });
+    for (let i = 0; i < 10; i++) c.sample(a, 3_000);
+    expect(c.deadlineMs()).toBeGreaterThan(5_000);
+    for (let i = 0; i < 10; i++) c.sample(a, 20_000);
+    expect(c.deadlineMs()).toBe(8_000);
+  });
+});

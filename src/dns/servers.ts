@@ -1,0 +1,77 @@
+import { describeNameserver, type Nameserver } from '../config/model.ts';
+import type { QuestionPlan } from './question.ts';
+import { RttTable } from './rtt.ts';
+
+/** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
+const MIN_RETRY_MS = 100;
+
+export type ServerSettings = Readonly<{
+  nameservers: readonly Nameserver[];
+  /** How long a question may take in all (--dns-timeout, resolv.conf's timeout, else 5 s). */
+  timeoutMs: number;
+  /** Tries of a question per nameserver (resolv.conf's attempts). */
+  attempts: number;
+  /** The longest wait before a retry (the interval). */
+  retryMaxMs?: number | undefined;
+  /** No question outlasts --hold. */
+  holdMs?: number | undefined;
+}>;
+
+/**
+ * Which nameserver to ask, how often and for how long: the one that answered last first,
+ * retries when a try is late for that server (its smoothed round trips, RFC 6298, doubling
+ * each round over the servers, between 100 ms and the interval), and a deadline of
+ * --dns-timeout, stretched for a server known to be slower, never past --hold.
+ */
+export class ServerChoice {
+  #s: ServerSettings;
+  readonly #rtt = new RttTable();
+  #preferred = 0;
+
+  constructor(settings: ServerSettings) {
+    this.#s = settings;
+  }
+
+  /** New nameservers or timeouts (resolv.conf read again): the round trips seen are kept, the preference starts over. */
+  reconfigure(settings: ServerSettings): void {
+    this.#s = settings;
+    this.#preferred = 0;
+  }
+
+  /** The nameserver that answered last (the first before any answer). */
+  get preferred(): Nameserver | undefined {
+    return this.#s.nameservers[this.#preferred] ?? this.#s.nameservers[0];
+  }
+
+  /** A try to `ns` answered after `ms`. */
+  sample(ns: Nameserver, ms: number): void {
+    this.#rtt.sample(describeNameserver(ns), ms);
+  }
+
+  /** `ns` answered a question: it is asked first next time. */
+  answered(ns: Nameserver): void {
+    this.#preferred = Math.max(0, this.#s.nameservers.indexOf(ns));
+  }
+
+  /** How long a question (and the lookups that complete it) may take in all. */
+  deadlineMs(): number {
+    const ns = this.preferred;
+    const rto = ns === undefined ? 0 : this.#rtt.rto(describeNameserver(ns));
+    return Math.min(this.#s.holdMs ?? Infinity, Math.max(this.#s.timeoutMs, 2 * rto));
+  }
+
+  /** How one question is asked now. */
+  plan(tcpFirst: boolean): QuestionPlan {
+    const servers = this.#s.nameservers;
+    const first = this.#preferred;
+    const maxRetry = Math.min(this.#s.retryMaxMs ?? this.#s.timeoutMs, this.#s.timeoutMs);
+    return {
+      nameservers: servers.map((_, k) => servers[(first + k) % servers.length] as Nameserver),
+      tries: this.#s.attempts * servers.length,
+      deadlineMs: this.deadlineMs(),
+      retryAfterMs: (ns, k) =>
+        Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers.length), MIN_RETRY_MS), maxRetry),
+      tcpFirst,
+    };
+  }
+}
