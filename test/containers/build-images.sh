@@ -26,7 +26,8 @@ case "$NODE_VERSION" in v24.*) ;; *) die "$NODE_BIN is $NODE_VERSION, expected N
 debian_image() {
   local tag="$1" variant="$2" packages="$3" hook="$4"
   shift 4
-  local tar="$CACHE/$(echo "$tag" | tr '/:' '__').tar"
+  local tar
+  tar="$CACHE/$(echo "$tag" | tr '/:' '__').tar"
   local changes=() when=customize
   for c in "$@"; do changes+=(--change "$c"); done
   # The extract variant runs no customize hooks: its hook runs right after the extraction.

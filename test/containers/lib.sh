@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared settings of the container trial (sourced by the other scripts; not run by npm test).
 # Override any of these in the environment.
 

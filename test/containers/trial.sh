@@ -148,12 +148,11 @@ ph_up() {
 
 ph_identity() {
   phase "identity: who opens the admin socket"
-  local h="$HAPROXY_DEPLOY-1" pid hpid s
+  local h="$HAPROXY_DEPLOY-1" pid s
   rec "p exec $h-$HAPROXY_CTR ls -ln $(dirname "$SOCKET")"
   s="$(stat -c '%a %u:%g' "$(sock "$h")")"
   rec "stat -c '%A %a %u:%g %n' $(sock "$h")"
   pid="$(p inspect --format '{{.State.Pid}}' "$h-$AGENT_CTR")"
-  hpid="$(p top "$h-$HAPROXY_CTR" pid user group args | awk 'NR==2{print $1}')"
   rec "p top $h-$AGENT_CTR pid user group args"
   rec "p top $h-$HAPROXY_CTR pid user group args"
   rec "grep -E '^(Uid|Gid|Groups):' /proc/$pid/status"
