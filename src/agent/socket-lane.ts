@@ -22,7 +22,7 @@ import {
   type Work,
 } from './decide.ts';
 import type { Writer } from './writers.ts';
-import { EMPTY, type Progress, type SocketReport } from './socket-report.ts';
+import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
 
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
 
@@ -289,22 +289,7 @@ export class SocketLane {
       if (sent && acked !== b.revision.n) latency.set(b.spec.id, (ackAt - b.revision.at) / 1_000);
       this.#ackedRevision.set(b.spec.id, b.revision.n);
     }
-    const changes = touched.flatMap((w) =>
-      w.plan.changes.map((change) => ({
-        backend: w.spec.id,
-        change,
-        liveSessions: change.to.admin === 'maint' ? (sessions.get(`${w.spec.backend}/${change.server}`) ?? null) : null,
-      })),
-    );
-    const dynamicChanges = touched.flatMap((w) => [
-      ...w.deleted.map((server) => ({ backend: w.spec.id, server, added: null })),
-      ...w.added.map((a) => ({
-        backend: w.spec.id,
-        server: a.name,
-        added: `${a.endpoint.address}:${String(a.endpoint.port)} (${a.endpoint.target})`,
-      })),
-    ]);
-    return { ...base, changes, dynamic: dynamicChanges, latency };
+    return { ...base, ...changesOf(touched, sessions), latency };
   }
 
   /** First contact with a HAProxy process: its configuration, and whether the socket may write. */

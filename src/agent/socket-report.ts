@@ -1,7 +1,7 @@
 import type { Finding } from '../core/findings.ts';
 import type { Change } from '../core/types.ts';
 import type { CommandResult } from '../haproxy/runtime.ts';
-import type { ServerCounts } from './decide.ts';
+import type { ServerCounts, Work } from './decide.ts';
 
 /** What a socket lane's run reports: the Reporter's input. */
 
@@ -44,3 +44,30 @@ export const EMPTY: Progress = {
   unplaced: new Map(),
   latency: new Map(),
 };
+
+/**
+ * What the work sent says, for the log: each server change (with the live sessions of a
+ * server leaving, read before it left), and each server added or deleted.
+ */
+export function changesOf(
+  touched: readonly Work[],
+  sessions: ReadonlyMap<string, number>,
+): { changes: ServerChange[]; dynamic: DynamicChange[] } {
+  const changes: ServerChange[] = [];
+  const dynamic: DynamicChange[] = [];
+  for (const w of touched) {
+    for (const change of w.plan.changes) {
+      const liveSessions = change.to.admin === 'maint' ? (sessions.get(`${w.spec.backend}/${change.server}`) ?? null) : null;
+      changes.push({ backend: w.spec.id, change, liveSessions });
+    }
+    for (const server of w.deleted) dynamic.push({ backend: w.spec.id, server, added: null });
+    for (const a of w.added) {
+      dynamic.push({
+        backend: w.spec.id,
+        server: a.name,
+        added: `${a.endpoint.address}:${String(a.endpoint.port)} (${a.endpoint.target})`,
+      });
+    }
+  }
+  return { changes, dynamic };
+}
