@@ -28,3 +28,25 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number): P
     await sleep(50);
   }
 }
+
+/** A whole number from the environment (its default when unset), or one clear error naming the variable and what it takes. */
+export function envInt(name: string, fallback: number, min: number, max: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name}=${text}: expected a whole number from ${String(min)} to ${String(max)}`);
+  return n;
+}
+
+/** A comma-separated list of whole numbers from the environment, each checked as envInt checks one. */
+export function envInts(name: string, fallback: readonly number[], min: number, max: number): number[] {
+  const text = process.env[name];
+  if (text === undefined || text === '') return [...fallback];
+  return text.split(',').map((part) => {
+    const n = Number(part);
+    if (part === '' || !Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${name}=${text}: expected whole numbers from ${String(min)} to ${String(max)}, comma-separated`);
+    return n;
+  });
+}

@@ -4,11 +4,14 @@
  * (results.md, convergence.svg). Not a test: it reports figures against targets.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tempRoot } from '../test/support/temp-root.ts';
 import { fmt, quantile, targetRow as row, INTERVAL_MS, WEIGHT } from './common.ts';
 import { COLD, convergence, LARGE, summarize, type Row, type Sample, type Step } from './convergence.ts';
+import { busyPart, busySection, busyTargets } from './busy.ts';
 import { applyLatency, atRest } from './cost.ts';
+import { RESULTS, writeResults } from './results.ts';
+import { slowPart, slowSection, slowTargets, SLOW_DELAY_MS } from './slow.ts';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '10,100,1000').split(',').map(Number);
 function targets(rows: readonly Row[], apply: ReadonlyMap<number, number[]>, rest: Readonly<Record<string, string>>): string[] {
@@ -80,10 +83,10 @@ ${parts.join('\n')}
 `;
 }
 
+/** The parts whose figures share the first sections of results.md (and its Targets table). */
 const MAIN_PARTS = ['breathing', 'large', 'cold', 'apply', 'rest'];
-/** Which parts run: BENCH_PARTS=breathing,large,cold,apply,rest (all by default). */
-const ALL_PARTS = MAIN_PARTS;
-const RESULTS = new URL('./results/', import.meta.url);
+/** Which parts run: BENCH_PARTS=breathing,large,cold,apply,rest,slow,busy (all by default). */
+const ALL_PARTS = [...MAIN_PARTS, 'slow', 'busy'];
 const PARTS = new Set((process.env['BENCH_PARTS'] ?? ALL_PARTS.join(',')).split(','));
 
 async function main(): Promise<void> {
@@ -125,6 +128,22 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(rest)) process.stdout.write(`  ${k}: ${v}\n`);
   }
   const runLabel = `Run on ${new Date().toISOString().slice(0, 10)}: ${version}; ${bindVersion}; Node.js ${process.version}; loopback only; 2 cores.`;
+  let slow: string[] | null = null;
+  let slowRows: string[] = [];
+  if (PARTS.has('slow')) {
+    process.stdout.write(`\nSlow DNS server (SRV answers ${fmt(SLOW_DELAY_MS)} late), cold start -> every pod served:\n`);
+    const r = await slowPart();
+    slow = slowSection(r, runLabel);
+    slowRows = slowTargets(r);
+  }
+  let busy: string[] | null = null;
+  let busyRows: string[] = [];
+  if (PARTS.has('busy')) {
+    process.stdout.write("\nBusy DNS server (another client's load on BIND), 10 <-> 1000 pods:\n");
+    const r = await busyPart();
+    busy = busySection(r, runLabel);
+    busyRows = busyTargets(r);
+  }
   const lines = [
     "# Benchmark: haproxy-dns-agent and HAProxy's own resolver",
     '',
@@ -182,10 +201,13 @@ async function main(): Promise<void> {
     ),
     '',
   ];
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(new URL('results.md', RESULTS), lines.join('\n'));
-  writeFileSync(new URL('convergence.svg', RESULTS), svg(rows.filter((r) => r.kind === 'breathing')));
-  process.stdout.write(`\n${targets(rows, apply, rest).join('\n')}\n\nWritten: bench/results/results.md, bench/results/convergence.svg\n`);
+  const mainRan = MAIN_PARTS.some((p) => PARTS.has(p));
+  writeResults({ main: mainRan ? lines : null, slow, busy });
+  if (PARTS.has('breathing')) writeFileSync(new URL('convergence.svg', RESULTS), svg(rows.filter((r) => r.kind === 'breathing')));
+  const met = [...(mainRan ? targets(rows, apply, rest) : []), ...slowRows, ...busyRows];
+  process.stdout.write(
+    `\n${met.join('\n')}\n\nWritten: bench/results/results.md${PARTS.has('breathing') ? ', bench/results/convergence.svg' : ''}\n`,
+  );
 }
 
 // Its HAProxy and BIND folders go under one temporary folder, removed at the end.
