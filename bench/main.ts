@@ -4,334 +4,17 @@
  * (results.md, convergence.svg). Not a test: it reports figures against targets.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { renderChange } from '../src/core/commands.ts';
-import { emptyMemory, planBackend, type SlotMemory } from '../src/core/plan.ts';
-import type { Endpoint, Slot } from '../src/core/types.ts';
-import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
-import { exchange } from '../src/haproxy/socket.ts';
-import { agentArgs, TestAgent } from '../test/support/agent.ts';
-import { podKeys, podsAt, SERVICE, TestBind, type Pod } from '../test/support/bind.ts';
-import { TestHaproxy } from '../test/support/haproxy.ts';
-import { freePort } from '../test/support/procs.ts';
+import { writeFileSync } from 'node:fs';
 import { tempRoot } from '../test/support/temp-root.ts';
+import { fmt, quantile, targetRow as row, INTERVAL_MS, WEIGHT } from './common.ts';
+import { COLD, convergence, LARGE, summarize, type Row, type Sample, type Step } from './convergence.ts';
+import { busyPart, busySection, busyTargets } from './busy.ts';
+import { applyLatency, atRest } from './cost.ts';
+import { RESULTS, writeResults } from './results.ts';
+import { slowPart, slowSection, slowTargets, SLOW_DELAY_MS } from './slow.ts';
 
-const INTERVAL_MS = 1_000;
-/** As an IPv4 cluster runs the agent: --allow-net <pod network>, so only A records are asked (the test pods are on 127.0.0.0/8). */
-const POD_NET = ['--allow-net', '127.0.0.0/8'];
-const WEIGHT = 10;
 const SIZES = (process.env['BENCH_SIZES'] ?? '10,100,1000').split(',').map(Number);
-const REPEATS = 3;
-const EVENT_TIMEOUT_MS = 20_000;
-const RESULTS = new URL('./results/', import.meta.url);
-
-type Sample = { size: number; event: string; agentMs: number | null; nativeMs: number | null };
-
-/** A comparable form of a sorted "addr:port" list (TestHaproxy.serving() is sorted, so are podKeys). */
-const joined = (xs: readonly string[]): string => xs.join(',');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-function quantile(xs: readonly number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? NaN;
-}
-
-const fmt = (ms: number): string => (Number.isNaN(ms) ? 'n/a' : ms >= 100 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
-
-/** One scale event: its label, and the pods after it (from the pods before it and a source of fresh pods). */
-type Step = Readonly<{ label: string; next: (current: readonly Pod[], fresh: (n: number) => Pod[]) => Pod[] }>;
-
-/** -30%, +30%, replace 30%, three times: the events of a service that breathes. */
-const breathing = (size: number): Step[] => {
-  const step = Math.max(1, Math.ceil(size * 0.3));
-  const one: Step[] = [
-    { label: `-${String(step)}`, next: (c) => c.slice(step) },
-    { label: `+${String(step)}`, next: (c, fresh) => [...c, ...fresh(step)] },
-    { label: 'replace 30%', next: (c, fresh) => [...c.slice(step), ...fresh(step)] },
-  ];
-  return Array.from({ length: REPEATS }, () => one).flat();
-};
-
-/** To `n` pods: the first `n` of those in DNS when fewer, fresh ones added when more. */
-const to = (n: number, label = `to ${String(n)}`): Step => ({
-  label,
-  next: (c, fresh) => (n <= c.length ? c.slice(0, n) : [...c, ...fresh(n - c.length)]),
-});
-
-/** Large events, as the issue tracker measured them: 1000 -> 100 -> 1000 and 1000 -> 10 -> 1000. */
-const LARGE: readonly Step[] = [0, 1].flatMap(() => [
-  to(100, '1000 -> 100'),
-  to(1000, '100 -> 1000'),
-  to(10, '1000 -> 10'),
-  to(1000, '10 -> 1000'),
-]);
-/** Cold scale-up: 10 -> 1000 pods whose addresses no cache holds, five times. */
-const COLD: readonly Step[] = Array.from({ length: 5 }, () => [to(1000, 'cold 10 -> 1000'), to(10, '1000 -> 10')]).flat();
-
-/** The same headless service in two HAProxies: one filled by the agent, one by `resolvers`. */
-async function convergence(size: number, script: readonly Step[] = breathing(size), initial = size): Promise<Sample[]> {
-  const bind = new TestBind();
-  await bind.start();
-  const slots = Math.ceil(size * 1.4);
-  let current = podsAt(0, initial);
-  await bind.setPods(current, SERVICE, 0, WEIGHT).catch((err: unknown) => {
-    throw new Error(`${String(err)}\nnamed: ${bind.updateLog()}`);
-  });
-  const agentSide = new TestHaproxy({
-    frontendPort: await freePort(),
-    serverLines: [`server-template srv ${String(slots)} 127.0.0.1:9 disabled`],
-  });
-  const native = new TestHaproxy({
-    frontendPort: await freePort(),
-    serverLines: [`server-template srv ${String(slots)} ${SERVICE} resolvers bind init-addr none`],
-  });
-  writeFileSync(
-    native.cfg,
-    native
-      .config()
-      .replace(
-        'defaults\n',
-        `resolvers bind\n    nameserver ns1 tcp@127.0.0.1:${String(bind.port)}\n    accepted_payload_size 65535\n    timeout resolve ${String(INTERVAL_MS)}ms\n    hold valid ${String(INTERVAL_MS)}ms\n\ndefaults\n`,
-      ),
-  );
-  await agentSide.start();
-  await native.start();
-  const agent = new TestAgent([
-    ...agentArgs(agentSide.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
-    ...POD_NET,
-    '--interval',
-    `${String(INTERVAL_MS)}ms`,
-    '--drain',
-    '0',
-    '--log-level',
-    'warn',
-  ]);
-  const samples: Sample[] = [];
-  try {
-    await until(
-      async () =>
-        joined(await agentSide.serving()) === joined(podKeys(current)) && joined(await native.serving()) === joined(podKeys(current)),
-      60_000,
-    );
-    let next = initial; // fresh addresses for every pod that arrives
-    const fresh = (n: number): Pod[] => {
-      const pods = podsAt(next, n);
-      next += n;
-      return pods;
-    };
-    {
-      // The set never grows past `size`: BIND keeps an RRset under 64 KB, about 1200 SRV records here.
-      for (const { label, next: after } of script) {
-        const want = after(current, fresh);
-        // One update message holds a few hundred records: a large event goes in several (the SRV set last).
-        const large = Math.abs(want.length - current.length) > 300;
-        await (large ? bind.setPods(want, SERVICE, 0, WEIGHT) : bind.changePods(current, want, WEIGHT)).catch((err: unknown) => {
-          throw new Error(`${String(err)}\nnamed: ${bind.updateLog()}`);
-        });
-        const t0 = performance.now();
-        current = want;
-        const expected = joined(podKeys(want));
-        let agentMs: number | null = null;
-        let nativeMs: number | null = null;
-        while (performance.now() - t0 < EVENT_TIMEOUT_MS && (agentMs === null || nativeMs === null)) {
-          const [a, n] = await Promise.all([agentSide.serving(), native.serving()]);
-          const t = performance.now() - t0;
-          if (agentMs === null && joined(a) === expected) agentMs = t;
-          if (nativeMs === null && joined(n) === expected) nativeMs = t;
-          await sleep(20);
-        }
-        samples.push({ size, event: label, agentMs, nativeMs });
-        process.stdout.write(
-          `  ${String(size)} pods, ${label}: agent ${agentMs === null ? 'timeout' : fmt(agentMs)}, native ${nativeMs === null ? 'timeout' : fmt(nativeMs)}\n`,
-        );
-        await sleep(300 + Math.random() * INTERVAL_MS); // start the next event at a random phase of both timers
-      }
-    }
-  } finally {
-    await agent.stop();
-    await agentSide.stop();
-    await native.stop();
-    await bind.stop();
-  }
-  return samples;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('did not converge');
-    await sleep(50);
-  }
-}
-
-/** From the DNS answer in hand to HAProxy acknowledging every command: read, plan, render, send. */
-async function applyLatency(n: number): Promise<number[]> {
-  const haproxy = new TestHaproxy({
-    frontendPort: await freePort(),
-    serverLines: [`server-template srv ${String(n)} 127.0.0.1:9 disabled`],
-  });
-  await haproxy.start();
-  const runtime = new HaproxyRuntime({ kind: 'unix', path: haproxy.socket }, { timeoutMs: 10_000, retries: 0 });
-  const sets = [0, 1].map((k) =>
-    podsAt(k * n, n).map((p): Endpoint => ({ target: p.address, address: p.address, port: p.port, weight: 10, priority: 0, ttl: 5 })),
-  );
-  const times: number[] = [];
-  let memory: SlotMemory = emptyMemory;
-  try {
-    for (let i = 0; i < 8; i++) {
-      const endpoints = sets[i % 2] ?? [];
-      const t0 = performance.now();
-      const snap = await runtime.observe(['be_app']);
-      const view = snap.backends.get('be_app');
-      const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false }));
-      const plan = planBackend({ slots, endpoints, now: Date.now(), drainMs: 0, weights: 'srv', memory, resync: false });
-      memory = plan.memory;
-      const results = await runtime.apply(
-        plan.changes.flatMap((c) => renderChange('be_app', c).map((text) => ({ backend: 'be_app', text }))),
-      );
-      const t = performance.now() - t0;
-      if (results.some((r) => !r.verdict.ok)) throw new Error('a command was rejected');
-      if (i >= 2) times.push(t); // the first two fill the slots from maintenance; then n servers change address each time
-    }
-  } finally {
-    await haproxy.stop();
-  }
-  return times;
-}
-
-/**
- * 1000 pods, nothing changing: what a pass costs. First before the zone's serial has moved
- * (every pass asks the records), then once it has moved and settled (--serial-trust).
- */
-async function atRest(): Promise<Record<string, string>> {
-  const size = 1000;
-  const bind = new TestBind();
-  await bind.start();
-  const all = podsAt(0, size);
-  const pods = all.slice(0, -1);
-  await bind.setPods(pods, SERVICE, 0, WEIGHT);
-  const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: [`server-template srv 1200 127.0.0.1:9 disabled`] });
-  await haproxy.start();
-  const port = await freePort();
-  // As the image runs it (Dockerfile ENTRYPOINT), metrics served.
-  const agent = new TestAgent(
-    [
-      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
-      ...POD_NET,
-      '--interval',
-      `${String(INTERVAL_MS)}ms`,
-      '--listen',
-      `127.0.0.1:${String(port)}`,
-      '--log-level',
-      'info',
-    ],
-    // `node dist/main.js`, no Node flag: as the README runs it.
-  );
-  // One scrape at each end, outside the CPU window: a scrape has a cost of its own (measured apart below).
-  const scrape = async (): Promise<string> => (await fetch(`http://127.0.0.1:${String(port)}/metrics`)).text();
-  const sum = (text: string, name: string): number =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(name))
-      .reduce((total, l) => total + Number(l.split(' ').at(-1)), 0);
-  const pid = agent.proc.child.pid ?? 0;
-  const cpuMs = (): number => {
-    const f =
-      readFileSync(`/proc/${String(pid)}/stat`, 'utf8')
-        .split(') ')[1]
-        ?.split(' ') ?? [];
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 10 ms
-  };
-  const counts = (text: string): [number, number, number] => [
-    sum(text, 'haproxy_dns_agent_passes_total{lane="dns"'),
-    sum(text, 'haproxy_dns_agent_runtime_commands_total'),
-    sum(text, 'haproxy_dns_agent_dns_queries_total'),
-  ];
-  /** CPU, commands and DNS questions per pass, and server changes, over `ms` at rest. */
-  const window = async (ms: number): Promise<{ cpu: number; commands: number; questions: number; changes: number; passes: number }> => {
-    const before = await scrape();
-    const [cpu0, changes0] = [cpuMs(), agent.count('server change')];
-    await sleep(ms);
-    const [cpu1, changes1] = [cpuMs(), agent.count('server change')];
-    const after = await scrape();
-    const [p0, c0, q0] = counts(before);
-    const [p1, c1, q1] = counts(after);
-    const passes = p1 - p0;
-    return {
-      cpu: (cpu1 - cpu0) / passes,
-      commands: (c1 - c0) / passes,
-      questions: (q1 - q0) / passes,
-      changes: changes1 - changes0,
-      passes,
-    };
-  };
-  try {
-    await until(async () => joined(await haproxy.serving()) === joined(podKeys(pods)), 60_000);
-    await sleep(1_000);
-    const untrusted = await window(20_000);
-    // One pod more: the serial moves while the agent watches; it stands for the records from its TTL (5 s) plus 2 s on.
-    await bind.changePods(pods, all, WEIGHT);
-    await until(async () => joined(await haproxy.serving()) === joined(podKeys(all)), 60_000);
-    await sleep(10_000);
-    const trusted = await window(60_000);
-    const after = await scrape();
-    const scrapeCpu = cpuMs();
-    for (let i = 0; i < 10; i++) await scrape();
-    const perScrape = (cpuMs() - scrapeCpu) / 10;
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'))?.[1] ?? '0';
-    const heapUsed = sum(after, 'nodejs_heap_size_used_bytes');
-    const read = await exchange({ kind: 'unix', path: haproxy.socket }, 'show info;show servers state be_app', 5_000);
-    const info = await exchange({ kind: 'unix', path: haproxy.socket }, 'show info', 5_000);
-    const dig = (tcp: boolean): string =>
-      /MSG SIZE\s+rcvd: (\d+)/.exec(
-        spawnSync('dig', ['+norec', tcp ? '+tcp' : '+ignore', '+bufsize=1232', '-p', String(bind.port), '@127.0.0.1', 'SRV', SERVICE], {
-          encoding: 'utf8',
-        }).stdout,
-      )?.[1] ?? '?';
-    return {
-      'passes measured (one per interval: the DNS lane and the socket lane each run once)': `${String(trusted.passes)} with the serial trusted, ${String(untrusted.passes)} before`,
-      'runtime-API commands per pass (goal 0)': Math.max(trusted.commands, untrusted.commands).toFixed(2),
-      'server changes logged while at rest': String(trusted.changes + untrusted.changes),
-      'CPU time per pass': `${trusted.cpu.toFixed(1)} ms, over 60 s with the serial trusted (--serial-trust 30s: the SRV asked every 30 s, the targets not while it says the same)`,
-      'CPU time per pass before the serial has moved (or with --serial-trust 0)': `${untrusted.cpu.toFixed(1)} ms, over 20 s: the SRV every pass, the targets' A records as their 5 s TTL runs out`,
-      'CPU time of a /metrics scrape (apart)': `${perScrape.toFixed(1)} ms`,
-      'peak RSS (VmHWM)': `${(Number(hwm) / 1024).toFixed(1)} MiB, over the whole run from the first fill (an empty Node.js 24 process: about 42 MiB)`,
-      'live JS heap': `${(heapUsed / 1024 / 1024).toFixed(1)} MiB`,
-      'HAProxy read per pass': `show info only (${String(Buffer.byteLength(info))} bytes); the servers' state too (${String(Buffer.byteLength(read))} bytes) every 10 intervals, planned again only when it differs`,
-      'DNS questions per pass': `${trusted.questions.toFixed(1)} with the serial trusted (the serial about 3 times, --watch 300ms, and the SRV every 30 s); ${untrusted.questions.toFixed(0)} before`,
-      'DNS per pass before the serial is trusted': `SRV over TCP at once (${dig(true)} bytes; over UDP it is truncated to ${dig(false)} bytes): 1 TCP connection, plus the targets' A records as their TTLs run out, spread over time`,
-    };
-  } finally {
-    await agent.stop();
-    await haproxy.stop();
-    await bind.stop();
-  }
-}
-
-type Conv = { size: number; agent: number; native: number };
-
-/** Median figures of one kind of event. */
-type Row = Conv & { kind: string; events: number; agent95: number; native95: number; agentTimeouts: number; nativeTimeouts: number };
-
-function summarize(kind: string, size: number, s: readonly Sample[]): Row {
-  const a = s.flatMap((x) => (x.agentMs === null ? [] : [x.agentMs]));
-  const n = s.flatMap((x) => (x.nativeMs === null ? [] : [x.nativeMs]));
-  return {
-    kind,
-    size,
-    events: s.length,
-    agentTimeouts: s.length - a.length,
-    nativeTimeouts: s.length - n.length,
-    agent: quantile(a, 0.5),
-    agent95: quantile(a, 0.95),
-    native: quantile(n, 0.5),
-    native95: quantile(n, 0.95),
-  };
-}
-
 function targets(rows: readonly Row[], apply: ReadonlyMap<number, number[]>, rest: Readonly<Record<string, string>>): string[] {
-  const row = (what: string, measured: string, ok: boolean, by: string): string =>
-    `| ${what} | ${measured} | ${ok ? 'yes' : `no, by ${by}`} |`;
   const out: string[] = [];
   const num = (key: string): number => Number(/^[\d.]+/.exec(rest[key] ?? '')?.[0] ?? NaN);
   const cpu = num('CPU time per pass');
@@ -400,15 +83,20 @@ ${parts.join('\n')}
 `;
 }
 
-/** Which parts run: BENCH_PARTS=breathing,large,cold,apply,rest (all by default). */
-const PARTS = new Set((process.env['BENCH_PARTS'] ?? 'breathing,large,cold,apply,rest').split(','));
+/** The parts whose figures share the first sections of results.md (and its Targets table). */
+const MAIN_PARTS = ['breathing', 'large', 'cold', 'apply', 'rest'];
+/** Which parts run: BENCH_PARTS=breathing,large,cold,apply,rest,slow,busy (all by default). */
+const ALL_PARTS = [...MAIN_PARTS, 'slow', 'busy'];
+const PARTS = new Set((process.env['BENCH_PARTS'] ?? ALL_PARTS.join(',')).split(','));
 
 async function main(): Promise<void> {
+  const unknown = [...PARTS].filter((p) => !ALL_PARTS.includes(p));
+  if (unknown.length > 0) throw new Error(`BENCH_PARTS: no part named ${unknown.join(', ')}; expected some of ${ALL_PARTS.join(',')}`);
   const version = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? 'haproxy not found';
   const bindVersion = spawnSync('named', ['-v'], { encoding: 'utf8' }).stdout.trim();
-  process.stdout.write(
-    `${version}\n${bindVersion}\n\nConvergence (DNS update -> HAProxy serving exactly the new set), interval ${String(INTERVAL_MS)} ms:\n`,
-  );
+  process.stdout.write(`${version}\n${bindVersion}\n`);
+  if (['breathing', 'large', 'cold'].some((p) => PARTS.has(p)))
+    process.stdout.write(`\nConvergence (DNS update -> HAProxy serving exactly the new set), interval ${String(INTERVAL_MS)} ms:\n`);
   const rows: Row[] = [];
   const samples: (Sample & { kind: string })[] = [];
   const run = async (
@@ -418,7 +106,7 @@ async function main(): Promise<void> {
     initial?: number,
     counts: (s: Sample) => boolean = () => true,
   ): Promise<void> => {
-    const s = (await convergence(size, script, initial)).map((x) => ({ ...x, kind }));
+    const s = (await convergence(size, script, initial === undefined ? {} : { initial })).map((x) => ({ ...x, kind }));
     samples.push(...s);
     rows.push(summarize(kind, size, s.filter(counts)));
   };
@@ -439,10 +127,27 @@ async function main(): Promise<void> {
     rest = await atRest();
     for (const [k, v] of Object.entries(rest)) process.stdout.write(`  ${k}: ${v}\n`);
   }
+  const runLabel = `Run on ${new Date().toISOString().slice(0, 10)}: ${version}; ${bindVersion}; Node.js ${process.version}; loopback only; 2 cores.`;
+  let slow: string[] | null = null;
+  let slowRows: string[] = [];
+  if (PARTS.has('slow')) {
+    process.stdout.write(`\nSlow DNS server (SRV answers ${fmt(SLOW_DELAY_MS)} late), cold start -> every pod served:\n`);
+    const r = await slowPart();
+    slow = slowSection(r, runLabel);
+    slowRows = slowTargets(r);
+  }
+  let busy: string[] | null = null;
+  let busyRows: string[] = [];
+  if (PARTS.has('busy')) {
+    process.stdout.write("\nBusy DNS server (another client's load on BIND), 10 <-> 1000 pods:\n");
+    const r = await busyPart();
+    busy = busySection(r, runLabel);
+    busyRows = busyTargets(r);
+  }
   const lines = [
     "# Benchmark: haproxy-dns-agent and HAProxy's own resolver",
     '',
-    `Run on ${new Date().toISOString().slice(0, 10)}: ${version}; ${bindVersion}; Node.js ${process.version}; loopback only; 2 cores.`,
+    runLabel,
     `Both HAProxies follow the same BIND zone and the same events. Native: \`nameserver ns1 tcp@...\`, \`accepted_payload_size 65535\`, \`timeout resolve ${String(INTERVAL_MS)}ms\`. Agent: \`--interval ${String(INTERVAL_MS)}ms --drain 0 --allow-net 127.0.0.0/8\` (an IPv4 pod network: A records only) and its defaults, among them \`--watch 300ms\`; at rest, run as the README runs it (\`node dist/main.js\`, no Node flag) with metrics served (\`--listen\`). Each event is one atomic \`nsupdate\` (a large one, of more than 300 records, several: the addresses, then the SRV set); time runs from its completion to \`show servers state\` listing exactly the new set as serving (polled every 20 ms). SRV weights are constant (${String(WEIGHT)}) so that a change is one update message.`,
     '',
     '## Convergence after a scale event',
@@ -496,10 +201,13 @@ async function main(): Promise<void> {
     ),
     '',
   ];
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(new URL('results.md', RESULTS), lines.join('\n'));
-  writeFileSync(new URL('convergence.svg', RESULTS), svg(rows.filter((r) => r.kind === 'breathing')));
-  process.stdout.write(`\n${targets(rows, apply, rest).join('\n')}\n\nWritten: bench/results/results.md, bench/results/convergence.svg\n`);
+  const mainRan = MAIN_PARTS.some((p) => PARTS.has(p));
+  writeResults({ main: mainRan ? lines : null, slow, busy });
+  if (PARTS.has('breathing')) writeFileSync(new URL('convergence.svg', RESULTS), svg(rows.filter((r) => r.kind === 'breathing')));
+  const met = [...(mainRan ? targets(rows, apply, rest) : []), ...slowRows, ...busyRows];
+  process.stdout.write(
+    `\n${met.join('\n')}\n\nWritten: bench/results/results.md${PARTS.has('breathing') ? ', bench/results/convergence.svg' : ''}\n`,
+  );
 }
 
 // Its HAProxy and BIND folders go under one temporary folder, removed at the end.

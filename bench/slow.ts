@@ -1,0 +1,112 @@
+/**
+ * `slow`: a DNS server whose SRV answers leave 2.5 s late (a CoreDNS under a rollout storm,
+ * a throttled node cache). Both sides start cold at the same moment, against HAProxies
+ * whose slots are empty, and ask through a delaying proxy in front of BIND; the figure is
+ * the time from that start until every pod of the service is served.
+ */
+import { podKeys, podsAt, SERVICE, TestBind } from '../test/support/bind.ts';
+import { envInt, envInts, fmt, quantile, targetRow, WEIGHT } from './common.ts';
+import { DelayingDnsProxy } from './dns-proxy.ts';
+import { startSides, watchBoth } from './sides.ts';
+
+export const SLOW_DELAY_MS = 2_500;
+export const SLOW_LIMIT_MS = 30_000;
+const LIMIT = `${String(SLOW_LIMIT_MS / 1000)} s`;
+
+export type SlowRun = Readonly<{ size: number; run: number; agentMs: number | null; nativeMs: number | null }>;
+export type SlowResult = Readonly<{ runs: readonly SlowRun[]; proxy: DelayingDnsProxy['stats'] }>;
+
+export async function slowPart(): Promise<SlowResult> {
+  // Pods of the service (the slots are 1.4 times as many; an RRset stays under 64 KB, about 1200 SRV records here).
+  const sizes = envInts('BENCH_SLOW_SIZES', [10, 100], 1, 1_000);
+  const runCount = envInt('BENCH_SLOW_RUNS', 3, 1, 20);
+  const bind = new TestBind();
+  await bind.start();
+  const proxy = new DelayingDnsProxy({ upstream: { host: '127.0.0.1', port: bind.port }, delayMs: SLOW_DELAY_MS, delayed: ['SRV'] });
+  const runs: SlowRun[] = [];
+  try {
+    await proxy.start();
+    for (const size of sizes) {
+      const pods = podsAt(0, size);
+      await bind.setPods(pods, SERVICE, 0, WEIGHT);
+      for (let run = 1; run <= runCount; run++) {
+        // HAProxy's defaults spelled out: `timeout retry 1s`, and `resolve_retries 3` before a resolution counts as failed.
+        const sides = await startSides({ slots: Math.ceil(size * 1.4), dnsPort: proxy.port, resolverLines: ['timeout retry 1s'] });
+        try {
+          const { agent, native } = await watchBoth(sides, podKeys(pods), sides.startedAt, SLOW_LIMIT_MS);
+          runs.push({ size, run, agentMs: agent.ms, nativeMs: native.ms });
+          const show = (ms: number | null): string => (ms === null ? `not within ${LIMIT}` : fmt(ms));
+          process.stdout.write(`  ${String(size)} pods, run ${String(run)}: agent ${show(agent.ms)}, native ${show(native.ms)}\n`);
+        } finally {
+          await sides.stop();
+        }
+      }
+    }
+  } finally {
+    await proxy.stop();
+    await bind.stop();
+  }
+  return { runs, proxy: proxy.stats };
+}
+
+/** Median and max of the runs that converged, and how many did not. */
+function figures(xs: readonly (number | null)[]): { median: number; max: number; missed: number } {
+  const ok = xs.flatMap((x) => (x === null ? [] : [x]));
+  const missed = xs.length - ok.length;
+  // A run that did not converge counts as later than any that did: the median and max say so when it is among them.
+  const all = xs.map((x) => x ?? Infinity);
+  return { median: quantile(all, 0.5), max: quantile(all, 1), missed };
+}
+
+const show = (ms: number): string => (ms === Infinity ? `over ${LIMIT}` : fmt(ms));
+
+/** One side's runs in words: their median and max, and how many did not converge. */
+function describe(f: ReturnType<typeof figures>, runs: number): string {
+  if (f.missed === runs) return `did not converge within ${LIMIT} in any of ${String(runs)} runs`;
+  const missed = f.missed > 0 ? `; ${String(f.missed)} of ${String(runs)} runs did not converge within ${LIMIT}` : '';
+  return `median ${show(f.median)}, max ${show(f.max)}${missed}`;
+}
+
+export function slowTargets(r: SlowResult): string[] {
+  return [...new Set(r.runs.map((x) => x.size))].map((size) => {
+    const runs = r.runs.filter((x) => x.size === size);
+    const a = figures(runs.map((x) => x.agentMs));
+    const n = figures(runs.map((x) => x.nativeMs));
+    const what = `slow DNS (SRV answers ${fmt(SLOW_DELAY_MS)} late), ${String(size)} pods, cold start to every pod served, median of ${String(runs.length)} runs: agent no later than native`;
+    const measured = `agent ${describe(a, runs.length)}; native ${describe(n, runs.length)}`;
+    const by = a.median === Infinity ? `more than ${fmt(SLOW_LIMIT_MS - n.median)}` : fmt(a.median - n.median);
+    return targetRow(what, measured, a.median <= n.median, by);
+  });
+}
+
+export function slowSection(r: SlowResult, runLabel: string): string[] {
+  const sizes = [...new Set(r.runs.map((x) => x.size))];
+  const cell = (ms: number | null): string => (ms === null ? `did not converge within ${LIMIT}` : fmt(ms));
+  return [
+    `## Slow DNS server: SRV answers ${fmt(SLOW_DELAY_MS)} late`,
+    '',
+    `${runLabel} Both sides ask through a proxy in front of the same BIND (in the bench's process, UDP and TCP) that forwards every question and holds each SRV answer back ${fmt(SLOW_DELAY_MS)}, its ID as BIND sent it; A, AAAA and SOA answers pass at once. Each run starts a fresh agent (its defaults: \`--dns-timeout\` from resolv.conf, else 2 s) and a fresh HAProxy with \`resolvers\` (\`tcp@\`, \`timeout resolve 1s\`, \`timeout retry 1s\`, \`hold valid 1s\`) at the same moment, each against slots that are empty; time runs from that start until \`show servers state\` lists every pod as serving (polled every 20 ms), for at most ${LIMIT}.`,
+    '',
+    `| pods | runs | agent median | agent max | native median | native max | did not converge within ${LIMIT} (agent, native) |`,
+    '|---|---|---|---|---|---|---|',
+    ...sizes.map((size) => {
+      const runs = r.runs.filter((x) => x.size === size);
+      const a = figures(runs.map((x) => x.agentMs));
+      const n = figures(runs.map((x) => x.nativeMs));
+      return `| ${String(size)} | ${String(runs.length)} | ${show(a.median)} | ${show(a.max)} | ${show(n.median)} | ${show(n.max)} | ${String(a.missed)}, ${String(n.missed)} |`;
+    }),
+    '',
+    `The proxy forwarded ${String(r.proxy.questions)} questions and held back ${String(r.proxy.held)} SRV answers in all (both sides, every run).`,
+    '',
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...slowTargets(r),
+    '',
+    'Runs:',
+    '',
+    '| pods | run | agent | native |',
+    '|---|---|---|---|',
+    ...r.runs.map((x) => `| ${String(x.size)} | ${String(x.run)} | ${cell(x.agentMs)} | ${cell(x.nativeMs)} |`),
+    '',
+  ];
+}
