@@ -16,6 +16,8 @@ export type QuestionPlan = Readonly<{
   retryAfterMs: (ns: Nameserver, k: number) => number;
   /** Straight to TCP: this question's answer was truncated over UDP last time (RFC 7766 allows it). */
   tcpFirst: boolean;
+  /** Retries go over TCP: for questions whose answer grows with the service (SRV), which a late UDP try would only bring back truncated. */
+  retryOverTcp?: boolean;
 }>;
 
 export type QuestionHooks = TransportHooks &
@@ -43,7 +45,9 @@ type Open = { t: Try; sentAt: number };
  * the preferred nameserver; when it has not answered within the nameserver's retry time, a
  * new try (a fresh ID and socket) to the next one, while every try sent keeps listening, so
  * a late answer to an earlier try is taken. SERVFAIL, REFUSED or an unreachable server bring
- * the next try at once. A truncated UDP answer brings a TCP try to the same server. The
+ * the next try at once. A truncated UDP answer brings a TCP try to the same server (unless
+ * one is out already: with `retryOverTcp` the retries go over TCP), with the question's
+ * full time again: the server did answer. The
  * first answer (NOERROR, NXDOMAIN) ends the question and closes the other tries; no answer
  * by the deadline is a DnsError('timeout'); every try failing otherwise, the last failure.
  */
@@ -96,14 +100,21 @@ export function askQuestion(
       });
       open.add(entry);
     };
-    const next = (): void => {
+    /** The next try: `late` when the last one did not answer in time (a retry over TCP then, with retryOverTcp). */
+    const next = (late = false): void => {
       clearTimeout(retry);
       if (settled || sent >= plan.tries) return;
       const ns = plan.nameservers[sent % plan.nameservers.length];
       if (ns === undefined) return;
       const k = sent;
-      send(ns, overTcp ? 'tcp' : 'udp', true);
-      if (sent < plan.tries) retry = setTimeout(next, plan.retryAfterMs(ns, k));
+      send(ns, overTcp || (late && plan.retryOverTcp === true) ? 'tcp' : 'udp', true);
+      if (sent < plan.tries)
+        retry = setTimeout(
+          () => {
+            next(true);
+          },
+          plan.retryAfterMs(ns, k),
+        );
     };
     const took = (entry: Open, o: TryOutcome): void => {
       const { ns, transport } = entry.t;
@@ -118,10 +129,13 @@ export function askQuestion(
       hooks.rtt(ns, now() - entry.sentAt);
       if (o.reply.truncated && transport === 'udp') {
         hooks.truncated(ns);
+        truncated = true;
         if (!overTcp) {
+          // The server answered: its TCP try gets the question's full time again, once.
           overTcp = true;
-          truncated = true;
-          send(ns, 'tcp', false);
+          clearTimeout(deadline);
+          deadline = setTimeout(timedOut, plan.deadlineMs);
+          if (![...open].some((x) => x.t.transport === 'tcp')) send(ns, 'tcp', false);
         }
         exhausted();
         return;
@@ -139,7 +153,7 @@ export function askQuestion(
       end();
       resolve({ reply: o.reply, raw: o.raw, transport, ns, truncated });
     };
-    const deadline = setTimeout(() => {
+    const timedOut = (): void => {
       const last = lastError === null ? '' : `; before that: ${lastError.message}`;
       fail(
         new DnsError(
@@ -148,7 +162,8 @@ export function askQuestion(
           overTcp ? 'tcp' : 'udp',
         ),
       );
-    }, plan.deadlineMs);
+    };
+    let deadline = setTimeout(timedOut, plan.deadlineMs);
     next();
   });
 }

@@ -289,10 +289,21 @@ export class Resolver {
   /** One question, asked as askQuestion does: retries that go out while earlier tries still listen, across nameservers. */
   async #query(name: string, type: RecordType): Promise<Lookup> {
     const key = `${type} ${name}`;
+    const srv = type === 'SRV';
+    // An SRV answer truncated over UDP is asked over TCP at once from then on, even if this question fails.
+    const hooks: QuestionHooks = srv
+      ? {
+          ...this.#questionHooks,
+          truncated: (ns) => {
+            this.#overTcp.add(key);
+            this.#questionHooks.truncated(ns);
+          },
+        }
+      : this.#questionHooks;
     const { reply, transport, raw, truncated, ns } = await askQuestion(
       { name, type },
-      this.#servers.plan(this.#overTcp.has(key)),
-      this.#questionHooks,
+      this.#servers.plan(this.#overTcp.has(key), srv),
+      hooks,
       this.#known.get(key),
       () => this.#now(),
     );

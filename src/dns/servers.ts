@@ -60,8 +60,8 @@ export class ServerChoice {
     return Math.min(this.#s.holdMs ?? Infinity, Math.max(this.#s.timeoutMs, 2 * rto));
   }
 
-  /** How one question is asked now. */
-  plan(tcpFirst: boolean): QuestionPlan {
+  /** How one question is asked now: `tcpFirst` when its answer was truncated last time, `retryOverTcp` for answers that grow with the service. */
+  plan(tcpFirst: boolean, retryOverTcp = false): QuestionPlan {
     const servers = this.#s.nameservers;
     const first = this.#preferred;
     const maxRetry = Math.min(this.#s.retryMaxMs ?? this.#s.timeoutMs, this.#s.timeoutMs);
@@ -72,6 +72,7 @@ export class ServerChoice {
       retryAfterMs: (ns, k) =>
         Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers.length), MIN_RETRY_MS), maxRetry),
       tcpFirst,
+      retryOverTcp,
     };
   }
 }

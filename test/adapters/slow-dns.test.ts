@@ -89,6 +89,24 @@ describe('Resolver against a slow or busy DNS server', () => {
     expect(await srvQuestions()).toBe(1); // learnt: no retry for an answer that comes when this server's answers come
   }, 15_000);
 
+  it('sends the retry of a late SRV question over TCP, where a large answer comes whole', async () => {
+    slow.endpoints = published(30); // truncated over UDP
+    slow.late = { ms: 600, types: ['SRV'], answerFirstOnly: false };
+    const a = await resolver({ timeoutMs: 3_000, retryMaxMs: 200 }).resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(30);
+    // The UDP try's truncated answer came after the TCP retry was out: no third try.
+    expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['udp', 'tcp']);
+  });
+
+  it('gives the TCP try after a truncated answer the full time again: the server did answer', async () => {
+    slow.endpoints = published(30);
+    slow.late = { ms: 700, types: ['SRV'], answerFirstOnly: false };
+    // No retry before the truncated answer; the TCP answer comes 1.4 s after the start, past the 1 s deadline.
+    const a = await resolver({ timeoutMs: 1_000, retryMaxMs: 5_000, attempts: 1 }).resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(30);
+    expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['udp', 'tcp']);
+  });
+
   it('keeps the addresses of known targets when their lookups time out, and asks again the next run', async () => {
     let now = 1_000_000;
     const r = resolver({ now: () => now, timeoutMs: 300 });
