@@ -147,11 +147,11 @@ describe('scripts/build-image', () => {
   it('passes the base images and the name it is given', () => {
     const r = buildImage(['docker'], {
       IMAGE: 'registry.example.com/team/haproxy-dns-agent:test',
-      BUILD_IMAGE: 'mirror.example.com/node:24-bookworm-slim',
+      BUILD_IMAGE: 'mirror.example.com/library/node:24-slim',
       RUNTIME_IMAGE: 'mirror.example.com/nodejs24:nonroot',
     });
     expect(r.args.slice(0, 3)).toEqual(['build', '--tag', 'registry.example.com/team/haproxy-dns-agent:test']);
-    expect(r.args.join(' ')).toContain('--build-arg BUILD_IMAGE=mirror.example.com/node:24-bookworm-slim');
+    expect(r.args.join(' ')).toContain('--build-arg BUILD_IMAGE=mirror.example.com/library/node:24-slim');
     expect(r.args.join(' ')).toContain('--build-arg RUNTIME_IMAGE=mirror.example.com/nodejs24:nonroot');
   });
 
