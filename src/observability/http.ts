@@ -35,8 +35,8 @@ const REASONS = {
 const text = (status: Response['status'], body: string): Response => ({ status, type: 'text/plain; charset=utf-8', body: `${body}\n` });
 
 /**
- * /healthz: no lane is wedged (liveness). /readyz: HAProxy matches DNS recently enough
- * (readiness). /metrics: Prometheus text format. Nothing else: GET or HEAD, one request a
+ * /healthz: no lane is wedged (liveness). /readyz: every socket's HAProxy answers and has
+ * had what DNS holds applied (readiness, src/agent/health.ts). /metrics: Prometheus text format. Nothing else: GET or HEAD, one request a
  * connection, closed after the answer. Written on node:net, not node:http, which alone
  * costs the agent some 15 MiB of resident memory (bench/results) for three fixed pages
  * that a kubelet and a Prometheus scraper read.
