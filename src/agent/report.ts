@@ -32,6 +32,8 @@ export class Reporter {
   #stateProblem: string | null = null;
   /** Lanes whose counters exist at 0 already: an alert's increase() must see the first rejection or failure too. */
   readonly #counted = new Set<string>();
+  /** Backend -> the DNS status and serial trust its gauges were last set to: set again only when they change (a lane runs every interval). */
+  readonly #dnsGauges = new Map<string, string>();
   /** --once: problems are said in its summary, in plain text, and not logged as well. */
   readonly #problemsSaidElsewhere: boolean;
 
@@ -60,8 +62,13 @@ export class Reporter {
     }
     if (r.answerAgeMs !== null) m?.answerAge.set({ backend: r.backend }, r.answerAgeMs / 1_000);
     if (r.dropped !== null) m?.endpointsDropped.set({ backend: r.backend }, r.dropped);
-    for (const status of DNS_STATUSES) m?.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
-    m?.serialDistrusted.set({ backend: r.backend }, r.findings.some((f) => f.kind === 'serial-distrusted') ? 1 : 0);
+    const distrusted = r.findings.some((f) => f.kind === 'serial-distrusted');
+    const gauges = `${r.status} ${String(distrusted)}`;
+    if (m !== null && this.#dnsGauges.get(r.backend) !== gauges) {
+      this.#dnsGauges.set(r.backend, gauges);
+      for (const status of DNS_STATUSES) m.dnsStatus.set({ backend: r.backend, status }, status === r.status ? 1 : 0);
+      m.serialDistrusted.set({ backend: r.backend }, distrusted ? 1 : 0);
+    }
     if (m !== null)
       this.#zeroCounters(`dns ${r.backend}`, () => {
         for (const result of ['ok', 'failed']) m.passes.inc({ lane: 'dns', name: r.backend, result }, 0);
