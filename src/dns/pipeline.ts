@@ -4,7 +4,7 @@ import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
 import { decodeKnown, questionKey, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
-import type { TransportHooks } from './transport.ts';
+import { unreachableError, type TransportHooks } from './transport.ts';
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
 export const PIPELINE_WIDTH = 256;
@@ -91,7 +91,7 @@ export function askPipelined(
       finish(new DnsError('malformed', `${where} closed the TCP connection with questions open`, 'tcp'));
     });
     sock.on('error', (e) => {
-      finish(new DnsError('unreachable', `${where}: ${e.message} (tcp)`, 'tcp'));
+      finish(unreachableError(ns, 'tcp', e));
     });
   });
 }

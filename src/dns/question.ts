@@ -18,6 +18,8 @@ export type QuestionPlan = Readonly<{
   tcpFirst: boolean;
   /** Retries go over TCP: for questions whose answer grows with the service (SRV), which a late UDP try would only bring back truncated. */
   retryOverTcp?: boolean;
+  /** The first try goes over UDP and TCP at once: an answer never had, which may not fit a datagram (a cold start's SRV record). */
+  firstOverBoth?: boolean;
 }>;
 
 export type QuestionHooks = TransportHooks &
@@ -46,8 +48,8 @@ type Open = { t: Try; sentAt: number };
  * new try (a fresh ID and socket) to the next one, while every try sent keeps listening, so
  * a late answer to an earlier try is taken. SERVFAIL, REFUSED or an unreachable server bring
  * the next try at once. A truncated UDP answer brings a TCP try to the same server (unless
- * one is out already: with `retryOverTcp` the retries go over TCP), with the question's
- * full time again: the server did answer. The
+ * one is out already: with `retryOverTcp` the retries go over TCP, with `firstOverBoth` the
+ * first try goes over both), with the question's full time again: the server did answer. The
  * first answer (NOERROR, NXDOMAIN) ends the question and closes the other tries; no answer
  * by the deadline is a DnsError('timeout'); every try failing otherwise, the last failure.
  */
@@ -107,7 +109,10 @@ export function askQuestion(
       const ns = plan.nameservers[sent % plan.nameservers.length];
       if (ns === undefined) return;
       const k = sent;
-      send(ns, overTcp || (late && plan.retryOverTcp === true) ? 'tcp' : 'udp', true);
+      const transport = overTcp || (late && plan.retryOverTcp === true) ? 'tcp' : 'udp';
+      send(ns, transport, true);
+      // A datagram learns of a truncation only when its answer comes, late from a slow server: the TCP try is out already.
+      if (k === 0 && transport === 'udp' && plan.firstOverBoth === true) send(ns, 'tcp', false);
       if (sent < plan.tries)
         retry = setTimeout(
           () => {

@@ -302,7 +302,7 @@ export class Resolver {
       : this.#questionHooks;
     const { reply, transport, raw, truncated, ns } = await askQuestion(
       { name, type },
-      this.#servers.plan(this.#overTcp.has(key), srv),
+      this.#servers.plan(this.#overTcp.has(key), srv, this.#known.has(key)),
       hooks,
       this.#known.get(key),
       () => this.#now(),
@@ -310,8 +310,9 @@ export class Resolver {
     if (type === 'SRV') {
       // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
       if (this.#known.get(key)?.reply !== reply) this.#known.set(key, { raw: Buffer.from(raw), reply, signature: replySignature(raw) });
-      if (truncated) this.#overTcp.add(key);
-      else if (transport === 'tcp' && raw.length <= EDNS_UDP_SIZE) this.#overTcp.delete(key);
+      // An answer larger than a datagram, truncated over UDP or had whole over TCP (a first question asks both): TCP at once.
+      if (truncated || (transport === 'tcp' && raw.length > EDNS_UDP_SIZE)) this.#overTcp.add(key);
+      else if (transport === 'tcp') this.#overTcp.delete(key);
     }
     this.#servers.answered(ns);
     return { status: statusOf(reply) as Lookup['status'], name, reply };

@@ -13,6 +13,14 @@ describe('ServerChoice: which nameserver, how often, how long', () => {
     expect(c.preferred).toBe(b);
   });
 
+  it('sends a growing record (SRV) never answered over UDP and TCP at once, its retries over TCP', () => {
+    const c = new ServerChoice({ nameservers: [a], timeoutMs: 5_000, attempts: 2 });
+    expect(c.plan(false, true, false)).toMatchObject({ firstOverBoth: true, retryOverTcp: true });
+    expect(c.plan(false, true, true)).toMatchObject({ firstOverBoth: false, retryOverTcp: true }); // known: UDP first, as it fit
+    expect(c.plan(true, true, false)).toMatchObject({ firstOverBoth: false, tcpFirst: true });
+    expect(c.plan(false, false, false)).toMatchObject({ firstOverBoth: false, retryOverTcp: false }); // an address record
+  });
+
   it('retries at 1 s before any answer, as the round trips say after, between 100 ms and the interval, doubling each round', () => {
     const c = new ServerChoice({ nameservers: [a, b], timeoutMs: 5_000, attempts: 3, retryMaxMs: 2_000 });
     expect(c.plan(false).retryAfterMs(a, 0)).toBe(1_000);

@@ -60,8 +60,12 @@ export class ServerChoice {
     return Math.min(this.#s.holdMs ?? Infinity, Math.max(this.#s.timeoutMs, 2 * rto));
   }
 
-  /** How one question is asked now: `tcpFirst` when its answer was truncated last time, `retryOverTcp` for answers that grow with the service. */
-  plan(tcpFirst: boolean, retryOverTcp = false): QuestionPlan {
+  /**
+   * How one question is asked now: `tcpFirst` when its answer was truncated last time;
+   * `grows` for answers that grow with the service (SRV): retries over TCP, and the first try
+   * over UDP and TCP at once while no answer is known (`known`).
+   */
+  plan(tcpFirst: boolean, grows = false, known = true): QuestionPlan {
     const servers = this.#s.nameservers;
     const first = this.#preferred;
     const maxRetry = Math.min(this.#s.retryMaxMs ?? this.#s.timeoutMs, this.#s.timeoutMs);
@@ -72,7 +76,8 @@ export class ServerChoice {
       retryAfterMs: (ns, k) =>
         Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers.length), MIN_RETRY_MS), maxRetry),
       tcpFirst,
-      retryOverTcp,
+      retryOverTcp: grows,
+      firstOverBoth: grows && !known && !tcpFirst,
     };
   }
 }

@@ -76,8 +76,7 @@ function udpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: Known
     else finish({ raw: msg, reply: r });
   });
   const unreachable = (e: NodeJS.ErrnoException): void => {
-    const why = e.code === 'ECONNREFUSED' ? 'nothing listens there (port unreachable)' : e.message;
-    finish(new DnsError('unreachable', `${describeNameserver(ns)}: ${why} (udp)`, 'udp'));
+    finish(unreachableError(ns, 'udp', e));
   };
   sock.on('error', unreachable);
   // Connected, so that an ICMP "port unreachable" ends the try at once.
@@ -88,6 +87,13 @@ function udpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: Known
     });
   });
   return { ns, transport: 'udp', close };
+}
+
+/** A nameserver that could not be reached: a refusal said as such over either transport. */
+export function unreachableError(ns: Nameserver, transport: Transport, e: NodeJS.ErrnoException): DnsError {
+  const why =
+    e.code === 'ECONNREFUSED' ? `nothing listens there (${transport === 'udp' ? 'port unreachable' : 'connection refused'})` : e.message;
+  return new DnsError('unreachable', `${describeNameserver(ns)}: ${why} (${transport})`, transport);
 }
 
 function tcpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: KnownReply | undefined, done: (o: TryOutcome) => void): Try {
@@ -128,7 +134,7 @@ function tcpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: Known
     finish(new DnsError('malformed', `${where} closed the TCP connection without a valid answer to ${q.type} ${q.name}`, 'tcp'));
   });
   sock.on('error', (e) => {
-    finish(new DnsError('unreachable', `${where}: ${e.message} (tcp)`, 'tcp'));
+    finish(unreachableError(ns, 'tcp', e));
   });
   return { ns, transport: 'tcp', close };
 }

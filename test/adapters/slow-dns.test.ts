@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Resolver, type ResolverOptions } from '../../src/dns/resolver.ts';
 import { DnsError } from '../../src/errors.ts';
 import { FaultDns, published } from '../support/fault-dns.ts';
@@ -28,6 +28,21 @@ describe('Resolver against a slow or busy DNS server', () => {
       ...over,
     });
 
+  /**
+   * Asked once and answered at once, so that the record is known: its next question goes over
+   * UDP alone. Returns once the first question's TCP try has closed, with the counts cleared.
+   */
+  const known = async (r: Resolver): Promise<Resolver> => {
+    const accepted = slow.server.tcpAccepted;
+    await r.resolve({ kind: 'srv', name: SRV });
+    await vi.waitFor(() => {
+      expect(slow.server.tcpSettled(accepted + 1)).toBe(true);
+    });
+    slow.queries.length = 0;
+    events.length = 0;
+    return r;
+  };
+
   beforeAll(async () => {
     await slow.start();
     await silent.start();
@@ -50,13 +65,25 @@ describe('Resolver against a slow or busy DNS server', () => {
     slow.late = { ms: 2_500, types: ['SRV'], answerFirstOnly: true };
     const a = await resolver().resolve({ kind: 'srv', name: SRV });
     expect(a.status === 'ok' ? a.endpoints.length : a).toBe(3);
-    expect(slow.queries.filter((q) => q.type === 'SRV').length).toBe(2); // the retry went out at the interval
-    expect(events.map((e) => e.result)).toEqual(['ok', 'unanswered']);
+    // A record never answered is asked over UDP and TCP at once; the retry went out at the interval, over TCP.
+    expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['udp', 'tcp', 'tcp']);
+    expect(events.map((e) => e.result)).toEqual(['ok', 'unanswered', 'unanswered']);
   }, 10_000);
+
+  it('asks a record never answered over UDP and TCP at once, then over TCP alone while its answer needs TCP', async () => {
+    slow.endpoints = published(30); // larger than a datagram
+    slow.fault = 'silent-udp'; // datagrams dropped: only the TCP try can answer before the deadline
+    const r = resolver({ timeoutMs: 1_000, retryMaxMs: 5_000, attempts: 1 });
+    const a = await r.resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? a.endpoints.length : a).toBe(30);
+    expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['udp', 'tcp']);
+    slow.queries.length = 0;
+    await r.resolve({ kind: 'srv', name: SRV });
+    expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['tcp']);
+  });
 
   it('sends the retry to the next nameserver while the first still listens', async () => {
     slow.endpoints = published(2);
-    slow.late = { ms: 600, types: ['SRV'], answerFirstOnly: true };
     const r = resolver({
       nameservers: [
         { host: '127.0.0.1', port: slow.port },
@@ -65,6 +92,8 @@ describe('Resolver against a slow or busy DNS server', () => {
       attempts: 1,
       retryMaxMs: 200,
     });
+    await known(r);
+    slow.late = { ms: 600, types: ['SRV'], answerFirstOnly: true };
     const a = await r.resolve({ kind: 'srv', name: SRV });
     expect(a.status).toBe('ok');
     expect(silent.queries.map((q) => q.type)).toEqual(['SRV']); // asked before the slow server's answer came
@@ -90,19 +119,23 @@ describe('Resolver against a slow or busy DNS server', () => {
   }, 15_000);
 
   it('sends the retry of a late SRV question over TCP, where a large answer comes whole', async () => {
+    slow.endpoints = published(2);
+    const r = await known(resolver({ timeoutMs: 3_000, retryMaxMs: 200 })); // small enough for UDP
     slow.endpoints = published(30); // truncated over UDP
     slow.late = { ms: 600, types: ['SRV'], answerFirstOnly: false };
-    const a = await resolver({ timeoutMs: 3_000, retryMaxMs: 200 }).resolve({ kind: 'srv', name: SRV });
+    const a = await r.resolve({ kind: 'srv', name: SRV });
     expect(a.status === 'ok' ? a.endpoints.length : a).toBe(30);
     // The UDP try's truncated answer came after the TCP retry was out: no third try.
     expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['udp', 'tcp']);
   });
 
   it('gives the TCP try after a truncated answer the full time again: the server did answer', async () => {
+    slow.endpoints = published(2);
+    const r = await known(resolver({ timeoutMs: 1_000, retryMaxMs: 5_000, attempts: 1 })); // small enough for UDP
     slow.endpoints = published(30);
     slow.late = { ms: 700, types: ['SRV'], answerFirstOnly: false };
     // No retry before the truncated answer; the TCP answer comes 1.4 s after the start, past the 1 s deadline.
-    const a = await resolver({ timeoutMs: 1_000, retryMaxMs: 5_000, attempts: 1 }).resolve({ kind: 'srv', name: SRV });
+    const a = await r.resolve({ kind: 'srv', name: SRV });
     expect(a.status === 'ok' ? a.endpoints.length : a).toBe(30);
     expect(slow.queries.filter((q) => q.type === 'SRV').map((q) => q.transport)).toEqual(['udp', 'tcp']);
   });

@@ -19,6 +19,8 @@ export class DnsServer {
   readonly #conns = new Set<net.Socket>();
   /** The source port of every UDP question, in order. */
   readonly udpSources: number[] = [];
+  /** TCP connections accepted so far. */
+  tcpAccepted = 0;
 
   constructor(respond: Responder) {
     this.#respond = respond;
@@ -85,7 +87,13 @@ export class DnsServer {
     return this.#respond(query, transport, msg);
   }
 
+  /** `n` TCP connections have come and all have closed: whatever they carried has been read. */
+  tcpSettled(n: number): boolean {
+    return this.tcpAccepted >= n && this.#conns.size === 0;
+  }
+
   #onTcp(c: net.Socket): void {
+    this.tcpAccepted++;
     this.#conns.add(c);
     c.on('close', () => this.#conns.delete(c));
     c.on('error', () => c.destroy());

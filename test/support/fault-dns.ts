@@ -4,6 +4,7 @@ import { DnsServer, RCODE, serviceReply, type Published, type Response } from '.
 export type DnsFault =
   | 'none'
   | 'truncate-udp'
+  | 'silent-udp'
   | 'silent'
   | 'servfail'
   | 'refused'
@@ -18,8 +19,8 @@ export type DnsFault =
 
 /**
  * The embedded DNS server with a fault switch: what a real server will not do on demand
- * (stay silent, send garbage, answer with the wrong ID or question, truncate every UDP
- * answer, dribble a TCP answer in pieces).
+ * (stay silent, over UDP or at all, send garbage, answer with the wrong ID or question,
+ * truncate every UDP answer, dribble a TCP answer in pieces).
  */
 export class FaultDns {
   fault: DnsFault = 'none';
@@ -103,6 +104,8 @@ export class FaultDns {
           : plain();
       case 'silent':
         return null;
+      case 'silent-udp':
+        return transport === 'udp' ? null : plain();
       case 'servfail':
         return header(RCODE.SERVFAIL);
       case 'refused':
