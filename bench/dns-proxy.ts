@@ -59,6 +59,8 @@ export class DelayingDnsProxy {
   port = 0;
   /** Answers passed on, and how many of them were held back. */
   readonly stats = { questions: 0, answers: 0, held: 0, dropped: 0 };
+  /** performance.now() when a question came first since this was last set to null. */
+  firstQuestionAt: number | null = null;
 
   constructor(o: DelayOptions) {
     const loopback = o.upstream.host === '127.0.0.1' || o.upstream.host === '::1';
@@ -127,6 +129,11 @@ export class DelayingDnsProxy {
       );
   }
 
+  #counted(): void {
+    this.stats.questions++;
+    this.firstQuestionAt ??= performance.now();
+  }
+
   /** Passes `answer` on now, or after the delay when its question is of a delayed type. */
   #pass(answer: Buffer, send: () => void): void {
     this.stats.answers++;
@@ -145,7 +152,7 @@ export class DelayingDnsProxy {
 
   /** Each question on a socket of its own toward the server: answers come back with the ID the client chose. */
   #forwardUdp(server: dgram.Socket, msg: Buffer, client: dgram.RemoteInfo): void {
-    this.stats.questions++;
+    this.#counted();
     if (this.#forwards.size >= UDP_IN_FLIGHT) {
       this.stats.dropped++;
       return;
@@ -188,7 +195,7 @@ export class DelayingDnsProxy {
     };
     client.on('data', (chunk: Buffer) => {
       for (const q of fromClient.push(chunk)) {
-        this.stats.questions++;
+        this.#counted();
         waiting++;
         up.write(frameTcp(q));
       }

@@ -4,17 +4,23 @@
  * set of pods is watched.
  */
 import { writeFileSync } from 'node:fs';
+import { v8Flags } from '../src/v8-flags.ts';
 import { agentArgs, TestAgent } from '../test/support/agent.ts';
 import { SERVICE } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
 import { INTERVAL_MS, POD_NET, sleep } from './common.ts';
 
+/** The agent starts as the image starts it: its V8 flags on Node's command line (the bin would start Node again to add them). */
+const IMAGE_NODE_ARGS = v8Flags(Number(process.versions.node.split('.')[0])).map(([flag, value]) => `${flag}=${value}`);
+
 export type SideOptions = Readonly<{
   /** Server-template slots on each side. */
   slots: number;
   /** Where both sides ask (127.0.0.1). */
   dnsPort: number;
+  /** Where the native side asks instead, when each side has a port of its own. */
+  nativeDnsPort?: number;
   /** Lines added to the native side's `resolvers` section. */
   resolverLines?: readonly string[];
 }>;
@@ -32,7 +38,7 @@ export type Sides = Readonly<{
  * Starts the agent's HAProxy (its slots empty), then the agent and the native HAProxy at
  * the same moment: both begin cold. Native: `nameserver ns1 tcp@...`, `accepted_payload_size
  * 65535`, `timeout resolve` and `hold valid` of one interval. Agent: `--interval`, `--drain 0`,
- * the pod network allowed, its other defaults.
+ * the pod network allowed, its other defaults, started as the image starts it.
  */
 export async function startSides(o: SideOptions): Promise<Sides> {
   const agentSide = new TestHaproxy({
@@ -45,7 +51,7 @@ export async function startSides(o: SideOptions): Promise<Sides> {
   });
   const resolvers = [
     'resolvers bind',
-    `    nameserver ns1 tcp@127.0.0.1:${String(o.dnsPort)}`,
+    `    nameserver ns1 tcp@127.0.0.1:${String(o.nativeDnsPort ?? o.dnsPort)}`,
     '    accepted_payload_size 65535',
     `    timeout resolve ${String(INTERVAL_MS)}ms`,
     `    hold valid ${String(INTERVAL_MS)}ms`,
@@ -61,16 +67,20 @@ export async function startSides(o: SideOptions): Promise<Sides> {
   };
   const startedAt = performance.now();
   try {
-    agent = new TestAgent([
-      ...agentArgs(agentSide.socket, `127.0.0.1:${String(o.dnsPort)}`, `be_app=${SERVICE}`),
-      ...POD_NET,
-      '--interval',
-      `${String(INTERVAL_MS)}ms`,
-      '--drain',
-      '0',
-      '--log-level',
-      'warn',
-    ]);
+    agent = new TestAgent(
+      [
+        ...agentArgs(agentSide.socket, `127.0.0.1:${String(o.dnsPort)}`, `be_app=${SERVICE}`),
+        ...POD_NET,
+        '--interval',
+        `${String(INTERVAL_MS)}ms`,
+        '--drain',
+        '0',
+        '--log-level',
+        'warn',
+      ],
+      {},
+      IMAGE_NODE_ARGS,
+    );
     await native.start();
   } catch (err) {
     await stop();
