@@ -1,9 +1,10 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
 import type { RecordSpec } from '../config/model.ts';
-import { EDNS_UDP_SIZE, normalizeName, replySignature, type KnownReply, type Reply } from './message.ts';
+import { RecordAsker, type Lookup } from './asker.ts';
+import { normalizeName, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
-import { askQuestion, type QuestionHooks } from './question.ts';
+import type { QuestionHooks } from './question.ts';
 import { ServerChoice } from './servers.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
@@ -35,8 +36,6 @@ const TARGET_QUERIES_IN_FLIGHT = 16;
 /** What the targets' lookups get at least, when the SRV question took most of the run's time. */
 const MIN_TARGET_BUDGET_MS = 250;
 
-type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
-
 /**
  * A stub resolver for the records the agent follows: several nameservers tried in turn,
  * the one that answered last asked first next time, names expanded through the search
@@ -46,19 +45,16 @@ type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; rep
 export class Resolver {
   #o: ResolverOptions;
   readonly #hooks: TransportHooks;
-  readonly #questionHooks: QuestionHooks;
   readonly #observer: DnsObserver;
   /** Which nameserver, how often, how long: round trips and the one that answered last. */
   readonly #servers: ServerChoice;
-  /** The last answer to each SRV question, to skip decoding the same bytes again. */
-  readonly #known = new Map<string, KnownReply>();
+  /** Each question, and how each SRV record is asked next. */
+  readonly #asker: RecordAsker;
   readonly #targets: TargetCache;
   readonly #serials: SerialAsker;
   readonly #trust: SerialTrust;
   /** What each target reply said: a reply known from last time is not read again. */
   readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
-  /** SRV questions whose UDP answer was truncated last time: asked over TCP at once. */
-  readonly #overTcp = new Set<string>();
   /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
   readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
 
@@ -82,7 +78,7 @@ export class Resolver {
         observer.query(ns, 'udp', 'truncated');
       },
     };
-    this.#questionHooks = {
+    const questionHooks: QuestionHooks = {
       ...this.#hooks,
       query: (ns, transport, result) => {
         observer.query(ns, transport, result);
@@ -92,6 +88,7 @@ export class Resolver {
       },
     };
     this.#servers = new ServerChoice(options);
+    this.#asker = new RecordAsker(this.#servers, questionHooks, () => this.#now());
     this.#serials = new SerialAsker(this.#hooks);
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
   }
@@ -276,7 +273,7 @@ export class Resolver {
   async #follow(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
     let current = normalizeName(name);
     for (let hop = 0; hop < MAX_CNAME; hop++) {
-      const looked = await this.#query(current, type);
+      const looked = await this.#asker.ask(current, type);
       if (looked.status !== 'ok') return { ...looked, records: [] };
       const chain = followChain(looked.reply.answers, current, type);
       if (chain.records.length > 0) return { ...looked, name: chain.name, records: chain.records };
@@ -284,37 +281,5 @@ export class Resolver {
       current = chain.name; // the answer stopped at a CNAME: ask for its target
     }
     throw new DnsError('malformed', `CNAME chain longer than ${String(MAX_CNAME)} links from ${name}`);
-  }
-
-  /** One question, asked as askQuestion does: retries that go out while earlier tries still listen, across nameservers. */
-  async #query(name: string, type: RecordType): Promise<Lookup> {
-    const key = `${type} ${name}`;
-    const srv = type === 'SRV';
-    // An SRV answer truncated over UDP is asked over TCP at once from then on, even if this question fails.
-    const hooks: QuestionHooks = srv
-      ? {
-          ...this.#questionHooks,
-          truncated: (ns) => {
-            this.#overTcp.add(key);
-            this.#questionHooks.truncated(ns);
-          },
-        }
-      : this.#questionHooks;
-    const { reply, transport, raw, truncated, ns } = await askQuestion(
-      { name, type },
-      this.#servers.plan(this.#overTcp.has(key), srv, this.#known.has(key)),
-      hooks,
-      this.#known.get(key),
-      () => this.#now(),
-    );
-    if (type === 'SRV') {
-      // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
-      if (this.#known.get(key)?.reply !== reply) this.#known.set(key, { raw: Buffer.from(raw), reply, signature: replySignature(raw) });
-      // An answer larger than a datagram, truncated over UDP or had whole over TCP (a first question asks both): TCP at once.
-      if (truncated || (transport === 'tcp' && raw.length > EDNS_UDP_SIZE)) this.#overTcp.add(key);
-      else if (transport === 'tcp') this.#overTcp.delete(key);
-    }
-    this.#servers.answered(ns);
-    return { status: statusOf(reply) as Lookup['status'], name, reply };
   }
 }
