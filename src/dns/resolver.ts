@@ -89,7 +89,7 @@ export class Resolver {
     };
     this.#servers = new ServerChoice(options);
     this.#asker = new RecordAsker(this.#servers, questionHooks, () => this.#now());
-    this.#serials = new SerialAsker(this.#hooks);
+    this.#serials = new SerialAsker(questionHooks);
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
   }
 
@@ -101,24 +101,23 @@ export class Resolver {
   }
 
   /**
-   * The serial of the zone holding `name`, from the nameserver that answered last: one
-   * question, no failover (a watch asks again soon), waited for SERIAL_TIMEOUT_MS at most
-   * (a reply lost to a busy server must not hold a run up for the full DNS timeout). null
-   * when there is none to be had.
+   * The serial of the zone holding `name`, from the nameserver that answered last: no
+   * failover (a watch asks again soon), retried as any question is while the first try
+   * listens, for SERIAL_TIMEOUT_MS at most (a reply lost to a busy server must not hold a
+   * run up for the full DNS timeout). null when there is none to be had.
    */
   async serial(name: string): Promise<number | null> {
-    const ns = this.#servers.preferred;
-    if (ns === undefined) return null;
+    const plan = this.#servers.serialPlan(Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS));
+    if (plan === null) return null;
     const at = this.#now();
     try {
-      const { reading, rcode } = await this.#serials.ask(ns, name, Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS));
-      this.#observer.query(ns, 'udp', reading === null ? rcode.toLowerCase() : 'soa');
+      const { reading, rcode, ns, transport } = await this.#serials.ask(plan, name);
+      this.#observer.query(ns, transport, reading === null ? rcode.toLowerCase() : 'soa');
       this.#trust.read(name, reading, at);
       return reading?.serial ?? null;
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;
-      this.#observer.query(ns, err.transport ?? 'udp', err.kind);
-      return null;
+      return null; // each try's failure is counted as it ends
     }
   }
 

@@ -1,8 +1,8 @@
-import { describeNameserver, type Nameserver } from '../config/model.ts';
-import { DnsError } from '../errors.ts';
-import { normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
+import type { Nameserver } from '../config/model.ts';
+import { normalizeName, type KnownReply, type Reply } from './message.ts';
+import { askQuestion, type QuestionHooks, type QuestionPlan } from './question.ts';
 import type { SerialReading } from './serial-trust.ts';
-import { sendTry, type TransportHooks } from './transport.ts';
+import type { Transport } from './transport.ts';
 
 /**
  * The serial of the zone holding a name: an SOA question for the name itself, which an
@@ -15,36 +15,43 @@ import { sendTry, type TransportHooks } from './transport.ts';
  * run early or hide a change (the interval stays the bound either way).
  */
 export class SerialAsker {
-  readonly #hooks: TransportHooks;
+  readonly #hooks: QuestionHooks;
   /** The last reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
   #last: { known: KnownReply; reading: SerialReading | null } | null = null;
 
-  constructor(hooks: TransportHooks) {
+  /**
+   * `hooks` hear of the tries that did not bring the answer (unanswered, timed out, failed)
+   * and of round trips; the answer itself is the caller's to count, as what it said.
+   */
+  constructor(hooks: QuestionHooks) {
     this.#hooks = hooks;
   }
 
-  /** The zone's SOA as read, or null when the answer holds none; a DnsError when no answer came. */
-  ask(ns: Nameserver, name: string, timeoutMs: number): Promise<{ reading: SerialReading | null; rcode: string }> {
-    const q: Question = { name, type: 'SOA' };
-    return new Promise((resolve, reject) => {
-      const last = this.#last;
-      const t = sendTry(ns, 'udp', q, this.#hooks, last?.known, (o) => {
-        clearTimeout(timer);
-        if (o instanceof DnsError) {
-          reject(o);
-          return;
-        }
-        if (this.#last?.known.reply !== o.reply)
-          this.#last = { known: { raw: Buffer.from(o.raw), reply: o.reply }, reading: readingOf(o.reply) };
-        resolve({ reading: this.#last.reading, rcode: o.reply.rcode });
-      });
-      const timer = setTimeout(() => {
-        t.close();
-        reject(new DnsError('timeout', `${describeNameserver(ns)} did not answer SOA ${name} within ${String(timeoutMs)}ms (udp)`, 'udp'));
-      }, timeoutMs);
-    });
+  /**
+   * The zone's SOA as read, or null when the answer holds none; a DnsError when no answer
+   * came. Asked as any question is (`plan`: a retry while the first try still listens, each
+   * try from a socket and ID of its own), so that a question a busy server dropped costs a
+   * retry time, not the whole wait.
+   */
+  async ask(
+    plan: QuestionPlan,
+    name: string,
+  ): Promise<{ reading: SerialReading | null; rcode: string; ns: Nameserver; transport: Transport }> {
+    const last = this.#last;
+    const hooks: QuestionHooks = {
+      ...this.#hooks,
+      query: (ns, transport, result) => {
+        if (!ANSWERED.has(result)) this.#hooks.query(ns, transport, result);
+      },
+    };
+    const { reply, raw, ns, transport } = await askQuestion({ name, type: 'SOA' }, plan, hooks, last?.known);
+    if (this.#last?.known.reply !== reply) this.#last = { known: { raw: Buffer.from(raw), reply }, reading: readingOf(reply) };
+    return { reading: this.#last.reading, rcode: reply.rcode, ns, transport };
   }
 }
+
+/** The results of a try that brought the answer (the caller counts those). */
+const ANSWERED: ReadonlySet<string> = new Set(['ok', 'nodata', 'nxdomain']);
 
 function readingOf(r: Reply): SerialReading | null {
   const soa = [...r.answers, ...(r.authorities ?? [])].find((a) => a.type === 'SOA');

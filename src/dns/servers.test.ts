@@ -33,6 +33,16 @@ describe('ServerChoice: which nameserver, how often, how long', () => {
     expect(plan.retryAfterMs(b, 6)).toBe(2_000); // the fourth round: capped at the interval
   });
 
+  it('asks a zone serial of the preferred nameserver alone, retried at its retry time within the given deadline', () => {
+    const c = new ServerChoice({ nameservers: [a, b], timeoutMs: 5_000, attempts: 2 });
+    c.answered(b);
+    for (let i = 0; i < 10; i++) c.sample(b, 1);
+    const plan = c.serialPlan(500);
+    expect(plan).toMatchObject({ nameservers: [b], tries: 3, deadlineMs: 500, tcpFirst: false });
+    expect(plan?.retryAfterMs(b, 0)).toBe(100);
+    expect(new ServerChoice({ nameservers: [], timeoutMs: 5_000, attempts: 2 }).serialPlan(500)).toBeNull();
+  });
+
   it('stretches the deadline for a server known to be slow, never past --hold', () => {
     const c = new ServerChoice({ nameservers: [a], timeoutMs: 5_000, attempts: 2, holdMs: 8_000 });
     for (let i = 0; i < 10; i++) c.sample(a, 3_000);

@@ -5,6 +5,9 @@ import { RttTable } from './rtt.ts';
 /** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
 const MIN_RETRY_MS = 100;
 
+/** Tries of a serial question: a watch that lost one to a busy server asks again within its period anyway. */
+const SERIAL_TRIES = 3;
+
 export type ServerSettings = Readonly<{
   nameservers: readonly Nameserver[];
   /** How long a question may take in all (--dns-timeout, resolv.conf's timeout, else 5 s). */
@@ -61,6 +64,22 @@ export class ServerChoice {
   }
 
   /**
+   * How a zone serial is asked: the preferred nameserver alone (a watch asks again soon),
+   * retried at its retry time while the first try listens, for `deadlineMs` at most.
+   */
+  serialPlan(deadlineMs: number): QuestionPlan | null {
+    const ns = this.preferred;
+    if (ns === undefined) return null;
+    const retry = this.#retryAfter(1, this.#s.timeoutMs);
+    return { nameservers: [ns], tries: SERIAL_TRIES, deadlineMs, retryAfterMs: retry, tcpFirst: false };
+  }
+
+  /** Retry time after try `k` to `ns`: its RTO, doubling each round over `servers` nameservers, between 100 ms and `maxMs`. */
+  #retryAfter(servers: number, maxMs: number): (ns: Nameserver, k: number) => number {
+    return (ns, k) => Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers), MIN_RETRY_MS), maxMs);
+  }
+
+  /**
    * How one question is asked now: `tcpFirst` when its answer was truncated last time;
    * `grows` for answers that grow with the service (SRV): retries over TCP, and the first try
    * over UDP and TCP at once while no answer is known (`known`).
@@ -73,8 +92,7 @@ export class ServerChoice {
       nameservers: servers.map((_, k) => servers[(first + k) % servers.length] as Nameserver),
       tries: this.#s.attempts * servers.length,
       deadlineMs: this.deadlineMs(),
-      retryAfterMs: (ns, k) =>
-        Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers.length), MIN_RETRY_MS), maxRetry),
+      retryAfterMs: this.#retryAfter(servers.length, maxRetry),
       tcpFirst,
       retryOverTcp: grows,
       firstOverBoth: grows && !known && !tcpFirst,

@@ -30,6 +30,7 @@ export class FaultDns {
     this.fault = 'none';
     this.late = { ms: 0, types: [], answerFirstOnly: false };
     this.silentTypes.clear();
+    this.dropNext.clear();
     this.#asked.clear();
   }
   endpoints: Published[] = [];
@@ -44,6 +45,8 @@ export class FaultDns {
   late: { ms: number; types: readonly string[]; answerFirstOnly: boolean } = { ms: 0, types: [], answerFirstOnly: false };
   /** Record types never answered (a server that drops them under load). */
   readonly silentTypes = new Set<string>();
+  /** Per record type, how many of its next questions go unanswered (dropped once, as by a busy server). */
+  readonly dropNext = new Map<string, number>();
   readonly #asked = new Map<string, number>();
   readonly server: DnsServer;
   readonly service: string;
@@ -70,6 +73,11 @@ export class FaultDns {
     this.queries.push({ name: question?.name ?? '', type: question?.type ?? '', transport });
     const type = question?.type ?? '';
     if (this.silentTypes.has(type)) return null;
+    const drops = this.dropNext.get(type) ?? 0;
+    if (drops > 0) {
+      this.dropNext.set(type, drops - 1);
+      return null;
+    }
     if (this.late.ms > 0 && this.late.types.includes(type)) {
       const key = `${type} ${question?.name ?? ''}`;
       const n = (this.#asked.get(key) ?? 0) + 1;
