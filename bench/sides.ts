@@ -3,7 +3,7 @@
  * `resolvers` section follows the same name itself; and how each side's progress toward a
  * set of pods is watched.
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { v8Flags } from '../src/v8-flags.ts';
 import { agentArgs, TestAgent } from '../test/support/agent.ts';
 import { SERVICE } from '../test/support/bind.ts';
@@ -13,6 +13,9 @@ import { INTERVAL_MS, POD_NET, sleep } from './common.ts';
 
 /** The agent starts as the image starts it: its V8 flags on Node's command line (the bin would start Node again to add them). */
 const IMAGE_NODE_ARGS = v8Flags(Number(process.versions.node.split('.')[0])).map(([flag, value]) => `${flag}=${value}`);
+
+/** BENCH_AGENT_LOG=<file>: the agent logs at debug level, appended to that file when its side stops (why was an event slow?). */
+const AGENT_LOG = process.env['BENCH_AGENT_LOG'];
 
 export type SideOptions = Readonly<{
   /** Server-template slots on each side. */
@@ -62,6 +65,7 @@ export async function startSides(o: SideOptions): Promise<Sides> {
   let agent: TestAgent | null = null;
   const stop = async (): Promise<void> => {
     await agent?.stop();
+    if (AGENT_LOG !== undefined && agent !== null) appendFileSync(AGENT_LOG, agent.proc.output());
     await agentSide.stop();
     await native.stop();
   };
@@ -76,7 +80,7 @@ export async function startSides(o: SideOptions): Promise<Sides> {
         '--drain',
         '0',
         '--log-level',
-        'warn',
+        AGENT_LOG === undefined ? 'warn' : 'debug',
       ],
       {},
       IMAGE_NODE_ARGS,
