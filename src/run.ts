@@ -55,6 +55,7 @@ async function main(): Promise<number> {
   const resolvConf = readResolvConf();
   // prom-client costs some 20 MB of memory: loaded only when metrics are served.
   const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
+  metrics?.describe({ version: VERSION, holdMs: config.holdMs });
   // A crash between writing the state file's temporary and renaming it leaves the temporary (a dry run changes nothing).
   if (config.stateFile !== null && !config.dryRun) removeLeftoverTemporaries(config.stateFile);
   const { agent, reloadResolvConf } = buildAgent(config, {

@@ -35,6 +35,8 @@ export class AgentMetrics {
   readonly dnsStatus: Gauge<'backend' | 'status'>;
   readonly serialDistrusted: Gauge<'backend'>;
   readonly haproxyUp: Gauge<'socket'>;
+  readonly hold: Gauge<never>;
+  readonly buildInfo: Gauge<'version' | 'node'>;
   readonly updateLatency: Histogram<'backend' | 'socket'>;
 
   constructor(withDefaults = true) {
@@ -124,6 +126,17 @@ export class AgentMetrics {
       labelNames: ['socket'],
       registers,
     });
+    this.hold = new Gauge({
+      name: `${p}hold_seconds`,
+      help: 'How long a good DNS answer is held through DNS failures (--hold): past it, the servers leave.',
+      registers,
+    });
+    this.buildInfo = new Gauge({
+      name: `${p}build_info`,
+      help: "1, labelled with the agent's version and the Node.js version it runs on.",
+      labelNames: ['version', 'node'],
+      registers,
+    });
     this.updateLatency = new Histogram({
       name: `${p}update_latency_seconds`,
       help: 'From a DNS answer that differs from what HAProxy serves to this socket acknowledging every command.',
@@ -134,5 +147,11 @@ export class AgentMetrics {
     // The event-loop delay is sampled every second, not every 10 ms (the default): each sample
     // wakes the process, and a wake-up costs about 0.2 ms of CPU on a small VM (bench/results).
     if (withDefaults) collectDefaultMetrics(this.registry, Counter, { eventLoopMonitoringPrecision: 1_000 });
+  }
+
+  /** What this agent is and how it was started: its version, and --hold for the answer-age alert. */
+  describe(o: Readonly<{ version: string; holdMs: number }>): void {
+    this.buildInfo.set({ version: o.version, node: process.versions.node }, 1);
+    this.hold.set(o.holdMs / 1_000);
   }
 }

@@ -46,6 +46,8 @@ describe('the alert rules on a real Prometheus scraping a real agent (Debian Pro
       '200ms',
       '--drain',
       '0',
+      '--hold',
+      '3s',
       '--listen',
       listen,
     ]);
@@ -100,6 +102,9 @@ describe('the alert rules on a real Prometheus scraping a real agent (Debian Pro
     await bind.stop();
     const dns = await waitAlert('HaproxyDnsAgentDnsFailing', { backend: 'be_app', severity: 'warning' });
     expect(dns.annotations['runbook_url']).toBe('README.md#haproxydnsagentdnsfailing');
+    // The answer's age passes this agent's --hold (3s, not the default): it says so, by the agent's own hold.
+    expect(await value('haproxy_dns_agent_hold_seconds')).toBe(3);
+    await waitAlert('HaproxyDnsAgentAnswerPastHold', { backend: 'be_app', severity: 'critical' });
 
     await haproxy.stop();
     await waitAlert('HaproxyDnsAgentHaproxyUnreachable', { socket: haproxy.socket, severity: 'warning' });
