@@ -34,8 +34,8 @@ export default tseslint.config(
     },
   },
   {
-    // The pass's decisions: values from the core only, types from anywhere.
-    files: ['src/agent/decide.ts'],
+    // The pass's decisions: values from the core (and each other) only, types from anywhere.
+    files: ['src/agent/decide.ts', 'src/agent/checks.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -55,6 +55,8 @@ export default tseslint.config(
                 '../observability/*',
                 '../errors.ts',
                 './*',
+                '!./checks.ts',
+                '!./decide.ts',
               ],
               allowTypeImports: true,
               message: 'the pass decisions stay pure: observe and act in the lanes.',

@@ -6,7 +6,8 @@ import { bestPriority, normalizeEndpoints } from '../core/desired.ts';
 import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { Finding } from '../core/findings.ts';
-import { dynamicAllowed, planWork, slotsOf } from './decide.ts';
+import { dynamicAllowed } from './checks.ts';
+import { planWork, slotsOf } from './decide.ts';
 import { freeSlot } from '../../test/support/slots.ts';
 
 const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');

@@ -5,22 +5,8 @@ import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
-import {
-  addedChecks,
-  checkProcess,
-  countSlots,
-  dynamicAllowed,
-  judgeResults,
-  notTaken,
-  planWork,
-  probeServer,
-  reloadReason,
-  slotsOf,
-  snapshotPrint,
-  type BackendInForce,
-  type ServerCounts,
-  type Work,
-} from './decide.ts';
+import { checkProcess, dynamicAllowed, probeServer, reloadReason } from './checks.ts';
+import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
 
@@ -200,40 +186,21 @@ export class SocketLane {
     if (findings.some((f) => severityOf(f) === 'fatal')) return { ...EMPTY, reload, findings };
 
     // Decide
-    const resync = this.#resyncPending;
-    const now = this.#d.now();
-    const work: Work[] = [];
-    const servers = new Map<string, ServerCounts>();
-    const unplaced = new Map<string, number>();
     const dynamic = this.#d.dynamicServers && dynamicAllowed(socket, snap, findings);
-    for (const b of backends) {
-      const { slots, findings: slotFindings } = slotsOf(socket, snap, b.spec);
-      for (const f of slotFindings) findings.push(f);
-      if (slots === null) continue;
-      servers.set(b.spec.id, countSlots(slots, b.spec.prefix));
-      if (b.endpoints === null) {
-        // NXDOMAIN, NODATA or refused endpoints before any answer: HAProxy is left as it is, and that is what DNS says.
-        if (b.known) settled.add(b.spec.id);
-        else findings.push({ kind: 'no-answer-yet', backend: b.spec.id, socket });
-        continue;
-      }
-      const planned = planWork(socket, { spec: b.spec, endpoints: b.endpoints }, slots, {
-        now,
-        drainMs: this.#d.drainMs,
-        weights: this.#staticWeights.has(b.spec.id) ? 'ignore' : this.#d.weights,
-        memory: this.#memory.get(b.spec.id),
-        resync,
-        dynamic,
-        maxServers: this.#d.maxEndpoints,
-        addedChecks: addedChecks(snap),
-      });
-      for (const f of planned.findings) findings.push(f);
-      if (planned.work.added.length > 0 && snap.info.release[0] < 3) {
-        findings.push({ kind: 'added-without-cookie', backend: b.spec.id, socket, version: snap.info.version });
-      }
-      unplaced.set(b.spec.id, planned.work.plan.unplaced.length);
-      work.push(planned.work);
-    }
+    const planned = planBackends(socket, snap, backends, {
+      now: this.#d.now(),
+      drainMs: this.#d.drainMs,
+      weights: this.#d.weights,
+      staticWeights: this.#staticWeights,
+      memory: this.#memory,
+      resync: this.#resyncPending,
+      dynamic,
+      maxServers: this.#d.maxEndpoints,
+    });
+    for (const f of planned.findings) findings.push(f);
+    // NXDOMAIN, NODATA or refused endpoints before any answer: HAProxy is left as it is, and that is what DNS says.
+    for (const id of planned.leftAsDnsSays) settled.add(id);
+    const { work, servers, unplaced } = planned;
 
     // Act
     const sessions = await this.#liveSessionsOfLeaving(work);

@@ -1,0 +1,109 @@
+/**
+ * What a HAProxy process is and can do, as pure functions over what was read: whether it
+ * reloaded, what its configuration says at first contact, which server to probe the
+ * socket's level with, whether it can add servers. No socket, timer, clock or logger
+ * (src/agent/purity.test.ts keeps it so).
+ */
+import { dynamicCookie } from '../core/cookie.ts';
+import type { Finding } from '../core/findings.ts';
+import type { WeightPolicy } from '../core/plan.ts';
+import type { BackendSpec } from '../config/model.ts';
+import type { ShowInfo } from '../haproxy/parse.ts';
+import type { BackendView, ProbeServer, Snapshot } from '../haproxy/runtime.ts';
+
+/** The servers of a backend the agent manages: those whose name has the backend's prefix. */
+export const managedOf = (view: BackendView, spec: BackendSpec): BackendView['servers'] =>
+  view.servers.filter((s) => s.name.startsWith(spec.prefix));
+
+/** A new Pid, a new start time or a smaller uptime: HAProxy reloaded or restarted. Returns why, or null. */
+export function reloadReason(prev: ShowInfo | null, info: ShowInfo): string | null {
+  if (prev === null) return null;
+  if (prev.pid !== info.pid) return `pid ${String(prev.pid)} -> ${String(info.pid)}`;
+  if (prev.startTimeSec !== null && info.startTimeSec !== null && prev.startTimeSec !== info.startTimeSec) return 'start time changed';
+  if (info.uptimeSec < prev.uptimeSec) return `uptime went back from ${String(prev.uptimeSec)}s to ${String(info.uptimeSec)}s`;
+  return null;
+}
+
+/**
+ * What the first read of a HAProxy process says about its configuration: backends that
+ * do not exist, slots without an address, a layout or an algorithm to know about, cookies
+ * that will not make sessions sticky. `firstContact`: the first process this socket showed.
+ */
+export function checkProcess(
+  socket: string,
+  snap: Snapshot,
+  backends: readonly BackendSpec[],
+  options: Readonly<{ cookieKey: string | null; firstContact: boolean; weights: WeightPolicy }>,
+): Finding[] {
+  const out: Finding[] = [];
+  if (snap.layout !== null) out.push({ kind: 'layout-differs', socket, version: snap.info.version, ...snap.layout });
+  const patch = /^1\.8\.(\d+)\b/.exec(snap.info.version)?.[1];
+  if (patch !== undefined && Number(patch) < 4)
+    out.push({ kind: 'old-version', socket, version: snap.info.version, maintBroken: Number(patch) < 2 });
+  for (const spec of backends) {
+    const view = snap.backends.get(spec.backend);
+    if (view === null || view === undefined) {
+      if (options.firstContact) out.push({ kind: 'backend-missing', backend: spec.backend, socket, firstContact: true });
+      continue;
+    }
+    if (managedOf(view, spec).length === 0) out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
+    if (view.facts.algo === 'static-rr' && options.weights === 'srv')
+      out.push({ kind: 'static-weights', backend: spec.id, socket, algo: view.facts.algo });
+    const { mode, cookieName, addressesShown } = view.facts;
+    if (cookieName !== '' && mode !== '' && mode !== 'http')
+      out.push({ kind: 'cookies-without-http', backend: spec.backend, socket, mode });
+    // Below level operator the cookies are hidden, not missing: nothing to say about them.
+    const sticky = addressesShown ? stickinessProblem(view) : null;
+    if (sticky !== null) out.push({ kind: 'not-sticky', backend: spec.backend, socket, problem: sticky });
+    const differs = options.cookieKey === null ? null : cookieKeyDiffers(view, spec, options.cookieKey);
+    if (differs !== null) out.push({ kind: 'cookie-key-differs', backend: spec.backend, socket, server: differs });
+  }
+  return out;
+}
+
+/** A managed server to ask `level admin` with (1.8): setting its weight to what it has changes nothing. */
+export function probeServer(snap: Snapshot, backends: readonly BackendSpec[]): ProbeServer | null {
+  for (const spec of backends) {
+    const view = snap.backends.get(spec.backend);
+    const s = view === null || view === undefined ? undefined : managedOf(view, spec)[0];
+    if (s !== undefined) return { backend: spec.backend, name: s.name, weight: s.weight };
+  }
+  return null;
+}
+
+function stickinessProblem(view: BackendView): string | null {
+  if (view.facts.cookieName === '') return 'the backend sets no cookie';
+  const withAddress = view.servers.filter((s) => s.address !== '-');
+  if (withAddress.length > 0 && withAddress.every((s) => (view.facts.cookies.get(s.name) ?? '') === '')) {
+    return 'servers carry no cookie: dynamic cookies are off or dynamic-cookie-key is missing';
+  }
+  return null;
+}
+
+function cookieKeyDiffers(view: BackendView, spec: BackendSpec, key: string): string | null {
+  for (const s of managedOf(view, spec)) {
+    const shown = view.facts.cookies.get(s.name) ?? '';
+    if (shown !== '' && s.address !== '-' && dynamicCookie(key, s.address, s.port) !== shown) return s.name;
+  }
+  return null;
+}
+
+/**
+ * Whether servers may be added (--dynamic-servers): HAProxy 2.4 or later, said once a run
+ * when it is not. On 2.4 they are added without health checks, which is said too.
+ */
+export function dynamicAllowed(socket: string, snap: Snapshot, findings: Finding[]): boolean {
+  const [major, minor] = snap.info.release;
+  if (major > 2 || (major === 2 && minor >= 4)) {
+    if (!addedChecks(snap)) findings.push({ kind: 'added-unchecked', socket, version: snap.info.version });
+    return true;
+  }
+  findings.push({ kind: 'dynamic-unsupported', socket, version: snap.info.version });
+  return false;
+}
+
+/** Whether `add server` takes `check` (and so `enable health` has a check to enable): 2.5 and later; 2.4 refuses it. */
+export function addedChecks(snap: Snapshot): boolean {
+  const [major, minor] = snap.info.release;
+  return major > 2 || (major === 2 && minor >= 5);
+}
