@@ -7,7 +7,7 @@ import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { Finding } from '../core/findings.ts';
 import { dynamicAllowed } from './checks.ts';
-import { planWork, slotsOf } from './decide.ts';
+import { planBackends, planWork, slotsOf } from './decide.ts';
 import { freeSlot } from '../../test/support/slots.ts';
 
 const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');
@@ -210,5 +210,55 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('planBackends: every backend on one socket', () => {
+  const other = parseBackend('be_api=_http._tcp.api.default.svc.cluster.local');
+  const gone = parseBackend('be_gone=_http._tcp.gone.default.svc.cluster.local');
+  const options = {
+    now: 1_000_000,
+    drainMs: 30_000,
+    weights: 'srv' as const,
+    staticWeights: new Set<string>(),
+    memory: new Map<string, SlotMemory>(),
+    resync: false,
+    dynamic: false,
+    maxServers: 4096,
+  };
+
+  it('plans backends with endpoints, leaves those DNS spoke for as they are, and says which have no answer yet', async () => {
+    const h = new MemoryHaproxy('memory', {
+      be_app: [placeholder('srv1'), placeholder('srv2')],
+      be_api: [placeholder('srv1')],
+      be_gone: [placeholder('srv1')],
+    });
+    const snap = await h.observe([spec.backend, other.backend, gone.backend]);
+    const planned = planBackends(
+      h.label,
+      snap,
+      [
+        { spec, endpoints: normalizeEndpoints([ep(1)]), known: true },
+        { spec: other, endpoints: null, known: false }, // no answer yet
+        { spec: gone, endpoints: null, known: true }, // NXDOMAIN before any answer
+      ],
+      options,
+    );
+    expect(planned.work.map((w) => w.spec.id)).toEqual(['be_app']);
+    expect(planned.work[0]?.commands.some((c) => c.includes('10.0.0.1'))).toBe(true);
+    expect(planned.leftAsDnsSays).toEqual(['be_gone']);
+    expect(planned.findings).toEqual([{ kind: 'no-answer-yet', backend: 'be_api', socket: h.label }]);
+    expect([...planned.servers.keys()]).toEqual(['be_app', 'be_api', 'be_gone']);
+    expect(planned.unplaced.get('be_app')).toBe(0);
+  });
+
+  it('leaves the weights of a backend whose algorithm refuses them alone', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1')] });
+    const snap = await h.observe([spec.backend]);
+    const endpoints = normalizeEndpoints([ep(1, { weight: 3 })]);
+    const weighted = planBackends(h.label, snap, [{ spec, endpoints, known: true }], options);
+    const left = planBackends(h.label, snap, [{ spec, endpoints, known: true }], { ...options, staticWeights: new Set([spec.id]) });
+    expect(weighted.work[0]?.commands.some((c) => c.startsWith('set server be_app/srv1 weight'))).toBe(true);
+    expect(left.work[0]?.commands.some((c) => c.startsWith('set server be_app/srv1 weight'))).toBe(false);
   });
 });
