@@ -2,6 +2,7 @@ import pRetry from 'p-retry';
 import { batchLines, renderSetWeight } from '../core/commands.ts';
 import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyConfigError, HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
+import { factsOfStat, NO_FACTS, type BackendConfigFacts } from './facts.ts';
 import { splitReplies } from './framing.ts';
 import {
   expectedStateColumns,
@@ -12,29 +13,9 @@ import {
   stateColumns,
   type ServerStateRow,
   type ShowInfo,
-  type StatRow,
 } from './parse.ts';
 import { judgeReply, type ReplyVerdict } from './replies.ts';
 import { exchange } from './socket.ts';
-
-/** What `show stat` says of a backend: facts that change only with HAProxy's configuration. */
-export type BackendConfigFacts = Readonly<{
-  /** Servers declared `backup`. */
-  backup: ReadonlySet<string>;
-  /** Server -> the dynamic cookie HAProxy gives it ('' when none). */
-  cookies: ReadonlyMap<string, string>;
-  /** The backend's balance algorithm, cookie name ('' when it sets none) and mode (http, tcp; '' when not shown). */
-  algo: string;
-  cookieName: string;
-  mode: string;
-  /**
-   * Whether `show stat` shows the servers' addresses and cookies: below level operator it
-   * leaves both columns empty, so a cookie that looks missing may only be hidden.
-   */
-  addressesShown: boolean;
-  /** Server -> its `show stat` addr ('' when hidden, or when it has none). */
-  statAddresses: ReadonlyMap<string, string>;
-}>;
 
 /** One backend as HAProxy shows it. */
 export type BackendView = Readonly<{ servers: readonly ServerStateRow[]; facts: BackendConfigFacts }>;
@@ -79,19 +60,6 @@ export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
 
 /** Sent after a reply that may lack its newline, so that a reply that always has one follows it. */
 const FRAMING_PROBE = 'show cli level';
-
-/** The `show stat` columns the agent reads. */
-const STAT_COLUMNS = ['pxname', 'svname', 'scur', 'bck', 'cookie', 'algo', 'mode', 'addr'];
-
-const NO_FACTS: BackendConfigFacts = {
-  backup: new Set(),
-  cookies: new Map(),
-  algo: '',
-  cookieName: '',
-  mode: '',
-  addressesShown: true,
-  statAddresses: new Map(),
-};
 
 /** The runtime API over one stats socket (one HAProxy process at a time). */
 export class HaproxyRuntime implements HaproxyPort {
@@ -232,8 +200,7 @@ export class HaproxyRuntime implements HaproxyPort {
     const replies = await this.#send(backends.map((b) => `show stat ${b} 6 -1`));
     const out = new Map<string, BackendConfigFacts>();
     backends.forEach((b, i) => {
-      const rows = parseShowStat(replies[i] ?? '', STAT_COLUMNS).filter((r) => r['pxname'] === b);
-      out.set(b, factsOf(rows));
+      out.set(b, factsOfStat(replies[i] ?? '', b));
     });
     return out;
   }
@@ -284,18 +251,4 @@ const isRepeatable = (command: string): boolean => !command.startsWith('add serv
 /** The master CLI's answer to a worker command: "Unknown command", and a list naming `show proc`. */
 function isMasterCli(reply: string): boolean {
   return reply.startsWith('Unknown command') && /^\s*show proc\b/m.test(reply);
-}
-
-function factsOf(rows: readonly StatRow[]): BackendConfigFacts {
-  const servers = rows.filter((r) => r['svname'] !== 'BACKEND' && r['svname'] !== 'FRONTEND');
-  const summary = rows.find((r) => r['svname'] === 'BACKEND');
-  return {
-    backup: new Set(servers.filter((r) => r['bck'] === '1').map((r) => r['svname'] ?? '')),
-    cookies: new Map(servers.map((r) => [r['svname'] ?? '', r['cookie'] ?? ''])),
-    algo: summary?.['algo'] ?? '',
-    cookieName: summary?.['cookie'] ?? '',
-    mode: summary?.['mode'] ?? '',
-    addressesShown: true, // judged against the state dump, in observe()
-    statAddresses: new Map(servers.map((r) => [r['svname'] ?? '', r['addr'] ?? ''])),
-  };
 }
