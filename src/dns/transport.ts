@@ -54,17 +54,7 @@ export function sendTry(
 function udpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: KnownReply | undefined, done: (o: TryOutcome) => void): Try {
   const id = randomId();
   const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
-  let open = true;
-  const close = (): void => {
-    if (!open) return;
-    open = false;
-    sock.close();
-  };
-  const finish = (o: TryOutcome): void => {
-    if (!open) return;
-    close();
-    done(o);
-  };
+  const { close, finish, isOpen } = ending(() => sock.close(), done);
   sock.on('message', (msg, rinfo) => {
     // A connected socket gets datagrams from its peer only; the check stays as a guard.
     if (rinfo.address !== ns.host || rinfo.port !== ns.port) {
@@ -81,12 +71,31 @@ function udpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: Known
   sock.on('error', unreachable);
   // Connected, so that an ICMP "port unreachable" ends the try at once.
   sock.connect(ns.port, ns.host, () => {
-    if (!open) return;
+    if (!isOpen()) return;
     sock.send(encodeQuery(q, id), (e) => {
       if (e) unreachable(e);
     });
   });
   return { ns, transport: 'udp', close };
+}
+
+/** A try's end, once: `close` frees the socket (no outcome after it), `finish` frees it and hands `done` the outcome. */
+function ending(
+  release: () => void,
+  done: (o: TryOutcome) => void,
+): { close: () => void; finish: (o: TryOutcome) => void; isOpen: () => boolean } {
+  let open = true;
+  const close = (): void => {
+    if (!open) return;
+    open = false;
+    release();
+  };
+  const finish = (o: TryOutcome): void => {
+    if (!open) return;
+    close();
+    done(o);
+  };
+  return { close, finish, isOpen: () => open };
 }
 
 /** A nameserver that could not be reached: a refusal said as such over either transport. */
@@ -102,17 +111,7 @@ function tcpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: Known
   const sock = net.connect(ns.port, ns.host);
   const frames = new TcpFrameReader();
   let received = 0;
-  let open = true;
-  const close = (): void => {
-    if (!open) return;
-    open = false;
-    sock.destroy();
-  };
-  const finish = (o: TryOutcome): void => {
-    if (!open) return;
-    close();
-    done(o);
-  };
+  const { close, finish } = ending(() => sock.destroy(), done);
   sock.on('connect', () => sock.write(frameTcp(encodeQuery(q, id))));
   sock.on('data', (chunk: Buffer) => {
     received += chunk.length;
