@@ -12,12 +12,19 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
     cleanup.length = 0;
   });
 
-  async function setup(flags: readonly string[]): Promise<{ bind: TestBind; haproxy: TestHaproxy; agent: TestAgent }> {
+  /** BIND with `publish`'s pods (10 by default), a HAProxy with `serverLines` (4 slots by default), and the agent with `flags`. */
+  async function setup(
+    flags: readonly string[],
+    o: { serverLines?: readonly string[]; publish?: (bind: TestBind) => Promise<void> } = {},
+  ): Promise<{ bind: TestBind; haproxy: TestHaproxy; agent: TestAgent }> {
     const bind = new TestBind();
     await bind.start();
     cleanup.push(() => bind.stop());
-    await bind.setPods(podsAt(0, 10));
-    const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: ['server-template srv 4 127.0.0.1:9 disabled'] });
+    await (o.publish ?? ((b) => b.setPods(podsAt(0, 10))))(bind);
+    const haproxy = new TestHaproxy({
+      frontendPort: await freePort(),
+      serverLines: o.serverLines ?? ['server-template srv 4 127.0.0.1:9 disabled'],
+    });
     await haproxy.start();
     cleanup.push(() => haproxy.stop());
     const agent = new TestAgent([
@@ -58,34 +65,20 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
   });
 
   it('adds the priority-10 pods that one backup slot cannot hold as backup servers, once', async () => {
-    const bind = new TestBind();
-    await bind.start();
-    cleanup.push(() => bind.stop());
     const preferred = podsAt(0, 2);
     const fallback = podsAt(2, 3);
-    await bind.setPods(preferred);
-    await bind.update(
-      fallback.flatMap((p) => [
-        `update add ${podName(p.address)}. 5 IN A ${p.address}`,
-        `update add ${SERVICE}. 5 IN SRV 10 33 ${String(p.port)} ${podName(p.address)}.`,
-      ]),
-    );
-    const haproxy = new TestHaproxy({
-      frontendPort: await freePort(),
+    const { haproxy, agent } = await setup(['--dynamic-servers', '--log-level', 'debug'], {
       serverLines: ['server-template srv 2 127.0.0.1:9 disabled', 'server-template bk 1 127.0.0.1:9 backup disabled'],
+      publish: async (bind) => {
+        await bind.setPods(preferred);
+        await bind.update(
+          fallback.flatMap((p) => [
+            `update add ${podName(p.address)}. 5 IN A ${p.address}`,
+            `update add ${SERVICE}. 5 IN SRV 10 33 ${String(p.port)} ${podName(p.address)}.`,
+          ]),
+        );
+      },
     });
-    await haproxy.start();
-    cleanup.push(() => haproxy.stop());
-    const agent = new TestAgent([
-      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
-      ...LOOPBACK_PODS,
-      '--interval',
-      '300ms',
-      '--dynamic-servers',
-      '--log-level',
-      'debug',
-    ]);
-    cleanup.push(() => agent.stop());
     await haproxy.waitServing(podKeys([...preferred, ...fallback]));
     // Ten socket lane runs more: added as active servers, they were added again run after run.
     const runs = agent.count('socket lane ran');
