@@ -204,6 +204,28 @@ describe('planWork with --dynamic-servers: servers the agent did not add', () =>
     expect(servers(h).filter((s) => ['srv-a1', 'srv-a7', 'srv-a2'].includes(s.name))).toEqual(before);
     expect(h.sent.filter((c) => c.startsWith('add server')).map((c) => c.split(' ')[2])).toEqual(['be_app/srv-a3', 'be_app/srv-a4']);
   });
+
+  it('adds servers for new endpoints while the slots drain, and cuts a drain only at --max-endpoints', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const first = await pass(h, normalizeEndpoints([ep(1), ep(2)]));
+    const next = normalizeEndpoints([ep(3), ep(4)]);
+    const r = await pass(h, next, { memory: first.work.plan.memory, now: 1_001_000 });
+    expect(r.findings).toEqual([]);
+    expect(r.work.plan.drainsCut).toEqual([]);
+    expect(servers(h).map((s) => [s.name, `${s.address}:${String(s.port)}`, s.admin])).toEqual([
+      ['srv1', '10.0.0.1:8080', 'drain'],
+      ['srv2', '10.0.0.2:8080', 'drain'],
+      ['srv-a1', '10.0.0.3:8080', 'ready'],
+      ['srv-a2', '10.0.0.4:8080', 'ready'],
+    ]);
+    // At the cap (3 servers in all): one server added, one drain cut, the longest first.
+    const capped = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const filled = await pass(capped, normalizeEndpoints([ep(1), ep(2)]), { maxServers: 3 });
+    const cut = await pass(capped, next, { memory: filled.work.plan.memory, now: 1_001_000, maxServers: 3 });
+    expect(cut.findings).toEqual([{ kind: 'drain-cut', backend: 'be_app', socket: 'memory', servers: ['srv1'] }]);
+    expect(capped.ready().sort()).toEqual(['10.0.0.3:8080', '10.0.0.4:8080']);
+    expect(servers(capped)).toHaveLength(3);
+  });
 });
 
 describe('planWork with --dynamic-servers: bounds', () => {

@@ -105,6 +105,8 @@ export function planWork(
     weights: o.weights,
     memory: o.memory ?? emptyMemory,
     resync: o.resync,
+    // A drain runs its course while a server may be added for the endpoint instead.
+    addable: o.dynamic ? Math.max(0, o.maxServers - fillable.length) : 0,
   });
   const findings: Finding[] = [];
   const backend = b.spec.id;

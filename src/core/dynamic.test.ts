@@ -57,6 +57,7 @@ function dynamicOf(servers: Slot[], endpoints: Endpoint[], maxServers = 4096, ot
     weights: 'srv',
     memory: emptyMemory,
     resync: false,
+    addable: Math.max(0, maxServers - fillable.length),
   });
   const all = [...servers, ...others];
   const taken = { names: new Set(all.map((s) => s.name)), ids: new Set(all.map((s) => s.id)) };

@@ -201,4 +201,22 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
     expect(second.count('server added: more endpoints than slots')).toBe(0);
     expect(second.count('server deleted: added at run time, its pod left')).toBe(0);
   });
+
+  it('adds servers for new pods while the slots drain the old ones, instead of cutting the drains short', async () => {
+    const { bind, haproxy, agent } = await setup(['--dynamic-servers', '--drain', '30s', '--log-level', 'debug'], {
+      serverLines: ['server-template srv 2 127.0.0.1:9 disabled'],
+      publish: (b) => b.setPods(podsAt(0, 2)),
+    });
+    await haproxy.waitServing(podKeys(podsAt(0, 2)));
+    await bind.setPods(podsAt(2, 2));
+    await haproxy.waitServing(podKeys(podsAt(2, 2)));
+    const servers = await haproxy.servers();
+    // The slots still drain pods 1 and 2 (FDRAIN); two added servers serve pods 3 and 4.
+    expect([servers.get('srv1'), servers.get('srv2')].map((s) => s && [`${s.address}:${String(s.port)}`, s.admin & 0x08])).toEqual([
+      [podKeys(podsAt(0, 1))[0], 0x08],
+      [podKeys(podsAt(1, 1))[0], 0x08],
+    ]);
+    expect(await added(haproxy)).toEqual(['srv-a1', 'srv-a2']);
+    expect(agent.count('no free slot: cutting the longest drain short for a new endpoint')).toBe(0);
+  });
 });
