@@ -156,10 +156,7 @@ describe('planBackend', () => {
   });
 
   it('gives the room to add servers to the preferred priority first, the backup pool what is left', () => {
-    const slots = [
-      serving(1, ep('10.1.0.8'), { admin: 'drain' }),
-      serving(2, ep('10.1.0.9'), { admin: 'drain', backup: true }),
-    ];
+    const slots = [serving(1, ep('10.1.0.8'), { admin: 'drain' }), serving(2, ep('10.1.0.9'), { admin: 'drain', backup: true })];
     const wanted = [ep('10.1.0.1'), ep('10.1.0.2', 8080, { priority: 10 })];
     expect(planBackend(base(slots, wanted, { addable: 1 })).drainsCut).toEqual(['srv2']);
     expect(planBackend(base(slots, wanted, { addable: 2 })).drainsCut).toEqual([]);
