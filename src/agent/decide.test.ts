@@ -222,7 +222,7 @@ describe('planWork with --dynamic-servers: servers the agent did not add', () =>
     const capped = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
     const filled = await pass(capped, normalizeEndpoints([ep(1), ep(2)]), { maxServers: 3 });
     const cut = await pass(capped, next, { memory: filled.work.plan.memory, now: 1_001_000, maxServers: 3 });
-    expect(cut.findings).toEqual([{ kind: 'drain-cut', backend: 'be_app', socket: 'memory', servers: ['srv1'] }]);
+    expect(cut.findings).toEqual([{ kind: 'drain-cut', backend: 'be_app', socket: 'memory', servers: ['srv1'], count: 1 }]);
     expect(capped.ready().sort()).toEqual(['10.0.0.3:8080', '10.0.0.4:8080']);
     expect(servers(capped)).toHaveLength(3);
   });

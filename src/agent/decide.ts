@@ -5,7 +5,7 @@
  */
 import { renderChange } from '../core/commands.ts';
 import { canonicalIP, isIPAddress } from '../core/ip.ts';
-import type { Finding } from '../core/findings.ts';
+import { FINDING_SAMPLE, type Finding } from '../core/findings.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
 import { planDynamic, renderAddition, renderDeletion, type AddedOwner, type Addition, type ServersTaken } from '../core/dynamic.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
@@ -110,17 +110,17 @@ export function planWork(
   });
   const findings: Finding[] = [];
   const backend = b.spec.id;
-  if (plan.unplaced.length > 0 && !o.dynamic)
-    findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints: plan.unplaced.map(endpointKey) });
-  if (plan.unused.length > 0 && !o.dynamic) {
-    findings.push({
-      kind: 'endpoints-unused',
-      backend,
-      socket,
-      endpoints: plan.unused.map((e) => `${endpointKey(e)} priority ${String(e.priority)}`),
-    });
+  // Findings name the first FINDING_SAMPLE endpoints or servers and count them all: no log line grows with an answer.
+  if (plan.unplaced.length > 0 && !o.dynamic) {
+    const endpoints = plan.unplaced.slice(0, FINDING_SAMPLE).map(endpointKey);
+    findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints, count: plan.unplaced.length });
   }
-  if (plan.drainsCut.length > 0) findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut });
+  if (plan.unused.length > 0 && !o.dynamic) {
+    const endpoints = plan.unused.slice(0, FINDING_SAMPLE).map((e) => `${endpointKey(e)} priority ${String(e.priority)}`);
+    findings.push({ kind: 'endpoints-unused', backend, socket, endpoints, count: plan.unused.length });
+  }
+  if (plan.drainsCut.length > 0)
+    findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut.slice(0, FINDING_SAMPLE), count: plan.drainsCut.length });
   const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
   if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [], deleted: [] }, findings };
   const dynamic = planDynamic({

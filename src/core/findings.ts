@@ -34,14 +34,21 @@ export type Finding =
   | Readonly<{ kind: 'added-unchecked'; socket: string; version: string }>
   | Readonly<{ kind: 'added-without-cookie'; backend: string; socket: string; version: string }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
-  | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
+  | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[]; count: number }>
   | Readonly<{ kind: 'servers-capped'; backend: string; socket: string; endpoints: number; max: number }>
-  | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
-  | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[] }>
+  | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[]; count: number }>
+  | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[]; count: number }>
   | Readonly<{ kind: 'command-rejected'; backend: string; socket: string; command: string; reply: string }>
   | Readonly<{ kind: 'not-taken'; backend: string; socket: string; servers: readonly string[] }>;
 
 export type FindingKind = Finding['kind'];
+
+/**
+ * The most endpoints or servers a finding names (`endpoints`, `servers`); `count` says how
+ * many there are. A list as long as an answer or a state file made a log line as long:
+ * 65,000 endpoints, one of 1.3 MB.
+ */
+export const FINDING_SAMPLE = 10;
 
 /**
  * fatal: the configuration cannot work; the agent stops with the finding's text.
@@ -173,7 +180,7 @@ export function findingText(f: Finding): string {
     case 'cookie-key-differs':
       return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
     case 'endpoints-without-slot':
-      return `backend ${f.backend}: ${countOf(f.endpoints.length, 'endpoint')} without a server slot (add slots to the server-template)`;
+      return `backend ${f.backend}: ${countOf(f.count, 'endpoint')} without a server slot (add slots to the server-template)`;
     case 'servers-capped':
       return `backend ${f.backend}: ${countOf(f.endpoints, 'endpoint')} get no server: slots and added servers together reached --max-endpoints ${String(f.max)} (raise it; servers draining count until they leave)`;
     case 'endpoints-unused':
