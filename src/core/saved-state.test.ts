@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capEndpoints, decodeState, encodeState, maxStateBytes, STATE_VERSION, type SavedState } from './saved-state.ts';
+import { capEndpoints } from './answer-bounds.ts';
+import { decodeState, encodeState, maxStateBytes, STATE_VERSION, type SavedState } from './saved-state.ts';
 import type { Endpoint } from './types.ts';
 
 const endpoint = { target: 'pod-1.web', address: '10.1.0.1', port: 8080, weight: 10, priority: 0, ttl: 5 };

@@ -1,8 +1,9 @@
+import { capEndpoints } from './answer-bounds.ts';
 import { isSafeName } from './commands.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from './desired.ts';
-import { canonicalIP, isIPAddress } from './ip.ts';
+import { isIPAddress } from './ip.ts';
 import { isHostname } from './names.ts';
-import { endpointKey, type Endpoint } from './types.ts';
+import type { Endpoint } from './types.ts';
 
 /**
  * What the agent keeps across a restart (`--state-file`): per backend, the last good DNS
@@ -179,51 +180,6 @@ export function decodeState(
     );
   return { state: { version, backends, drains }, warnings, dropped };
 }
-
-/**
- * A saved answer held to what a DNS answer is held to (makeSrvAnswer, src/dns/records.ts):
- * each target's first MAX_ADDRESSES_PER_TARGET addresses (in address order), each
- * address:port once, at most `maxEndpoints` in all, taken by priority, weight (heavier
- * first), target, port and address: the same file keeps the same endpoints. `dropped`
- * counts what the bounds left out (a repeated address:port is not counted, as in DNS).
- */
-export function capEndpoints(endpoints: readonly Endpoint[], maxEndpoints: number): { kept: Endpoint[]; dropped: number } {
-  const byTarget = new Map<string, Set<string>>();
-  for (const e of endpoints) {
-    let set = byTarget.get(e.target);
-    if (set === undefined) byTarget.set(e.target, (set = new Set()));
-    set.add(e.address);
-  }
-  const allowed = new Map<string, Set<string>>();
-  for (const [target, addresses] of byTarget) {
-    allowed.set(target, new Set([...addresses].sort(byText).slice(0, MAX_ADDRESSES_PER_TARGET)));
-  }
-  let dropped = 0;
-  const taken: Endpoint[] = [];
-  for (const e of endpoints) {
-    if (allowed.get(e.target)?.has(e.address) === true) taken.push(e);
-    else dropped++;
-  }
-  taken.sort(
-    (x, y) =>
-      x.priority - y.priority || y.weight - x.weight || byText(x.target, y.target) || x.port - y.port || byText(x.address, y.address),
-  );
-  const kept: Endpoint[] = [];
-  const seen = new Set<string>();
-  for (const e of taken) {
-    const key = endpointKey({ address: canonicalIP(e.address), port: e.port });
-    if (seen.has(key)) continue;
-    if (kept.length >= maxEndpoints) {
-      dropped++;
-      continue;
-    }
-    seen.add(key);
-    kept.push(e);
-  }
-  return { kept, dropped };
-}
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** A name read from the file, as a warning shows it: its first SHOWN characters. */
 const shown = (text: string): string => (text.length > SHOWN ? `${text.slice(0, SHOWN)}... (${String(text.length)} characters)` : text);
