@@ -34,7 +34,7 @@ export async function applyLatency(n: number): Promise<number[]> {
       const t0 = performance.now();
       const snap = await runtime.observe(['be_app']);
       const view = snap.backends.get('be_app');
-      const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false }));
+      const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false, added: false }));
       const plan = planBackend({ slots, endpoints, now: Date.now(), drainMs: 0, weights: 'srv', memory, resync: false });
       memory = plan.memory;
       const results = await runtime.apply(

@@ -3,6 +3,7 @@ import { captureLogs } from '../../test/support/logs.ts';
 import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
 import type { BackendSpec, RecordSpec } from '../config/model.ts';
 import { parseBackend } from '../config/values.ts';
+import { addedServerId } from '../core/dynamic.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { Endpoint } from '../core/types.ts';
 import type { DnsAnswer } from '../dns/resolver.ts';
@@ -360,7 +361,8 @@ describe('--dynamic-servers: beyond the slots', () => {
     expect((await agent.pass()).ok).toBe(true);
     expect(h.ready().sort()).toEqual(keys(1, 10).sort());
     expect([...h.added].sort()).toEqual(['srv-a1', 'srv-a2', 'srv-a3', 'srv-a4', 'srv-a5', 'srv-a6']);
-    expect(h.sent).toContain('add server be_app/srv-a1 10.1.0.5:8080');
+    const id = addedServerId({ pid: h.pid, startTimeSec: h.startTimeSec, backend: 'be_app' }, 'srv-a1');
+    expect(h.sent).toContain(`add server be_app/srv-a1 10.1.0.5:8080 id ${String(id)}`);
     // Slots were filled first: the added servers hold the endpoints that came last.
     expect(
       h.backends
@@ -423,7 +425,8 @@ describe('--dynamic-servers: beyond the slots', () => {
     const { agent, dns, printed } = setup([h], undefined, { dynamic: true, dryRun: true });
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
-    expect(printed).toContain('add server be_app/srv-a1 10.1.0.2:8080');
+    const id = addedServerId({ pid: h.pid, startTimeSec: h.startTimeSec, backend: 'be_app' }, 'srv-a1');
+    expect(printed).toContain(`add server be_app/srv-a1 10.1.0.2:8080 id ${String(id)}`);
     expect(h.sent).toEqual([]);
   });
 });

@@ -5,15 +5,47 @@
  * (src/agent/purity.test.ts keeps it so).
  */
 import { dynamicCookie } from '../core/cookie.ts';
+import { isOwnAdded, type AddedOwner } from '../core/dynamic.ts';
 import type { Finding } from '../core/findings.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { BackendView, ProbeServer, Snapshot } from '../haproxy/runtime.ts';
 
-/** The servers of a backend the agent manages: those whose name has the backend's prefix. */
-export const managedOf = (view: BackendView, spec: BackendSpec): BackendView['servers'] =>
-  view.servers.filter((s) => s.name.startsWith(spec.prefix));
+/** The process and backend the agent's added servers belong to (their ids are derived from it). */
+export const ownerOf = (info: ShowInfo, spec: BackendSpec): AddedOwner => ({
+  pid: info.pid,
+  startTimeSec: info.startTimeSec,
+  backend: spec.backend,
+});
+
+/**
+ * Whether a configured server is a slot of the backend: the name a server-template makes
+ * of the prefix, `<prefix><N>` (every server when there is no prefix). A static server
+ * beside the template (`srv-a1`, `srvx` beside `server-template srv ...`) is not one.
+ */
+export function isSlotName(name: string, prefix: string): boolean {
+  if (prefix === '') return true;
+  return name.startsWith(prefix) && /^(0|[1-9]\d*)$/.test(name.slice(prefix.length));
+}
+
+/**
+ * The servers of a backend the agent manages, in HAProxy's order: its slots, and the
+ * servers it added itself (told by their id, see src/core/dynamic.ts). `added` names the
+ * latter. Any other server, configured or added by someone else, is left alone.
+ */
+export function managedOf(view: BackendView, spec: BackendSpec, info: ShowInfo): { servers: BackendView['servers']; added: Set<string> } {
+  const owner = ownerOf(info, spec);
+  const added = new Set<string>();
+  const servers = view.servers.filter((s) => {
+    if (isOwnAdded(s, owner, spec.prefix)) {
+      added.add(s.name);
+      return true;
+    }
+    return isSlotName(s.name, spec.prefix);
+  });
+  return { servers, added };
+}
 
 /** A new Pid, a new start time or a smaller uptime: HAProxy reloaded or restarted. Returns why, or null. */
 export function reloadReason(prev: ShowInfo | null, info: ShowInfo): string | null {
@@ -46,7 +78,8 @@ export function checkProcess(
       if (options.firstContact) out.push({ kind: 'backend-missing', backend: spec.backend, socket, firstContact: true });
       continue;
     }
-    if (managedOf(view, spec).length === 0) out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
+    if (managedOf(view, spec, snap.info).servers.length === 0)
+      out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
     if (view.facts.algo === 'static-rr' && options.weights === 'srv')
       out.push({ kind: 'static-weights', backend: spec.id, socket, algo: view.facts.algo });
     const { mode, cookieName, addressesShown } = view.facts;
@@ -55,7 +88,7 @@ export function checkProcess(
     // Below level operator the cookies are hidden, not missing: nothing to say about them.
     const sticky = addressesShown ? stickinessProblem(view) : null;
     if (sticky !== null) out.push({ kind: 'not-sticky', backend: spec.backend, socket, problem: sticky });
-    const differs = options.cookieKey === null ? null : cookieKeyDiffers(view, spec, options.cookieKey);
+    const differs = options.cookieKey === null ? null : cookieKeyDiffers(view, spec, snap.info, options.cookieKey);
     if (differs !== null) out.push({ kind: 'cookie-key-differs', backend: spec.backend, socket, server: differs });
   }
   return out;
@@ -65,7 +98,7 @@ export function checkProcess(
 export function probeServer(snap: Snapshot, backends: readonly BackendSpec[]): ProbeServer | null {
   for (const spec of backends) {
     const view = snap.backends.get(spec.backend);
-    const s = view === null || view === undefined ? undefined : managedOf(view, spec)[0];
+    const s = view === null || view === undefined ? undefined : managedOf(view, spec, snap.info).servers[0];
     if (s !== undefined) return { backend: spec.backend, name: s.name, weight: s.weight };
   }
   return null;
@@ -80,8 +113,8 @@ function stickinessProblem(view: BackendView): string | null {
   return null;
 }
 
-function cookieKeyDiffers(view: BackendView, spec: BackendSpec, key: string): string | null {
-  for (const s of managedOf(view, spec)) {
+function cookieKeyDiffers(view: BackendView, spec: BackendSpec, info: ShowInfo, key: string): string | null {
+  for (const s of managedOf(view, spec, info).servers) {
     const shown = view.facts.cookies.get(s.name) ?? '';
     if (shown !== '' && s.address !== '-' && dynamicCookie(key, s.address, s.port) !== shown) return s.name;
   }
@@ -89,16 +122,27 @@ function cookieKeyDiffers(view: BackendView, spec: BackendSpec, key: string): st
 }
 
 /**
- * Whether servers may be added (--dynamic-servers): HAProxy 2.4 or later, said once a run
- * when it is not. On 2.4 they are added without health checks, which is said too.
+ * Whether servers may be added (--dynamic-servers): HAProxy 2.4.1 or later, said once a
+ * run when it is not. On 2.4 they are added without health checks, which is said too.
  */
 export function dynamicAllowed(socket: string, snap: Snapshot, findings: Finding[]): boolean {
   const [major, minor] = snap.info.release;
+  const { version } = snap.info;
+  if (/^2\.4\.0(?!\d)/.test(version)) {
+    // Its del server leaves the server in the backend's index of ids (fixed in 2.4.1, 82d7f7746): an added server's id is then read from freed memory.
+    findings.push({
+      kind: 'dynamic-unsupported',
+      socket,
+      version,
+      reason: 'it keeps a deleted server in its index of server ids; fixed in 2.4.1',
+    });
+    return false;
+  }
   if (major > 2 || (major === 2 && minor >= 4)) {
-    if (!addedChecks(snap)) findings.push({ kind: 'added-unchecked', socket, version: snap.info.version });
+    if (!addedChecks(snap)) findings.push({ kind: 'added-unchecked', socket, version });
     return true;
   }
-  findings.push({ kind: 'dynamic-unsupported', socket, version: snap.info.version });
+  findings.push({ kind: 'dynamic-unsupported', socket, version, reason: '"add server" needs 2.4 or later' });
   return false;
 }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { describeRecord, type Config } from '../config/model.ts';
+import { describeRecord, describeSocket, type Config } from '../config/model.ts';
 import { decodeState, encodeState, type SavedState } from '../core/saved-state.ts';
 import { parseNameserver } from '../config/values.ts';
 import { parseResolvConf, RESOLV_DEFAULTS } from '../dns/resolv-conf.ts';
@@ -144,8 +144,10 @@ function loadState(config: Config, w: Wiring, reporter: Reporter): SavedState | 
     return null;
   }
   const managed = config.backends.map((b) => ({ id: b.id, record: describeRecord(b.record) }));
-  const { state, warnings } = decodeState(text, managed, w.now());
+  // Held to the bounds of a DNS answer: --max-endpoints, and the drains of this agent's sockets.
+  const limits = { maxEndpoints: config.maxEndpoints, sockets: config.sockets.map(describeSocket) };
+  const { state, warnings, dropped } = decodeState(text, managed, w.now(), limits);
   for (const warning of warnings) reporter.stateFile(path, `ignored in part: ${warning}`);
-  reporter.stateLoaded(path, state, w.now());
+  reporter.stateLoaded(path, state, w.now(), dropped);
   return state;
 }

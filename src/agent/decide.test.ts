@@ -3,14 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { MemoryHaproxy, placeholder, type MemoryServer } from '../../test/support/memory-haproxy.ts';
 import { parseBackend } from '../config/values.ts';
 import { bestPriority, normalizeEndpoints } from '../core/desired.ts';
+import { addedServerId } from '../core/dynamic.ts';
 import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { Finding } from '../core/findings.ts';
 import { dynamicAllowed } from './checks.ts';
-import { planBackends, planWork, slotsOf } from './decide.ts';
+import { planBackends, planWork, slotsOf, type BackendServers } from './decide.ts';
 import { freeSlot } from '../../test/support/slots.ts';
 
 const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');
+/** The same backend, its slots the `srv<N>` of a server-template: other servers are not the agent's. */
+const prefixed = parseBackend('be_app/srv=_http._tcp.web.default.svc.cluster.local');
 
 const ep = (n: number, extra: Partial<Endpoint> = {}): Endpoint => ({
   target: `pod-${String(n)}.web`,
@@ -22,13 +25,22 @@ const ep = (n: number, extra: Partial<Endpoint> = {}): Endpoint => ({
   ...extra,
 });
 
-type PassOptions = { now?: number; drainMs?: number; memory?: SlotMemory; maxServers?: number; weights?: WeightPolicy };
+type PassOptions = {
+  now?: number;
+  drainMs?: number;
+  memory?: SlotMemory;
+  maxServers?: number;
+  weights?: WeightPolicy;
+  backend?: typeof spec;
+};
 
 /** One socket-lane pass with --dynamic-servers against `h`: observe, plan, apply. */
 async function pass(h: MemoryHaproxy, endpoints: readonly Endpoint[], o: PassOptions = {}) {
-  const snap = await h.observe([spec.backend]);
-  const { slots } = slotsOf(h.label, snap, spec);
-  const planned = planWork(h.label, { spec, endpoints }, slots ?? [], {
+  const b = o.backend ?? spec;
+  const snap = await h.observe([b.backend]);
+  const { servers } = slotsOf(h.label, snap, b);
+  if (servers === null) throw new Error('no backend');
+  const planned = planWork(h.label, { spec: b, endpoints }, servers, {
     now: o.now ?? 1_000_000,
     drainMs: o.drainMs ?? 30_000,
     weights: o.weights ?? 'srv',
@@ -38,9 +50,20 @@ async function pass(h: MemoryHaproxy, endpoints: readonly Endpoint[], o: PassOpt
     maxServers: o.maxServers ?? 4096,
     addedChecks: !h.version.startsWith('2.4.'),
   });
-  const results = await h.apply(planned.work.commands.map((text) => ({ backend: spec.id, text })));
+  const results = await h.apply(planned.work.commands.map((text) => ({ backend: b.id, text })));
   return { ...planned, results };
 }
+
+/** The id the agent gives `name` when it adds it to `h`'s be_app. */
+const idOf = (h: MemoryHaproxy, name: string): number =>
+  addedServerId({ pid: h.pid, startTimeSec: h.startTimeSec, backend: spec.backend }, name);
+
+/** A server as an earlier agent beside the same HAProxy process added it: its name, and the id derived for it. */
+const addedByAgent = (h: MemoryHaproxy, name: string, extra: Partial<MemoryServer> = {}): MemoryServer => ({
+  ...placeholder(name),
+  id: idOf(h, name),
+  ...extra,
+});
 
 const servers = (h: MemoryHaproxy): MemoryServer[] => h.backends.get(spec.backend)?.servers ?? [];
 
@@ -50,8 +73,8 @@ describe('planWork with --dynamic-servers: SRV priorities', () => {
     const endpoints = normalizeEndpoints([ep(1), ep(2), ep(3, { priority: 10 }), ep(4, { priority: 10 }), ep(5, { priority: 10 })]);
     const first = await pass(h, endpoints);
     expect(first.work.commands.filter((c) => c.startsWith('add server'))).toEqual([
-      'add server be_app/srv-a1 10.0.0.4:8080 backup',
-      'add server be_app/srv-a2 10.0.0.5:8080 backup',
+      `add server be_app/srv-a1 10.0.0.4:8080 id ${String(idOf(h, 'srv-a1'))} backup`,
+      `add server be_app/srv-a2 10.0.0.5:8080 id ${String(idOf(h, 'srv-a2'))} backup`,
     ]);
     expect(first.results.every((r) => r.verdict.ok)).toBe(true);
     expect(servers(h).map((s) => [s.name, `${s.address}:${String(s.port)}`, s.admin, s.backup])).toEqual([
@@ -76,8 +99,8 @@ describe('planWork with --dynamic-servers: SRV priorities', () => {
     const first = await pass(h, endpoints);
     expect(first.findings.map((f) => f.kind)).toEqual([]);
     expect(first.work.commands.filter((c) => c.startsWith('add server'))).toEqual([
-      'add server be_app/srv-a1 10.0.0.2:8080 backup',
-      'add server be_app/srv-a2 10.0.0.3:8080 backup',
+      `add server be_app/srv-a1 10.0.0.2:8080 id ${String(idOf(h, 'srv-a1'))} backup`,
+      `add server be_app/srv-a2 10.0.0.3:8080 id ${String(idOf(h, 'srv-a2'))} backup`,
     ]);
     expect((await pass(h, endpoints, { memory: first.work.plan.memory })).work.commands).toEqual([]);
   });
@@ -87,18 +110,121 @@ describe('planWork with --dynamic-servers on HAProxy 2.4', () => {
   it('adds servers without check or enable health, which 2.4 refuses, and says once that they have no health checks', async () => {
     const checked = (name: string, backup = false): MemoryServer => ({ ...placeholder(name, backup), checked: true });
     const h = new MemoryHaproxy('memory', { be_app: [checked('srv1')] });
-    h.version = '2.4.0';
+    h.version = '2.4.1';
     const r = await pass(h, normalizeEndpoints([ep(1), ep(2)]));
-    expect(r.work.commands.filter((c) => /^add server|^enable health/.test(c))).toEqual(['add server be_app/srv-a1 10.0.0.2:8080']);
+    expect(r.work.commands.filter((c) => /^add server|^enable health/.test(c))).toEqual([
+      `add server be_app/srv-a1 10.0.0.2:8080 id ${String(idOf(h, 'srv-a1'))}`,
+    ]);
     expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
     expect(h.ready()).toEqual(['10.0.0.1:8080', '10.0.0.2:8080']);
     const findings: Finding[] = [];
     expect(dynamicAllowed('memory', await h.observe([spec.backend]), findings)).toBe(true);
-    expect(findings).toEqual([{ kind: 'added-unchecked', socket: 'memory', version: '2.4.0' }]);
+    expect(findings).toEqual([{ kind: 'added-unchecked', socket: 'memory', version: '2.4.1' }]);
     h.version = '2.5.0';
     findings.length = 0;
     dynamicAllowed('memory', await h.observe([spec.backend]), findings);
     expect(findings).toEqual([]);
+  });
+
+  it('adds no server on 2.4.0, whose del server leaves the server in its index of ids, and says so', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1')] });
+    h.version = '2.4.0';
+    const findings: Finding[] = [];
+    expect(dynamicAllowed('memory', await h.observe([spec.backend]), findings)).toBe(false);
+    expect(findings).toEqual([
+      {
+        kind: 'dynamic-unsupported',
+        socket: 'memory',
+        version: '2.4.0',
+        reason: 'it keeps a deleted server in its index of server ids; fixed in 2.4.1',
+      },
+    ]);
+    h.version = '2.4.10';
+    expect(dynamicAllowed('memory', await h.observe([spec.backend]), [])).toBe(true);
+  });
+});
+
+describe('slotsOf: the servers the agent manages, and no other', () => {
+  it('takes the slots a server-template makes of the prefix and the servers it added itself, and leaves every other alone', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const backend = h.backends.get('be_app');
+    backend?.servers.push(
+      placeholder('srv-a1'), // a static server of the added form
+      { ...placeholder('srv-a7'), address: '10.9.0.7', port: 80, admin: 'ready', opState: 2 }, // one that serves
+      placeholder('srvx'), // a static server the prefix starts
+      placeholder('srv01'), // not a name a template makes
+      { ...placeholder('srv-a2'), id: 77 }, // someone else's added server
+      addedByAgent(h, 'srv-a3'), // the agent's own
+    );
+    const { servers } = slotsOf(h.label, await h.observe(['be_app']), prefixed);
+    expect(servers?.slots.map((s) => [s.name, s.added])).toEqual([
+      ['srv1', false],
+      ['srv2', false],
+      ['srv-a3', true],
+    ]);
+    expect([...(servers?.taken.names ?? [])]).toEqual(['srv1', 'srv2', 'srv-a1', 'srv-a7', 'srvx', 'srv01', 'srv-a2', 'srv-a3']);
+    // Without a prefix every server is a slot, but only the agent's own is an added one.
+    const all = slotsOf(h.label, await h.observe(['be_app']), spec).servers?.slots ?? [];
+    expect(all.filter((s) => s.added).map((s) => s.name)).toEqual(['srv-a3']);
+    expect(all).toHaveLength(8);
+    // The same server after a reload (a new process) is not the agent's: its id was derived from the old one.
+    h.pid++;
+    expect(slotsOf(h.label, await h.observe(['be_app']), prefixed).servers?.slots.map((s) => s.name)).toEqual(['srv1', 'srv2']);
+  });
+});
+
+describe('planWork with --dynamic-servers: servers the agent did not add', () => {
+  it('never deletes, drains, re-addresses or re-weights them, and adds beside them under names they do not have', async () => {
+    const h = new MemoryHaproxy('memory', {
+      be_app: [
+        placeholder('srv1'),
+        placeholder('srv-a1'),
+        { ...placeholder('srv-a7'), address: '10.9.0.7', port: 80, admin: 'ready', opState: 2 },
+        { ...placeholder('srv-a2'), address: '10.9.0.2', port: 80, admin: 'ready', opState: 2, id: 77 },
+      ],
+    });
+    const before = structuredClone(servers(h).slice(1));
+    let memory: SlotMemory = emptyMemory;
+    let now = 1_000_000;
+    for (const endpoints of [[ep(1), ep(2), ep(3)], [ep(4)], []].map((l) => normalizeEndpoints(l))) {
+      for (let i = 0; i < 3; i++) {
+        const r = await pass(h, endpoints, { backend: prefixed, drainMs: 0, memory, now });
+        memory = r.work.plan.memory;
+        now += 1_000;
+        expect(r.work.commands.filter((c) => /srv-a[127]\b/.test(c))).toEqual([]);
+        expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
+      }
+      expect(
+        h
+          .ready()
+          .filter((k) => k.startsWith('10.0.0.'))
+          .sort(),
+      ).toEqual(endpoints.map(endpointKey).sort());
+    }
+    expect(servers(h).filter((s) => ['srv-a1', 'srv-a7', 'srv-a2'].includes(s.name))).toEqual(before);
+    expect(h.sent.filter((c) => c.startsWith('add server')).map((c) => c.split(' ')[2])).toEqual(['be_app/srv-a3', 'be_app/srv-a4']);
+  });
+
+  it('adds servers for new endpoints while the slots drain, and cuts a drain only at --max-endpoints', async () => {
+    const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const first = await pass(h, normalizeEndpoints([ep(1), ep(2)]));
+    const next = normalizeEndpoints([ep(3), ep(4)]);
+    const r = await pass(h, next, { memory: first.work.plan.memory, now: 1_001_000 });
+    expect(r.findings).toEqual([]);
+    expect(r.work.plan.drainsCut).toEqual([]);
+    expect(servers(h).map((s) => [s.name, `${s.address}:${String(s.port)}`, s.admin])).toEqual([
+      ['srv1', '10.0.0.1:8080', 'drain'],
+      ['srv2', '10.0.0.2:8080', 'drain'],
+      ['srv-a1', '10.0.0.3:8080', 'ready'],
+      ['srv-a2', '10.0.0.4:8080', 'ready'],
+    ]);
+    // At the cap (3 servers in all): one server added, one drain cut, the longest first.
+    const capped = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2')] });
+    const filled = await pass(capped, normalizeEndpoints([ep(1), ep(2)]), { maxServers: 3 });
+    const cut = await pass(capped, next, { memory: filled.work.plan.memory, now: 1_001_000, maxServers: 3 });
+    expect(cut.findings).toEqual([{ kind: 'drain-cut', backend: 'be_app', socket: 'memory', servers: ['srv1'], count: 1 }]);
+    expect(capped.ready().sort()).toEqual(['10.0.0.3:8080', '10.0.0.4:8080']);
+    expect(servers(capped)).toHaveLength(3);
   });
 });
 
@@ -110,7 +236,9 @@ describe('planWork with --dynamic-servers: bounds', () => {
       ),
     );
     const slots: Slot[] = [1, 2].map((id) => freeSlot(id));
-    const { work, findings } = planWork('memory', { spec, endpoints }, slots, {
+    const taken = { names: new Set(slots.map((s) => s.name)), ids: new Set(slots.map((s) => s.id)) };
+    const backend: BackendServers = { slots, owner: { pid: 1, startTimeSec: 1, backend: 'be_app' }, taken };
+    const { work, findings } = planWork('memory', { spec, endpoints }, backend, {
       now: 0,
       drainMs: 30_000,
       weights: 'srv',
@@ -153,6 +281,7 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
     active: fc.array(serverArb, { minLength: 1, maxLength: 5 }),
     backup: fc.array(serverArb, { maxLength: 3 }),
     added: fc.array(serverArb, { maxLength: 4 }),
+    foreign: fc.array(serverArb, { maxLength: 2 }),
     // Answers as DNS gives them, duplicates included: the DNS lane normalizes them.
     answers: fc.array(fc.array(endpointArb, { maxLength: 14 }), { minLength: 1, maxLength: 4 }),
     drainMs: fc.constantFrom(0, 30_000),
@@ -169,13 +298,18 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
   it('keeps less preferred endpoints out of active servers, serves no endpoint twice, stays under the cap, and settles', async () => {
     await fc.assert(
       fc.asyncProperty(scenario, async (sc) => {
+        const h = new MemoryHaproxy('memory', { be_app: [] });
         const layout = [
           ...sc.active.map((s, i) => laidOut(`srv${String(i + 1)}`, s, false)),
           ...sc.backup.map((s, i) => laidOut(`srv${String(sc.active.length + i + 1)}`, s, true)),
-          ...sc.added.map((s, i) => laidOut(`srv-a${String(i + 1)}`, s, s.backup)),
+          ...sc.added.map((s, i) => ({ ...laidOut(`srv-a${String(i + 1)}`, s, s.backup), id: idOf(h, `srv-a${String(i + 1)}`) })),
         ];
-        const h = new MemoryHaproxy('memory', { be_app: layout });
+        // Servers of the agent's name form it did not add (configured, or someone else's): never touched, never counted.
+        const foreign = sc.foreign.map((s, i) => ({ ...laidOut(`srv-a${String(sc.added.length + i + 1)}`, s, s.backup), id: 500 + i }));
+        const backend = h.backends.get('be_app');
+        if (backend !== undefined) backend.servers = [...layout, ...foreign];
         sc.added.forEach((_, i) => h.added.add(`srv-a${String(i + 1)}`));
+        const untouched = structuredClone(foreign);
         const cap = Math.max(1, layout.length + sc.spare);
         let memory: SlotMemory = emptyMemory;
         let now = 1_000_000;
@@ -185,13 +319,21 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
           const priorityOf = new Map(endpoints.map((e) => [endpointKey(e), e.priority]));
           let quiet = false;
           for (let round = 0; round < 8 && !quiet; round++) {
-            const before = servers(h).length;
-            const r = await pass(h, endpoints, { now, drainMs: sc.drainMs, memory, maxServers: cap, weights: sc.weights });
+            const before = servers(h).length - foreign.length;
+            const r = await pass(h, endpoints, {
+              now,
+              drainMs: sc.drainMs,
+              memory,
+              maxServers: cap,
+              weights: sc.weights,
+              backend: prefixed,
+            });
             memory = r.work.plan.memory;
             // Settled: nothing sent, and no drain left to end (its end is a command to come).
             quiet = r.work.commands.length === 0 && memory.drainingSince.size === 0;
             expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
-            const after = servers(h);
+            expect(servers(h).filter((s) => s.id !== undefined && s.id < 1000)).toEqual(untouched);
+            const after = servers(h).filter((s) => s.id === undefined || s.id >= 1000);
             const ready = after.filter((s) => s.admin === 'ready');
             const readyKeys = ready.map((s) => endpointKey(s));
             expect(new Set(readyKeys).size, 'an endpoint ready in two servers').toBe(readyKeys.length);
@@ -204,7 +346,14 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
             now += Math.max(sc.drainMs, 1_000);
           }
           expect(quiet, 'no pass without commands after 8').toBe(true);
-          const again = await pass(h, endpoints, { now, drainMs: sc.drainMs, memory, maxServers: cap, weights: sc.weights });
+          const again = await pass(h, endpoints, {
+            now,
+            drainMs: sc.drainMs,
+            memory,
+            maxServers: cap,
+            weights: sc.weights,
+            backend: prefixed,
+          });
           expect(again.work.commands).toEqual([]);
         }
       }),

@@ -5,13 +5,13 @@
  */
 import { renderChange } from '../core/commands.ts';
 import { canonicalIP, isIPAddress } from '../core/ip.ts';
-import type { Finding } from '../core/findings.ts';
+import { FINDING_SAMPLE, type Finding } from '../core/findings.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
-import { isAdded, planDynamic, renderAddition, renderDeletion, type Addition } from '../core/dynamic.ts';
+import { planDynamic, renderAddition, renderDeletion, type AddedOwner, type Addition, type ServersTaken } from '../core/dynamic.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { CommandResult, Snapshot } from '../haproxy/runtime.ts';
-import { addedChecks, managedOf } from './checks.ts';
+import { addedChecks, managedOf, ownerOf } from './checks.ts';
 
 /** A backend as the socket lane sees it: its spec and the endpoints its DNS lane has in force. */
 export type BackendInForce = Readonly<{
@@ -29,13 +29,20 @@ export type Work = Readonly<{
   deleted: readonly string[];
 }>;
 
-/** The managed slots of a backend the planner can use, or the findings that keep it from planning. */
-export function slotsOf(socket: string, snap: Snapshot, spec: BackendSpec): { slots: Slot[] | null; findings: Finding[] } {
+/**
+ * The servers of one backend the planner works on: the managed ones (slots, and the
+ * servers the agent added, `added`), the process they belong to, and the names and ids
+ * every server of the backend has (which an added server must not take).
+ */
+export type BackendServers = Readonly<{ slots: readonly Slot[]; owner: AddedOwner; taken: ServersTaken }>;
+
+/** The managed servers of a backend the planner can use, or the findings that keep it from planning. */
+export function slotsOf(socket: string, snap: Snapshot, spec: BackendSpec): { servers: BackendServers | null; findings: Finding[] } {
   const view = snap.backends.get(spec.backend);
   if (view === null || view === undefined) {
-    return { slots: null, findings: [{ kind: 'backend-missing', backend: spec.backend, socket, firstContact: false }] };
+    return { servers: null, findings: [{ kind: 'backend-missing', backend: spec.backend, socket, firstContact: false }] };
   }
-  const managed = managedOf(view, spec);
+  const { servers: managed, added } = managedOf(view, spec, snap.info);
   const findings: Finding[] = [];
   const noAddress = managed.filter((s) => s.address === '-').map((s) => s.name);
   if (noAddress.length > 0) {
@@ -60,8 +67,10 @@ export function slotsOf(socket: string, snap: Snapshot, spec: BackendSpec): { sl
       checked: s.checked,
       weight: s.weight,
       backup: view.facts.backup.has(s.name),
+      added: added.has(s.name),
     }));
-  return { slots, findings };
+  const taken = { names: new Set(view.servers.map((s) => s.name)), ids: new Set(view.servers.map((s) => s.id)) };
+  return { servers: { slots, owner: ownerOf(snap.info, spec), taken }, findings };
 }
 
 export type PlanOptions = Readonly<{
@@ -82,12 +91,12 @@ export type PlanOptions = Readonly<{
 export function planWork(
   socket: string,
   b: BackendInForce & { endpoints: readonly Endpoint[] },
-  slots: readonly Slot[],
+  servers: BackendServers,
   o: PlanOptions,
 ): { work: Work; findings: Finding[] } {
-  const prefix = b.spec.prefix;
+  const { slots } = servers;
   // Slots are filled first: an added server back in maintenance is deleted, not filled.
-  const fillable = o.dynamic ? slots.filter((s) => !(isAdded(s.name, prefix) && s.admin === 'maint')) : slots;
+  const fillable = o.dynamic ? slots.filter((s) => !(s.added && s.admin === 'maint')) : slots;
   const plan = planBackend({
     slots: fillable,
     endpoints: b.endpoints,
@@ -96,25 +105,36 @@ export function planWork(
     weights: o.weights,
     memory: o.memory ?? emptyMemory,
     resync: o.resync,
+    // A drain runs its course while a server may be added for the endpoint instead.
+    addable: o.dynamic ? Math.max(0, o.maxServers - fillable.length) : 0,
   });
   const findings: Finding[] = [];
   const backend = b.spec.id;
-  if (plan.unplaced.length > 0 && !o.dynamic)
-    findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints: plan.unplaced.map(endpointKey) });
-  if (plan.unused.length > 0 && !o.dynamic) {
-    findings.push({
-      kind: 'endpoints-unused',
-      backend,
-      socket,
-      endpoints: plan.unused.map((e) => `${endpointKey(e)} priority ${String(e.priority)}`),
-    });
+  // Findings name the first FINDING_SAMPLE endpoints or servers and count them all: no log line grows with an answer.
+  if (plan.unplaced.length > 0 && !o.dynamic) {
+    const endpoints = plan.unplaced.slice(0, FINDING_SAMPLE).map(endpointKey);
+    findings.push({ kind: 'endpoints-without-slot', backend, socket, endpoints, count: plan.unplaced.length });
   }
-  if (plan.drainsCut.length > 0) findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut });
+  if (plan.unused.length > 0 && !o.dynamic) {
+    const endpoints = plan.unused.slice(0, FINDING_SAMPLE).map((e) => `${endpointKey(e)} priority ${String(e.priority)}`);
+    findings.push({ kind: 'endpoints-unused', backend, socket, endpoints, count: plan.unused.length });
+  }
+  if (plan.drainsCut.length > 0)
+    findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut.slice(0, FINDING_SAMPLE), count: plan.drainsCut.length });
   const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
   if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [], deleted: [] }, findings };
-  const dynamic = planDynamic({ prefix, servers: slots, plan, endpoints: b.endpoints, maxServers: o.maxServers, weights: o.weights });
+  const dynamic = planDynamic({
+    prefix: b.spec.prefix,
+    owner: servers.owner,
+    taken: servers.taken,
+    servers: slots,
+    plan,
+    endpoints: b.endpoints,
+    maxServers: o.maxServers,
+    weights: o.weights,
+  });
   if (dynamic.capped > 0) findings.push({ kind: 'servers-capped', backend, socket, endpoints: dynamic.capped, max: o.maxServers });
-  const checked = o.addedChecks && slots.some((s) => s.checked && !isAdded(s.name, prefix));
+  const checked = o.addedChecks && slots.some((s) => s.checked && !s.added);
   // Loops, not push(...): a backend's additions are as many as DNS says (up to --max-endpoints).
   for (const name of dynamic.deletions) commands.push(renderDeletion(b.spec.backend, name));
   for (const a of dynamic.additions) for (const command of renderAddition(b.spec.backend, a, checked)) commands.push(command);
@@ -148,16 +168,16 @@ export function planBackends(
 ): BackendsPlan {
   const out: BackendsPlan = { work: [], findings: [], servers: new Map(), unplaced: new Map(), leftAsDnsSays: [] };
   for (const b of backends) {
-    const { slots, findings } = slotsOf(socket, snap, b.spec);
+    const { servers, findings } = slotsOf(socket, snap, b.spec);
     for (const f of findings) out.findings.push(f);
-    if (slots === null) continue;
-    out.servers.set(b.spec.id, countSlots(slots, b.spec.prefix));
+    if (servers === null) continue;
+    out.servers.set(b.spec.id, countSlots(servers.slots));
     if (b.endpoints === null) {
       if (b.known) out.leftAsDnsSays.push(b.spec.id);
       else out.findings.push({ kind: 'no-answer-yet', backend: b.spec.id, socket });
       continue;
     }
-    const planned = planWork(socket, { spec: b.spec, endpoints: b.endpoints }, slots, {
+    const planned = planWork(socket, { spec: b.spec, endpoints: b.endpoints }, servers, {
       ...o,
       weights: o.staticWeights.has(b.spec.id) ? 'ignore' : o.weights,
       memory: o.memory.get(b.spec.id),
@@ -215,10 +235,10 @@ export function notTaken(socket: string, work: readonly Work[], snap: Snapshot):
 /** Managed servers by state, for the servers gauge. */
 export type ServerCounts = Record<'slot' | 'added', Record<'ready' | 'drain' | 'maint' | 'free', number>>;
 
-/** Managed servers by kind (a configured slot, or added at run time) and state, for the servers gauge. */
-export function countSlots(slots: readonly Slot[], prefix: string): ServerCounts {
+/** Managed servers by kind (a configured slot, or added by the agent) and state, for the servers gauge. */
+export function countSlots(slots: readonly Slot[]): ServerCounts {
   const counts: ServerCounts = { slot: { ready: 0, drain: 0, maint: 0, free: 0 }, added: { ready: 0, drain: 0, maint: 0, free: 0 } };
-  for (const s of slots) counts[isAdded(s.name, prefix) ? 'added' : 'slot'][s.admin === 'maint' ? 'free' : s.admin]++;
+  for (const s of slots) counts[s.added ? 'added' : 'slot'][s.admin === 'maint' ? 'free' : s.admin]++;
   return counts;
 }
 

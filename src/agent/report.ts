@@ -135,13 +135,18 @@ export class Reporter {
     if (problem !== null) this.#log.warn({ stateFile: path, problem }, 'state file: going on without it');
   }
 
-  /** What the state file brought at start. */
-  stateLoaded(path: string, state: SavedState, now: number): void {
+  /**
+   * What the state file brought at start, and what its bounds left out of each backend's
+   * answer (`dropped`, counted as a DNS answer's are until DNS answers).
+   */
+  stateLoaded(path: string, state: SavedState, now: number, dropped: Readonly<Record<string, number>> = {}): void {
     const answers = Object.entries(state.backends).map(([backend, a]) => ({
       backend,
       endpoints: a.endpoints.length,
+      ...(dropped[backend] === undefined ? {} : { dropped: dropped[backend] }),
       ageSeconds: Math.round((now - a.at) / 1000),
     }));
+    for (const [backend, n] of Object.entries(dropped)) this.#metrics?.endpointsDropped.set({ backend }, n);
     const drains = Object.values(state.drains).reduce((n, per) => n + Object.values(per).reduce((m, s) => m + Object.keys(s).length, 0), 0);
     this.#log.info({ stateFile: path, answers, drains }, 'state file read');
   }
@@ -210,7 +215,7 @@ function logLine(f: Finding, bound: readonly string[]): { msg: string; fields: R
   if (f.kind === 'endpoints-without-slot') {
     return {
       msg: 'more endpoints than server slots: these get none (add slots to the server-template)',
-      fields: { kind: f.kind, backend: f.backend, missingSlots: f.endpoints.length, endpoints: f.endpoints },
+      fields: { kind: f.kind, backend: f.backend, missingSlots: f.count, endpoints: f.endpoints },
     };
   }
   return { msg: findingText(f), fields };

@@ -20,7 +20,7 @@ export type HostPort = Readonly<{ host: string; port: number }>;
 /** A backend to fill and the record that feeds it. */
 export type BackendSpec = Readonly<{
   backend: string;
-  /** Only servers whose name starts with this are managed ('' = every server). */
+  /** Only the slots a server-template makes of it, `<prefix><N>`, are managed ('' = every server); and the servers the agent adds. */
   prefix: string;
   record: RecordSpec;
   /** `backend[/prefix]`, for logs and metrics. */

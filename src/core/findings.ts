@@ -30,18 +30,25 @@ export type Finding =
   | Readonly<{ kind: 'not-sticky'; backend: string; socket: string; problem: string }>
   | Readonly<{ kind: 'cookies-without-http'; backend: string; socket: string; mode: string }>
   | Readonly<{ kind: 'old-version'; socket: string; version: string; maintBroken: boolean }>
-  | Readonly<{ kind: 'dynamic-unsupported'; socket: string; version: string }>
+  | Readonly<{ kind: 'dynamic-unsupported'; socket: string; version: string; reason: string }>
   | Readonly<{ kind: 'added-unchecked'; socket: string; version: string }>
   | Readonly<{ kind: 'added-without-cookie'; backend: string; socket: string; version: string }>
   | Readonly<{ kind: 'cookie-key-differs'; backend: string; socket: string; server: string }>
-  | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[] }>
+  | Readonly<{ kind: 'endpoints-without-slot'; backend: string; socket: string; endpoints: readonly string[]; count: number }>
   | Readonly<{ kind: 'servers-capped'; backend: string; socket: string; endpoints: number; max: number }>
-  | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[] }>
-  | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[] }>
+  | Readonly<{ kind: 'endpoints-unused'; backend: string; socket: string; endpoints: readonly string[]; count: number }>
+  | Readonly<{ kind: 'drain-cut'; backend: string; socket: string; servers: readonly string[]; count: number }>
   | Readonly<{ kind: 'command-rejected'; backend: string; socket: string; command: string; reply: string }>
   | Readonly<{ kind: 'not-taken'; backend: string; socket: string; servers: readonly string[] }>;
 
 export type FindingKind = Finding['kind'];
+
+/**
+ * The most endpoints or servers a finding names (`endpoints`, `servers`); `count` says how
+ * many there are. A list as long as an answer or a state file made a log line as long:
+ * 65,000 endpoints, one of 1.3 MB.
+ */
+export const FINDING_SAMPLE = 10;
 
 /**
  * fatal: the configuration cannot work; the agent stops with the finding's text.
@@ -145,7 +152,7 @@ export function findingText(f: Finding): string {
     case 'slots-without-address':
       return `backend ${f.backend}: servers ${f.servers.join(',')} have no IP address, which "set server addr" cannot change: declare the slots with an IP literal and their options on the server-template line, e.g. "${slotHint('')}" (no FQDN, no "init-addr none"; HAProxy 3.5-dev also leaves slots without an address when a default-server line precedes them)`;
     case 'no-managed-servers':
-      return `backend ${f.backend} has no servers${f.prefix === '' ? '' : ` whose name starts with "${f.prefix}"`}: expected slots such as "${slotHint(f.prefix)}"`;
+      return `backend ${f.backend} has no servers${f.prefix === '' ? '' : ` named ${f.prefix}<N>, as "server-template ${f.prefix} ..." names its slots`}: expected slots such as "${slotHint(f.prefix)}"`;
     case 'version-unsupported':
       return `HAProxy at ${f.socket} is version ${f.version}: expected 1.8 or later (the agent needs srv_port in "show servers state")`;
     case 'not-admin':
@@ -165,7 +172,7 @@ export function findingText(f: Finding): string {
         ? `HAProxy ${f.version} does not take a server down on "set server ... state maint" (fixed in 1.8.2), so sticky clients keep reaching a pod that left, and starts in time quadratic in the slots with dynamic cookies (fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`
         : `HAProxy ${f.version} starts in time quadratic in the slots with dynamic cookies (over a minute for 1000 slots; fixed in 1.8.4): upgrade to 1.8.4 or later, the oldest release the agent recommends`;
     case 'dynamic-unsupported':
-      return `--dynamic-servers has no effect on HAProxy ${f.version} ("add server" needs 2.4 or later): endpoints beyond the slots get none`;
+      return `--dynamic-servers has no effect on HAProxy ${f.version} (${f.reason}): endpoints beyond the slots get none`;
     case 'added-unchecked':
       return `servers added on HAProxy ${f.version} get no health checks ("add server" takes "check" from 2.5 on): a pod that fails keeps its traffic until it leaves DNS`;
     case 'added-without-cookie':
@@ -173,7 +180,7 @@ export function findingText(f: Finding): string {
     case 'cookie-key-differs':
       return "--cookie-key differs from the backend's dynamic-cookie-key: the cookies shown in --dry-run will not be HAProxy's";
     case 'endpoints-without-slot':
-      return `backend ${f.backend}: ${countOf(f.endpoints.length, 'endpoint')} without a server slot (add slots to the server-template)`;
+      return `backend ${f.backend}: ${countOf(f.count, 'endpoint')} without a server slot (add slots to the server-template)`;
     case 'servers-capped':
       return `backend ${f.backend}: ${countOf(f.endpoints, 'endpoint')} get no server: slots and added servers together reached --max-endpoints ${String(f.max)} (raise it; servers draining count until they leave)`;
     case 'endpoints-unused':

@@ -132,6 +132,36 @@ describe('planBackend', () => {
     expect(plan.changes.map((c) => [c.server, c.reason])).toEqual([['srv3', 'slot taken for a new endpoint']]);
   });
 
+  it('leaves an endpoint to be added instead of cutting a drain while servers may be added, and cuts only past that room', () => {
+    const memory: SlotMemory = {
+      drainingSince: new Map([
+        ['srv1', 990_000],
+        ['srv2', 980_000],
+      ]),
+      lastHeld: new Map(),
+    };
+    const slots = [serving(1, ep('10.1.0.8'), { admin: 'drain' }), serving(2, ep('10.1.0.9'), { admin: 'drain' })];
+    const wanted = [ep('10.1.0.1'), ep('10.1.0.2'), ep('10.1.0.3')];
+    const roomy = planBackend(base(slots, wanted, { memory, addable: 3 }));
+    expect(roomy.drainsCut).toEqual([]);
+    expect(roomy.changes).toEqual([]);
+    expect(roomy.unplaced.map(endpointKey)).toEqual(['10.1.0.1:8080', '10.1.0.2:8080', '10.1.0.3:8080']);
+    expect([...roomy.memory.drainingSince.keys()].sort()).toEqual(['srv1', 'srv2']);
+    // Room for one server: the two others each take a drain, the longest first.
+    const tight = planBackend(base(slots, wanted, { memory, addable: 1 }));
+    expect([...tight.drainsCut].sort()).toEqual(['srv1', 'srv2']);
+    expect(tight.unplaced.map(endpointKey)).toEqual(['10.1.0.3:8080']);
+    expect(planBackend(base(slots, wanted, { memory, addable: 2 })).drainsCut).toEqual(['srv2']);
+    expect([...planBackend(base(slots, wanted, { memory })).drainsCut].sort()).toEqual(['srv1', 'srv2']);
+  });
+
+  it('gives the room to add servers to the preferred priority first, the backup pool what is left', () => {
+    const slots = [serving(1, ep('10.1.0.8'), { admin: 'drain' }), serving(2, ep('10.1.0.9'), { admin: 'drain', backup: true })];
+    const wanted = [ep('10.1.0.1'), ep('10.1.0.2', 8080, { priority: 10 })];
+    expect(planBackend(base(slots, wanted, { addable: 1 })).drainsCut).toEqual(['srv2']);
+    expect(planBackend(base(slots, wanted, { addable: 2 })).drainsCut).toEqual([]);
+  });
+
   it('prefers a free slot that last held the same address', () => {
     const back = ep('10.1.0.7');
     const slots = [free(1), free(2), free(3, { address: '10.1.0.7', port: 8080 })];

@@ -25,12 +25,17 @@ export type PlanInput = Readonly<{
   memory: SlotMemory;
   /** HAProxy restarted or reloaded: send every field of every kept slot again. */
   resync: boolean;
+  /**
+   * How many endpoints may get a server of their own (--dynamic-servers: the room left
+   * under --max-endpoints) before a drain is cut short for one; 0 when none may be added.
+   */
+  addable?: number;
 }>;
 
 export type Plan = Readonly<{
   /** In slot order (srv_id), so the same inputs always give the same command script. */
   changes: readonly Change[];
-  /** Wanted endpoints that found no slot (exhaustion), in placement order. */
+  /** Wanted endpoints that found no slot (exhaustion, or left to be added: `addable`), in placement order. */
   unplaced: readonly Endpoint[];
   /** Endpoints of a less preferred SRV priority, with no backup slots to go to. */
   unused: readonly Endpoint[];
@@ -54,7 +59,9 @@ type Decision = { target: SlotTarget; reason: ChangeReason; endpoint: Endpoint |
  *   maint                            | -                       | free
  *
  * New endpoints (sorted by priority, weight, address) take free slots: first one that
- * holds or last held the same address:port, else the lowest srv_id; when none is free, the
+ * holds or last held the same address:port, else the lowest srv_id. When none is free, the
+ * next `addable` endpoints are left to be added as servers of their own (a drain runs its
+ * course while there is room for a server), and only past them does an endpoint take the
  * longest-draining slot. What is left is `unplaced`: the same endpoints every pass.
  * Endpoints of the lowest SRV priority fill the active slots; the others fill `backup`
  * slots when the backend has some, and are `unused` otherwise.
@@ -63,8 +70,9 @@ export function planBackend(input: PlanInput): Plan {
   const active = input.slots.filter((s) => !s.backup);
   const backup = input.slots.filter((s) => s.backup);
   const { primary, secondary } = splitByPriority(input.endpoints);
-  const pools = [planPool(active, primary, input)];
-  if (backup.length > 0) pools.push(planPool(backup, secondary, input));
+  // The room to add servers goes to the preferred priority first, as planDynamic adds them.
+  const pools = [planPool(active, primary, input, input.addable ?? 0)];
+  if (backup.length > 0) pools.push(planPool(backup, secondary, input, (input.addable ?? 0) - (pools[0]?.toAdd ?? 0)));
 
   const decisions = new Map<string, Decision>();
   const assignment = new Map<string, Endpoint>();
@@ -118,9 +126,11 @@ type PoolPlan = {
   drainingSince: Map<string, number>;
   unplaced: Endpoint[];
   drainsCut: string[];
+  /** How many of `unplaced` are left to be added rather than cut a drain short. */
+  toAdd: number;
 };
 
-function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: PlanInput): PoolPlan {
+function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: PlanInput, addable: number): PoolPlan {
   const wanted = sortEndpoints(unsorted);
   const weightOf = haproxyWeights(wanted);
   const weight = (e: Endpoint): number | null => (input.weights === 'srv' ? (weightOf.get(endpointKey(e)) ?? null) : null);
@@ -186,7 +196,10 @@ function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: 
   free.sort(bySlotOrder);
   draining.sort((a, b) => a.since - b.since || bySlotOrder(a.slot, b.slot));
   const pending = wanted.filter((e) => !kept.has(endpointKey(e)));
-  const capacity = free.length + draining.length;
+  // Past the free slots, endpoints are left to be added while there is room; only past those is a drain cut short.
+  const beyond = Math.max(0, pending.length - free.length);
+  const toAdd = Math.min(Math.max(0, addable), beyond);
+  const capacity = free.length + Math.min(draining.length, beyond - toAdd);
   const placed = pending.slice(0, capacity);
   const unplaced = pending.slice(capacity);
   const taken = new Map<string, Endpoint>();
@@ -224,7 +237,7 @@ function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: 
       endpoint: e,
     });
   }
-  return { decisions, drainingSince, unplaced, drainsCut: [...drainsCut] };
+  return { decisions, drainingSince, unplaced, drainsCut: [...drainsCut], toAdd };
 }
 
 export function targetOf(slot: Slot): SlotTarget {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { capEndpoints } from './answer-bounds.ts';
 import { decodeState, encodeState, maxStateBytes, STATE_VERSION, type SavedState } from './saved-state.ts';
+import type { Endpoint } from './types.ts';
 
 const endpoint = { target: 'pod-1.web', address: '10.1.0.1', port: 8080, weight: 10, priority: 0, ttl: 5 };
 const managed = [{ id: 'be_app', record: '_http._tcp.web' }];
@@ -29,7 +31,7 @@ function formatOne(s: unknown): string {
 describe('the state file codec', () => {
   it('reads back what it wrote, and writes the same bytes for the same state', () => {
     const text = encodeState(state);
-    expect(decodeState(text, managed, NOW)).toEqual({ state, warnings: [] });
+    expect(decodeState(text, managed, NOW)).toEqual({ state, warnings: [], dropped: {} });
     expect(encodeState(decodeState(text, managed, NOW).state)).toBe(text);
   });
 
@@ -44,7 +46,7 @@ describe('the state file codec', () => {
     const text = formatOne({ ...state, version: 1 });
     expect(text).toContain('\n     "address": "10.1.0.1",\n');
     const read = decodeState(text, managed, NOW);
-    expect(read).toEqual({ state: { ...state, version: 1 }, warnings: [] });
+    expect(read).toEqual({ state: { ...state, version: 1 }, warnings: [], dropped: {} });
     expect(encodeState(read.state)).toBe(encodeState(state)); // written again as format 2
     const objectInTwo = JSON.stringify({ ...state, backends: { be_app: { ...state.backends['be_app'], endpoints: [endpoint] } } });
     expect(decodeState(objectInTwo, managed, NOW).warnings).toEqual(['backend be_app: answer unreadable']);
@@ -57,7 +59,7 @@ describe('the state file codec', () => {
     ['{"version":3,"backends":{}}', 'written in format 3, this agent reads 1 and 2'],
     ['{"backends":{}}', 'written in format none, this agent reads 1 and 2'],
   ])('ignores %j with a warning', (text, warning) => {
-    expect(decodeState(text, managed, NOW)).toEqual({ state: empty(2), warnings: [warning] });
+    expect(decodeState(text, managed, NOW)).toEqual({ state: empty(2), warnings: [warning], dropped: {} });
   });
 
   it('leaves out another backend, another record, and an answer it cannot check', () => {
@@ -144,7 +146,11 @@ describe('the bound on the state file', () => {
   const full = (n: number): SavedState => ({
     version: STATE_VERSION,
     backends: Object.fromEntries(
-      ids.map((id) => [id, { record: `_http._tcp.${id}`, at: NOW, endpoints: Array<typeof worst>(n).fill(worst) }]),
+      ids.map((id) => [
+        id,
+        // Each endpoint its own address:port (a repeated one is read once), every port five digits.
+        { record: `_http._tcp.${id}`, at: NOW, endpoints: Array.from({ length: n }, (_, i) => ({ ...worst, port: worst.port - i })) },
+      ]),
     ),
     drains: Object.fromEntries(
       ['/var/run/haproxy/admin.sock', '/var/run/haproxy/admin2.sock'].map((s) => [
@@ -175,5 +181,73 @@ describe('the bound on the state file', () => {
   it('grows with the endpoints allowed', () => {
     expect(maxStateBytes(1, 1, 4_096)).toBeGreaterThan(maxStateBytes(1, 1, 1_000));
     expect(maxStateBytes(2, 1, 4_096)).toBeGreaterThan(maxStateBytes(1, 1, 4_096));
+  });
+});
+
+describe('a state file held to the bounds of a DNS answer', () => {
+  const pod = (i: number, extra: Partial<Endpoint> = {}): Endpoint => ({
+    target: `pod-${String(i)}.web`,
+    address: `10.1.${String(i >> 8)}.${String(i & 255)}`,
+    port: 8080,
+    weight: 10,
+    priority: 0,
+    ttl: 5,
+    ...extra,
+  });
+  const saved = (endpoints: readonly Endpoint[], drains: SavedState['drains'] = {}): string =>
+    encodeState({ version: STATE_VERSION, backends: { be_app: { record: '_http._tcp.web', at: NOW, endpoints } }, drains });
+
+  it('keeps --max-endpoints endpoints of an answer, the preferred ones, and says once how many it left out', () => {
+    const ten = Array.from({ length: 10 }, (_, i) => pod(i + 1, { priority: i < 5 ? 10 : 0, weight: i }));
+    const read = decodeState(saved(ten), managed, NOW, { maxEndpoints: 3 });
+    // Priority 0 first, heaviest first, as the endpoints of a DNS answer are taken.
+    expect(read.state.backends['be_app']?.endpoints.map((e) => e.address)).toEqual(['10.1.0.10', '10.1.0.9', '10.1.0.8']);
+    expect(read.dropped).toEqual({ be_app: 7 });
+    expect(read.warnings).toEqual([
+      'backend be_app: answer holds more endpoints than the agent takes: 3 kept, 7 left out (at most --max-endpoints 3 per backend, and 64 addresses per SRV target)',
+    ]);
+  });
+
+  it('takes 64 addresses of one target, the first in address order, and an address:port once', () => {
+    const many = Array.from({ length: 100 }, (_, i) => pod(i + 1, { target: 'one.web' }));
+    const { kept, dropped } = capEndpoints([...many].reverse(), 4096);
+    expect(kept).toHaveLength(64);
+    expect(dropped).toBe(36);
+    expect(new Set(kept.map((e) => e.address))).toEqual(new Set([...many.map((e) => e.address)].sort().slice(0, 64)));
+    const twice = capEndpoints([pod(1), pod(1, { weight: 1 }), pod(2)], 4096);
+    expect([twice.kept.map((e) => [e.address, e.weight]), twice.dropped]).toEqual([
+      [
+        ['10.1.0.1', 10],
+        ['10.1.0.2', 10],
+      ],
+      0,
+    ]);
+  });
+
+  it('says counts and at most 64 characters of a name from the file: no warning grows with the file', () => {
+    const long = `_http._tcp.${'x'.repeat(1_000_000)}`;
+    const text = JSON.stringify({
+      version: 2,
+      backends: { be_app: { record: long, at: NOW, endpoints: [] }, [`be_${'y'.repeat(1_000_000)}`]: {} },
+    });
+    const { warnings } = decodeState(text, managed, NOW);
+    expect(warnings).toHaveLength(2);
+    for (const w of warnings) expect(w.length).toBeLessThan(200);
+    expect(warnings[0]).toMatch(/^backend be_app: answer is for "_http\._tcp\.x+\.\.\. \(1000013 characters\), not _http\._tcp\.web$/);
+    const huge = Array.from({ length: 65_000 }, (_, i) => pod(i));
+    const capped = decodeState(saved(huge), managed, NOW);
+    expect(capped.state.backends['be_app']?.endpoints).toHaveLength(4096);
+    for (const w of capped.warnings) expect(w.length).toBeLessThan(300);
+  });
+
+  it("keeps the drains of this agent's sockets only, --max-endpoints a backend, of servers HAProxy could name", () => {
+    const servers = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`srv${String(i + 1)}`, NOW - 1_000]));
+    const text = saved([pod(1)], {
+      '/run/admin.sock': { be_app: { ...servers, 'x;y': NOW - 1_000, ['s'.repeat(256)]: NOW - 1_000 } },
+      '/run/other.sock': { be_app: { srv1: NOW - 1_000 } },
+    });
+    const read = decodeState(text, managed, NOW, { maxEndpoints: 3, sockets: ['/run/admin.sock'] });
+    expect(read.state.drains).toEqual({ '/run/admin.sock': { be_app: { srv1: NOW - 1_000, srv2: NOW - 1_000, srv3: NOW - 1_000 } } });
+    expect(read.warnings).toEqual(["4 drains left out: more than --max-endpoints 3 on a socket's backend, or not a server name"]);
   });
 });

@@ -1,3 +1,6 @@
+import { capEndpoints } from './answer-bounds.ts';
+import { isSafeName } from './commands.ts';
+import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from './desired.ts';
 import { isIPAddress } from './ip.ts';
 import { isHostname } from './names.ts';
 import type { Endpoint } from './types.ts';
@@ -69,29 +72,49 @@ export function encodeState(s: SavedState): string {
   return `${JSON.stringify({ version: STATE_VERSION, backends, drains: sortKeys(s.drains) })}\n`;
 }
 
+/** What a state file is held to, as a DNS answer is: --max-endpoints, and the sockets this agent has. */
+export type StateLimits = Readonly<{
+  /** --max-endpoints: the most endpoints a saved answer gives a backend, the most drains a backend has on a socket. */
+  maxEndpoints: number;
+  /** The sockets' labels: drains of any other socket are left out. Absent: every socket's are read. */
+  sockets?: readonly string[];
+}>;
+
+/** The longest server name a saved drain may carry (a HAProxy server name in practice is far shorter). */
+const MAX_SERVER_NAME = 255;
+
+/** The most characters of a name read from the file that a warning shows: no line grows with the file. */
+const SHOWN = 64;
+
 /**
  * Reads a state file's text, format 1 or 2. Anything that is not what the agent writes,
  * for the backends it manages, is left out with a warning, and so is a time more than
  * FUTURE_SKEW_MS ahead of `now` (an answer or a drain dated there would be held for
  * ever): the file is a hint, never a reason to fail or to trust a value it cannot check.
+ * What it holds is held to the bounds of a DNS answer (`limits`, capEndpoints): what
+ * passes them is left out, said once a backend and counted in `dropped`. Warnings show
+ * counts and at most SHOWN characters of a name from the file.
  */
 export function decodeState(
   text: string,
   managed: readonly Readonly<{ id: string; record: string }>[],
   now: number,
-): { state: SavedState; warnings: string[] } {
+  limits: StateLimits = { maxEndpoints: DEFAULT_MAX_ENDPOINTS },
+): { state: SavedState; warnings: string[]; dropped: Record<string, number> } {
+  const dropped: Record<string, number> = {};
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return { state: emptyState, warnings: ['not JSON (corrupt or cut short)'] };
+    return { state: emptyState, warnings: ['not JSON (corrupt or cut short)'], dropped };
   }
-  if (!isObject(raw)) return { state: emptyState, warnings: ['not a state object'] };
+  if (!isObject(raw)) return { state: emptyState, warnings: ['not a state object'], dropped };
   const version = raw['version'];
   if (version !== 1 && version !== STATE_VERSION) {
     return {
       state: emptyState,
-      warnings: [`written in format ${version === undefined ? 'none' : JSON.stringify(version)}, this agent reads 1 and 2`],
+      warnings: [`written in format ${version === undefined ? 'none' : shown(JSON.stringify(version))}, this agent reads 1 and 2`],
+      dropped,
     };
   }
   const readEndpoint = version === 1 ? endpointV1 : endpointV2;
@@ -109,18 +132,30 @@ export function decodeState(
     }
     const answer = savedAnswer(entry, readEndpoint);
     if (answer === null) warnings.push(`backend ${id}: answer unreadable`);
-    else if (answer.record !== m.record) warnings.push(`backend ${id}: answer is for ${JSON.stringify(answer.record)}, not ${m.record}`);
+    else if (answer.record !== m.record)
+      warnings.push(`backend ${id}: answer is for ${shown(JSON.stringify(answer.record))}, not ${m.record}`);
     else if (answer.at > latest) warnings.push(`backend ${id}: answer dated ${ahead(answer.at)}`);
-    else backends[id] = answer;
+    else {
+      const capped = capEndpoints(answer.endpoints, limits.maxEndpoints);
+      if (capped.dropped > 0) {
+        dropped[id] = capped.dropped;
+        warnings.push(
+          `backend ${id}: answer holds more endpoints than the agent takes: ${String(capped.kept.length)} kept, ${String(capped.dropped)} left out (at most --max-endpoints ${String(limits.maxEndpoints)} per backend, and ${String(MAX_ADDRESSES_PER_TARGET)} addresses per SRV target)`,
+        );
+      }
+      backends[id] = { ...answer, endpoints: capped.kept };
+    }
   }
   for (const w of notManaged(foreign)) warnings.push(w);
   const drains: Record<string, Record<string, Record<string, number>>> = {};
   let future = 0;
   let furthest = latest;
+  let left = 0;
   for (const [socket, perBackend] of Object.entries(isObject(raw['drains']) ? raw['drains'] : {})) {
-    if (!isObject(perBackend)) continue;
+    if (!isObject(perBackend) || (limits.sockets !== undefined && !limits.sockets.includes(socket))) continue;
     for (const [id, servers] of Object.entries(perBackend)) {
       if (!managed.some((b) => b.id === id) || !isObject(servers)) continue;
+      let kept = 0;
       for (const [server, since] of Object.entries(servers)) {
         if (typeof since !== 'number' || !Number.isFinite(since)) continue;
         if (since > latest) {
@@ -128,18 +163,31 @@ export function decodeState(
           furthest = Math.max(furthest, since);
           continue;
         }
+        // A drain per server a backend may have; a name HAProxy could not have is no server's.
+        if (kept >= limits.maxEndpoints || server.length > MAX_SERVER_NAME || !isSafeName(server)) {
+          left++;
+          continue;
+        }
+        kept++;
         ((drains[socket] ??= {})[id] ??= {})[server] = since;
       }
     }
   }
   if (future > 0) warnings.push(`${String(future)} drain${future === 1 ? '' : 's'} started up to ${ahead(furthest)}`);
-  return { state: { version, backends, drains }, warnings };
+  if (left > 0)
+    warnings.push(
+      `${String(left)} drain${left === 1 ? '' : 's'} left out: more than --max-endpoints ${String(limits.maxEndpoints)} on a socket's backend, or not a server name`,
+    );
+  return { state: { version, backends, drains }, warnings, dropped };
 }
+
+/** A name read from the file, as a warning shows it: its first SHOWN characters. */
+const shown = (text: string): string => (text.length > SHOWN ? `${text.slice(0, SHOWN)}... (${String(text.length)} characters)` : text);
 
 /** The backends in the file that this agent does not manage: named, the first few. */
 function notManaged(ids: readonly string[]): string[] {
-  const shown = ids.slice(0, 3).map((id) => `backend ${JSON.stringify(id)} is not managed by this agent`);
-  return ids.length > 3 ? [...shown, `${String(ids.length - 3)} more backends are not managed by this agent`] : shown;
+  const named = ids.slice(0, 3).map((id) => `backend ${shown(JSON.stringify(id))} is not managed by this agent`);
+  return ids.length > 3 ? [...named, `${String(ids.length - 3)} more backends are not managed by this agent`] : named;
 }
 
 function savedAnswer(entry: unknown, readEndpoint: (e: unknown) => Endpoint | null): SavedAnswer | null {

@@ -37,6 +37,8 @@ export type Slot = Readonly<{
   weight: number;
   /** Declared with `backup` (show stat `bck`). */
   backup: boolean;
+  /** Added by the agent at run time (--dynamic-servers; see src/core/dynamic.ts), not a configured slot. */
+  added: boolean;
 }>;
 
 /** What the planner wants one slot to look like at the end of the pass. */

@@ -17,7 +17,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildAgent } from '../../src/agent/compose.ts';
+import { parseConfig } from '../../src/cli/config.ts';
+import { encodeState, STATE_VERSION } from '../../src/core/saved-state.ts';
+import type { Endpoint } from '../../src/core/types.ts';
+import { AgentMetrics } from '../../src/observability/metrics.ts';
 import { readStateFile, removeLeftoverTemporaries, writeStateFile } from '../../src/state/file.ts';
+import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { FaultDns } from '../support/fault-dns.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const FILE_TS = new URL('../../src/state/file.ts', import.meta.url).href;
 
@@ -157,5 +165,88 @@ describe('the state file on disk', () => {
     expect(readStateFile(path, 10_000)).toBeInstanceOf(Error);
     writeFileSync(path, 'x'.repeat(10_000));
     expect(readStateFile(path, 10_000)).toHaveLength(10_000);
+  });
+});
+
+describe('a state file read at start, held to the bounds of a DNS answer (DNS failing)', () => {
+  const SRV = '_http._tcp.web.default.svc.cluster.local';
+  const NOW = 1_000_000_000;
+  let dns: FaultDns;
+  let haproxy: FakeHaproxy | null = null;
+  beforeEach(async () => {
+    dns = new FaultDns(SRV);
+    // SERVFAIL, not silence: the saved answer stays in force the same way, without a time-out per pass.
+    dns.fault = 'servfail';
+    await dns.start();
+  });
+  afterEach(async () => {
+    await dns.stop();
+    await haproxy?.stop();
+    haproxy = null;
+  });
+
+  /** `n` pods of their own targets, 10.1.0.0 up, as the agent saved them a second ago. */
+  const savedPods = (n: number): string => {
+    const endpoints: Endpoint[] = Array.from({ length: n }, (_, i) => ({
+      target: `pod-${String(i)}.web.default.svc.cluster.local`,
+      address: `10.${String(1 + (i >> 16))}.${String((i >> 8) & 255)}.${String(i & 255)}`,
+      port: 8080,
+      weight: 1,
+      priority: 0,
+      ttl: 5,
+    }));
+    return encodeState({ version: STATE_VERSION, backends: { be_app: { record: SRV, at: NOW - 1_000, endpoints } }, drains: {} });
+  };
+
+  async function start(slots: number, saved: string, extra: readonly string[]) {
+    haproxy = new FakeHaproxy('be_app', slots);
+    await haproxy.start();
+    const { log, lines } = captureLogs();
+    const metrics = new AgentMetrics(false);
+    const parsed = parseConfig(
+      [
+        '--socket',
+        haproxy.socket,
+        '--backend',
+        `be_app=${SRV}`,
+        '--nameserver',
+        `127.0.0.1:${String(dns.port)}`,
+        '--allow-net',
+        '10.0.0.0/8',
+        '--dns-timeout',
+        '100ms',
+        '--state-file',
+        '/nonexistent/agent.state',
+        ...extra,
+      ],
+      {},
+    ).config;
+    if (parsed === null) throw new Error('no config');
+    const { agent } = buildAgent(parsed, { log, out: () => undefined, resolvConf: null, metrics, now: () => NOW, savedState: saved });
+    return { agent, lines, metrics, haproxy };
+  }
+
+  it('gives HAProxy --max-endpoints of the saved endpoints, says once what it left out, and counts it', async () => {
+    const { agent, lines, metrics, haproxy: h } = await start(10, savedPods(10), ['--max-endpoints', '3']);
+    await agent.pass();
+    await agent.pass();
+    expect(h.ready()).toEqual(['10.1.0.0:8080', '10.1.0.1:8080', '10.1.0.2:8080']);
+    const said = lines().filter((l) => l.msg === 'state file: going on without it');
+    expect(said.map((l) => l['problem'])).toEqual([
+      'ignored in part: backend be_app: answer holds more endpoints than the agent takes: 3 kept, 7 left out (at most --max-endpoints 3 per backend, and 64 addresses per SRV target)',
+    ]);
+    expect(await metrics.registry.metrics()).toContain('haproxy_dns_agent_endpoints_dropped{backend="be_app"} 7');
+  });
+
+  it('writes no log line that grows with the file: 65,000 saved endpoints, two slots', async () => {
+    const text = savedPods(65_000);
+    expect(text.length).toBeGreaterThan(2_000_000);
+    const { agent, lines, haproxy: h } = await start(2, text, []);
+    await agent.pass();
+    expect(h.ready()).toHaveLength(2);
+    const longest = Math.max(...lines().map((l) => JSON.stringify(l).length));
+    expect(longest).toBeLessThan(2_000);
+    const unplaced = lines().find((l) => l['kind'] === 'endpoints-without-slot');
+    expect([unplaced?.['missingSlots'], (unplaced?.['endpoints'] as unknown[] | undefined)?.length]).toEqual([4094, 10]);
   });
 });

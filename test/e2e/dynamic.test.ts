@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
-import { parseShowStat } from '../../src/haproxy/parse.ts';
+import { parseServersState, parseShowStat, type ServerStateRow } from '../../src/haproxy/parse.ts';
 import { podKeys, podName, podsAt, SERVICE, TestBind } from '../support/bind.ts';
 import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort, waitFor } from '../support/procs.ts';
@@ -12,11 +12,15 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
     cleanup.length = 0;
   });
 
-  /** BIND with `publish`'s pods (10 by default), a HAProxy with `serverLines` (4 slots by default), and the agent with `flags`. */
+  /**
+   * BIND with `publish`'s pods (10 by default), a HAProxy with `serverLines` (4 slots by
+   * default), and the agent with `flags` for `backend` (be_app, every server managed, by
+   * default); `restart` stops the agent and starts another with the same flags.
+   */
   async function setup(
     flags: readonly string[],
-    o: { serverLines?: readonly string[]; publish?: (bind: TestBind) => Promise<void> } = {},
-  ): Promise<{ bind: TestBind; haproxy: TestHaproxy; agent: TestAgent }> {
+    o: { serverLines?: readonly string[]; publish?: (bind: TestBind) => Promise<void>; backend?: string } = {},
+  ): Promise<{ bind: TestBind; haproxy: TestHaproxy; agent: TestAgent; restart: () => Promise<TestAgent> }> {
     const bind = new TestBind();
     await bind.start();
     cleanup.push(() => bind.stop());
@@ -27,18 +31,35 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
     });
     await haproxy.start();
     cleanup.push(() => haproxy.stop());
-    const agent = new TestAgent([
-      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
+    const args = [
+      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `${o.backend ?? 'be_app'}=${SERVICE}`),
       ...LOOPBACK_PODS,
       '--interval',
       '300ms',
       '--drain',
       '0',
       ...flags,
-    ]);
+    ];
+    let agent = new TestAgent(args);
     cleanup.push(() => agent.stop());
-    return { bind, haproxy, agent };
+    const restart = async (): Promise<TestAgent> => {
+      await agent.stop();
+      agent = new TestAgent(args);
+      return agent;
+    };
+    return { bind, haproxy, agent, restart };
   }
+
+  /** The backend's servers as `show servers state` prints them, srv_id included. */
+  const rows = async (haproxy: TestHaproxy): Promise<ServerStateRow[]> =>
+    parseServersState(await haproxy.command('show servers state be_app'));
+  const row = async (haproxy: TestHaproxy, name: string): Promise<ServerStateRow | undefined> =>
+    (await rows(haproxy)).find((r) => r.name === name);
+  /** Waits for `n` more socket lane runs of `agent`. */
+  const runs = async (agent: TestAgent, n: number): Promise<void> => {
+    const before = agent.count('socket lane ran');
+    await waitFor(`${String(n)} socket lane runs`, () => agent.count('socket lane ran') >= before + n, 10_000);
+  };
 
   const added = async (haproxy: TestHaproxy): Promise<string[]> =>
     [...(await haproxy.servers()).keys()].filter((n) => n.startsWith('srv-a'));
@@ -95,5 +116,107 @@ describe('--dynamic-servers: beyond the slots (Debian HAProxy 2.6 + BIND 9)', ()
     await haproxy.waitServing(podKeys(podsAt(0, 4)));
     await agent.waitForLog('more endpoints than server slots: these get none (add slots to the server-template)');
     expect(await added(haproxy)).toEqual([]);
+  });
+
+  it('fills the slots of a template named like the added servers as slots, and adds servers beside them', async () => {
+    const { haproxy, agent } = await setup(['--dynamic-servers', '--log-level', 'debug'], {
+      serverLines: ['server-template srv-a 4 127.0.0.1:9 check disabled'],
+    });
+    await haproxy.waitServing(podKeys(podsAt(0, 10)));
+    await runs(agent, 3);
+    const all = await rows(haproxy);
+    // The configured slots keep their place (srv_id 1-4) and their health check: never deleted, never added again.
+    const slots = all.filter((r) => r.id <= 4);
+    expect(slots.map((r) => [r.name, r.id, r.checked, r.admin])).toEqual([
+      ['srv-a1', 1, true, 'ready'],
+      ['srv-a2', 2, true, 'ready'],
+      ['srv-a3', 3, true, 'ready'],
+      ['srv-a4', 4, true, 'ready'],
+    ]);
+    expect(all).toHaveLength(10);
+    expect(agent.count('server deleted: added at run time, its pod left')).toBe(0);
+    expect(agent.count('server added: more endpoints than slots')).toBe(6);
+  });
+
+  it('leaves alone the servers that are not slots of the prefix: static ones named like added servers or starting with the prefix', async () => {
+    const { haproxy, agent } = await setup(['--dynamic-servers', '--log-level', 'debug'], {
+      backend: 'be_app/srv',
+      serverLines: [
+        'server-template srv 2 127.0.0.1:9 disabled',
+        'server srv-a1 127.0.0.1:9 disabled',
+        'server srv-a7 127.0.2.7:8080',
+        'server srvx 127.0.2.8:8080',
+      ],
+      publish: (bind) => bind.setPods(podsAt(0, 4)),
+    });
+    await haproxy.waitServing([...podKeys(podsAt(0, 4)), '127.0.2.7:8080', '127.0.2.8:8080']);
+    await runs(agent, 3);
+    const byName = new Map((await rows(haproxy)).map((r) => [r.name, r]));
+    expect([byName.get('srv-a1'), byName.get('srv-a7'), byName.get('srvx')].map((r) => r && [r.id, r.address, r.port, r.admin])).toEqual([
+      [3, '127.0.0.1', 9, 'maint'],
+      [4, '127.0.2.7', 8080, 'ready'],
+      [5, '127.0.2.8', 8080, 'ready'],
+    ]);
+    // Two added servers for the two pods the slots could not hold, under names no other server has.
+    expect([...byName.keys()].filter((n) => !['srv1', 'srv2', 'srv-a1', 'srv-a7', 'srvx'].includes(n))).toEqual(['srv-a2', 'srv-a3']);
+    expect(agent.count('server deleted: added at run time, its pod left')).toBe(0);
+  });
+
+  it('leaves alone a server someone else added, before and after an agent restart, and deletes only its own', async () => {
+    const { bind, haproxy, agent, restart } = await setup(['--dynamic-servers', '--log-level', 'debug'], {
+      backend: 'be_app/srv',
+      serverLines: ['server-template srv 2 127.0.0.1:9 disabled'],
+      publish: (b) => b.setPods(podsAt(0, 4)),
+    });
+    await haproxy.waitServing(podKeys(podsAt(0, 4)));
+    expect(await added(haproxy)).toEqual(['srv-a1', 'srv-a2']);
+    // An operator adds a server of the agent's name form, and puts it in service.
+    expect(await haproxy.command('add server be_app/srv-a3 127.0.2.3:8080')).toMatch(/New server registered/);
+    expect((await haproxy.command('set server be_app/srv-a3 state ready')).trim()).toBe('');
+    const theirs = await row(haproxy, 'srv-a3');
+    await runs(agent, 3);
+    await bind.setPods(podsAt(0, 5));
+    await haproxy.waitServing([...podKeys(podsAt(0, 5)), '127.0.2.3:8080']);
+    expect(await added(haproxy)).toEqual(['srv-a1', 'srv-a2', 'srv-a3', 'srv-a4']);
+
+    const second = await restart();
+    await runs(second, 3);
+    await bind.setPods(podsAt(0, 2));
+    await haproxy.waitServing([...podKeys(podsAt(0, 2)), '127.0.2.3:8080']);
+    // Its own added servers are deleted once their pods left; the operator's stays as it was.
+    await expect.poll(() => added(haproxy), { timeout: 5_000, interval: 100 }).toEqual(['srv-a3']);
+    expect(await row(haproxy, 'srv-a3')).toEqual(theirs);
+    expect(second.count('server deleted: added at run time, its pod left')).toBe(3);
+  });
+
+  it('knows its own added servers after its restart with HAProxy running: neither added again nor deleted', async () => {
+    const { haproxy, restart } = await setup(['--dynamic-servers', '--log-level', 'debug']);
+    await haproxy.waitServing(podKeys(podsAt(0, 10)));
+    const before = await rows(haproxy);
+    // Its own are told by their srv_id, which the agent derives from the process: 2^30 and above.
+    expect(before.filter((r) => r.id >= 2 ** 30).map((r) => r.name)).toEqual(['srv-a1', 'srv-a2', 'srv-a3', 'srv-a4', 'srv-a5', 'srv-a6']);
+    const second = await restart();
+    await runs(second, 5);
+    expect(await rows(haproxy)).toEqual(before);
+    expect(second.count('server added: more endpoints than slots')).toBe(0);
+    expect(second.count('server deleted: added at run time, its pod left')).toBe(0);
+  });
+
+  it('adds servers for new pods while the slots drain the old ones, instead of cutting the drains short', async () => {
+    const { bind, haproxy, agent } = await setup(['--dynamic-servers', '--drain', '30s', '--log-level', 'debug'], {
+      serverLines: ['server-template srv 2 127.0.0.1:9 disabled'],
+      publish: (b) => b.setPods(podsAt(0, 2)),
+    });
+    await haproxy.waitServing(podKeys(podsAt(0, 2)));
+    await bind.setPods(podsAt(2, 2));
+    await haproxy.waitServing(podKeys(podsAt(2, 2)));
+    const servers = await haproxy.servers();
+    // The slots still drain pods 1 and 2 (FDRAIN); two added servers serve pods 3 and 4.
+    expect([servers.get('srv1'), servers.get('srv2')].map((s) => s && [`${s.address}:${String(s.port)}`, s.admin & 0x08])).toEqual([
+      [podKeys(podsAt(0, 1))[0], 0x08],
+      [podKeys(podsAt(1, 1))[0], 0x08],
+    ]);
+    expect(await added(haproxy)).toEqual(['srv-a1', 'srv-a2']);
+    expect(agent.count('no free slot: cutting the longest drain short for a new endpoint')).toBe(0);
   });
 });

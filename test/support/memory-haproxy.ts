@@ -17,6 +17,8 @@ export type MemoryServer = {
   checked: boolean;
   backup: boolean;
   sessions: number;
+  /** A server id given with `id` (add server); the others are numbered by their place, as a configuration's are. */
+  id?: number;
 };
 
 export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null; mode: string };
@@ -90,11 +92,12 @@ export class MemoryHaproxy implements HaproxyPort {
     this.added.clear();
   }
 
-  #add(be: string, name: string, address: string, port: number, backup: boolean, check: boolean): string {
+  #add(be: string, name: string, address: string, port: number, id: number | null, backup: boolean, check: boolean): string {
     const b = this.backends.get(be);
     if (b === undefined) return 'No such backend.';
     if (this.version.startsWith('1.') || this.version.startsWith('2.0')) return 'Unknown command.\n';
     if (b.servers.some((s) => s.name === name)) return 'Already exists a server with the same name in backend.\n';
+    if (id !== null && b.servers.some((s, i) => (s.id ?? i + 1) === id)) return `'id' : custom id ${String(id)} already used\n`;
     // 2.4 takes no health check on a dynamic server (2.5 does).
     if (check && this.version.startsWith('2.4.')) return "'check' option is not accepted for dynamic server";
     b.servers.push({
@@ -107,6 +110,7 @@ export class MemoryHaproxy implements HaproxyPort {
       checked: check,
       backup,
       sessions: 0,
+      ...(id === null ? {} : { id }),
     });
     this.added.add(name);
     return 'New server registered.\n';
@@ -193,7 +197,7 @@ export class MemoryHaproxy implements HaproxyPort {
   #view(name: string, b: MemoryBackend): BackendView {
     const servers: ServerStateRow[] = b.servers.map((s, i) => ({
       backend: name,
-      id: i + 1,
+      id: s.id ?? i + 1,
       name: s.name,
       address: s.address,
       port: s.port,
@@ -223,9 +227,11 @@ export class MemoryHaproxy implements HaproxyPort {
 
   /** Applies one command the way HAProxy 2.6 does; returns its reply. */
   #run(text: string): string {
-    const add = /^add server ([^/ ]+)\/(\S+) (\S+):(\d+)( backup)?( check)?$/.exec(text);
-    if (add !== null)
-      return this.#add(add[1] ?? '', add[2] ?? '', add[3] ?? '', Number(add[4]), add[5] !== undefined, add[6] !== undefined);
+    const add = /^add server ([^/ ]+)\/(\S+) (\S+):(\d+)(?: id (\d+))?( backup)?( check)?$/.exec(text);
+    if (add !== null) {
+      const id = add[5] === undefined ? null : Number(add[5]);
+      return this.#add(add[1] ?? '', add[2] ?? '', add[3] ?? '', Number(add[4]), id, add[6] !== undefined, add[7] !== undefined);
+    }
     const del = /^del server ([^/ ]+)\/(\S+)$/.exec(text);
     if (del !== null) return this.#del(del[1] ?? '', del[2] ?? '');
     if (/^enable health \S+$/.test(text)) return '';

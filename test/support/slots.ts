@@ -11,5 +11,6 @@ export const freeSlot = (id: number, extra: Partial<Slot> = {}): Slot => ({
   checked: true,
   weight: 1,
   backup: false,
+  added: false,
   ...extra,
 });
