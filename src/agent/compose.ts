@@ -102,7 +102,8 @@ export function buildAgent(config: Config, w: Wiring): Built {
 /** Nameservers, search list and timeouts: the flags first, then resolv.conf, then the defaults. */
 function dnsSettings(config: Config, resolvConf: string | null): ResolverSettings {
   const rc = resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(resolvConf);
-  const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
+  const nameservers =
+    config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver ${JSON.stringify(n)} in ${config.resolvConf}`));
   if (nameservers.length === 0) {
     throw new UsageError(
       `no nameserver: ${config.resolvConf} ${resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`,
