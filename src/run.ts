@@ -4,10 +4,10 @@
  * 2 usage error.
  */
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
 import { type Agent } from './agent/agent.ts';
 import { buildAgent } from './agent/compose.ts';
 import { liveness, readiness } from './agent/health.ts';
+import { createLogger } from './agent/report.ts';
 import { parseConfig } from './cli/config.ts';
 import { helpText } from './cli/flags.ts';
 import type { Config } from './config/model.ts';
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const config = parsed.config;
-  const log = pino({ level: config.logLevel, base: { component: 'agent' } }, pino.destination({ fd: 2, sync: true }));
+  const log = createLogger({ level: config.logLevel, format: config.logFormat });
   const readResolvConf = (): string | null => {
     try {
       return readFileSync(config.resolvConf, 'utf8');

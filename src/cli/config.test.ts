@@ -110,6 +110,7 @@ describe('parseConfig', () => {
     [['--backend', `be=${SRV}`, '--weights', 'max'], /expected srv or ignore/],
     [['--backend', `be=${SRV}`, '--log-level', 'loud'], /expected one of trace/],
     [['--backend', `be=${SRV}`, '--listen', '8080'], /expected host:port/],
+    [['--backend', `be=${SRV}`, '--log-format', 'xml'], /^--log-format "xml": expected json or text$/],
   ])('refuses %j with one line naming what was expected', (argv, message) => {
     let err: unknown;
     try {
@@ -246,12 +247,14 @@ describe('parseConfig', () => {
       problems({
         HAPROXY_DNS_AGENT_WEIGHTS: 'max',
         HAPROXY_DNS_AGENT_LOG_LEVEL: 'loud',
+        HAPROXY_DNS_AGENT_LOG_FORMAT: 'xml',
         HAPROXY_DNS_AGENT_MAX_ENDPOINTS: '0',
         HAPROXY_DNS_AGENT_LISTEN: '8080',
       }),
     ).toEqual([
       'HAPROXY_DNS_AGENT_WEIGHTS="max": expected srv or ignore',
       'HAPROXY_DNS_AGENT_LOG_LEVEL="loud": expected one of trace, debug, info, warn, error, fatal, silent',
+      'HAPROXY_DNS_AGENT_LOG_FORMAT="xml": expected json or text',
       'HAPROXY_DNS_AGENT_LISTEN="8080": expected host:port, e.g. 0.0.0.0:8080 or :8080',
       'HAPROXY_DNS_AGENT_MAX_ENDPOINTS="0": expected a whole number from 1 to 1000000',
     ]);
@@ -267,5 +270,11 @@ describe('parseConfig', () => {
       `HAPROXY_DNS_AGENT_BACKEND item "be;x=${SRV}": backend name "be;x" is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')`,
       'HAPROXY_DNS_AGENT_BACKEND be given twice: expected each backend (and prefix) once',
     ]);
+  });
+
+  it('takes --log-format json (the default) or text, from the flag or its variable', () => {
+    expect(parse(['--backend', `be=${SRV}`])?.logFormat).toBe('json');
+    expect(parse(['--backend', `be=${SRV}`, '--log-format', 'text'])?.logFormat).toBe('text');
+    expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_LOG_FORMAT: 'text' })?.logFormat).toBe('text');
   });
 });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { Config } from '../config/model.ts';
+import type { Config, LogFormat } from '../config/model.ts';
 import {
   backendClashes,
   flagValue,
@@ -17,6 +17,7 @@ import { unknownFlag, unknownVariables } from './unknown.ts';
 export type ParsedArgs = Readonly<{ help: boolean; version: boolean; config: Config | null }>;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
 /** The largest --max-endpoints taken: far above any backend, low enough to stay a bound. */
 const MAX_ENDPOINTS_LIMIT = 1_000_000;
@@ -127,6 +128,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const nameservers = list('nameserver').flatMap((n) => check(() => [parseNameserver(n.text, n.where)], []));
   const weights = choice('weights', ['srv', 'ignore'] as const, 'srv or ignore', 'srv');
   const logLevel = choice('log-level', LOG_LEVELS, `one of ${LOG_LEVELS.join(', ')}`, 'info');
+  const logFormat = choice('log-format', LOG_FORMATS, 'json or text', 'json');
   const listen = one('listen');
   const dnsTimeout = one('dns-timeout');
   const cookieKey = str('cookie-key');
@@ -142,6 +144,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     once: bool('once'),
     dryRun: bool('dry-run'),
     logLevel,
+    logFormat,
     holdMs: duration('hold'),
     holdNxMs: duration('hold-nx'),
     drainMs: duration('drain'),

@@ -184,6 +184,13 @@ export const FLAGS: readonly Flag[] = [
     default: 'info',
     help: 'trace, debug, info, warn, error, fatal or silent.',
   },
+  {
+    name: 'log-format',
+    type: 'string',
+    arg: '<json|text>',
+    default: 'json',
+    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a quote is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
+  },
   { name: 'help', type: 'boolean', short: 'h', argvOnly: true, help: 'Show the help.' },
   { name: 'version', type: 'boolean', argvOnly: true, help: 'Show the version.' },
 ];

@@ -64,6 +64,17 @@ describe('the built CLI', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('logs JSON lines that name their level, or with --log-format text one line an event for a person', async () => {
+    const args = ['--once', ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`)];
+    const json = await runAgent(args);
+    expect(json.stderr).toMatch(/^\{"level":"info","time":\d+,"component":"agent","version":"[^"]+","config":\{.*"msg":"starting"\}$/m);
+    const text = await runAgent([...args, '--log-format', 'text']);
+    expect(text.stderr).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}starting component=agent version=\S+ config=\S*"logFormat":"text"/m,
+    );
+    expect(text.stderr).not.toMatch(/^\{/m);
+  });
+
   it('--once exits 1 naming a socket path that does not exist', async () => {
     const r = await runAgent(['--once', ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`)]);
     expect(r.code).toBe(1);
