@@ -1,3 +1,5 @@
+import { SIGNALS_HELP } from './signals.ts';
+
 /**
  * Every flag: its name, argument, default, minimum and text. The one source of --help, of
  * the README's table (`npm run docs` writes it; a test compares them word for word), of
@@ -251,10 +253,5 @@ export function helpText(version: string): string {
     const def = f.default === undefined ? (f.shown === undefined ? '' : ` (default: ${plain(f.shown)})`) : ` (default ${f.default})`;
     lines.push(head, `      ${plain(f.help)}${plain(minText(f))}${def}`);
   }
-  lines.push(
-    '',
-    'Signals: SIGTERM or SIGINT stop the agent after the run in flight (exit 0); SIGHUP reads resolv.conf again.',
-    'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.',
-  );
-  return lines.join('\n');
+  return [...lines, '', ...SIGNALS_HELP, 'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.'].join('\n');
 }
