@@ -5,7 +5,8 @@
  * the shebang and the image each start the bin differently, so the bin itself starts Node
  * again, in the same process (execve: same PID, signals, file descriptors and
  * environment), with the flags not already given on the command line or in NODE_OPTIONS.
- * Then the composition root (run.ts) loads: nothing heavier loads before.
+ * Then the composition root (run.ts) loads: nothing heavier loads before. Meanwhile the
+ * bin holds the signals run.ts will handle (src/cli/signals.ts).
  *
  * process.execve is experimental in Node 24 (stability 1). It is used because no stable API
  * sets these flags for a process already started: v8.setFlagsFromString is documented as
@@ -16,6 +17,7 @@
  * inspector, from the moment run.ts has loaded. The image passes the flags on its own
  * command line and needs no execve.
  */
+import { IGNORED_SIGNALS, STOP_SIGNALS } from './cli/signals.ts';
 import { flagName, nodeFlags } from './v8-flags.ts';
 
 const FLAGS = nodeFlags(Number(process.versions.node.split('.')[0]));
@@ -29,4 +31,13 @@ if (missing.length > 0) {
     // No execve (an older Node, or a platform without it): run with Node's defaults.
   }
 }
+// Loading the agent takes a while (over a second on a busy machine). Until run.ts takes
+// the signals over, a stop signal ends an agent that has done nothing yet (exit 0, not 128
+// plus the signal), and the signals it ignores are ignored. Not before the execve: a
+// signal caught then would be lost with the old process image.
+const stopBeforeStart = (): void => {
+  process.exit(0);
+};
+for (const sig of STOP_SIGNALS) process.on(sig, stopBeforeStart);
+for (const sig of IGNORED_SIGNALS) process.on(sig, () => undefined);
 await import('./run.ts');

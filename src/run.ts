@@ -24,6 +24,17 @@ import type { Unsent } from './agent/writers.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
+/**
+ * Listens to `sig` in place of the bin's listener (src/main.ts holds the signals while
+ * this module loads): added before that one is removed, so the signal never falls back to
+ * its default action in between.
+ */
+function takeOver(sig: NodeJS.Signals, listener: () => void): void {
+  const before = process.listeners(sig);
+  process.on(sig, listener);
+  for (const l of before) process.off(sig, l);
+}
+
 /** A second stop signal: batches stop between two lines, and the agent exits once none is being sent. */
 const halt = new AbortController();
 
@@ -33,7 +44,7 @@ async function main(): Promise<number> {
   const stop = new AbortController();
   let log: Logger | null = null;
   for (const sig of STOP_SIGNALS) {
-    process.on(sig, () => {
+    takeOver(sig, () => {
       if (!stop.signal.aborted) {
         stop.abort(sig);
         log?.info({ signal: sig }, 'stopping once the runs in flight end');
@@ -44,7 +55,7 @@ async function main(): Promise<number> {
     });
   }
   for (const sig of IGNORED_SIGNALS) {
-    process.on(sig, () => {
+    takeOver(sig, () => {
       log?.warn({ signal: sig }, 'signal ignored (SIGTERM, SIGINT or SIGQUIT stops the agent; SIGHUP reads resolv.conf again)');
     });
   }
