@@ -33,11 +33,12 @@ if (missing.length > 0) {
 }
 // Loading the agent takes a while (over a second on a busy machine). Until run.ts takes
 // the signals over, a stop signal ends an agent that has done nothing yet (exit 0, not 128
-// plus the signal), and the signals it ignores are ignored. Not before the execve: a
+// plus the signal), and the others it handles are ignored (SIGHUP too: resolv.conf is
+// read at the start anyway). Not before the execve: a
 // signal caught then would be lost with the old process image.
 const stopBeforeStart = (): void => {
   process.exit(0);
 };
 for (const sig of STOP_SIGNALS) process.on(sig, stopBeforeStart);
-for (const sig of IGNORED_SIGNALS) process.on(sig, () => undefined);
+for (const sig of [...IGNORED_SIGNALS, 'SIGHUP'] as const) process.on(sig, () => undefined);
 await import('./run.ts');

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
   }
   // SIGHUP reads resolv.conf again (its default action would kill the agent mid-apply).
   let onHangup = (): void => undefined;
-  process.on('SIGHUP', () => {
+  takeOver('SIGHUP', () => {
     onHangup();
   });
   const halted = new Promise<'halted'>((resolve) => {
