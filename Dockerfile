@@ -40,7 +40,8 @@ COPY LICENSE ./LICENSE
 USER 65532:65532
 ENV NODE_ENV=production
 EXPOSE 9090
-# The V8 flags of src/v8-flags.ts for Node.js 24 (the bin adds them itself when not given:
-# given here, Node starts once).
-ENTRYPOINT ["/nodejs/bin/node", "--max-semi-space-size=1", "--max-opt=1", "/app/dist/main.js"]
+# The Node.js flags of src/v8-flags.ts for Node.js 24: SIGUSR1 kept from the inspector, and
+# V8's (the bin adds them itself when not given: given here, Node starts once, and SIGUSR1
+# never reaches the inspector, even while the bin loads).
+ENTRYPOINT ["/nodejs/bin/node", "--disable-sigusr1", "--max-semi-space-size=1", "--max-opt=1", "/app/dist/main.js"]
 CMD ["--help"]

@@ -4,15 +4,15 @@
  * set of pods is watched.
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { v8Flags } from '../src/v8-flags.ts';
+import { nodeFlags } from '../src/v8-flags.ts';
 import { agentArgs, TestAgent } from '../test/support/agent.ts';
 import { SERVICE } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
 import { INTERVAL_MS, POD_NET, sleep } from './common.ts';
 
-/** The agent starts as the image starts it: its V8 flags on Node's command line (the bin would start Node again to add them). */
-const IMAGE_NODE_ARGS = v8Flags(Number(process.versions.node.split('.')[0])).map(([flag, value]) => `${flag}=${value}`);
+/** The agent starts as the image starts it: its Node.js flags on Node's command line (the bin would start Node again to add them). */
+const IMAGE_NODE_ARGS = nodeFlags(Number(process.versions.node.split('.')[0]));
 
 /** BENCH_AGENT_LOG=<file>: the agent logs at debug level, appended to that file when its side stops (why was an event slow?). */
 const AGENT_LOG = process.env['BENCH_AGENT_LOG'];

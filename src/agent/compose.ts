@@ -11,7 +11,7 @@ import { HaproxyRuntime } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { Agent } from './agent.ts';
 import { Reporter } from './report.ts';
-import { DryRunWriter, SocketWriter } from './writers.ts';
+import { DryRunWriter, SocketWriter, type Unsent } from './writers.ts';
 
 /**
  * How long a socket lane at rest goes on `show info` alone before a full read: 10
@@ -34,6 +34,8 @@ export type Wiring = Readonly<{
   savedState?: string | null | Error;
   /** Writes the state file atomically; absent without --state-file. */
   writeState?: (text: string) => void;
+  /** Aborted: stop a batch between two of its lines (a second SIGTERM). */
+  halt?: AbortSignal;
 }>;
 
 export type Built = Readonly<{
@@ -41,6 +43,8 @@ export type Built = Readonly<{
   reporter: Reporter;
   /** Applies resolv.conf read again (SIGHUP); throws a UsageError when it names no nameserver. */
   reloadResolvConf: (text: string | null) => void;
+  /** Once no batch is being sent: what the halt left unsent, per socket. */
+  unsent: () => Promise<readonly Unsent[]>;
 }>;
 
 /** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
@@ -60,12 +64,13 @@ export function buildAgent(config: Config, w: Wiring): Built {
   const ports = config.sockets.map((a) => new HaproxyRuntime(a, { timeoutMs: config.socketTimeoutMs, retries: config.once ? 1 : 2 }));
   const saved = loadState(config, w, reporter);
   const write = w.writeState;
+  const writer = config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(w.halt ?? null);
   const agent = new Agent({
     backends: config.backends,
     resolve: (spec) => resolver.resolve(spec),
     serial: (name) => resolver.serial(name),
     ports,
-    writer: config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(),
+    writer,
     reporter,
     now: w.now,
     timers: { holdMs: config.holdMs, holdNxMs: config.holdNxMs },
@@ -96,13 +101,15 @@ export function buildAgent(config: Config, w: Wiring): Built {
     reloadResolvConf: (text) => {
       resolver.reconfigure(dnsSettings(config, text));
     },
+    unsent: () => writer.settled(),
   };
 }
 
 /** Nameservers, search list and timeouts: the flags first, then resolv.conf, then the defaults. */
 function dnsSettings(config: Config, resolvConf: string | null): ResolverSettings {
   const rc = resolvConf === null ? RESOLV_DEFAULTS : parseResolvConf(resolvConf);
-  const nameservers = config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver in ${config.resolvConf}`));
+  const nameservers =
+    config.nameservers ?? rc.nameservers.map((n) => parseNameserver(n, `nameserver ${JSON.stringify(n)} in ${config.resolvConf}`));
   if (nameservers.length === 0) {
     throw new UsageError(
       `no nameserver: ${config.resolvConf} ${resolvConf === null ? 'could not be read' : 'lists none'}; expected --nameserver <ip[:port]>`,

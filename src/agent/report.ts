@@ -1,5 +1,5 @@
-import type { Logger } from 'pino';
-import { describeNameserver } from '../config/model.ts';
+import { pino, type Logger } from 'pino';
+import { describeNameserver, type LogFormat } from '../config/model.ts';
 import { findingKey, findingText, logLevelOf, severityOf, type Finding } from '../core/findings.ts';
 import type { HoldEvent } from '../core/hold.ts';
 import { endpointKey, type SlotTarget } from '../core/types.ts';
@@ -7,11 +7,30 @@ import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { DNS_STATUSES, type DnsReport } from './dns-lane.ts';
+import { textLine } from './log-text.ts';
 import type { SocketReport } from './socket-lane.ts';
 
 export type LaneReport = DnsReport | SocketReport;
 
 const REFUSAL_REASONS = ['invalid-name', 'unspecified', 'broadcast', 'multicast', 'link-local', 'reserved', 'loopback', 'not-allowed'];
+
+/** Where log lines go: a stream that takes one whole line at a time. */
+export type LogDestination = Readonly<{ write: (line: string) => unknown }>;
+
+/**
+ * The agent's logger. JSON lines name their level (`"level":"info"`, as log tools and
+ * people read it, not pino's 30); `text` turns each into one line for a person
+ * (src/agent/log-text.ts). By default lines go to stderr, written before the call returns:
+ * what the agent says before it exits is never lost.
+ */
+export function createLogger(
+  o: Readonly<{ level: string; format: LogFormat }>,
+  destination: LogDestination = pino.destination({ fd: 2, sync: true }),
+): Logger {
+  const out: LogDestination =
+    o.format === 'json' ? destination : { write: (line) => destination.write(textLine(JSON.parse(line) as Record<string, unknown>)) };
+  return pino({ level: o.level, base: { component: 'agent' }, formatters: { level: (label) => ({ level: label }) } }, out);
+}
 
 /** A lane run is complete when nothing it found keeps HAProxy from matching DNS. */
 export const laneOk = (r: LaneReport): boolean => r.findings.every((f) => severityOf(f) === 'warning');

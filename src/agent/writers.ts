@@ -1,10 +1,14 @@
 import { describeRecord } from '../config/model.ts';
+import { batchLines } from '../core/commands.ts';
 import { dynamicCookie } from '../core/cookie.ts';
 import { countOf } from '../core/findings.ts';
 import { printableText } from '../core/names.ts';
 import { endpointKey } from '../core/types.ts';
-import type { CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
+import type { BackendCommand, CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
 import type { BackendInForce, Work } from './decide.ts';
+
+/** What a batch the halt cut short left on one socket: commands never written, and those of a line that got no answer. */
+export type Unsent = Readonly<{ socket: string; notSent: number; unanswered: number; of: number }>;
 
 /**
  * Who acts on a socket lane's decisions. The lane decides the same way whoever acts:
@@ -17,14 +21,62 @@ export interface Writer {
   act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<CommandResult[] | null>;
   /** HAProxy could not be read: there is nothing to decide on. */
   unreachable(port: HaproxyPort, backends: readonly BackendInForce[]): void;
+  /** Once no batch is being sent: what the batches cut short by the halt left, per socket. */
+  settled(): Promise<readonly Unsent[]>;
 }
 
+/**
+ * Sends the commands a line at a time (the lines of at most 15,000 bytes the port sends),
+ * so that a halt (a second SIGTERM) stops a batch between two lines: a line written is
+ * HAProxy's to run, so the one in flight gets its answer, and what was not sent is counted
+ * for the exit to say. The next start plans from what HAProxy holds and sends the rest.
+ */
 export class SocketWriter implements Writer {
   readonly mayWrite = true;
+  readonly #halt: AbortSignal | null;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #unsent: Unsent[] = [];
+
+  constructor(halt: AbortSignal | null = null) {
+    this.#halt = halt;
+  }
 
   async act(port: HaproxyPort, work: readonly Work[]): Promise<CommandResult[]> {
     const commands = work.flatMap((w) => w.commands.map((text) => ({ backend: w.spec.id, text })));
-    return commands.length === 0 ? [] : port.apply(commands);
+    if (commands.length === 0) return [];
+    const sending = this.#send(port, commands);
+    this.#inFlight.add(sending);
+    try {
+      return await sending;
+    } finally {
+      this.#inFlight.delete(sending);
+    }
+  }
+
+  async #send(port: HaproxyPort, commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+    const results: CommandResult[] = [];
+    let sent = 0;
+    for (const line of batchLines(commands.map((c) => c.text))) {
+      if (this.#halt?.aborted === true) {
+        this.#unsent.push({ socket: port.label, notSent: commands.length - sent, unanswered: 0, of: commands.length });
+        break;
+      }
+      const answered = await port.apply(commands.slice(sent, sent + line.length)).catch((err: unknown) => {
+        if (this.#halt?.aborted === true) {
+          const notSent = commands.length - sent - line.length;
+          this.#unsent.push({ socket: port.label, notSent, unanswered: line.length, of: commands.length });
+        }
+        throw err;
+      });
+      for (const r of answered) results.push(r);
+      sent += line.length;
+    }
+    return results;
+  }
+
+  async settled(): Promise<readonly Unsent[]> {
+    while (this.#inFlight.size > 0) await Promise.allSettled(Array.from(this.#inFlight));
+    return this.#unsent;
   }
 
   unreachable(): void {
@@ -65,6 +117,10 @@ export class DryRunWriter implements Writer {
 
   unreachable(_port: HaproxyPort, backends: readonly BackendInForce[]): void {
     this.#print('endpoints', backends.flatMap(endpointLines));
+  }
+
+  settled(): Promise<readonly Unsent[]> {
+    return Promise.resolve([]); // nothing is ever sent
   }
 
   #print(key: string, raw: readonly string[]): void {

@@ -93,7 +93,8 @@ describe('parseConfig', () => {
 
   it.each([
     [[], /no backend given: expected --backend/],
-    [['--backend', `be=${SRV}`, '--frobnicate'], /^unknown flag --frobnicate \(see --help\)$/],
+    [['--backend', `be=${SRV}`, '--frobnicate'], /^unknown flag --frobnicate \(the nearest known one is --\S+; see --help\)$/],
+    [['--backend', `be=${SRV}`, '--alow-net', '10.0.0.0/8'], /^unknown flag --alow-net \(did you mean --allow-net\?\)$/],
     [['--backend'], /flag --backend needs a value/],
     [['--backend', SRV], /expected <backend>\[\/<prefix>\]=<SRV name or host:port>/],
     [['--backend', `be;x=${SRV}`], /not a valid HAProxy name/],
@@ -109,6 +110,7 @@ describe('parseConfig', () => {
     [['--backend', `be=${SRV}`, '--weights', 'max'], /expected srv or ignore/],
     [['--backend', `be=${SRV}`, '--log-level', 'loud'], /expected one of trace/],
     [['--backend', `be=${SRV}`, '--listen', '8080'], /expected host:port/],
+    [['--backend', `be=${SRV}`, '--log-format', 'xml'], /^--log-format "xml": expected json or text$/],
   ])('refuses %j with one line naming what was expected', (argv, message) => {
     let err: unknown;
     try {
@@ -152,15 +154,25 @@ describe('parseConfig', () => {
     expect(parseConfig(['-h'], {}).help).toBe(true);
   });
 
-  it('reads --help and --version from the command line only: a stray variable does not make a container exit 0', () => {
+  it('reads --help and --version from the command line only: a variable for them is refused, not taken', () => {
     const env = { HAPROXY_DNS_AGENT_HELP: '1', HAPROXY_DNS_AGENT_VERSION: 'true' };
-    expect(parseConfig(['--backend', `be=${SRV}`], env)).toMatchObject({ help: false, version: false });
+    expect(() => parseConfig(['--backend', `be=${SRV}`], env)).toThrow(
+      new UsageError(
+        [
+          'HAPROXY_DNS_AGENT_HELP: --help is read from the command line only: expected no such variable',
+          'HAPROXY_DNS_AGENT_VERSION: --version is read from the command line only: expected no such variable',
+        ].join('\n'),
+      ),
+    );
+    expect(parseConfig(['--help'], env).help).toBe(true);
   });
 
   it('takes each minimum from the flag table, and says it', () => {
     for (const f of FLAGS.filter((x) => x.arg === '<duration>' && x.min !== undefined)) {
       const below = `${String((f.min ?? 0) - 1)}ms`;
-      expect(() => parse(['--backend', `be=${SRV}`, `--${f.name}`, below]), f.name).toThrow(new RegExp(`^--${f.name} ${below}: expected `));
+      expect(() => parse(['--backend', `be=${SRV}`, `--${f.name}`, below]), f.name).toThrow(
+        new RegExp(`^--${f.name} "${below}": expected `),
+      );
       expect(helpText('0.0.0')).toContain(`least ${String(f.min)}ms`);
     }
     expect(parse(['--backend', `be=${SRV}`, '--watch', '0'])?.watchMs).toBe(0);
@@ -170,5 +182,99 @@ describe('parseConfig', () => {
     expect(() => parse([`--backend`, `be=${SRV}`], { HAPROXY_DNS_AGENT_ONCE: 'maybe' })).toThrow(
       /HAPROXY_DNS_AGENT_ONCE="maybe": expected true or false/,
     );
+  });
+
+  it.each([
+    ['HAPROXY_DNS_AGENT_ALLOW_NETS', 'unknown variable HAPROXY_DNS_AGENT_ALLOW_NETS (did you mean HAPROXY_DNS_AGENT_ALLOW_NET?)'],
+    [
+      'HAPROXY_DNS_AGENT_DYNAMIC_SERVER',
+      'unknown variable HAPROXY_DNS_AGENT_DYNAMIC_SERVER (did you mean HAPROXY_DNS_AGENT_DYNAMIC_SERVERS?)',
+    ],
+    [
+      'haproxy_dns_agent_allow_net',
+      'unknown variable haproxy_dns_agent_allow_net (did you mean HAPROXY_DNS_AGENT_ALLOW_NET? variable names are upper case)',
+    ],
+    ['Haproxy_Dns_Agent_Intervall', 'unknown variable Haproxy_Dns_Agent_Intervall (did you mean HAPROXY_DNS_AGENT_INTERVAL?)'],
+    [
+      'HAPROXY_DNS_AGENT_FROBNICATE_EVERYTHING',
+      /^unknown variable HAPROXY_DNS_AGENT_FROBNICATE_EVERYTHING \(the nearest known one is HAPROXY_DNS_AGENT_[A-Z_]+; see --help\)$/,
+    ],
+  ])('refuses the variable %s, which no flag has, naming the nearest one', (name, message) => {
+    expect(() => parse(['--backend', `be=${SRV}`], { [name]: '10.0.0.0/8' })).toThrow(message);
+    let err: unknown;
+    try {
+      parse(['--backend', `be=${SRV}`], { [name]: '10.0.0.0/8' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).not.toContain('\n');
+  });
+
+  it("takes the variables Kubernetes gives a pod for a Service named haproxy-dns-agent, and the agent's own", () => {
+    const links = {
+      HAPROXY_DNS_AGENT_SERVICE_HOST: '10.96.0.20',
+      HAPROXY_DNS_AGENT_SERVICE_PORT: '9090',
+      HAPROXY_DNS_AGENT_SERVICE_PORT_METRICS: '9090',
+      HAPROXY_DNS_AGENT_PORT: 'tcp://10.96.0.20:9090',
+      HAPROXY_DNS_AGENT_PORT_9090_TCP: 'tcp://10.96.0.20:9090',
+      HAPROXY_DNS_AGENT_PORT_9090_TCP_PROTO: 'tcp',
+      HAPROXY_DNS_AGENT_PORT_9090_TCP_PORT: '9090',
+      HAPROXY_DNS_AGENT_PORT_9090_TCP_ADDR: '10.96.0.20',
+      OTHER_VARIABLE: 'x',
+    };
+    const env = Object.fromEntries(FLAGS.filter((f) => f.argvOnly !== true).map((f) => [envName(f.name), '']));
+    expect(parse([], { ...env, ...links, HAPROXY_DNS_AGENT_BACKEND: `be=${SRV}` })?.backends).toHaveLength(1);
+  });
+
+  it('names the variable, not the flag, when the bad value came from a variable', () => {
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        parse([], { HAPROXY_DNS_AGENT_BACKEND: `be=${SRV}`, ...env });
+      } catch (e) {
+        return (e as Error).message.split('\n');
+      }
+      return [];
+    };
+    expect(problems({ HAPROXY_DNS_AGENT_INTERVAL: '5' })).toEqual([
+      'HAPROXY_DNS_AGENT_INTERVAL="5": expected a duration such as 500ms, 1s, 30s, 2m or 1h',
+    ]);
+    expect(problems({ HAPROXY_DNS_AGENT_HOLD: '10ms', HAPROXY_DNS_AGENT_WATCH: '10ms', HAPROXY_DNS_AGENT_DNS_TIMEOUT: '1ms' })).toEqual([
+      'HAPROXY_DNS_AGENT_WATCH="10ms": expected 0 (off) or at least 50ms',
+      'HAPROXY_DNS_AGENT_DNS_TIMEOUT="1ms": expected at least 10ms',
+    ]);
+    expect(
+      problems({
+        HAPROXY_DNS_AGENT_WEIGHTS: 'max',
+        HAPROXY_DNS_AGENT_LOG_LEVEL: 'loud',
+        HAPROXY_DNS_AGENT_LOG_FORMAT: 'xml',
+        HAPROXY_DNS_AGENT_MAX_ENDPOINTS: '0',
+        HAPROXY_DNS_AGENT_LISTEN: '8080',
+      }),
+    ).toEqual([
+      'HAPROXY_DNS_AGENT_WEIGHTS="max": expected srv or ignore',
+      'HAPROXY_DNS_AGENT_LOG_LEVEL="loud": expected one of trace, debug, info, warn, error, fatal, silent',
+      'HAPROXY_DNS_AGENT_LOG_FORMAT="xml": expected json or text',
+      'HAPROXY_DNS_AGENT_LISTEN="8080": expected host:port, e.g. 0.0.0.0:8080 or :8080',
+      'HAPROXY_DNS_AGENT_MAX_ENDPOINTS="0": expected a whole number from 1 to 1000000',
+    ]);
+    // A list: one item names the variable's value; among several, the item.
+    expect(problems({ HAPROXY_DNS_AGENT_ALLOW_NET: '10.0.0.0/33' })).toEqual([
+      'HAPROXY_DNS_AGENT_ALLOW_NET="10.0.0.0/33": expected a network such as 10.244.0.0/16, fd00::/8 or 127.0.0.0/8',
+    ]);
+    expect(problems({ HAPROXY_DNS_AGENT_SOCKET: '/run/a.sock,localhost', HAPROXY_DNS_AGENT_NAMESERVER: 'dns.local' })).toEqual([
+      'HAPROXY_DNS_AGENT_NAMESERVER="dns.local": expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)',
+      'HAPROXY_DNS_AGENT_SOCKET item "localhost": expected a UNIX socket path (containing \'/\') or host:port of a TCP stats socket',
+    ]);
+    expect(problems({ HAPROXY_DNS_AGENT_BACKEND: `be=${SRV},be;x=${SRV},be=${SRV}` })).toEqual([
+      `HAPROXY_DNS_AGENT_BACKEND item "be;x=${SRV}": backend name "be;x" is not a valid HAProxy name (letters, digits, '-', '_', '.', ':')`,
+      'HAPROXY_DNS_AGENT_BACKEND be given twice: expected each backend (and prefix) once',
+    ]);
+  });
+
+  it('takes --log-format json (the default) or text, from the flag or its variable', () => {
+    expect(parse(['--backend', `be=${SRV}`])?.logFormat).toBe('json');
+    expect(parse(['--backend', `be=${SRV}`, '--log-format', 'text'])?.logFormat).toBe('text');
+    expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_LOG_FORMAT: 'text' })?.logFormat).toBe('text');
   });
 });

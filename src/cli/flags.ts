@@ -1,3 +1,5 @@
+import { SIGNALS_HELP } from './signals.ts';
+
 /**
  * Every flag: its name, argument, default, minimum and text. The one source of --help, of
  * the README's table (`npm run docs` writes it; a test compares them word for word), of
@@ -184,6 +186,13 @@ export const FLAGS: readonly Flag[] = [
     default: 'info',
     help: 'trace, debug, info, warn, error, fatal or silent.',
   },
+  {
+    name: 'log-format',
+    type: 'string',
+    arg: '<json|text>',
+    default: 'json',
+    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a quote is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
+  },
   { name: 'help', type: 'boolean', short: 'h', argvOnly: true, help: 'Show the help.' },
   { name: 'version', type: 'boolean', argvOnly: true, help: 'Show the version.' },
 ];
@@ -245,10 +254,5 @@ export function helpText(version: string): string {
     const def = f.default === undefined ? (f.shown === undefined ? '' : ` (default: ${plain(f.shown)})`) : ` (default ${f.default})`;
     lines.push(head, `      ${plain(f.help)}${plain(minText(f))}${def}`);
   }
-  lines.push(
-    '',
-    'Signals: SIGTERM or SIGINT stop the agent after the run in flight (exit 0); SIGHUP reads resolv.conf again.',
-    'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.',
-  );
-  return lines.join('\n');
+  return [...lines, '', ...SIGNALS_HELP, 'Exit codes: 0 done (or --once: HAProxy matches DNS), 1 failure, 2 usage error.'].join('\n');
 }

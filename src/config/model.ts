@@ -6,6 +6,8 @@ import type { WeightPolicy } from '../core/plan.ts';
  * (src/cli/) builds a Config from flags and environment; everything else reads it from here.
  */
 
+export type LogFormat = 'json' | 'text';
+
 /** A record to follow: an SRV name, or a host whose A/AAAA records all get `port`. */
 export type RecordSpec = Readonly<{ kind: 'srv'; name: string }> | Readonly<{ kind: 'host'; host: string; port: number }>;
 
@@ -42,6 +44,8 @@ export type Config = Readonly<{
   once: boolean;
   dryRun: boolean;
   logLevel: string;
+  /** --log-format: JSON lines for a pipeline, or text lines for a person. */
+  logFormat: LogFormat;
   holdMs: number;
   holdNxMs: number;
   drainMs: number;

@@ -8,13 +8,17 @@ import type { BackendSpec, HostPort, Nameserver, SocketAddress } from './model.t
 /**
  * Readers for the values of the agent's settings. Each takes the text an operator wrote
  * and returns the value, or throws a UsageError that names what was wrong and what was
- * expected, in one line.
+ * expected, in one line. `where` says where the text came from, as the line starts:
+ * `--interval "5"` for a flag, `HAPROXY_DNS_AGENT_INTERVAL="5"` for a variable.
  */
 
-export function parseDurationSetting(flag: string, text: string, minMs: number): number {
+/** The start of a problem's line for a flag's value. */
+export const flagValue = (flag: string, text: string): string => `--${flag} ${JSON.stringify(text)}`;
+
+export function parseDurationSetting(text: string, minMs: number, where: string): number {
   const ms = parseDuration(text);
-  if (ms === null) throw new UsageError(`--${flag} ${JSON.stringify(text)}: expected a duration such as 500ms, 1s, 30s, 2m or 1h`);
-  if (ms < minMs) throw new UsageError(`--${flag} ${text}: expected at least ${String(minMs)}ms`);
+  if (ms === null) throw new UsageError(`${where}: expected a duration such as 500ms, 1s, 30s, 2m or 1h`);
+  if (ms < minMs) throw new UsageError(`${where}: expected at least ${String(minMs)}ms`);
   return ms;
 }
 
@@ -26,10 +30,9 @@ export function isDnsName(s: string): boolean {
 }
 
 /** `<backend>[/<prefix>]=<SRV name or host:port>`. */
-export function parseBackend(text: string): BackendSpec {
+export function parseBackend(text: string, where = flagValue('backend', text)): BackendSpec {
   const m = /^([^=/]+)(?:\/([^=]*))?=(.*)$/.exec(text);
   const expected = 'expected <backend>[/<prefix>]=<SRV name or host:port>';
-  const where = `--backend ${JSON.stringify(text)}`;
   if (m === null) throw new UsageError(`${where}: ${expected}`);
   const [, backend = '', prefix = '', record = ''] = m;
   if (!isSafeName(backend))
@@ -51,17 +54,17 @@ export function parseBackend(text: string): BackendSpec {
   return { backend, prefix, id, record: { kind: 'srv', name: record } };
 }
 
-/** Backends managed twice, or by prefixes that overlap: one line per clash. */
-export function backendClashes(backends: readonly BackendSpec[]): string[] {
+/** Backends managed twice, or by prefixes that overlap: one line per clash, each starting with `source` (the flag or its variable). */
+export function backendClashes(backends: readonly BackendSpec[], source = '--backend'): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   for (const b of backends) {
-    if (seen.has(b.id)) out.push(`--backend ${b.id} given twice: expected each backend (and prefix) once`);
+    if (seen.has(b.id)) out.push(`${source} ${b.id} given twice: expected each backend (and prefix) once`);
     seen.add(b.id);
     const overlap = backends.find((o) => o !== b && o.backend === b.backend && o.prefix.startsWith(b.prefix) && o.id !== b.id);
     if (overlap !== undefined) {
       out.push(
-        `--backend ${b.id} and --backend ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`,
+        `${source} ${b.id} and ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`,
       );
     }
   }
@@ -69,45 +72,39 @@ export function backendClashes(backends: readonly BackendSpec[]): string[] {
 }
 
 /** "10.0.0.10", "10.0.0.10:5353", "[fd00::10]:53" or "fd00::10". */
-export function parseNameserver(text: string, what: string): Nameserver {
+export function parseNameserver(text: string, where = flagValue('nameserver', text)): Nameserver {
   const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
   const v4 = /^([\d.]+)(?::(\d+))?$/.exec(text);
   const host = bracket?.[1] ?? v4?.[1] ?? text;
   const portText = bracket?.[2] ?? v4?.[2];
   const port = portText === undefined ? 53 : Number(portText);
   if (!isIPAddress(host) || port < 1 || port > 65535) {
-    throw new UsageError(
-      `${what} ${JSON.stringify(text)}: expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)`,
-    );
+    throw new UsageError(`${where}: expected an IP address, optionally with :port (10.96.0.10, 10.96.0.10:53, [fd00::10]:53)`);
   }
   return { host, port };
 }
 
-export function parseSocket(text: string): SocketAddress {
+export function parseSocket(text: string, where = flagValue('socket', text)): SocketAddress {
   if (text.includes('/')) return { kind: 'unix', path: text };
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
   if (m === null || port < 1 || port > 65535) {
-    throw new UsageError(
-      `--socket ${JSON.stringify(text)}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`,
-    );
+    throw new UsageError(`${where}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`);
   }
   return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port };
 }
 
-export function parseListen(text: string): HostPort {
+export function parseListen(text: string, where = flagValue('listen', text)): HostPort {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
-  if (m === null || port < 0 || port > 65535)
-    throw new UsageError(`--listen ${JSON.stringify(text)}: expected host:port, e.g. 0.0.0.0:8080 or :8080`);
+  if (m === null || port < 0 || port > 65535) throw new UsageError(`${where}: expected host:port, e.g. 0.0.0.0:8080 or :8080`);
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
 }
 
 /** --allow-net: "10.244.0.0/16", "fd00::/8", or one address. */
-export function parseAllowNet(text: string): Cidr {
+export function parseAllowNet(text: string, where = flagValue('allow-net', text)): Cidr {
   const cidr = parseCidr(text);
-  if (cidr === null)
-    throw new UsageError(`--allow-net ${JSON.stringify(text)}: expected a network such as 10.244.0.0/16, fd00::/8 or 127.0.0.0/8`);
+  if (cidr === null) throw new UsageError(`${where}: expected a network such as 10.244.0.0/16, fd00::/8 or 127.0.0.0/8`);
   return cidr;
 }

@@ -37,15 +37,42 @@ describe('the built CLI', () => {
   });
 
   it.each([
-    [['--backend', `be=${SRV}`, '--interval', 'fast'], '--interval "fast": expected a duration'],
-    [['--bogus'], 'unknown flag --bogus'],
-    [[], 'no backend given'],
-  ])('ends a usage error %j with one line and exit code 2, no stack trace', async (argv, message) => {
-    const r = await runAgent(argv);
+    [['--backend', `be=${SRV}`, '--interval', 'fast'], {}, '--interval "fast": expected a duration'],
+    [['--bogus'], {}, 'unknown flag --bogus'],
+    [[], {}, 'no backend given'],
+    [
+      ['--backend', `be=${SRV}`],
+      { HAPROXY_DNS_AGENT_ALLOW_NETS: '10.244.0.0/16' },
+      'unknown variable HAPROXY_DNS_AGENT_ALLOW_NETS (did you mean HAPROXY_DNS_AGENT_ALLOW_NET?)',
+    ],
+    [
+      ['--backend', `be=${SRV}`],
+      { haproxy_dns_agent_dynamic_servers: 'true' },
+      'unknown variable haproxy_dns_agent_dynamic_servers (did you mean HAPROXY_DNS_AGENT_DYNAMIC_SERVERS? variable names are upper case)',
+    ],
+    [
+      [],
+      { HAPROXY_DNS_AGENT_BACKEND: `be=${SRV}`, HAPROXY_DNS_AGENT_INTERVAL: '5' },
+      'HAPROXY_DNS_AGENT_INTERVAL="5": expected a duration',
+    ],
+  ])('ends a usage error %j %j with one line and exit code 2, no stack trace, nothing started', async (argv, env, message) => {
+    const r = await runAgent(argv, env);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(message);
+    expect(r.stderr).toContain(`haproxy-dns-agent: ${message}`);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('logs JSON lines that name their level, or with --log-format text one line an event for a person', async () => {
+    const args = ['--once', ...agentArgs('/nonexistent/admin.sock', `127.0.0.1:${String(dns.port)}`, `be_app=${SRV}`)];
+    const json = await runAgent(args);
+    expect(json.stderr).toMatch(/^\{"level":"info","time":\d+,"component":"agent","version":"[^"]+","config":\{.*"msg":"starting"\}$/m);
+    const text = await runAgent([...args, '--log-format', 'text']);
+    expect(text.stderr).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO {2}starting component=agent version=\S+ config=\S*"logFormat":"text"/m,
+    );
+    expect(text.stderr).not.toMatch(/^\{/m);
   });
 
   it('--once exits 1 naming a socket path that does not exist', async () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { v8Flags } from '../../src/v8-flags.ts';
+import { nodeFlags } from '../../src/v8-flags.ts';
 import { agentArgs, TestAgent } from '../support/agent.ts';
 import { waitFor } from '../support/procs.ts';
 
-// The bin starts Node again (execve, same PID) with the V8 flags of src/v8-flags.ts that
+// The bin starts Node again (execve, same PID) with the Node.js flags of src/v8-flags.ts that
 // are not already given: `node dist/main.js`, npx and the image all end up with them.
 describe('the bin', () => {
   let agent: TestAgent | null = null;
@@ -32,8 +32,9 @@ describe('the bin', () => {
   it('runs `node dist/main.js` with the flags of src/v8-flags.ts, in the same process, the arguments kept', async () => {
     agent = new TestAgent(args);
     const line = await commandLine(agent);
-    const flags = v8Flags(Number(process.versions.node.split('.')[0])).map(([flag, value]) => `${flag}=${value}`);
+    const flags = nodeFlags(Number(process.versions.node.split('.')[0]));
     expect(flags).toContain('--max-semi-space-size=1');
+    expect(flags).toContain('--disable-sigusr1');
     expect(line.slice(1, 1 + flags.length)).toEqual(flags);
     expect(line.slice(-args.length)).toEqual(args);
   });
@@ -53,7 +54,7 @@ describe('the bin', () => {
     agent = new TestAgent(args, { NODE_OPTIONS: '--max_semi_space_size=2' });
     expect((await commandLine(agent)).filter((a) => a.includes('semi'))).toEqual([]);
     await agent.stop();
-    agent = new TestAgent(args, {}, ['--max-semi-space-size=2', '--max-opt=2']);
-    expect((await commandLine(agent)).slice(1, 3)).toEqual(['--max-semi-space-size=2', '--max-opt=2']); // started once, as given
+    agent = new TestAgent(args, {}, ['--disable-sigusr1', '--max-semi-space-size=2', '--max-opt=2']);
+    expect((await commandLine(agent)).slice(1, 4)).toEqual(['--disable-sigusr1', '--max-semi-space-size=2', '--max-opt=2']); // started once, as given
   });
 });

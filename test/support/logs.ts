@@ -1,8 +1,8 @@
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from '../../src/agent/report.ts';
 
 /** One JSON log line of the agent. */
-export type LogLine = Readonly<Record<string, unknown> & { msg?: string; level?: number }>;
+export type LogLine = Readonly<Record<string, unknown> & { msg?: string; level?: string }>;
 
 /** The agent's JSON log lines in `text` (other lines, such as --once's stderr summary, are skipped). */
 export function parseLogLines(text: string): LogLine[] {
@@ -12,15 +12,10 @@ export function parseLogLines(text: string): LogLine[] {
     .map((l) => JSON.parse(l) as LogLine);
 }
 
-/** A pino logger whose lines a test reads back. */
+/** The agent's logger (JSON lines), its lines kept for a test to read back. */
 export function captureLogs(level = 'debug'): { log: Logger; lines: () => LogLine[]; count: (msg: string) => number } {
   let text = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
+  const log = createLogger({ level, format: 'json' }, { write: (line) => (text += line) });
   const lines = (): LogLine[] => parseLogLines(text);
-  return { log: pino({ level }, sink), lines, count: (msg) => lines().filter((l) => l.msg === msg).length };
+  return { log, lines, count: (msg) => lines().filter((l) => l.msg === msg).length };
 }

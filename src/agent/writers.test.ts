@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
+import { batchLines } from '../core/commands.ts';
+import { parseBackend } from '../config/values.ts';
+import type { Work } from './decide.ts';
+import { SocketWriter } from './writers.ts';
+
+const SERVERS = 900;
+const commands = Array.from({ length: SERVERS }, (_, i) => `set server be_app/srv${String(i + 1)} weight 1`);
+// The writer acts on the commands alone: the plan is not read.
+const work = [{ spec: parseBackend('be_app=web.svc:80'), commands, plan: null, added: [], deleted: [] }] as unknown as Work[];
+const firstLine = batchLines(commands)[0]?.length ?? 0;
+
+/** A HAProxy whose socket holds every exchange until `open()`. */
+function held(): { haproxy: MemoryHaproxy; open: () => void } {
+  const haproxy = new MemoryHaproxy('/run/haproxy/admin.sock', { be_app: slots(SERVERS) });
+  let open = (): void => undefined;
+  haproxy.hang = new Promise((resolve) => {
+    open = resolve;
+  });
+  return {
+    haproxy,
+    open: () => {
+      open();
+    },
+  };
+}
+
+describe('SocketWriter', () => {
+  it('sends a batch of several lines whole', async () => {
+    expect(batchLines(commands).length).toBeGreaterThan(2);
+    const haproxy = new MemoryHaproxy('/run/haproxy/admin.sock', { be_app: slots(SERVERS) });
+    const writer = new SocketWriter(new AbortController().signal);
+    expect(await writer.act(haproxy, work)).toHaveLength(SERVERS);
+    expect(haproxy.sent).toEqual(commands);
+    expect(await writer.settled()).toEqual([]);
+  });
+
+  it('halted mid-batch, has the line in flight answered, sends no other, and says how many were not sent', async () => {
+    const { haproxy, open } = held();
+    const halt = new AbortController();
+    const writer = new SocketWriter(halt.signal);
+    const acting = writer.act(haproxy, work);
+    halt.abort();
+    const settled = writer.settled();
+    open();
+    expect(await acting).toHaveLength(firstLine);
+    expect(haproxy.sent).toEqual(commands.slice(0, firstLine));
+    expect(await settled).toEqual([{ socket: '/run/haproxy/admin.sock', notSent: SERVERS - firstLine, unanswered: 0, of: SERVERS }]);
+  });
+
+  it('halted while the line in flight fails, counts that line as unanswered', async () => {
+    const { haproxy, open } = held();
+    const halt = new AbortController();
+    const writer = new SocketWriter(halt.signal);
+    const acting = writer.act(haproxy, work);
+    halt.abort();
+    haproxy.unreachable = 'connection closed by HAProxy before it answered';
+    open();
+    await expect(acting).rejects.toThrow('connection closed');
+    expect(await writer.settled()).toEqual([
+      { socket: '/run/haproxy/admin.sock', notSent: SERVERS - firstLine, unanswered: firstLine, of: SERVERS },
+    ]);
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * What each signal does to the agent: run.ts installs the handlers from these lists, and
+ * --help says them. A signal is either handled, and said in the log, or left to what
+ * Node.js and the kernel do with it, which README's "Signals" says.
+ */
+
+/** Stop once the runs in flight end (exit 0); the second stops a batch between two of its lines. */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+
+/**
+ * Signals whose default would end the process and that ask nothing of the agent: each is
+ * said in the log (a warning) and ignored. SIGUSR1 is here only for a Node.js started
+ * without `--disable-sigusr1` (src/v8-flags.ts): with the flag it stays blocked and never
+ * arrives; without it, this listener stands where the inspector's would.
+ */
+export const IGNORED_SIGNALS = [
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGALRM',
+  'SIGVTALRM',
+  'SIGPROF',
+  'SIGIO',
+  'SIGPWR',
+  'SIGSTKFLT',
+  'SIGXCPU',
+] as const;
+
+const ignored = IGNORED_SIGNALS.filter((s) => s !== 'SIGUSR1');
+
+/** The signals paragraph of --help. */
+export const SIGNALS_HELP = [
+  'Signals: SIGTERM, SIGINT or SIGQUIT stops the agent once the runs in flight end (exit 0); a second one',
+  'stops it between two lines sent to HAProxy, naming what was not sent (exit 1; the next start sends it).',
+  'SIGHUP reads resolv.conf again. SIGUSR1 does nothing (it opens no inspector).',
+  `${ignored.slice(0, -1).join(', ')} and ${ignored.at(-1) ?? ''} are said in the log and ignored.`,
+];
