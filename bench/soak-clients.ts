@@ -47,8 +47,18 @@ export class PhaseStats {
   /** Sticky clients that changed pod after theirs left DNS (expected). */
   movedAfterRemoval = 0;
   readonly latency = new Latencies();
+  /** The longest time from the first to the last failure within one run of the phase. */
+  longestFailingMs = 0;
+  #firstFailureAt: number | null = null;
 
-  fail(reason: string): void {
+  /** A run of the phase starts. */
+  begin(): void {
+    this.#firstFailureAt = null;
+  }
+
+  fail(reason: string, at = performance.now()): void {
+    this.#firstFailureAt ??= at;
+    this.longestFailingMs = Math.max(this.longestFailingMs, at - this.#firstFailureAt);
     this.failures++;
     const key = this.reasons.has(reason) || this.reasons.size < PhaseStats.REASONS ? reason : 'other';
     this.reasons.set(key, (this.reasons.get(key) ?? 0) + 1);

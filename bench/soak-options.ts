@@ -87,7 +87,7 @@ export function readOptions(argv: readonly string[], env: Readonly<Record<string
           }),
     reload: reload as ReloadWay,
     churn: v.churn === true,
-    outageSeconds: v.outage === undefined ? 12 : number(`--outage ${v.outage}`, v.outage, { min: 1, max: 600, whole: false }),
+    outageSeconds: v.outage === undefined ? 12 : number(`--outage ${v.outage}`, v.outage, { min: 2, max: 600, whole: false }),
     sticky: v.sticky === undefined ? 20 : number(`--sticky ${v.sticky}`, v.sticky, { min: 1, max: 500, whole: true }),
     cookieless: v.cookieless === undefined ? 4 : number(`--cookieless ${v.cookieless}`, v.cookieless, { min: 0, max: 500, whole: true }),
     pauseMs: v.pause === undefined ? 50 : number(`--pause ${v.pause}`, v.pause, { min: 0, max: 10_000, whole: true }),

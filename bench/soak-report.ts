@@ -27,11 +27,13 @@ const fromTo = (a: Sample | null, b: Sample | null, f: (s: Sample) => string): s
 
 export function soakReport(r: SoakRun): string {
   const o = r.options;
-  const phases = [...r.phases];
+  // In the order of a cycle, whichever ran first.
+  const order = Object.keys(PHASE_TEXT);
+  const phases = [...r.phases].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b));
   const sum = (f: (s: PhaseStats) => number): number => phases.reduce((n, [, s]) => n + f(s), 0);
   const phaseRows = phases.map(
     ([name, s]) =>
-      `| ${name} | ${String(s.runs)} | ${(s.ms / 1000).toFixed(0)} s | ${String(s.requests)} | ${String(s.failures)} | ${String(s.movedInDns)} | ${String(s.movedAfterRemoval)} | ${ms(s.latency.quantile(0.5))} | ${ms(s.latency.quantile(0.99))} |`,
+      `| ${name} | ${String(s.runs)} | ${(s.ms / 1000).toFixed(0)} s | ${String(s.requests)} | ${String(s.failures)} | ${s.failures === 0 ? '' : ms(s.longestFailingMs)} | ${String(s.movedInDns)} | ${String(s.movedAfterRemoval)} | ${ms(s.latency.quantile(0.5))} | ${ms(s.latency.quantile(0.99))} |`,
   );
   const reasons = phases
     .filter(([, s]) => s.reasons.size > 0)
@@ -43,7 +45,7 @@ export function soakReport(r: SoakRun): string {
   return [
     '# Soak: sticky clients through scale events, DNS outages, agent restarts and HAProxy reloads',
     '',
-    `\`npm run soak -- ${optionFlags(o)}\`: ${(r.elapsedMs / 60_000).toFixed(1)} minutes, ${String(r.cycles)} cycles of phases${r.cutShort === null ? '' : ` (cut short: ${r.cutShort})`}.`,
+    `\`npm run soak -- ${optionFlags(o)}\`: ${(r.elapsedMs / 60_000).toFixed(1)} minutes, ${String(r.cycles)} ${r.cycles === 1 ? 'cycle' : 'cycles'} of phases${r.cutShort === null ? '' : ` (cut short: ${r.cutShort})`}.`,
     `${r.versions.haproxy}, ${r.versions.bind}, Node.js ${r.versions.node}, on loopback.`,
     '',
     `- Clients: ${String(o.sticky)} sticky (keeping the SRVID cookie HAProxy sets) and ${String(o.cookieless)} without cookies, each request on a new connection, ${String(o.pauseMs)} ms apart per client.`,
@@ -53,12 +55,12 @@ export function soakReport(r: SoakRun): string {
     '',
     '## Per phase',
     '',
-    'Failed: status 500 or more, or no answer. Moved: a sticky client answered by another pod than its last one, while that pod had not left DNS since the client reached it (the goal is zero), or after it had. Latency of the answered requests.',
+    'Failed: status 500 or more, or no answer; failing for: the longest time from the first failure of a run of the phase to its last. Moved: a sticky client answered by another pod than its last one, while that pod had not left DNS since the client reached it (the goal is zero), or after it had. Latency of the answered requests.',
     '',
-    '| phase | runs | time | requests | failed | moved while in DNS | moved after leaving DNS | p50 | p99 |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| phase | runs | time | requests | failed | failing for | moved while in DNS | moved after leaving DNS | p50 | p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...phaseRows,
-    `| all | | ${(sum((s) => s.ms) / 1000).toFixed(0)} s | ${String(sum((s) => s.requests))} | ${String(sum((s) => s.failures))} | ${String(sum((s) => s.movedInDns))} | ${String(sum((s) => s.movedAfterRemoval))} | | |`,
+    `| all | | ${(sum((s) => s.ms) / 1000).toFixed(0)} s | ${String(sum((s) => s.requests))} | ${String(sum((s) => s.failures))} | | ${String(sum((s) => s.movedInDns))} | ${String(sum((s) => s.movedAfterRemoval))} | | |`,
     '',
     ...(reasons.length === 0 ? [] : ['Why requests failed (the first reasons of each phase, with their counts):', '', ...reasons, '']),
     'What each phase does at its start:',

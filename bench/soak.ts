@@ -110,6 +110,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
       for (const phase of cycle(c, o)) {
         if (over()) break;
         current = statsOf(phase.name);
+        current.begin();
         const t0 = performance.now();
         process.stdout.write(
           `${((t0 - soakStart) / 1000).toFixed(0).padStart(5)} s  cycle ${String(c + 1)}: ${phase.name} (${String(service.inDns.length)} pods in DNS)\n`,
@@ -125,7 +126,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
         }
         await haproxy.pid(); // throws when HAProxy no longer answers: the soak broke
       }
-      cycles = c + 1;
+      cycles = c + 1; // begun
     }
     if (stopped.aborted) cutShort = 'stopped by a signal';
   } catch (err) {

@@ -102,4 +102,15 @@ describe('the soak figures', () => {
       ['other', 3],
     ]);
   });
+
+  it('says how long failures lasted in the worst run of a phase, from its first failure to its last', () => {
+    const s = new PhaseStats();
+    s.begin();
+    s.fail('a', 1_000);
+    s.fail('a', 1_500);
+    s.begin();
+    s.fail('a', 9_000);
+    s.fail('a', 9_200);
+    expect(s.longestFailingMs).toBe(500);
+  });
 });
