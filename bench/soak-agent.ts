@@ -1,9 +1,9 @@
 /**
  * The agent's lives in the soak: the built CLI started as the image starts it (its V8
- * flags on Node's command line), probed as a kubelet and scraped as Prometheus would, and
+ * flags on Node's command line, NODE_ENV=production), probed as a kubelet and scraped as Prometheus would, and
  * measured at the start (once ready) and at the end of each life: resident memory and heap
  * used from its /metrics, open file descriptors from /proc. A life ends when the agent is
- * stopped (SIGTERM or SIGKILL), or when it exits by itself.
+ * stopped (SIGTERM or SIGKILL), or when it ends without being told to.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { v8Flags } from '../src/v8-flags.ts';
@@ -20,7 +20,7 @@ export type Life = {
   readyMs: number | null;
   start: Sample | null;
   end: Sample | null;
-  /** The most it was resident (VmHWM), read at its end. */
+  /** The most it was resident (VmHWM), read at its end (or at its last probe, when it ended by itself). */
   peakRssBytes: number | null;
   endedBy: string;
   /** Probe and scrape answers other than 200 (or none) once it was ready. */
@@ -69,7 +69,7 @@ export class AgentLives {
   async begin(): Promise<Life> {
     const flags = v8Flags(Number(process.versions.node.split('.')[0])).map(([f, v]) => `${f}=${v}`);
     const startedAt = performance.now();
-    const agent = new TestAgent(this.#args, {}, flags);
+    const agent = new TestAgent(this.#args, { NODE_ENV: 'production' }, flags);
     this.#agent = agent;
     const life: Life = {
       n: this.lives.length + 1,
@@ -141,7 +141,7 @@ export class AgentLives {
     return c !== undefined && c.exitCode === null && c.signalCode === null;
   }
 
-  /** Whether the agent of this life still runs; if it exited by itself, its life is recorded as such. */
+  /** Whether the agent of this life still runs; if it ended without being told to, its life is recorded as such. */
   async check(): Promise<boolean> {
     if (this.#agent === null || this.alive()) return true;
     await this.#stopProbes();
@@ -149,19 +149,14 @@ export class AgentLives {
     return false;
   }
 
-  /** The last lines the agent wrote, for a report of a life that ended by itself. */
-  lastOutput(): string {
-    return this.#agent?.proc.output().trim().split('\n').slice(-3).join('\n') ?? '';
-  }
-
-  /** The life of an agent that exited before it was told to; `why` says why it might have (nothing: by itself). */
+  /** The life of an agent that ended before it was told to; `why` says why it may have (nothing: not known). */
   #exited(why: string): void {
     const agent = this.#agent;
     const life = this.#life;
     if (agent === null || life === null) return;
     const c = agent.proc.child;
     const last = agent.proc.output().trim().split('\n').at(-1) ?? '';
-    life.endedBy = `${why === '' ? 'exited by itself' : `${why}exited`} (${c.signalCode ?? `code ${String(c.exitCode)}`})${last === '' ? '' : `: ${last.slice(0, 200)}`}`;
+    life.endedBy = `${why === '' ? 'ended, not by the soak' : `${why}ended`} (${c.signalCode ?? `code ${String(c.exitCode)}`})${last === '' ? '' : `: ${last.slice(0, 200)}`}`;
     life.logLines = agent.logs().length;
     this.#agent = null;
     this.#life = null;
@@ -180,6 +175,7 @@ export class AgentLives {
       const until = performance.now() + PROBE_EVERY_MS;
       while (on() && performance.now() < until) await sleep(100);
       if (!on() || !this.alive()) return;
+      life.peakRssBytes = peakRss(life.pid) ?? life.peakRssBytes;
       const paths = ['/readyz', ...(tick % 2 === 0 ? ['/healthz'] : []), ...(tick % 6 === 0 ? ['/metrics'] : [])];
       for (const path of paths) if ((await get(`${this.#base}${path}`).catch(() => null))?.status !== 200) life.probeFailures++;
     }

@@ -107,6 +107,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
     const deadline = soakStart + o.minutes * 60_000;
     const over = (): boolean => stopped.aborted || performance.now() >= deadline;
     for (let c = 0; !over(); c++) {
+      cycles = c + 1; // begun
       for (const phase of cycle(c, o)) {
         if (over()) break;
         current = statsOf(phase.name);
@@ -121,24 +122,28 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
         current.ms += performance.now() - t0;
         if (service.failure !== null) throw service.failure;
         if (!(await lives.check())) {
-          process.stdout.write(`the agent exited by itself: ${lives.lastOutput()}\n`);
+          process.stdout.write(`the agent: ${lives.lives.at(-1)?.endedBy ?? 'ended'}\n`);
           await lives.begin();
         }
         await haproxy.pid(); // throws when HAProxy no longer answers: the soak broke
       }
-      cycles = c + 1; // begun
     }
     if (stopped.aborted) cutShort = 'stopped by a signal';
   } catch (err) {
     cutShort = stopped.aborted ? 'stopped by a signal' : `the soak broke: ${err instanceof Error ? err.message : String(err)}`;
     if (!stopped.aborted) broke = err;
   } finally {
-    await clients?.stop();
-    await lives?.end('SIGTERM', stopped.aborted ? 'the soak stopped: ' : 'the end of the soak: ').catch(() => undefined);
-    await haproxy?.stop();
-    if (!stopped.aborted) await service?.settle();
-    await pods.close();
-    await bind.stop();
+    // Every step is taken whatever the one before did; the first that fails breaks the soak.
+    const step = (p: Promise<void> | undefined): Promise<void> | undefined =>
+      p?.catch((err: unknown) => {
+        broke ??= err;
+      });
+    await step(clients?.stop());
+    await step(lives?.end('SIGTERM', stopped.aborted ? 'the soak stopped: ' : 'the end of the soak: '));
+    await step(haproxy?.stop());
+    if (!stopped.aborted) await step(service?.settle());
+    await step(pods.close());
+    await step(bind.stop());
   }
   const report = soakReport({
     options: o,
