@@ -8,19 +8,23 @@ export type SoakOptions = Readonly<{
   /** A name-churn phase: the SRV targets take new names, the pods stay. */
   churn: boolean;
   outageSeconds: number;
+  /** The agent restarts every this many cycles; 0: never (one life, to see its memory over the whole soak). */
+  restartEvery: number;
   sticky: number;
   cookieless: number;
   pauseMs: number;
 }>;
 
 export const USAGE = `Usage: npm run soak -- [--minutes N] [--reload sf|sf-x|master] [--churn] [--outage S]
-                      [--sticky N] [--cookieless N] [--pause MS]
+                      [--restart-every N] [--sticky N] [--cookieless N] [--pause MS]
   --minutes N       how long the phases cycle (SOAK_MINUTES; default 20)
   --reload WAY      how HAProxy is reloaded after saving its server state: sf (a new process
                     with -sf <old pid>, the default), sf-x (the same with -x, a seamless
                     reload), master (SIGUSR2 to a -W master, as the official image runs it)
   --churn           add a phase where the SRV targets take new names (the pods stay)
   --outage S        seconds BIND is stopped in a DNS outage (default 12)
+  --restart-every N restart the agent every N cycles (default 1; the second restart is a
+                    SIGKILL); 0: never, one agent life over the whole soak
   --sticky N        clients with a cookie jar (default 20)
   --cookieless N    clients without cookies (default 4)
   --pause MS        each client's pause between requests (default 50)`;
@@ -41,6 +45,7 @@ const FLAGS = {
   reload: { type: 'string' },
   churn: { type: 'boolean' },
   outage: { type: 'string' },
+  'restart-every': { type: 'string' },
   sticky: { type: 'string' },
   cookieless: { type: 'string' },
   pause: { type: 'string' },
@@ -88,6 +93,10 @@ export function readOptions(argv: readonly string[], env: Readonly<Record<string
     reload: reload as ReloadWay,
     churn: v.churn === true,
     outageSeconds: v.outage === undefined ? 12 : number(`--outage ${v.outage}`, v.outage, { min: 2, max: 600, whole: false }),
+    restartEvery:
+      v['restart-every'] === undefined
+        ? 1
+        : number(`--restart-every ${v['restart-every']}`, v['restart-every'], { min: 0, max: 1000, whole: true }),
     sticky: v.sticky === undefined ? 20 : number(`--sticky ${v.sticky}`, v.sticky, { min: 1, max: 500, whole: true }),
     cookieless: v.cookieless === undefined ? 4 : number(`--cookieless ${v.cookieless}`, v.cookieless, { min: 0, max: 500, whole: true }),
     pauseMs: v.pause === undefined ? 50 : number(`--pause ${v.pause}`, v.pause, { min: 0, max: 10_000, whole: true }),
@@ -101,6 +110,7 @@ export const optionFlags = (o: SoakOptions): string =>
     `--reload ${o.reload}`,
     ...(o.churn ? ['--churn'] : []),
     `--outage ${String(o.outageSeconds)}`,
+    `--restart-every ${String(o.restartEvery)}`,
     `--sticky ${String(o.sticky)}`,
     `--cookieless ${String(o.cookieless)}`,
     `--pause ${String(o.pauseMs)}`,

@@ -1,7 +1,8 @@
 /**
  * The soak's phases, cycled until its time is up: steady, scale up, scale down (pods
- * replaced, the ones leaving drained), a DNS outage, an agent restart (SIGKILL in the
- * second cycle, SIGTERM otherwise), an HAProxy reload, and with --churn new target names.
+ * replaced, the ones leaving drained), a DNS outage, an agent restart (every
+ * --restart-every cycles; the second one a SIGKILL, the others SIGTERM), an HAProxy reload,
+ * and with --churn new target names.
  * Each phase acts at its start and then lasts its time, so that what the act costs shows
  * in the requests sent during it.
  */
@@ -75,16 +76,19 @@ export function cycle(c: number, o: SoakOptions): Phase[] {
         if (!stopped.aborted) await bind.start(bind.port);
       },
     },
-    {
-      name: c === 1 ? 'agent-kill' : 'agent-restart',
+  ];
+  // The agent restarts every --restart-every cycles (0: never); the second restart is a SIGKILL.
+  const restart = o.restartEvery === 0 || (c + 1) % o.restartEvery !== 0 ? 0 : (c + 1) / o.restartEvery;
+  if (restart > 0)
+    phases.push({
+      name: restart === 2 ? 'agent-kill' : 'agent-restart',
       ms: 8_000,
       act: async ({ lives }) => {
-        await lives.end(c === 1 ? 'SIGKILL' : 'SIGTERM');
+        await lives.end(restart === 2 ? 'SIGKILL' : 'SIGTERM');
         await lives.begin();
       },
-    },
-    { name: 'haproxy-reload', ms: 8_000, act: ({ haproxy }) => haproxy.reload() },
-  ];
+    });
+  phases.push({ name: 'haproxy-reload', ms: 8_000, act: ({ haproxy }) => haproxy.reload() });
   if (o.churn)
     phases.push({
       name: 'name-churn',

@@ -7,6 +7,8 @@ import { PHASE_TEXT, type PhaseName } from './soak-phases.ts';
 export type SoakRun = Readonly<{
   options: SoakOptions;
   versions: Readonly<{ haproxy: string; bind: string; node: string }>;
+  /** The machine's load average (1 minute) at the start and at the end, and its cores: latencies depend on them. */
+  machine: Readonly<{ loadStart: number; loadEnd: number; cores: number }>;
   slots: readonly string[];
   agentFlags: readonly string[];
   drain: string;
@@ -46,7 +48,7 @@ export function soakReport(r: SoakRun): string {
     '# Soak: sticky clients through scale events, DNS outages, agent restarts and HAProxy reloads',
     '',
     `\`npm run soak -- ${optionFlags(o)}\`: ${(r.elapsedMs / 60_000).toFixed(1)} minutes, ${String(r.cycles)} ${r.cycles === 1 ? 'cycle' : 'cycles'} of phases${r.cutShort === null ? '' : ` (cut short: ${r.cutShort})`}.`,
-    `${r.versions.haproxy}, ${r.versions.bind}, Node.js ${r.versions.node}, on loopback.`,
+    `${r.versions.haproxy}, ${r.versions.bind}, Node.js ${r.versions.node}, on loopback; ${String(r.machine.cores)} cores, load average ${r.machine.loadStart.toFixed(1)} at the start and ${r.machine.loadEnd.toFixed(1)} at the end.`,
     '',
     `- Clients: ${String(o.sticky)} sticky (keeping the SRVID cookie HAProxy sets) and ${String(o.cookieless)} without cookies, each request on a new connection, ${String(o.pauseMs)} ms apart per client.`,
     `- HAProxy: \`cookie SRVID insert dynamic\` with a \`dynamic-cookie-key\`, \`option redispatch\`, slots \`${r.slots.join('`, `')}\`; reloaded by \`${o.reload}\` after \`show servers state\` is saved to its \`server-state-file\`.`,

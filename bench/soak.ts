@@ -8,6 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { agentArgs } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind } from '../test/support/bind.ts';
@@ -59,6 +60,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
   const agentFlags: string[] = [];
   const shownFlags: string[] = [];
   const v = versions();
+  const loadStart = loadavg()[0] ?? NaN;
 
   const bind = new TestBind();
   const pods = new PodsThread();
@@ -148,6 +150,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
   const report = soakReport({
     options: o,
     versions: v,
+    machine: { loadStart, loadEnd: loadavg()[0] ?? NaN, cores: availableParallelism() },
     slots: SLOTS,
     agentFlags: shownFlags,
     drain: DRAIN,

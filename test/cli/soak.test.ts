@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Latencies, PhaseStats } from '../../bench/soak-clients.ts';
-import { readOptions } from '../../bench/soak-options.ts';
+import { readOptions, type SoakOptions } from '../../bench/soak-options.ts';
+import { cycle } from '../../bench/soak-phases.ts';
 
 const SOAK = fileURLToPath(new URL('../../bench/soak.ts', import.meta.url));
 
@@ -60,6 +61,7 @@ describe('npm run soak: its command line', () => {
       reload: 'sf',
       churn: false,
       outageSeconds: 12,
+      restartEvery: 1,
       sticky: 20,
       cookieless: 4,
       pauseMs: 50,
@@ -112,5 +114,29 @@ describe('the soak figures', () => {
     s.fail('a', 9_000);
     s.fail('a', 9_200);
     expect(s.longestFailingMs).toBe(500);
+  });
+
+  it('restarts the agent every --restart-every cycles, the second time with SIGKILL, and never with 0', () => {
+    const defaults = readOptions([], {}) as SoakOptions;
+    const restarts = (o: SoakOptions, cycles: number): string[] =>
+      Array.from(
+        { length: cycles },
+        (_, c) =>
+          cycle(c, o)
+            .map((p) => p.name)
+            .find((n) => n.startsWith('agent-')) ?? '-',
+      );
+    expect(restarts(defaults, 4)).toEqual(['agent-restart', 'agent-kill', 'agent-restart', 'agent-restart']);
+    expect(restarts({ ...defaults, restartEvery: 2 }, 6)).toEqual(['-', 'agent-restart', '-', 'agent-kill', '-', 'agent-restart']);
+    expect(restarts({ ...defaults, restartEvery: 0 }, 3)).toEqual(['-', '-', '-']);
+    expect(cycle(0, { ...defaults, churn: true }).map((p) => p.name)).toEqual([
+      'steady',
+      'scale-up',
+      'scale-down',
+      'dns-outage',
+      'agent-restart',
+      'haproxy-reload',
+      'name-churn',
+    ]);
   });
 });
