@@ -87,16 +87,7 @@ export class Service {
     for (const n of this.#names) if (!names.has(n)) lines.push(`update delete ${n}. A`);
     for (const p of pods) lines.push(`update add ${this.#name(p)}. 5 IN A ${p.address}`);
     for (const p of pods) lines.push(`update add ${SERVICE}. 5 IN SRV 0 ${String(weight)} ${String(p.port)} ${this.#name(p)}.`);
-    // nsupdate sometimes fails just after BIND started ("operation canceled"): tried again before the soak gives up.
-    for (let tryNo = 1; ; tryNo++) {
-      try {
-        await this.#bind.update(lines);
-        break;
-      } catch (err) {
-        if (tryNo === 3) throw err;
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
+    await this.#bind.update(lines);
     this.#names = names;
   }
 
