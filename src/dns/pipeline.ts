@@ -3,7 +3,7 @@ import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
-import { decodeKnown, questionKey, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
+import { decodeKnown, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
 import { unreachableError, type TransportHooks } from './transport.ts';
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
@@ -97,17 +97,20 @@ export function askPipelined(
 }
 
 /**
- * The last reply to each question asked ("TYPE name"), kept by the caller: an answer that
- * comes back byte for byte the same but for its ID is not decoded again. At 1000 pods a
- * target's A record is asked again every time its TTL runs out, hundreds a second.
+ * The last reply to each question asked, kept by the caller (for as long as it keeps the
+ * question): an answer that comes back byte for byte the same but for its ID is not decoded
+ * again. At 1000 pods a target's A record is asked again every time its TTL runs out,
+ * hundreds a second.
  */
-export type KnownReplies = Map<string, KnownReply>;
+export type KnownReplies = Readonly<{
+  get: (q: Question) => KnownReply | undefined;
+  set: (q: Question, known: KnownReply) => void;
+}>;
 
 function answerOf(message: Buffer, q: Question, id: number, known: KnownReplies | undefined): Reply | Rejection {
   if (known === undefined) return decodeKnown(message, q, id, undefined);
-  const key = questionKey(q);
-  const before = known.get(key);
+  const before = known.get(q);
   const r = decodeKnown(message, q, id, before);
-  if (typeof r !== 'string' && r !== before?.reply) known.set(key, { raw: Buffer.from(message), reply: r });
+  if (typeof r !== 'string' && r !== before?.reply) known.set(q, { raw: Buffer.from(message), reply: r });
   return r;
 }

@@ -2,6 +2,7 @@ import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
 import type { RecordSpec } from '../config/model.ts';
 import { RecordAsker, type Lookup } from './asker.ts';
+import { NamesInForce } from './in-force.ts';
 import { normalizeName, type Reply } from './message.ts';
 import { askPipelined } from './pipeline.ts';
 import type { QuestionHooks } from './question.ts';
@@ -57,6 +58,8 @@ export class Resolver {
   readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
   /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
   readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
+  /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
+  readonly #names = new NamesInForce();
 
   #now(): number {
     return (this.#o.now ?? Date.now)();
@@ -122,10 +125,52 @@ export class Resolver {
   }
 
   async resolve(spec: RecordSpec): Promise<DnsAnswer> {
-    return spec.kind === 'srv' ? this.#resolveSrv(spec.name) : this.#resolveHost(spec.host, spec.port);
+    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port);
+    // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
+    const asked: string[] = [];
+    let answer: DnsAnswer;
+    try {
+      answer = await this.#resolveSrv(spec.name, asked);
+    } catch (err) {
+      if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
+      throw err;
+    }
+    if (asked.length > 0) this.#settle(spec.name, asked, answer.name);
+    return answer;
   }
 
-  async #resolveSrv(name: string): Promise<DnsAnswer> {
+  /**
+   * How much each cache holds, for tests and the benchmark: bounded by what the answers in
+   * force name (and the records, nameservers and search list configured), whatever DNS said before.
+   */
+  cacheSizes(): Readonly<Record<string, number>> {
+    const t = this.#targets.sizes();
+    const trust = this.#trust.sizes();
+    return {
+      answers: this.#made.size,
+      srvNames: this.#asker.size,
+      targets: t.targets,
+      targetEntries: t.entries,
+      targetGlue: t.glue,
+      targetQuestions: t.questions,
+      targetReplies: t.replies,
+      targetRecords: t.records,
+      serialSeen: trust.seen,
+      serialCovered: trust.covered,
+      serialMoved: trust.moved,
+      serialDistrusted: trust.distrusted,
+      rttServers: this.#servers.sampled,
+    };
+  }
+
+  /** A resolve of `record` ended: the caches forget what no record's last resolve went through. */
+  #settle(record: string, asked: readonly string[], answer: string | null): void {
+    if (!this.#names.settle(record, asked, answer)) return;
+    this.#asker.keep(this.#names.asked());
+    this.#trust.keep(this.#names.answers());
+  }
+
+  async #resolveSrv(name: string, asked: string[]): Promise<DnsAnswer> {
     // The SRV question and its targets' lookups share one deadline: a run never takes longer.
     const budgetEnd = this.#now() + this.#servers.deadlineMs();
     // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
@@ -139,7 +184,7 @@ export class Resolver {
       if (trust === 'stands') return last.answer;
     }
     const ticket = this.#trust.begin(last?.answer?.name ?? name, this.#now());
-    const found = await this.#search(name, 'SRV');
+    const found = await this.#search(name, 'SRV', asked);
     if (found.status !== 'ok') {
       this.#trust.forget(found.name);
       return { status: found.status, name: found.name };
@@ -160,7 +205,7 @@ export class Resolver {
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
     const targetsFailed: { error: DnsError | null } = { error: null };
-    const { map: addresses, changed } = await this.#targets.addresses(made.read.targets, found.reply, async (missing) => {
+    const { map: addresses, changed } = await this.#targets.addresses(name, made.read.targets, found.reply, async (missing) => {
       const looked = await this.#lookUpTargets(missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
       targetsFailed.error = looked.failure;
       return looked.found;
@@ -255,12 +300,12 @@ export class Resolver {
     return { found, failure };
   }
 
-  /** `name` through the search list; the first candidate with records wins. */
-  async #search(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
+  /** `name` through the search list; the first candidate with records wins. Each name asked goes into `asked`. */
+  async #search(name: string, type: RecordType, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
     let last: (Lookup & { records: Answer[] }) | undefined;
     let allNx = true;
     for (const candidate of candidateNames(name, this.#o.search, this.#o.ndots)) {
-      last = await this.#follow(candidate, type);
+      last = await this.#follow(candidate, type, asked);
       if (last.status === 'ok') return last;
       if (last.status !== 'nxdomain') allNx = false;
     }
@@ -269,9 +314,10 @@ export class Resolver {
   }
 
   /** One name, following CNAMEs, to the records of `type` at the end of the chain. */
-  async #follow(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
+  async #follow(name: string, type: RecordType, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
     let current = normalizeName(name);
     for (let hop = 0; hop < MAX_CNAME; hop++) {
+      asked?.push(current);
       const looked = await this.#asker.ask(current, type);
       if (looked.status !== 'ok') return { ...looked, records: [] };
       const chain = followChain(looked.reply.answers, current, type);

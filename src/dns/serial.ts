@@ -1,5 +1,5 @@
 import type { Nameserver } from '../config/model.ts';
-import { normalizeName, type KnownReply, type Reply } from './message.ts';
+import { keptQuestion, normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
 import { askQuestion, type QuestionHooks, type QuestionPlan } from './question.ts';
 import type { SerialReading } from './serial-trust.ts';
 import type { Transport } from './transport.ts';
@@ -16,8 +16,8 @@ import type { Transport } from './transport.ts';
  */
 export class SerialAsker {
   readonly #hooks: QuestionHooks;
-  /** The last reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
-  #last: { known: KnownReply; reading: SerialReading | null } | null = null;
+  /** The last question, its reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
+  #last: { question: Question; known: KnownReply; reading: SerialReading | null } | null = null;
 
   /**
    * `hooks` hear of the tries that did not bring the answer (unanswered, timed out, failed)
@@ -44,8 +44,11 @@ export class SerialAsker {
         if (!ANSWERED.has(result)) this.#hooks.query(ns, transport, result);
       },
     };
-    const { reply, raw, ns, transport } = await askQuestion({ name, type: 'SOA' }, plan, hooks, last?.known);
-    if (this.#last?.known.reply !== reply) this.#last = { known: { raw: Buffer.from(raw), reply }, reading: readingOf(reply) };
+    const same = last?.question.name === name ? last : null;
+    const question = same?.question ?? keptQuestion(name, 'SOA');
+    const { reply, raw, ns, transport } = await askQuestion(question, plan, hooks, same?.known);
+    if (this.#last?.known.reply !== reply || this.#last.question !== question)
+      this.#last = { question, known: { raw: Buffer.from(raw), reply }, reading: readingOf(reply) };
     return { reading: this.#last.reading, rcode: reply.rcode, ns, transport };
   }
 }

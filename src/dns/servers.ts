@@ -35,10 +35,16 @@ export class ServerChoice {
     this.#s = settings;
   }
 
-  /** New nameservers or timeouts (resolv.conf read again): the round trips seen are kept, the preference starts over. */
+  /** New nameservers or timeouts (resolv.conf read again): the round trips seen of those still listed are kept, the preference starts over. */
   reconfigure(settings: ServerSettings): void {
     this.#s = settings;
     this.#preferred = 0;
+    this.#rtt.keep(new Set(settings.nameservers.map(describeNameserver)));
+  }
+
+  /** How many nameservers have round-trip samples. */
+  get sampled(): number {
+    return this.#rtt.size;
   }
 
   /** The nameserver that answered last (the first before any answer). */

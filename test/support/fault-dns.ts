@@ -49,7 +49,8 @@ export class FaultDns {
   readonly dropNext = new Map<string, number>();
   readonly #asked = new Map<string, number>();
   readonly server: DnsServer;
-  readonly service: string;
+  /** The service's SRV name: the records are answered for it (and an alias points to it). */
+  service: string;
 
   constructor(service: string) {
     this.service = service;
