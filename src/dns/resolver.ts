@@ -4,35 +4,21 @@ import type { RecordSpec } from '../config/model.ts';
 import { RecordAsker, type Lookup } from './asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName, type Reply } from './message.ts';
-import { askPipelined } from './pipeline.ts';
 import type { QuestionHooks } from './question.ts';
 import { ServerChoice } from './servers.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
+import { lookUpTargets, type TargetLookup } from './target-lookup.ts';
 import { TargetCache } from './targets.ts';
-import {
-  addressesIn,
-  followChain,
-  inBatches,
-  makeHostAnswer,
-  makeSrvAnswer,
-  MAX_CNAME,
-  readSrv,
-  statusOf,
-  type Address,
-  type SrvRead,
-} from './records.ts';
+import { addressesIn, followChain, makeHostAnswer, makeSrvAnswer, MAX_CNAME, readSrv, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import type { TransportHooks } from './transport.ts';
-import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
+import { NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
 
 export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './answer.ts';
 
 /** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
 const SERIAL_TIMEOUT_MS = 500;
-
-/** Targets looked up one by one (CNAME chains), at once. */
-const TARGET_QUERIES_IN_FLIGHT = 16;
 
 /** What the targets' lookups get at least, when the SRV question took most of the run's time. */
 const MIN_TARGET_BUDGET_MS = 250;
@@ -54,8 +40,8 @@ export class Resolver {
   readonly #targets: TargetCache;
   readonly #serials: SerialAsker;
   readonly #trust: SerialTrust;
-  /** What each target reply said: a reply known from last time is not read again. */
-  readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
+  /** How the targets' addresses are asked (pipelined, CNAMEs followed), and what each reply said. */
+  readonly #targetLookup: TargetLookup;
   /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
   readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
   /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
@@ -94,6 +80,15 @@ export class Resolver {
     this.#asker = new RecordAsker(this.#servers, questionHooks, () => this.#now());
     this.#serials = new SerialAsker(questionHooks);
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
+    this.#targetLookup = {
+      ns: () => this.#servers.preferred,
+      families: () => this.#o.families ?? ['A', 'AAAA'],
+      cache: this.#targets,
+      hooks: this.#hooks,
+      observer,
+      follow: (target, type) => this.#follow(target, type),
+      read: new WeakMap(),
+    };
   }
 
   /** Takes new nameservers, search list and timeouts (resolv.conf read again); queries in flight finish as they were. */
@@ -206,7 +201,7 @@ export class Resolver {
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
     const targetsFailed: { error: DnsError | null } = { error: null };
     const { map: addresses, changed } = await this.#targets.addresses(name, made.read.targets, found.reply, async (missing) => {
-      const looked = await this.#lookUpTargets(missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
+      const looked = await lookUpTargets(this.#targetLookup, missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
       targetsFailed.error = looked.failure;
       return looked.found;
     });
@@ -235,69 +230,6 @@ export class Resolver {
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
     return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints);
-  }
-
-  /**
-   * Addresses of targets, asked all at once: every question pipelined on one TCP
-   * connection to the preferred nameserver, only the address families wanted, within
-   * `budgetMs` (what the run has left). A target whose answer is a CNAME to follow is asked
-   * on its own. A target none of whose questions was answered is left out of `found`: the
-   * cache keeps what it knew of it (a busy server must not make a known pod disappear), and
-   * the next run asks again; `failure` says why.
-   */
-  async #lookUpTargets(targets: readonly string[], budgetMs: number): Promise<{ found: Map<string, Address[]>; failure: DnsError | null }> {
-    const found = new Map<string, Address[]>();
-    if (targets.length === 0) return { found, failure: null };
-    const families = this.#o.families ?? (['A', 'AAAA'] as const);
-    const questions = this.#targets.questions(targets, families);
-    const ns = this.#servers.preferred;
-    if (ns === undefined) return { found, failure: null };
-    const replies = await askPipelined(ns, questions, budgetMs, this.#hooks, this.#targets.known);
-    let failure: DnsError | null = null;
-    const again: { target: string; type: AddressType }[] = [];
-    const statuses = new Map<string, number>();
-    const failedTargets = new Set<string>();
-    replies.forEach((r, i) => {
-      const q = questions[i];
-      if (q === undefined) return;
-      if (r instanceof DnsError) {
-        failure ??= r;
-        failedTargets.add(q.name);
-        statuses.set(r.kind, (statuses.get(r.kind) ?? 0) + 1);
-        return;
-      }
-      const addrs = found.get(q.name) ?? [];
-      found.set(q.name, addrs);
-      // A reply the pipeline knew (the same bytes as last time) is the same object: read once.
-      let read = this.#readTargets.get(r);
-      if (read === undefined) {
-        const status = statusOf(r);
-        const chain = status === 'ok' ? followChain(r.answers, q.name, q.type) : null;
-        read = {
-          status,
-          addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
-          cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
-        };
-        this.#readTargets.set(r, read);
-      }
-      statuses.set(read.status, (statuses.get(read.status) ?? 0) + 1);
-      for (const a of read.addresses) addrs.push(a);
-      if (read.cname) again.push({ target: q.name, type: q.type });
-    });
-    for (const [status, n] of statuses) this.#observer.query(ns, 'tcp', status, n);
-    // A target with one family answered and the other not is not known whole: asked again next run.
-    for (const t of failedTargets) found.delete(t);
-    await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
-      try {
-        const r = await this.#follow(target, type);
-        if (r.status === 'ok') for (const a of addressesIn(r.records, normalizeName(r.name))) found.get(target)?.push(a);
-      } catch (err) {
-        if (!(err instanceof DnsError)) throw err;
-        failure ??= err;
-        found.delete(target);
-      }
-    });
-    return { found, failure };
   }
 
   /** `name` through the search list; the first candidate with records wins. Each name asked goes into `asked`. */
