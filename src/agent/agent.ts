@@ -6,7 +6,7 @@ import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
@@ -16,7 +16,7 @@ import type { Writer } from './writers.ts';
 
 export type AgentDeps = Readonly<{
   backends: readonly BackendSpec[];
-  resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
+  resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
   /** The serial of the zone holding a name, null when none came (--watch). */
   serial?: (name: string) => Promise<number | null>;
   ports: readonly HaproxyPort[];

@@ -62,7 +62,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
   const write = w.writeState;
   const agent = new Agent({
     backends: config.backends,
-    resolve: (spec) => resolver.resolve(spec),
+    resolve: (spec, o) => resolver.resolve(spec, o),
     serial: (name) => resolver.serial(name),
     ports,
     writer: config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(),

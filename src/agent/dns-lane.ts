@@ -4,12 +4,13 @@ import { normalizeEndpoints } from '../core/desired.ts';
 import type { Finding } from '../core/findings.ts';
 import { applyHold, initialHold, type DnsOutcome, type HoldEvent, type HoldState, type HoldTimers } from '../core/hold.ts';
 import { endpointKey, type Endpoint } from '../core/types.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
 import { DnsError } from '../errors.ts';
 
 export type DnsLaneDeps = Readonly<{
   spec: BackendSpec;
-  resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
+  /** Asks the record; the endpoints in force keep their places at the caps. */
+  resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
   timers: HoldTimers;
   policy: AddressPolicy;
   now: () => number;
@@ -150,7 +151,7 @@ export class DnsLane {
       findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
     };
     try {
-      answer = await this.#d.resolve(this.spec.record);
+      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints });
       if (this.#read?.answer === answer) {
         outcome = this.#read.outcome;
         for (const f of this.#read.refused) findings.push(f);

@@ -126,7 +126,7 @@ export const FLAGS: readonly Flag[] = [
     arg: '<n>',
     default: '4096',
     min: 1,
-    help: 'The most endpoints a backend takes from one DNS answer, by SRV priority, then weight, then target and address (an SRV target gives at most 64 addresses); what is left out is logged once and counted (`haproxy_dns_agent_endpoints_dropped`). With `--dynamic-servers`, also the most servers, slots and added ones together, a backend is given.',
+    help: 'The most endpoints a backend takes from one DNS answer (an SRV target gives at most 64 addresses): those in force keep their places, and newcomers fill the room left by SRV priority, then weight, then target and address; what is left out is logged once and counted (`haproxy_dns_agent_endpoints_dropped`). With `--dynamic-servers`, also the most servers, slots and added ones together, a backend is given.',
   },
   {
     name: 'state-file',

@@ -21,6 +21,12 @@ export type DnsAnswer =
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
 
+/** What a resolve is given besides the record. */
+export type ResolveOptions = Readonly<{
+  /** The endpoints in force for the backend: at --max-endpoints (and an SRV target's address bound) they keep their places. */
+  inForce?: readonly Endpoint[] | null;
+}>;
+
 /** What the resolver saw on the wire, for metrics and debug logs. */
 export type DnsObserver = Readonly<{
   /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...); `count` of them at once. */

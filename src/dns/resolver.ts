@@ -1,4 +1,7 @@
 import type { Answer, RecordType } from 'dns-packet';
+import { indexInForce, targetsToAsk, type InForce } from '../core/caps.ts';
+import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
+import type { Endpoint } from '../core/types.ts';
 import { DnsError } from '../errors.ts';
 import type { RecordSpec } from '../config/model.ts';
 import { RecordAsker, type Lookup } from './asker.ts';
@@ -13,9 +16,31 @@ import { TargetCache } from './targets.ts';
 import { addressesIn, followChain, makeHostAnswer, makeSrvAnswer, MAX_CNAME, readSrv, type Address, type SrvRead } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import type { TransportHooks } from './transport.ts';
-import { NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
+import { NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
 
-export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './answer.ts';
+export type { AddressType, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
+
+/** The targets whose addresses a record's answer is made of: all of them, or past the cap those worth asking (targetsToAsk). */
+type Asked = Readonly<{
+  read: SrvRead;
+  inForce: readonly Endpoint[] | null;
+  targets: readonly string[];
+  considered: ReadonlySet<string> | null;
+}>;
+
+/**
+ * What an SRV record's answer was made of: the reply, what its records say, the targets
+ * asked and their addresses (`parts`, by identity), the endpoints in force it was capped
+ * against, and the answer.
+ */
+type Made = {
+  reply: Reply;
+  read: SrvRead;
+  asked: Asked | null;
+  parts: readonly (readonly Address[])[];
+  inForce: readonly Endpoint[] | null;
+  answer: DnsAnswer | null;
+};
 
 /** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
 const SERIAL_TIMEOUT_MS = 500;
@@ -42,8 +67,10 @@ export class Resolver {
   readonly #trust: SerialTrust;
   /** How the targets' addresses are asked (pipelined, CNAMEs followed), and what each reply said. */
   readonly #targetLookup: TargetLookup;
-  /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
-  readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
+  /** Per SRV name: what its answer was made of, and the answer, handed back while they stay the same. */
+  readonly #made = new Map<string, Made>();
+  /** The endpoints in force, indexed for the caps once per list (a lane keeps the same list while its answer says the same). */
+  readonly #indexed = new WeakMap<readonly Endpoint[], InForce>();
   /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
   readonly #names = new NamesInForce();
 
@@ -119,13 +146,14 @@ export class Resolver {
     }
   }
 
-  async resolve(spec: RecordSpec): Promise<DnsAnswer> {
-    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port);
+  async resolve(spec: RecordSpec, o: ResolveOptions = {}): Promise<DnsAnswer> {
+    const inForce = o.inForce ?? null;
+    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce);
     // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
     const asked: string[] = [];
     let answer: DnsAnswer;
     try {
-      answer = await this.#resolveSrv(spec.name, asked);
+      answer = await this.#resolveSrv(spec.name, asked, inForce);
     } catch (err) {
       if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
       throw err;
@@ -165,7 +193,7 @@ export class Resolver {
     this.#trust.keep(this.#names.answers());
   }
 
-  async #resolveSrv(name: string, asked: string[]): Promise<DnsAnswer> {
+  async #resolveSrv(name: string, asked: string[], inForce: readonly Endpoint[] | null): Promise<DnsAnswer> {
     // The SRV question and its targets' lookups share one deadline: a run never takes longer.
     const budgetEnd = this.#now() + this.#servers.deadlineMs();
     // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
@@ -189,7 +217,9 @@ export class Resolver {
       // Servers rotate the records of an answer (BIND does by default): what it says is the same when its records are.
       const read = readSrv(found.name, found.records);
       made =
-        made?.read.signature === read.signature ? { ...made, reply: found.reply } : { reply: found.reply, read, parts: [], answer: null };
+        made?.read.signature === read.signature
+          ? { ...made, reply: found.reply }
+          : { reply: found.reply, read, asked: null, parts: [], inForce: null, answer: null };
       this.#made.set(name, made);
     }
     if (trust === 'verify' && made.read === last?.read && last.answer !== null) {
@@ -200,36 +230,70 @@ export class Resolver {
     // A large answer (over TCP) often has no room left for the additional section: the
     // targets' addresses then come from A/AAAA queries, cached for their TTL.
     const targetsFailed: { error: DnsError | null } = { error: null };
-    const { map: addresses, changed } = await this.#targets.addresses(name, made.read.targets, found.reply, async (missing) => {
+    const max = this.#o.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS;
+    const indexed = this.#index(inForce);
+    const asking = this.#asking(made, inForce, indexed, max);
+    const { map: addresses, changed } = await this.#targets.addresses(name, asking.targets, found.reply, async (missing) => {
       const looked = await lookUpTargets(this.#targetLookup, missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
       targetsFailed.error = looked.failure;
       return looked.found;
     });
-    if (made.answer === null || changed) {
-      const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
-      // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
-      if (made.answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i])) {
-        made.parts = parts;
-        made.answer = makeSrvAnswer(found.name, made.read, addresses, this.#o.maxEndpoints);
-      }
+    let answer = made.answer;
+    const parts = answer === null || changed ? asking.targets.map((t) => addresses.get(t) ?? []) : made.parts;
+    // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
+    const stale = answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i]);
+    // A capped answer is made again when the endpoints in force changed: they keep their places (it stays as it was if it says the same).
+    const capped = answer?.status === 'ok' && (answer.dropped ?? 0) > 0;
+    if (answer === null || stale || (capped && made.inForce !== inForce)) {
+      const next = makeSrvAnswer(found.name, made.read, addresses, max, indexed, asking.considered);
+      if (answer === null || stale || !sameAnswer(answer, next)) answer = next;
+      made.parts = parts;
+      made.inForce = inForce;
     }
     // Records whose targets could not be looked up this run are not "no records": DNS is failing, and the last good answer is held.
-    if (made.answer.status !== 'ok' && made.read.usable.length > 0 && targetsFailed.error !== null) throw targetsFailed.error;
+    if (answer.status !== 'ok' && made.read.usable.length > 0 && targetsFailed.error !== null) throw targetsFailed.error;
     if (this.#trust.enabled) {
-      this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
+      this.#trust.done({ ...ticket, name: found.name }, trustFacts(answer, made.read, addresses));
       // Said once per answer: the lane reports it for as long as the answers carry it.
-      if (made.answer.status === 'ok' && made.answer.serialDistrusted !== true && this.#trust.distrusted(found.name))
-        made.answer = { ...made.answer, serialDistrusted: true };
+      if (answer.status === 'ok' && answer.serialDistrusted !== true && this.#trust.distrusted(found.name))
+        answer = { ...answer, serialDistrusted: true };
     }
-    return made.answer;
+    made.answer = answer;
+    return answer;
   }
 
-  async #resolveHost(host: string, port: number): Promise<DnsAnswer> {
+  /**
+   * The targets whose addresses `made`'s answer is made of: all of them, or past the cap
+   * those it could take (those in force first: targetsToAsk), so that a run's work stays
+   * bounded by the cap. The same array while they stay the same (the target cache knows an
+   * unchanged answer by it).
+   */
+  #asking(made: Made, inForce: readonly Endpoint[] | null, indexed: InForce | null, max: number): Asked {
+    const before = made.asked;
+    if (before?.read === made.read && before.inForce === inForce) return before;
+    const considered = targetsToAsk(made.read.ordered, indexed, max);
+    const same = before?.read === made.read && sameSet(before.considered, considered);
+    const targets = same ? before.targets : considered === null ? made.read.targets : Array.from(considered);
+    made.asked = { read: made.read, inForce, targets, considered };
+    return made.asked;
+  }
+
+  async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null): Promise<DnsAnswer> {
     const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type)));
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
-    return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints);
+    return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints, this.#index(inForce));
+  }
+
+  #index(inForce: readonly Endpoint[] | null): InForce | null {
+    if (inForce === null) return null;
+    let indexed = this.#indexed.get(inForce);
+    if (indexed === undefined) {
+      indexed = indexInForce(inForce);
+      this.#indexed.set(inForce, indexed);
+    }
+    return indexed;
   }
 
   /** `name` through the search list; the first candidate with records wins. Each name asked goes into `asked`. */
@@ -259,4 +323,20 @@ export class Resolver {
     }
     throw new DnsError('malformed', `CNAME chain longer than ${String(MAX_CNAME)} links from ${name}`);
   }
+}
+
+/** Two answers that give the same endpoints (the same address, port, weight and priority each), whatever their order. */
+function sameAnswer(a: DnsAnswer, b: DnsAnswer): boolean {
+  if (a.status !== 'ok' || b.status !== 'ok') return a.status === b.status;
+  if (a.endpoints.length !== b.endpoints.length || a.dropped !== b.dropped) return false;
+  const text = (e: Endpoint): string => `${e.address} ${String(e.port)} ${String(e.weight)} ${String(e.priority)}`;
+  const mine = new Set(a.endpoints.map(text));
+  return b.endpoints.every((e) => mine.has(text(e)));
+}
+
+function sameSet(a: ReadonlySet<string> | null, b: ReadonlySet<string> | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
