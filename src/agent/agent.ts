@@ -17,8 +17,8 @@ import type { Writer } from './writers.ts';
 export type AgentDeps = Readonly<{
   backends: readonly BackendSpec[];
   resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
-  /** The serial of the zone holding a name, null when none came (--watch). */
-  serial?: (name: string) => Promise<number | null>;
+  /** The serial of the zone holding a name, null when none came (--watch); `signal` aborting ends its question at once. */
+  serial?: (name: string, signal?: AbortSignal) => Promise<number | null>;
   ports: readonly HaproxyPort[];
   writer: Writer;
   reporter: Reporter;
@@ -102,14 +102,15 @@ export class Agent {
   async pass(): Promise<PassReport> {
     const dns = await Promise.all(this.#dns.map((l) => this.#runDns(l)));
     const sockets = await Promise.all(this.#sockets.map((l) => this.#runSocket(l)));
-    const findings = [...dns, ...sockets].flatMap((r) => r.findings);
+    const findings = [...dns, ...sockets].flatMap((r) => r?.findings ?? []);
     return { ok: findings.every((f) => severityOf(f) === 'warning'), findings };
   }
 
   /**
-   * The daemon: every lane on its own schedule until `signal` aborts. A DNS lane whose
-   * endpoints changed wakes the socket lanes. A hard error in any lane stops them all
-   * (runs in flight finish) and rejects with it.
+   * The daemon: every lane on its own schedule until `signal` aborts (the agent's stop).
+   * A DNS lane whose endpoints changed wakes the socket lanes. Stopping ends every DNS
+   * question in flight at once (a DNS run says nothing then); a socket lane's run in flight
+   * finishes. A hard error in any lane stops them all and rejects with it.
    */
   async run(signal: AbortSignal, wait: WaitOptions): Promise<void> {
     const stop = new AbortController();
@@ -125,15 +126,15 @@ export class Agent {
       ...this.#dns.map(async (lane, i) =>
         repeat(
           async () => {
-            const r = await this.#runDns(lane);
+            const r = await this.#runDns(lane, stop.signal);
             // A change wakes the socket lanes; at rest, those due within a tenth of the interval run now, in this wake-up.
             for (const w of wakeups) {
-              if (r.changed) w.wake();
+              if (r?.changed === true) w.wake();
               else w.wakeIfDueWithin(wait.intervalMs * JITTER);
             }
             return r;
           },
-          (r) => nextWaitMs(wait, r.ttlSeconds),
+          (r) => nextWaitMs(wait, r?.ttlSeconds ?? null),
           dnsWakeups[i] ?? new Wakeup(),
           stop.signal,
         ),
@@ -146,7 +147,7 @@ export class Agent {
             await watch(
               async () => {
                 const n = name();
-                const read = n === null ? null : await serial(n);
+                const read = n === null ? null : await serial(n, stop.signal);
                 // A run due before the next read runs now, in this wake-up: at rest the watch's reads are the lanes' clock.
                 dnsWakeups[i]?.wakeIfDueWithin(watchMs);
                 return read;
@@ -185,8 +186,9 @@ export class Agent {
     };
   }
 
-  async #runDns(lane: DnsLane): Promise<DnsReport> {
-    const r = await lane.run();
+  async #runDns(lane: DnsLane, signal?: AbortSignal): Promise<DnsReport | null> {
+    const r = await lane.run(signal);
+    if (r === null) return null;
     this.#ran(`dns ${lane.spec.id}`);
     this.#d.reporter.dns(r);
     return r;

@@ -63,7 +63,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
   const agent = new Agent({
     backends: config.backends,
     resolve: (spec, o) => resolver.resolve(spec, o),
-    serial: (name) => resolver.serial(name),
+    serial: (name, signal) => resolver.serial(name, { signal }),
     ports,
     writer: config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(),
     reporter,

@@ -140,7 +140,10 @@ export class DnsLane {
     };
   }
 
-  async run(): Promise<DnsReport> {
+  /** One run: ask, hold, keep. null when `signal` aborted it (the agent stopping): nothing is applied, nothing said. */
+  run(): Promise<DnsReport>;
+  run(signal: AbortSignal | undefined): Promise<DnsReport | null>;
+  async run(signal?: AbortSignal): Promise<DnsReport | null> {
     const started = this.#d.now();
     const record = describeRecord(this.spec.record);
     let answer: DnsAnswer | null = null;
@@ -151,7 +154,7 @@ export class DnsLane {
       findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
     };
     try {
-      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints });
+      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints, signal });
       if (this.#read?.answer === answer) {
         outcome = this.#read.outcome;
         for (const f of this.#read.refused) findings.push(f);
@@ -173,6 +176,7 @@ export class DnsLane {
       if (this.#read.refusedAll) findings.push(allRefused(backend, record, this.#read.refused.length, this.#d.policy));
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;
+      if (signal?.aborted === true) return null; // no server failed: the agent stops
       outcome = { status: 'error', kind: err.kind, message: err.message };
     }
     const now = this.#d.now();

@@ -25,6 +25,8 @@ export type DnsAnswer =
 export type ResolveOptions = Readonly<{
   /** The endpoints in force for the backend: at --max-endpoints (and an SRV target's address bound) they keep their places. */
   inForce?: readonly Endpoint[] | null;
+  /** The agent stopping: every question of the resolve ends at once (DnsError('aborted')). */
+  signal?: AbortSignal | undefined;
 }>;
 
 /** What the resolver saw on the wire, for metrics and debug logs. */

@@ -1,6 +1,6 @@
 import type { RecordType } from 'dns-packet';
 import { EDNS_UDP_SIZE, keptQuestion, replySignature, type KnownReply, type Question, type Reply } from './message.ts';
-import { askQuestion, type QuestionHooks } from './question.ts';
+import { askQuestion, type Bounds, type QuestionHooks } from './question.ts';
 import { statusOf } from './records.ts';
 import type { ServerChoice } from './servers.ts';
 
@@ -29,9 +29,10 @@ export class RecordAsker {
     this.#now = now;
   }
 
-  async ask(name: string, type: RecordType): Promise<Lookup> {
+  /** Asks `name`, within `bounds` (the run's end, the agent stopping). */
+  async ask(name: string, type: RecordType, bounds: Bounds = {}): Promise<Lookup> {
     if (type !== 'SRV') {
-      const { reply, ns } = await askQuestion({ name, type }, this.#servers.plan(false), this.#hooks, undefined, this.#now);
+      const { reply, ns } = await askQuestion({ name, type }, this.#servers.plan(false), this.#hooks, undefined, this.#now, bounds);
       this.#servers.answered(ns);
       return { status: statusOf(reply) as Lookup['status'], name, reply };
     }
@@ -55,6 +56,7 @@ export class RecordAsker {
       hooks,
       k.known,
       this.#now,
+      bounds,
     );
     // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
     if (k.known?.reply !== reply) k.known = { raw: Buffer.from(raw), reply, signature: replySignature(raw) };

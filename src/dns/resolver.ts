@@ -7,7 +7,7 @@ import type { RecordSpec } from '../config/model.ts';
 import { RecordAsker, type Lookup } from './asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName, type Reply } from './message.ts';
-import type { QuestionHooks } from './question.ts';
+import { stopping, type Bounds, type QuestionHooks } from './question.ts';
 import { ServerChoice } from './servers.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust, trustFacts } from './serial-trust.ts';
@@ -105,7 +105,7 @@ export class Resolver {
     };
     this.#servers = new ServerChoice(options);
     this.#asker = new RecordAsker(this.#servers, questionHooks, () => this.#now());
-    this.#serials = new SerialAsker(questionHooks);
+    this.#serials = new SerialAsker(questionHooks, () => this.#now());
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
     this.#targetLookup = {
       ns: () => this.#servers.preferred,
@@ -113,7 +113,8 @@ export class Resolver {
       cache: this.#targets,
       hooks: this.#hooks,
       observer,
-      follow: (target, type) => this.#follow(target, type),
+      follow: (target, type, bounds) => this.#follow(target, type, bounds),
+      now: () => this.#now(),
       read: new WeakMap(),
     };
   }
@@ -129,14 +130,14 @@ export class Resolver {
    * The serial of the zone holding `name`, from the nameserver that answered last: no
    * failover (a watch asks again soon), retried as any question is while the first try
    * listens, for SERIAL_TIMEOUT_MS at most (a reply lost to a busy server must not hold a
-   * run up for the full DNS timeout). null when there is none to be had.
+   * run up for the full DNS timeout), nor past `bounds`. null when there is none to be had.
    */
-  async serial(name: string): Promise<number | null> {
+  async serial(name: string, bounds: Bounds = {}): Promise<number | null> {
     const plan = this.#servers.serialPlan(Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS));
     if (plan === null) return null;
     const at = this.#now();
     try {
-      const { reading, rcode, ns, transport } = await this.#serials.ask(plan, name);
+      const { reading, rcode, ns, transport } = await this.#serials.ask(plan, name, bounds);
       this.#observer.query(ns, transport, reading === null ? rcode.toLowerCase() : 'soa');
       this.#trust.read(name, reading, at);
       return reading?.serial ?? null;
@@ -146,14 +147,21 @@ export class Resolver {
     }
   }
 
+  /**
+   * Asks the record. Every question of the run (search list, CNAMEs, the targets' addresses)
+   * waits its own deadline but ends by the run's (ServerChoice.runLimitMs): a run ends
+   * within it however the server answers. `o.signal` aborting ends every question at
+   * once (DnsError('aborted')).
+   */
   async resolve(spec: RecordSpec, o: ResolveOptions = {}): Promise<DnsAnswer> {
     const inForce = o.inForce ?? null;
-    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce);
+    const bounds: Bounds = { until: this.#now() + this.#servers.runLimitMs(), signal: o.signal };
+    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds);
     // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
     const asked: string[] = [];
     let answer: DnsAnswer;
     try {
-      answer = await this.#resolveSrv(spec.name, asked, inForce);
+      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds);
     } catch (err) {
       if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
       throw err;
@@ -193,21 +201,19 @@ export class Resolver {
     this.#trust.keep(this.#names.answers());
   }
 
-  async #resolveSrv(name: string, asked: string[], inForce: readonly Endpoint[] | null): Promise<DnsAnswer> {
-    // The SRV question and its targets' lookups share one deadline: a run never takes longer.
-    const budgetEnd = this.#now() + this.#servers.deadlineMs();
+  async #resolveSrv(name: string, asked: string[], inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {
     // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
     const last = this.#made.get(name);
     let trust: 'stands' | 'verify' | 'ask' = 'ask';
     if (last !== undefined && last.answer !== null && this.#trust.enabled) {
       const at = this.#now();
       // With the watch on, its last read counts or the record is asked; without it the run reads the serial itself.
-      if (!this.#trust.fresh(last.answer.name, at) && !this.#trust.watched) await this.serial(last.answer.name);
+      if (!this.#trust.fresh(last.answer.name, at) && !this.#trust.watched) await this.serial(last.answer.name, bounds);
       trust = this.#trust.check(last.answer.name, at);
       if (trust === 'stands') return last.answer;
     }
     const ticket = this.#trust.begin(last?.answer?.name ?? name, this.#now());
-    const found = await this.#search(name, 'SRV', asked);
+    const found = await this.#search(name, 'SRV', bounds, asked);
     if (found.status !== 'ok') {
       this.#trust.forget(found.name);
       return { status: found.status, name: found.name };
@@ -234,10 +240,13 @@ export class Resolver {
     const indexed = this.#index(inForce);
     const asking = this.#asking(made, inForce, indexed, max);
     const { map: addresses, changed } = await this.#targets.addresses(name, asking.targets, found.reply, async (missing) => {
-      const looked = await lookUpTargets(this.#targetLookup, missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
+      // What the run has left, and a little more when the SRV question took most of it.
+      const until = Math.max(bounds.until ?? Infinity, this.#now() + MIN_TARGET_BUDGET_MS);
+      const looked = await lookUpTargets(this.#targetLookup, missing, { until, signal: bounds.signal });
       targetsFailed.error = looked.failure;
       return looked.found;
     });
+    if (bounds.signal?.aborted === true) throw stopping();
     let answer = made.answer;
     const parts = answer === null || changed ? asking.targets.map((t) => addresses.get(t) ?? []) : made.parts;
     // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
@@ -278,8 +287,8 @@ export class Resolver {
     return made.asked;
   }
 
-  async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null): Promise<DnsAnswer> {
-    const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type)));
+  async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {
+    const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type, bounds)));
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
@@ -297,11 +306,11 @@ export class Resolver {
   }
 
   /** `name` through the search list; the first candidate with records wins. Each name asked goes into `asked`. */
-  async #search(name: string, type: RecordType, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
+  async #search(name: string, type: RecordType, bounds: Bounds, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
     let last: (Lookup & { records: Answer[] }) | undefined;
     let allNx = true;
     for (const candidate of candidateNames(name, this.#o.search, this.#o.ndots)) {
-      last = await this.#follow(candidate, type, asked);
+      last = await this.#follow(candidate, type, bounds, asked);
       if (last.status === 'ok') return last;
       if (last.status !== 'nxdomain') allNx = false;
     }
@@ -310,11 +319,11 @@ export class Resolver {
   }
 
   /** One name, following CNAMEs, to the records of `type` at the end of the chain. */
-  async #follow(name: string, type: RecordType, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
+  async #follow(name: string, type: RecordType, bounds: Bounds, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
     let current = normalizeName(name);
     for (let hop = 0; hop < MAX_CNAME; hop++) {
       asked?.push(current);
-      const looked = await this.#asker.ask(current, type);
+      const looked = await this.#asker.ask(current, type, bounds);
       if (looked.status !== 'ok') return { ...looked, records: [] };
       const chain = followChain(looked.reply.answers, current, type);
       if (chain.records.length > 0) return { ...looked, name: chain.name, records: chain.records };

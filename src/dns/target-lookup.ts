@@ -4,6 +4,7 @@ import { DnsError } from '../errors.ts';
 import type { AddressType, DnsObserver } from './answer.ts';
 import type { Lookup } from './asker.ts';
 import { normalizeName, type Reply } from './message.ts';
+import type { Bounds } from './question.ts';
 import { askPipelined } from './pipeline.ts';
 import { addressesIn, followChain, inBatches, statusOf, type Address } from './records.ts';
 import type { TargetCache } from './targets.ts';
@@ -11,6 +12,12 @@ import type { TransportHooks } from './transport.ts';
 
 /** Targets looked up one by one (CNAME chains), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
+
+/** A timer's longest wait (setTimeout takes a longer one as 1 ms). */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** What the run has left, as a wait. */
+const budgetMs = (bounds: Bounds, now: number): number => Math.max(0, Math.min(TIMER_MAX_MS, (bounds.until ?? Infinity) - now));
 
 /** What a target's reply said: read once per reply (a reply the pipeline knew is the same object). */
 type TargetRead = Readonly<{ status: string; addresses: readonly Address[]; cname: boolean }>;
@@ -24,14 +31,15 @@ export type TargetLookup = Readonly<{
   hooks: TransportHooks;
   observer: DnsObserver;
   /** One name, CNAMEs followed, for a target whose answer stopped at a CNAME. */
-  follow: (name: string, type: AddressType) => Promise<Lookup & { records: Answer[] }>;
+  follow: (name: string, type: AddressType, bounds: Bounds) => Promise<Lookup & { records: Answer[] }>;
+  now: () => number;
   read: WeakMap<Reply, TargetRead>;
 }>;
 
 /**
  * Addresses of targets, asked all at once: every question pipelined on one TCP
- * connection to the preferred nameserver, only the address families wanted, within
- * `budgetMs` (what the run has left). A target whose answer is a CNAME to follow is asked
+ * connection to the preferred nameserver, only the address families wanted, by
+ * `bounds.until` (what the run has left), ended at once by `bounds.signal`. A target whose answer is a CNAME to follow is asked
  * on its own. A target none of whose questions was answered is left out of `found`: the
  * cache keeps what it knew of it (a busy server must not make a known pod disappear), and
  * the next run asks again; `failure` says why.
@@ -39,7 +47,7 @@ export type TargetLookup = Readonly<{
 export async function lookUpTargets(
   c: TargetLookup,
   targets: readonly string[],
-  budgetMs: number,
+  bounds: Bounds,
 ): Promise<{ found: Map<string, Address[]>; failure: DnsError | null }> {
   const found = new Map<string, Address[]>();
   if (targets.length === 0) return { found, failure: null };
@@ -47,7 +55,7 @@ export async function lookUpTargets(
   const questions = c.cache.questions(targets, families);
   const ns = c.ns();
   if (ns === undefined) return { found, failure: null };
-  const replies = await askPipelined(ns, questions, budgetMs, c.hooks, c.cache.known);
+  const replies = await askPipelined(ns, questions, budgetMs(bounds, c.now()), c.hooks, c.cache.known, bounds.signal);
   let failure: DnsError | null = null;
   const again: { target: string; type: AddressType }[] = [];
   const statuses = new Map<string, number>();
@@ -84,7 +92,7 @@ export async function lookUpTargets(
   for (const t of failedTargets) found.delete(t);
   await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
     try {
-      const r = await c.follow(target, type);
+      const r = await c.follow(target, type, bounds);
       if (r.status === 'ok') for (const a of addressesIn(r.records, normalizeName(r.name))) found.get(target)?.push(a);
     } catch (err) {
       if (!(err instanceof DnsError)) throw err;

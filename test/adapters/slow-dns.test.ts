@@ -164,4 +164,16 @@ describe('Resolver against a slow or busy DNS server', () => {
     slow.silentTypes.add('AAAA');
     await expect(r.resolve({ kind: 'srv', name: SRV })).rejects.toBeInstanceOf(DnsError);
   });
+
+  it('gives a run one deadline for all its questions: slow NXDOMAINs for each name of the search list do not add up', async () => {
+    slow.fault = 'nxdomain';
+    slow.late = { ms: 400, types: ['SRV'], answerFirstOnly: false };
+    // Four names to try (three through the search list, then the name as it is), each answered 400 ms late, within a 500 ms
+    // timeout: a run of 1 s at most (twice the timeout) ends while the third is asked.
+    const r = resolver({ search: ['a.example', 'b.example', 'c.example'], timeoutMs: 500, attempts: 1 });
+    const err: unknown = await r.resolve({ kind: 'srv', name: 'web' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DnsError);
+    expect((err as DnsError).kind).toBe('timeout');
+    expect([...new Set(slow.queries.map((q) => q.name))]).toEqual(['web.a.example', 'web.b.example', 'web.c.example']);
+  });
 });
