@@ -10,7 +10,7 @@ import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
-import { JITTER, nextWaitMs, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
+import { DNS_RUNS_IN_FLIGHT, JITTER, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
@@ -108,9 +108,11 @@ export class Agent {
 
   /**
    * The daemon: every lane on its own schedule until `signal` aborts (the agent's stop).
-   * A DNS lane whose endpoints changed wakes the socket lanes. Stopping ends every DNS
-   * question in flight at once (a DNS run says nothing then); a socket lane's run in flight
-   * finishes. A hard error in any lane stops them all and rejects with it.
+   * A DNS lane asks every interval, and at once when its zone's serial moves, even while an
+   * older question is in flight (the newest answer wins); one whose endpoints changed wakes
+   * the socket lanes. Stopping ends every DNS question in flight at once (a DNS run says
+   * nothing then); a socket lane's run in flight finishes. A hard error in any lane stops
+   * them all and rejects with it.
    */
   async run(signal: AbortSignal, wait: WaitOptions): Promise<void> {
     const stop = new AbortController();
@@ -124,7 +126,7 @@ export class Agent {
     const watchMs = wait.watchMs ?? 0;
     const lanes = [
       ...this.#dns.map(async (lane, i) =>
-        repeat(
+        overlap(
           async () => {
             const r = await this.#runDns(lane, stop.signal);
             // A change wakes the socket lanes; at rest, those due within a tenth of the interval run now, in this wake-up.
@@ -137,6 +139,7 @@ export class Agent {
           (r) => nextWaitMs(wait, r?.ttlSeconds ?? null),
           dnsWakeups[i] ?? new Wakeup(),
           stop.signal,
+          DNS_RUNS_IN_FLIGHT,
         ),
       ),
       // A zone whose serial moved is asked again at once (--watch).
