@@ -66,7 +66,8 @@ export async function lookUpTargets(
     if (r instanceof DnsError) {
       failure ??= r;
       failedTargets.add(q.name);
-      statuses.set(r.kind, (statuses.get(r.kind) ?? 0) + 1);
+      // A question the agent's stop ended is no server's failure: not counted.
+      if (r.kind !== 'aborted') statuses.set(r.kind, (statuses.get(r.kind) ?? 0) + 1);
       return;
     }
     const addrs = found.get(q.name) ?? [];
