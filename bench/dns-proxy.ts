@@ -61,6 +61,8 @@ export class DelayingDnsProxy {
   readonly stats = { questions: 0, answers: 0, held: 0, dropped: 0 };
   /** performance.now() when a question came first since this was last set to null. */
   firstQuestionAt: number | null = null;
+  /** performance.now() when the server's last answer of a delayed type came, to be held: what the zone held then is on its way. */
+  lastHeldAt: number | null = null;
 
   constructor(o: DelayOptions) {
     const loopback = o.upstream.host === '127.0.0.1' || o.upstream.host === '::1';
@@ -143,6 +145,7 @@ export class DelayingDnsProxy {
       return;
     }
     this.stats.held++;
+    this.lastHeldAt = performance.now();
     const t = setTimeout(() => {
       this.#timers.delete(t);
       send();

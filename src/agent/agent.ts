@@ -6,19 +6,19 @@ import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
-import { JITTER, nextWaitMs, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
+import { DNS_RUNS_IN_FLIGHT, JITTER, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
 export type AgentDeps = Readonly<{
   backends: readonly BackendSpec[];
-  resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
-  /** The serial of the zone holding a name, null when none came (--watch). */
-  serial?: (name: string) => Promise<number | null>;
+  resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
+  /** The serial of the zone holding a name, null when none came (--watch); `signal` aborting ends its question at once. */
+  serial?: (name: string, signal?: AbortSignal) => Promise<number | null>;
   ports: readonly HaproxyPort[];
   writer: Writer;
   reporter: Reporter;
@@ -102,14 +102,17 @@ export class Agent {
   async pass(): Promise<PassReport> {
     const dns = await Promise.all(this.#dns.map((l) => this.#runDns(l)));
     const sockets = await Promise.all(this.#sockets.map((l) => this.#runSocket(l)));
-    const findings = [...dns, ...sockets].flatMap((r) => r.findings);
+    const findings = [...dns, ...sockets].flatMap((r) => r?.findings ?? []);
     return { ok: findings.every((f) => severityOf(f) === 'warning'), findings };
   }
 
   /**
-   * The daemon: every lane on its own schedule until `signal` aborts. A DNS lane whose
-   * endpoints changed wakes the socket lanes. A hard error in any lane stops them all
-   * (runs in flight finish) and rejects with it.
+   * The daemon: every lane on its own schedule until `signal` aborts (the agent's stop).
+   * A DNS lane asks every interval, and at once when its zone's serial moves, even while an
+   * older question is in flight (the newest answer wins); one whose endpoints changed wakes
+   * the socket lanes. Stopping ends every DNS question in flight at once (a DNS run says
+   * nothing then); a socket lane's run in flight finishes. A hard error in any lane stops
+   * them all and rejects with it.
    */
   async run(signal: AbortSignal, wait: WaitOptions): Promise<void> {
     const stop = new AbortController();
@@ -123,19 +126,20 @@ export class Agent {
     const watchMs = wait.watchMs ?? 0;
     const lanes = [
       ...this.#dns.map(async (lane, i) =>
-        repeat(
+        overlap(
           async () => {
-            const r = await this.#runDns(lane);
+            const r = await this.#runDns(lane, stop.signal);
             // A change wakes the socket lanes; at rest, those due within a tenth of the interval run now, in this wake-up.
             for (const w of wakeups) {
-              if (r.changed) w.wake();
+              if (r?.changed === true) w.wake();
               else w.wakeIfDueWithin(wait.intervalMs * JITTER);
             }
             return r;
           },
-          (r) => nextWaitMs(wait, r.ttlSeconds),
+          (r) => nextWaitMs(wait, r?.ttlSeconds ?? null),
           dnsWakeups[i] ?? new Wakeup(),
           stop.signal,
+          DNS_RUNS_IN_FLIGHT,
         ),
       ),
       // A zone whose serial moved is asked again at once (--watch).
@@ -146,7 +150,7 @@ export class Agent {
             await watch(
               async () => {
                 const n = name();
-                const read = n === null ? null : await serial(n);
+                const read = n === null ? null : await serial(n, stop.signal);
                 // A run due before the next read runs now, in this wake-up: at rest the watch's reads are the lanes' clock.
                 dnsWakeups[i]?.wakeIfDueWithin(watchMs);
                 return read;
@@ -185,8 +189,9 @@ export class Agent {
     };
   }
 
-  async #runDns(lane: DnsLane): Promise<DnsReport> {
-    const r = await lane.run();
+  async #runDns(lane: DnsLane, signal?: AbortSignal): Promise<DnsReport | null> {
+    const r = await lane.run(signal);
+    if (r === null) return null;
     this.#ran(`dns ${lane.spec.id}`);
     this.#d.reporter.dns(r);
     return r;

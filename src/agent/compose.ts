@@ -67,8 +67,8 @@ export function buildAgent(config: Config, w: Wiring): Built {
   const writer = config.dryRun ? new DryRunWriter(w.out, config.cookieKey) : new SocketWriter(w.halt ?? null);
   const agent = new Agent({
     backends: config.backends,
-    resolve: (spec) => resolver.resolve(spec),
-    serial: (name) => resolver.serial(name),
+    resolve: (spec, o) => resolver.resolve(spec, o),
+    serial: (name, signal) => resolver.serial(name, { signal }),
     ports,
     writer,
     reporter,

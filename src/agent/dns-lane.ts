@@ -4,12 +4,13 @@ import { normalizeEndpoints } from '../core/desired.ts';
 import type { Finding } from '../core/findings.ts';
 import { applyHold, initialHold, type DnsOutcome, type HoldEvent, type HoldState, type HoldTimers } from '../core/hold.ts';
 import { endpointKey, type Endpoint } from '../core/types.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
+import { Superseded, type DnsAnswer, type ResolveOptions } from '../dns/resolver.ts';
 import { DnsError } from '../errors.ts';
 
 export type DnsLaneDeps = Readonly<{
   spec: BackendSpec;
-  resolve: (spec: RecordSpec) => Promise<DnsAnswer>;
+  /** Asks the record; the endpoints in force keep their places at the caps. */
+  resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
   timers: HoldTimers;
   policy: AddressPolicy;
   now: () => number;
@@ -66,6 +67,8 @@ export type DnsReport = Readonly<{
 /**
  * One backend's DNS, on its own schedule: ask, apply the hold timers, keep the endpoints
  * in force for the socket lanes to read. A name that never answers delays only this lane.
+ * Runs may overlap (a slow server's question in flight when the zone changes): the newest
+ * answer wins, and one that comes after a newer run's answer is dropped.
  */
 export class DnsLane {
   readonly spec: BackendSpec;
@@ -75,6 +78,9 @@ export class DnsLane {
   /** The last answer read, and what it gave: the resolver hands back the same object while nothing changed. */
   #read: { answer: DnsAnswer; outcome: DnsOutcome; refused: readonly Finding[]; refusedAll: boolean } | null = null;
   #status: DnsStatus = 'none';
+  /** Runs begun, and the one whose answer is in force (its number): an older run's answer never comes after it. */
+  #begun = 0;
+  #applied = 0;
   /** Bumped whenever the endpoints in force change, with when that happened (update latency). */
   #revision = 0;
   #revisionAt = 0;
@@ -139,8 +145,13 @@ export class DnsLane {
     };
   }
 
-  async run(): Promise<DnsReport> {
+  /**
+   * One run: ask, hold, keep. null, with nothing applied and nothing said, when `signal`
+   * aborted it (the agent stopping) or when a run begun after it had its answer first.
+   */
+  async run(signal?: AbortSignal): Promise<DnsReport | null> {
     const started = this.#d.now();
+    const n = ++this.#begun;
     const record = describeRecord(this.spec.record);
     let answer: DnsAnswer | null = null;
     let outcome: DnsOutcome;
@@ -150,7 +161,8 @@ export class DnsLane {
       findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
     };
     try {
-      answer = await this.#d.resolve(this.spec.record);
+      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints, signal });
+      if (n < this.#applied) return null; // a newer run's answer is in force: this older one says nothing new
       if (this.#read?.answer === answer) {
         outcome = this.#read.outcome;
         for (const f of this.#read.refused) findings.push(f);
@@ -171,9 +183,13 @@ export class DnsLane {
       }
       if (this.#read.refusedAll) findings.push(allRefused(backend, record, this.#read.refused.length, this.#d.policy));
     } catch (err) {
+      if (err instanceof Superseded) return null;
       if (!(err instanceof DnsError)) throw err;
+      // No server failed when the agent stops; and a failure older than the answer in force says nothing of it.
+      if (signal?.aborted === true || n < this.#applied) return null;
       outcome = { status: 'error', kind: err.kind, message: err.message };
     }
+    if (outcome.status !== 'error') this.#applied = n;
     const now = this.#d.now();
     const held = applyHold(this.#hold, outcome, now, this.#d.timers);
     this.#hold = held.state;

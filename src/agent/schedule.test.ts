@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { nextWaitMs, repeat, Wakeup } from './schedule.ts';
+import { nextWaitMs, overlap, repeat, Wakeup } from './schedule.ts';
 
 describe('nextWaitMs', () => {
   const o = { intervalMs: 1_000, respectTtl: false, random: () => 0 };
@@ -96,5 +96,103 @@ describe('repeat and Wakeup', () => {
     expect(runs).toBe(3);
     stop.abort();
     await done;
+  });
+});
+
+describe('overlap: runs that may be in flight together', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Runs of `ms` each, noting when each began (fake time). */
+  const slowRuns = (ms: number): { run: () => Promise<number>; began: number[] } => {
+    const began: number[] = [];
+    const t0 = Date.now();
+    return {
+      began,
+      run: async () => {
+        began.push(Date.now() - t0);
+        await new Promise((r) => setTimeout(r, ms));
+        return 1;
+      },
+    };
+  };
+
+  it("begins a run every interval from the last one's start, while the ones before are in flight", async () => {
+    const stop = new AbortController();
+    const { run, began } = slowRuns(2_500); // a server 2.5 s late
+    const done = overlap(run, () => 1_000, new Wakeup(), stop.signal, 4);
+    await vi.advanceTimersByTimeAsync(3_500);
+    expect(began).toEqual([0, 1_000, 2_000, 3_000]);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(2_500);
+    await done;
+  });
+
+  it('begins a run at once on a wake (the zone serial moved) while another is in flight', async () => {
+    const stop = new AbortController();
+    const wakeup = new Wakeup();
+    const { run, began } = slowRuns(2_500);
+    const done = overlap(run, () => 1_000, wakeup, stop.signal, 4);
+    await vi.advanceTimersByTimeAsync(300);
+    wakeup.wake();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(began).toEqual([0, 300]);
+    // The interval runs from the run the wake began.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(began).toEqual([0, 300, 1_300]);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(2_500);
+    await done;
+  });
+
+  it('has at most maxInFlight runs in flight: a run due past that begins when one ends, once for any number of wakes', async () => {
+    const stop = new AbortController();
+    const wakeup = new Wakeup();
+    const { run, began } = slowRuns(2_500);
+    const done = overlap(run, () => 1_000, wakeup, stop.signal, 2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(began).toEqual([0, 1_000]);
+    wakeup.wake();
+    wakeup.wake();
+    await vi.advanceTimersByTimeAsync(1_400);
+    expect(began).toEqual([0, 1_000]);
+    await vi.advanceTimersByTimeAsync(100); // the first ends at 2.5 s
+    expect(began).toEqual([0, 1_000, 2_500]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(began).toEqual([0, 1_000, 2_500]);
+    stop.abort();
+    await vi.advanceTimersByTimeAsync(2_500);
+    await done;
+  });
+
+  it('keeps the last result a run ended with for the next wait, and ends with a run that throws once the others end', async () => {
+    const stop = new AbortController();
+    const waits: (number | null)[] = [];
+    let k = 0;
+    const run = async (): Promise<number | null> => {
+      const mine = ++k;
+      await new Promise((r) => setTimeout(r, 100));
+      if (mine === 3) throw new Error('hard');
+      return mine === 2 ? null : mine;
+    };
+    const done = overlap(
+      run,
+      (last) => {
+        waits.push(last);
+        return 1_000;
+      },
+      new Wakeup(),
+      stop.signal,
+      4,
+    );
+    const failed = expect(done).rejects.toThrow('hard');
+    await vi.advanceTimersByTimeAsync(2_200);
+    await failed;
+    expect(waits).toEqual([null, 1, 1]); // run 2 ended with nothing: run 1's result stands
+    expect(stop.signal.aborted).toBe(false);
   });
 });

@@ -9,6 +9,12 @@ export const JITTER = 0.1;
 /** The shortest wait a short TTL can ask for: a TTL of 0 must not make the agent spin. */
 export const MIN_TTL_WAIT_MS = 250;
 
+/**
+ * A DNS lane's runs in flight at once: behind a server 2.5 s late, one started every
+ * interval (1 s) and one more when the zone's serial moves.
+ */
+export const DNS_RUNS_IN_FLIGHT = 4;
+
 export type WaitOptions = Readonly<{
   intervalMs: number;
   /** Poll sooner than the interval when the answer's TTL is shorter (--respect-ttl). */
@@ -42,6 +48,11 @@ export class Wakeup {
   wake(): void {
     if (this.#wake === null) this.#pending = true;
     else this.#wake();
+  }
+
+  /** Forgets a wake kept for the next sleep: what it asked for has begun. */
+  clear(): void {
+    this.#pending = false;
   }
 
   /** Ends the sleep in progress when it would end within `ms` anyway: two wake-ups become one. */
@@ -87,6 +98,52 @@ export async function repeat<T>(run: () => Promise<T>, waitMs: (result: T) => nu
 }
 
 const isAborted = (signal: AbortSignal): boolean => signal.aborted;
+
+/**
+ * Runs `run` until `signal` aborts: each run `waitMs(last)` after the one before it began,
+ * or at once on wake(), whether or not the runs before it have ended, at most `maxInFlight`
+ * at once (a run due past that begins when one ends). `last` is what the last run that
+ * ended with a result gave (null: none yet). A DNS lane's schedule: a slow server's answer
+ * to an older question does not hold up a newer one, so a change is asked about when the
+ * zone's serial moves or the interval comes, not once a stale answer is in. A run that
+ * throws ends the loop, which rejects with it once the runs in flight have ended.
+ */
+export async function overlap<T>(
+  run: () => Promise<T | null>,
+  waitMs: (last: T | null) => number,
+  wakeup: Wakeup,
+  signal: AbortSignal,
+  maxInFlight: number,
+): Promise<void> {
+  const inFlight = new Set<Promise<void>>();
+  const state: { last: T | null; failed: { err: unknown } | null } = { last: null, failed: null };
+  const begin = (): void => {
+    wakeup.clear(); // a wake that came before this run began is answered by it
+    const p: Promise<void> = run()
+      .then(
+        (r) => {
+          if (r !== null) state.last = r;
+        },
+        (err: unknown) => {
+          state.failed ??= { err };
+          wakeup.wake();
+        },
+      )
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+  // Read through a function: the awaits below may have changed it.
+  const over = (): boolean => isAborted(signal) || state.failed !== null;
+  begin();
+  while (!over()) {
+    await wakeup.sleep(waitMs(state.last), signal);
+    while (inFlight.size >= maxInFlight && !over()) await Promise.race(inFlight);
+    if (over()) break;
+    begin();
+  }
+  await Promise.all(inFlight);
+  if (state.failed !== null) throw state.failed.err;
+}
 
 /**
  * Asks `read` every `everyMs` until `signal` aborts, and calls `changed` when what it

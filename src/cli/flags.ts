@@ -128,7 +128,7 @@ export const FLAGS: readonly Flag[] = [
     arg: '<n>',
     default: '4096',
     min: 1,
-    help: 'The most endpoints a backend takes from one DNS answer (or from the answer `--state-file` saved), by SRV priority, then weight, then target and address (an SRV target gives at most 64 addresses); what is left out is logged once and counted (`haproxy_dns_agent_endpoints_dropped`). With `--dynamic-servers`, also the most servers, slots and added ones together, a backend is given: until then an endpoint with no free slot gets a server of its own rather than a draining slot.',
+    help: 'The most endpoints a backend takes from one DNS answer (or from the answer `--state-file` saved; an SRV target gives at most 64 addresses): those in force keep their places, and newcomers fill the room left by SRV priority, then weight, then target and address; what is left out is logged once and counted (`haproxy_dns_agent_endpoints_dropped`). With `--dynamic-servers`, also the most servers, slots and added ones together, a backend is given: until then an endpoint with no free slot gets a server of its own rather than a draining slot.',
   },
   {
     name: 'state-file',
@@ -162,7 +162,7 @@ export const FLAGS: readonly Flag[] = [
     arg: '<duration>',
     shown: 'resolv.conf, else `5s`',
     min: 10,
-    help: 'How long one DNS question may take before it counts as failed (see "Slow or busy DNS servers" below). A server whose answers are known to take longer stretches it, never past `--hold`.',
+    help: 'How long one DNS question may take before it counts as failed (see "Slow or busy DNS servers" below), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
   },
   {
     name: 'socket-timeout',

@@ -21,6 +21,27 @@ export type DnsAnswer =
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
 
+/** What a resolve is given besides the record. */
+export type ResolveOptions = Readonly<{
+  /** The endpoints in force for the backend: at --max-endpoints (and an SRV target's address bound) they keep their places. */
+  inForce?: readonly Endpoint[] | null;
+  /** The agent stopping: every question of the resolve ends at once (DnsError('aborted')). */
+  signal?: AbortSignal | undefined;
+}>;
+
+/**
+ * A resolve whose answer came after a newer resolve's of the same record had: it is not
+ * what the record says now, and is neither applied nor said. Behind a slow server a
+ * question may go out while an older one is in flight; the older one's answer must never
+ * win over the newer one's.
+ */
+export class Superseded extends Error {
+  override readonly name = 'Superseded';
+  constructor(record: string) {
+    super(`${record}: a newer answer came first`);
+  }
+}
+
 /** What the resolver saw on the wire, for metrics and debug logs. */
 export type DnsObserver = Readonly<{
   /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...); `count` of them at once. */

@@ -12,11 +12,12 @@ export const EDNS_UDP_SIZE = 1232;
 export type Question = Readonly<{
   name: string;
   type: RecordType;
-  /** questionKey(), when the question is kept to be asked again. */ key?: string;
+  /** The query with ID 0 (queryTemplate), encoded once, when the question is kept to be asked again. */
+  template?: Buffer;
 }>;
 
-/** "TYPE name": what a question is known by in caches. */
-export const questionKey = (q: Question): string => q.key ?? `${q.type} ${q.name}`;
+/** A question that is kept and asked again: its query encoded once, with it (and forgotten with it). */
+export const keptQuestion = (name: string, type: RecordType): Question => ({ name, type, template: encodeTemplate(name, type) });
 
 export type Reply = Readonly<{
   rcode: string;
@@ -39,31 +40,24 @@ export function encodeQuery(q: Question, id: number): Buffer {
 }
 
 /**
- * The query for `q` with ID 0, encoded once and kept: the same questions are asked every
- * pass, and then only the ID changes. Shared: copy it before writing an ID into it.
+ * The query for `q` with ID 0: the one a kept question carries, else encoded now. Shared:
+ * copy it before writing an ID into it.
  */
 export function queryTemplate(q: Question): Buffer {
-  const key = questionKey(q);
-  let bytes = encoded.get(key);
-  if (bytes === undefined) {
-    bytes = dnsPacket.encode({
-      type: 'query',
-      id: 0,
-      flags: dnsPacket.RECURSION_DESIRED,
-      questions: [{ type: q.type, name: q.name, class: 'IN' }],
-      additionals: [
-        { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
-      ],
-    });
-    if (encoded.size >= ENCODED_MAX) encoded.clear();
-    encoded.set(key, bytes);
-  }
-  return bytes;
+  return q.template ?? encodeTemplate(q.name, q.type);
 }
 
-/** Encoded questions, kept for reuse; a few thousand (the targets of a large service). */
-const encoded = new Map<string, Buffer>();
-const ENCODED_MAX = 8_192;
+function encodeTemplate(name: string, type: RecordType): Buffer {
+  return dnsPacket.encode({
+    type: 'query',
+    id: 0,
+    flags: dnsPacket.RECURSION_DESIRED,
+    questions: [{ type, name, class: 'IN' }],
+    additionals: [
+      { type: 'OPT', name: '.', udpPayloadSize: EDNS_UDP_SIZE, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] },
+    ],
+  });
+}
 
 export const normalizeName = (n: string): string => n.toLowerCase().replace(/\.$/, '');
 

@@ -3,7 +3,8 @@ import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
-import { decodeKnown, questionKey, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
+import { decodeKnown, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
+import { stopping } from './question.ts';
 import { unreachableError, type TransportHooks } from './transport.ts';
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
@@ -14,7 +15,8 @@ export const PIPELINE_WIDTH = 256;
  * pipelining), answers matched by ID and question in whatever order they come. One reply
  * (or error) per question, in order. The connection failing, or `deadlineMs` passing (the
  * time the run has left: a busy server that trickles answers does not hold a run up), fails
- * the questions still open with a DnsError; answered ones keep theirs.
+ * the questions still open with a DnsError; answered ones keep theirs. `signal` aborting (the
+ * agent stopping) closes the connection at once.
  */
 export function askPipelined(
   ns: Nameserver,
@@ -22,8 +24,10 @@ export function askPipelined(
   deadlineMs: number,
   hooks: TransportHooks,
   known?: KnownReplies,
+  signal?: AbortSignal,
 ): Promise<(Reply | DnsError)[]> {
   if (questions.length === 0) return Promise.resolve([]);
+  if (signal?.aborted === true) return Promise.resolve(questions.map(() => stopping()));
   return new Promise((resolve) => {
     const results: (Reply | DnsError | undefined)[] = new Array<undefined>(questions.length);
     const open = new Map<number, number>(); // id -> question index
@@ -37,6 +41,7 @@ export function askPipelined(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', aborted);
       sock.destroy();
       resolve(questions.map((_, i) => results[i] ?? why ?? new DnsError('malformed', `${where}: no answer on the TCP connection`, 'tcp')));
     };
@@ -49,6 +54,10 @@ export function askPipelined(
         ),
       );
     }, deadlineMs);
+    const aborted = (): void => {
+      finish(stopping());
+    };
+    signal?.addEventListener('abort', aborted, { once: true });
     const send = (): void => {
       // Topped up once half the window is answered: fewer, larger writes.
       if (open.size > PIPELINE_WIDTH / 2) return;
@@ -97,17 +106,20 @@ export function askPipelined(
 }
 
 /**
- * The last reply to each question asked ("TYPE name"), kept by the caller: an answer that
- * comes back byte for byte the same but for its ID is not decoded again. At 1000 pods a
- * target's A record is asked again every time its TTL runs out, hundreds a second.
+ * The last reply to each question asked, kept by the caller (for as long as it keeps the
+ * question): an answer that comes back byte for byte the same but for its ID is not decoded
+ * again. At 1000 pods a target's A record is asked again every time its TTL runs out,
+ * hundreds a second.
  */
-export type KnownReplies = Map<string, KnownReply>;
+export type KnownReplies = Readonly<{
+  get: (q: Question) => KnownReply | undefined;
+  set: (q: Question, known: KnownReply) => void;
+}>;
 
 function answerOf(message: Buffer, q: Question, id: number, known: KnownReplies | undefined): Reply | Rejection {
   if (known === undefined) return decodeKnown(message, q, id, undefined);
-  const key = questionKey(q);
-  const before = known.get(key);
+  const before = known.get(q);
   const r = decodeKnown(message, q, id, before);
-  if (typeof r !== 'string' && r !== before?.reply) known.set(key, { raw: Buffer.from(message), reply: r });
+  if (typeof r !== 'string' && r !== before?.reply) known.set(q, { raw: Buffer.from(message), reply: r });
   return r;
 }

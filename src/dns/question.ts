@@ -40,6 +40,16 @@ export type Answered = Readonly<{
   truncated: boolean;
 }>;
 
+/**
+ * What bounds a question besides its plan: `until`, when the run it belongs to must end (on
+ * the question's clock: every question of a run, and its targets' lookups, share one
+ * deadline), and `signal`, the agent stopping (every try ends at once).
+ */
+export type Bounds = Readonly<{ until?: number; signal?: AbortSignal | undefined }>;
+
+/** The error a question ends with when the agent stops: a DnsError, so that whatever does not know of stopping treats it as soft. */
+export const stopping = (): DnsError => new DnsError('aborted', 'the agent is stopping');
+
 type Open = { t: Try; sentAt: number };
 
 /**
@@ -52,6 +62,8 @@ type Open = { t: Try; sentAt: number };
  * first try goes over both), with the question's full time again: the server did answer. The
  * first answer (NOERROR, NXDOMAIN) ends the question and closes the other tries; no answer
  * by the deadline is a DnsError('timeout'); every try failing otherwise, the last failure.
+ * Nothing outlasts `bounds.until`, and `bounds.signal` aborting ends every try at once
+ * (DnsError('aborted')).
  */
 export function askQuestion(
   q: Question,
@@ -59,8 +71,16 @@ export function askQuestion(
   hooks: QuestionHooks,
   known: KnownReply | undefined,
   now: () => number = Date.now,
+  bounds: Bounds = {},
 ): Promise<Answered> {
+  const until = bounds.until ?? Infinity;
+  /** The question's deadline from now: `ms`, cut at the run's end. */
+  const within = (ms: number): number => Math.max(0, Math.min(ms, until - now()));
   return new Promise((resolve, reject) => {
+    if (bounds.signal?.aborted === true) {
+      reject(stopping());
+      return;
+    }
     const open = new Set<Open>();
     let sent = 0;
     let overTcp = plan.tcpFirst;
@@ -74,8 +94,15 @@ export function askQuestion(
       settled = true;
       clearTimeout(retry);
       clearTimeout(deadline);
+      bounds.signal?.removeEventListener('abort', aborted);
       for (const o of open) o.t.close();
       open.clear();
+    };
+    /** The agent stops: every try closes, nothing is counted (no server failed). */
+    const aborted = (): void => {
+      if (settled) return;
+      end();
+      reject(stopping());
     };
     const fail = (e: DnsError): void => {
       for (const o of open) hooks.query(o.t.ns, o.t.transport, e.kind === 'timeout' ? 'timeout' : 'unanswered');
@@ -139,7 +166,7 @@ export function askQuestion(
           // The server answered: its TCP try gets the question's full time again, once.
           overTcp = true;
           clearTimeout(deadline);
-          deadline = setTimeout(timedOut, plan.deadlineMs);
+          deadline = setTimeout(timedOut, within(plan.deadlineMs));
           if (![...open].some((x) => x.t.transport === 'tcp')) send(ns, 'tcp', false);
         }
         exhausted();
@@ -163,12 +190,14 @@ export function askQuestion(
       fail(
         new DnsError(
           'timeout',
-          `no answer to ${q.type} ${q.name} within ${String(plan.deadlineMs)}ms from ${plan.nameservers.map(describeNameserver).join(', ')}${last}`,
+          `no answer to ${q.type} ${q.name} within ${String(Math.round(given))}ms from ${plan.nameservers.map(describeNameserver).join(', ')}${last}`,
           overTcp ? 'tcp' : 'udp',
         ),
       );
     };
-    let deadline = setTimeout(timedOut, plan.deadlineMs);
+    const given = within(plan.deadlineMs);
+    let deadline = setTimeout(timedOut, given);
+    bounds.signal?.addEventListener('abort', aborted, { once: true });
     next();
   });
 }

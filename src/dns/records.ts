@@ -2,8 +2,8 @@ import type { Answer, RecordType } from 'dns-packet';
 import { isHostname, presentName } from '../core/names.ts';
 import { DnsError } from '../errors.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from '../core/desired.ts';
-import { canonicalIP, isIPAddress } from '../core/ip.ts';
-import { endpointKey, type Endpoint } from '../core/types.ts';
+import { capEndpoints, chooseAddresses, type InForce, type SrvChoice } from '../core/caps.ts';
+import { isIPAddress } from '../core/ip.ts';
 import type { DnsAnswer } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
 
@@ -85,6 +85,8 @@ export type SrvRead = Readonly<{
   usable: readonly Extract<Answer, { type: 'SRV' }>[];
   /** The usable records' targets, normalized, in the same order. */
   targets: readonly string[];
+  /** The usable records in the order their endpoints are taken: priority, weight (heavier first), target, port. */
+  ordered: readonly SrvChoice[];
   notes: readonly string[];
   refusedNames: readonly string[];
   ttl: number;
@@ -113,7 +115,8 @@ export function readSrv(name: string, records: readonly Answer[]): SrvRead {
     )
     .sort()
     .join('\n');
-  return { usable, targets: usable.map((srv) => normalizeName(srv.data.target)), notes, refusedNames, ttl, signature };
+  const targets = usable.map((srv) => normalizeName(srv.data.target));
+  return { usable, targets, ordered: byPreference(usable, targets), notes, refusedNames, ttl, signature };
 }
 
 /** The lowest TTL of a list (Infinity when empty), in a loop: a list from DNS may hold thousands. */
@@ -131,63 +134,68 @@ export function sameAddresses(a: readonly Address[], b: readonly Address[]): boo
 /**
  * The answer an SRV read and its targets' addresses make: one endpoint per address of each
  * usable record, each address:port once, at most `maxEndpoints` of them (--max-endpoints)
- * and at most MAX_ADDRESSES_PER_TARGET addresses per target. The records are taken by
+ * and at most MAX_ADDRESSES_PER_TARGET addresses per target. Past a bound, the endpoints
+ * in force (`inForce`) keep their places and newcomers fill the room left, taken by
  * priority, then weight (heavier first), then target and port, each target's addresses in
- * address order: the same records keep the same endpoints in whatever order they came.
- * What the bounds left out is counted, never made: `dropped`, one per record and address
- * not taken.
+ * address order (src/core/caps.ts): the same records keep the same endpoints in whatever
+ * order they came. `considered`: the targets looked up (null: all); the records of the
+ * others are left out. What the bounds left out is counted, never made: `dropped`, one per
+ * record and address not taken (one per record of a target not looked up).
  */
 export function makeSrvAnswer(
   name: string,
   read: SrvRead,
   addresses: ReadonlyMap<string, Address[]>,
   maxEndpoints = DEFAULT_MAX_ENDPOINTS,
+  inForce: InForce | null = null,
+  considered: ReadonlySet<string> | null = null,
 ): DnsAnswer {
   const { refusedNames } = read;
   const notes = [...read.notes];
-  const endpoints: Endpoint[] = [];
-  const seen = new Set<string>();
-  /** Each target's addresses, sorted and bounded once however many records name it. */
-  const firstOf = new Map<string, readonly Address[]>();
-  let ttl = read.ttl;
-  let dropped = 0;
-  for (const srv of byPreference(read.usable)) {
-    const target = normalizeName(srv.data.target);
-    const all = addresses.get(target) ?? [];
-    let addrs = firstOf.get(target);
+  /** Each target's addresses, chosen and bounded once however many records name it. */
+  const chosen = new Map<string, readonly Address[]>();
+  const addressesOf = (target: string): readonly Address[] => {
+    let addrs = chosen.get(target);
     if (addrs === undefined) {
-      addrs = firstAddresses(all, MAX_ADDRESSES_PER_TARGET);
-      firstOf.set(target, addrs);
+      const all = addresses.get(target) ?? [];
+      addrs = chooseAddresses(all, MAX_ADDRESSES_PER_TARGET, inForce?.byTarget.get(target));
+      chosen.set(target, addrs);
       if (all.length === 0) notes.push(`SRV target ${target} has no A or AAAA record`);
     }
-    dropped += all.length - addrs.length;
-    const port = srv.data.port;
-    for (const [i, a] of addrs.entries()) {
-      if (endpoints.length >= maxEndpoints) {
-        dropped += addrs.length - i;
-        break;
-      }
-      const key = endpointKey({ address: canonicalIP(a.address), port });
-      if (seen.has(key)) continue;
-      seen.add(key);
-      ttl = Math.min(ttl, a.ttl);
-      endpoints.push({
-        target,
-        address: a.address,
-        port,
-        weight: srv.data.weight ?? 0,
-        priority: srv.data.priority ?? 0,
-        ttl: srv.ttl ?? 0,
-      });
+    return addrs;
+  };
+  let dropped = 0;
+  const records: SrvChoice[] = [];
+  for (const r of read.ordered) {
+    if (considered !== null && !considered.has(r.target)) {
+      dropped++;
+      continue;
     }
+    records.push(r);
+    dropped += (addresses.get(r.target)?.length ?? 0) - addressesOf(r.target).length;
   }
-  if (endpoints.length === 0) return { status: 'nodata', name, refusedNames };
-  return { status: 'ok', name, endpoints, ttl, notes, refusedNames, dropped };
+  const capped = capEndpoints(records, addressesOf, inForce, maxEndpoints);
+  if (capped.endpoints.length === 0) return { status: 'nodata', name, refusedNames };
+  return {
+    status: 'ok',
+    name,
+    endpoints: capped.endpoints,
+    ttl: Math.min(read.ttl, capped.ttl),
+    notes,
+    refusedNames,
+    dropped: dropped + capped.dropped,
+  };
 }
 
-/** The answer of a host:port record: every address an endpoint, at most `maxEndpoints` of them, the same ones whatever the record order. */
-export function makeHostAnswer(name: string, port: number, addrs: readonly Address[], maxEndpoints = DEFAULT_MAX_ENDPOINTS): DnsAnswer {
-  const kept = firstAddresses(addrs, maxEndpoints);
+/** The answer of a host:port record: every address an endpoint, at most `maxEndpoints` of them, those in force first, then the same ones whatever the record order. */
+export function makeHostAnswer(
+  name: string,
+  port: number,
+  addrs: readonly Address[],
+  maxEndpoints = DEFAULT_MAX_ENDPOINTS,
+  inForce: InForce | null = null,
+): DnsAnswer {
+  const kept = chooseAddresses(addrs, maxEndpoints, inForce?.byTarget.get(name));
   if (kept.length === 0) return { status: 'nodata', name };
   const endpoints = kept.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
   return { status: 'ok', name, endpoints, ttl: minTtl(kept), notes: [], refusedNames: [], dropped: addrs.length - kept.length };
@@ -196,20 +204,15 @@ export function makeHostAnswer(name: string, port: number, addrs: readonly Addre
 type Srv = SrvRead['usable'][number];
 
 /** The records in the order their endpoints are taken: priority, weight (heavier first), target, port. */
-function byPreference(records: readonly Srv[]): Srv[] {
-  const keyed = records.map((r) => ({ r, target: normalizeName(r.data.target) }));
-  keyed.sort(
-    (x, y) =>
-      (x.r.data.priority ?? 0) - (y.r.data.priority ?? 0) ||
-      (y.r.data.weight ?? 0) - (x.r.data.weight ?? 0) ||
-      (x.target < y.target ? -1 : x.target > y.target ? 1 : 0) ||
-      x.r.data.port - y.r.data.port,
+function byPreference(records: readonly Srv[], targets: readonly string[]): SrvChoice[] {
+  const keyed: SrvChoice[] = records.map((r, i) => ({
+    target: targets[i] ?? normalizeName(r.data.target),
+    port: r.data.port,
+    weight: r.data.weight ?? 0,
+    priority: r.data.priority ?? 0,
+    ttl: r.ttl ?? 0,
+  }));
+  return keyed.sort(
+    (x, y) => x.priority - y.priority || y.weight - x.weight || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0) || x.port - y.port,
   );
-  return keyed.map((k) => k.r);
-}
-
-/** The first `n` addresses in address order (the order they came in does not count). */
-export function firstAddresses(addrs: readonly Address[], n: number): readonly Address[] {
-  if (addrs.length === 0) return addrs;
-  return [...addrs].sort((x, y) => (x.address < y.address ? -1 : x.address > y.address ? 1 : 0)).slice(0, n);
 }

@@ -1,40 +1,28 @@
 import type { Answer, RecordType } from 'dns-packet';
-import { DnsError } from '../errors.ts';
 import type { RecordSpec } from '../config/model.ts';
+import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
+import type { Endpoint } from '../core/types.ts';
+import { DnsError } from '../errors.ts';
+import { NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
 import { RecordAsker, type Lookup } from './asker.ts';
-import { normalizeName, type Reply } from './message.ts';
-import { askPipelined } from './pipeline.ts';
-import type { QuestionHooks } from './question.ts';
-import { ServerChoice } from './servers.ts';
-import { SerialAsker } from './serial.ts';
-import { SerialTrust, trustFacts } from './serial-trust.ts';
-import { TargetCache } from './targets.ts';
-import {
-  addressesIn,
-  followChain,
-  inBatches,
-  makeHostAnswer,
-  makeSrvAnswer,
-  MAX_CNAME,
-  readSrv,
-  statusOf,
-  type Address,
-  type SrvRead,
-} from './records.ts';
+import { NamesInForce } from './in-force.ts';
+import { normalizeName } from './message.ts';
+import type { Bounds, QuestionHooks } from './question.ts';
+import { addressesIn, followChain, makeHostAnswer, MAX_CNAME } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
+import { SerialAsker } from './serial.ts';
+import { SerialTrust } from './serial-trust.ts';
+import { ServerChoice } from './servers.ts';
+import { SrvAnswers } from './srv-answers.ts';
+import { lookUpTargets, type TargetLookup } from './target-lookup.ts';
+import { TargetCache } from './targets.ts';
 import type { TransportHooks } from './transport.ts';
-import { NO_OBSERVER, type AddressType, type DnsAnswer, type DnsObserver, type ResolverOptions } from './answer.ts';
 
-export type { AddressType, DnsAnswer, DnsObserver, ResolverOptions } from './answer.ts';
+export type { AddressType, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
+export { Superseded } from './answer.ts';
 
 /** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
 const SERIAL_TIMEOUT_MS = 500;
-
-/** Targets looked up one by one (CNAME chains), at once. */
-const TARGET_QUERIES_IN_FLIGHT = 16;
-
-/** What the targets' lookups get at least, when the SRV question took most of the run's time. */
-const MIN_TARGET_BUDGET_MS = 250;
 
 /**
  * A stub resolver for the records the agent follows: several nameservers tried in turn,
@@ -53,10 +41,10 @@ export class Resolver {
   readonly #targets: TargetCache;
   readonly #serials: SerialAsker;
   readonly #trust: SerialTrust;
-  /** What each target reply said: a reply known from last time is not read again. */
-  readonly #readTargets = new WeakMap<Reply, { status: string; addresses: readonly Address[]; cname: boolean }>();
-  /** Per SRV name: the reply and target addresses an answer was made of, and the answer, handed back while they stay the same. */
-  readonly #made = new Map<string, { reply: Reply; read: SrvRead; parts: readonly (readonly Address[])[]; answer: DnsAnswer | null }>();
+  /** The SRV records' answers, and what each was made of. */
+  readonly #answers: SrvAnswers;
+  /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
+  readonly #names = new NamesInForce();
 
   #now(): number {
     return (this.#o.now ?? Date.now)();
@@ -89,8 +77,25 @@ export class Resolver {
     };
     this.#servers = new ServerChoice(options);
     this.#asker = new RecordAsker(this.#servers, questionHooks, () => this.#now());
-    this.#serials = new SerialAsker(questionHooks);
+    this.#serials = new SerialAsker(questionHooks, () => this.#now());
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
+    const targetLookup: TargetLookup = {
+      ns: () => this.#servers.preferred,
+      families: () => this.#o.families ?? ['A', 'AAAA'],
+      cache: this.#targets,
+      hooks: this.#hooks,
+      observer,
+      follow: (target, type, bounds) => this.#follow(target, type, bounds),
+      now: () => this.#now(),
+      read: new WeakMap(),
+    };
+    this.#answers = new SrvAnswers({
+      targets: this.#targets,
+      trust: this.#trust,
+      lookUp: (missing, bounds) => lookUpTargets(targetLookup, missing, bounds),
+      now: () => this.#now(),
+      maxEndpoints: () => this.#o.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS,
+    });
   }
 
   /** Takes new nameservers, search list and timeouts (resolv.conf read again); queries in flight finish as they were. */
@@ -104,14 +109,14 @@ export class Resolver {
    * The serial of the zone holding `name`, from the nameserver that answered last: no
    * failover (a watch asks again soon), retried as any question is while the first try
    * listens, for SERIAL_TIMEOUT_MS at most (a reply lost to a busy server must not hold a
-   * run up for the full DNS timeout). null when there is none to be had.
+   * run up for the full DNS timeout), nor past `bounds`. null when there is none to be had.
    */
-  async serial(name: string): Promise<number | null> {
+  async serial(name: string, bounds: Bounds = {}): Promise<number | null> {
     const plan = this.#servers.serialPlan(Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS));
     if (plan === null) return null;
     const at = this.#now();
     try {
-      const { reading, rcode, ns, transport } = await this.#serials.ask(plan, name);
+      const { reading, rcode, ns, transport } = await this.#serials.ask(plan, name, bounds);
       this.#observer.query(ns, transport, reading === null ? rcode.toLowerCase() : 'soa');
       this.#trust.read(name, reading, at);
       return reading?.serial ?? null;
@@ -121,146 +126,91 @@ export class Resolver {
     }
   }
 
-  async resolve(spec: RecordSpec): Promise<DnsAnswer> {
-    return spec.kind === 'srv' ? this.#resolveSrv(spec.name) : this.#resolveHost(spec.host, spec.port);
-  }
-
-  async #resolveSrv(name: string): Promise<DnsAnswer> {
-    // The SRV question and its targets' lookups share one deadline: a run never takes longer.
-    const budgetEnd = this.#now() + this.#servers.deadlineMs();
-    // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
-    const last = this.#made.get(name);
-    let trust: 'stands' | 'verify' | 'ask' = 'ask';
-    if (last !== undefined && last.answer !== null && this.#trust.enabled) {
-      const at = this.#now();
-      // With the watch on, its last read counts or the record is asked; without it the run reads the serial itself.
-      if (!this.#trust.fresh(last.answer.name, at) && !this.#trust.watched) await this.serial(last.answer.name);
-      trust = this.#trust.check(last.answer.name, at);
-      if (trust === 'stands') return last.answer;
+  /**
+   * Asks the record. Every question of the run (search list, CNAMEs, the targets' addresses)
+   * waits its own deadline but ends by the run's (ServerChoice.runLimitMs): a run ends
+   * within it however the server answers. `o.signal` aborting ends every question at
+   * once (DnsError('aborted')). A resolve of an SRV record whose reply came after a newer
+   * resolve's of the same record throws Superseded.
+   */
+  async resolve(spec: RecordSpec, o: ResolveOptions = {}): Promise<DnsAnswer> {
+    const inForce = o.inForce ?? null;
+    const bounds: Bounds = { until: this.#now() + this.#servers.runLimitMs(), signal: o.signal };
+    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds);
+    // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
+    const asked: string[] = [];
+    let answer: DnsAnswer;
+    try {
+      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#answers.begin(spec.name));
+    } catch (err) {
+      if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
+      throw err;
     }
-    const ticket = this.#trust.begin(last?.answer?.name ?? name, this.#now());
-    const found = await this.#search(name, 'SRV');
-    if (found.status !== 'ok') {
-      this.#trust.forget(found.name);
-      return { status: found.status, name: found.name };
-    }
-    let made = this.#made.get(name);
-    if (made?.reply !== found.reply) {
-      // Servers rotate the records of an answer (BIND does by default): what it says is the same when its records are.
-      const read = readSrv(found.name, found.records);
-      made =
-        made?.read.signature === read.signature ? { ...made, reply: found.reply } : { reply: found.reply, read, parts: [], answer: null };
-      this.#made.set(name, made);
-    }
-    if (trust === 'verify' && made.read === last?.read && last.answer !== null) {
-      // The record says what it said: the serial was right, the targets need not be asked.
-      this.#trust.done({ ...ticket, name: found.name }, trustFacts(last.answer, made.read, new Map()));
-      return last.answer;
-    }
-    // A large answer (over TCP) often has no room left for the additional section: the
-    // targets' addresses then come from A/AAAA queries, cached for their TTL.
-    const targetsFailed: { error: DnsError | null } = { error: null };
-    const { map: addresses, changed } = await this.#targets.addresses(made.read.targets, found.reply, async (missing) => {
-      const looked = await this.#lookUpTargets(missing, Math.max(budgetEnd - this.#now(), MIN_TARGET_BUDGET_MS));
-      targetsFailed.error = looked.failure;
-      return looked.found;
-    });
-    if (made.answer === null || changed) {
-      const parts = made.read.targets.map((t) => addresses.get(t) ?? []);
-      // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
-      if (made.answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i])) {
-        made.parts = parts;
-        made.answer = makeSrvAnswer(found.name, made.read, addresses, this.#o.maxEndpoints);
-      }
-    }
-    // Records whose targets could not be looked up this run are not "no records": DNS is failing, and the last good answer is held.
-    if (made.answer.status !== 'ok' && made.read.usable.length > 0 && targetsFailed.error !== null) throw targetsFailed.error;
-    if (this.#trust.enabled) {
-      this.#trust.done({ ...ticket, name: found.name }, trustFacts(made.answer, made.read, addresses));
-      // Said once per answer: the lane reports it for as long as the answers carry it.
-      if (made.answer.status === 'ok' && made.answer.serialDistrusted !== true && this.#trust.distrusted(found.name))
-        made.answer = { ...made.answer, serialDistrusted: true };
-    }
-    return made.answer;
-  }
-
-  async #resolveHost(host: string, port: number): Promise<DnsAnswer> {
-    const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type)));
-    const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
-    const name = found[0]?.name ?? normalizeName(host);
-    if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
-    return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints);
+    if (asked.length > 0) this.#settle(spec.name, asked, answer.name);
+    return answer;
   }
 
   /**
-   * Addresses of targets, asked all at once: every question pipelined on one TCP
-   * connection to the preferred nameserver, only the address families wanted, within
-   * `budgetMs` (what the run has left). A target whose answer is a CNAME to follow is asked
-   * on its own. A target none of whose questions was answered is left out of `found`: the
-   * cache keeps what it knew of it (a busy server must not make a known pod disappear), and
-   * the next run asks again; `failure` says why.
+   * How much each cache holds, for tests and the benchmark: bounded by what the answers in
+   * force name (and the records, nameservers and search list configured), whatever DNS said before.
    */
-  async #lookUpTargets(targets: readonly string[], budgetMs: number): Promise<{ found: Map<string, Address[]>; failure: DnsError | null }> {
-    const found = new Map<string, Address[]>();
-    if (targets.length === 0) return { found, failure: null };
-    const families = this.#o.families ?? (['A', 'AAAA'] as const);
-    const questions = this.#targets.questions(targets, families);
-    const ns = this.#servers.preferred;
-    if (ns === undefined) return { found, failure: null };
-    const replies = await askPipelined(ns, questions, budgetMs, this.#hooks, this.#targets.known);
-    let failure: DnsError | null = null;
-    const again: { target: string; type: AddressType }[] = [];
-    const statuses = new Map<string, number>();
-    const failedTargets = new Set<string>();
-    replies.forEach((r, i) => {
-      const q = questions[i];
-      if (q === undefined) return;
-      if (r instanceof DnsError) {
-        failure ??= r;
-        failedTargets.add(q.name);
-        statuses.set(r.kind, (statuses.get(r.kind) ?? 0) + 1);
-        return;
-      }
-      const addrs = found.get(q.name) ?? [];
-      found.set(q.name, addrs);
-      // A reply the pipeline knew (the same bytes as last time) is the same object: read once.
-      let read = this.#readTargets.get(r);
-      if (read === undefined) {
-        const status = statusOf(r);
-        const chain = status === 'ok' ? followChain(r.answers, q.name, q.type) : null;
-        read = {
-          status,
-          addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
-          cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
-        };
-        this.#readTargets.set(r, read);
-      }
-      statuses.set(read.status, (statuses.get(read.status) ?? 0) + 1);
-      for (const a of read.addresses) addrs.push(a);
-      if (read.cname) again.push({ target: q.name, type: q.type });
-    });
-    for (const [status, n] of statuses) this.#observer.query(ns, 'tcp', status, n);
-    // A target with one family answered and the other not is not known whole: asked again next run.
-    for (const t of failedTargets) found.delete(t);
-    await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
-      try {
-        const r = await this.#follow(target, type);
-        if (r.status === 'ok') for (const a of addressesIn(r.records, normalizeName(r.name))) found.get(target)?.push(a);
-      } catch (err) {
-        if (!(err instanceof DnsError)) throw err;
-        failure ??= err;
-        found.delete(target);
-      }
-    });
-    return { found, failure };
+  cacheSizes(): Readonly<Record<string, number>> {
+    const t = this.#targets.sizes();
+    const trust = this.#trust.sizes();
+    return {
+      answers: this.#answers.size,
+      srvNames: this.#asker.size,
+      targets: t.targets,
+      targetEntries: t.entries,
+      targetGlue: t.glue,
+      targetQuestions: t.questions,
+      targetReplies: t.replies,
+      targetRecords: t.records,
+      serialSeen: trust.seen,
+      serialCovered: trust.covered,
+      serialMoved: trust.moved,
+      serialDistrusted: trust.distrusted,
+      rttServers: this.#servers.sampled,
+    };
   }
 
-  /** `name` through the search list; the first candidate with records wins. */
-  async #search(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
+  /** A resolve of `record` ended: the caches forget what no record's last resolve went through. */
+  #settle(record: string, asked: readonly string[], answer: string | null): void {
+    if (!this.#names.settle(record, asked, answer)) return;
+    this.#asker.keep(this.#names.asked());
+    this.#trust.keep(this.#names.answers());
+  }
+
+  async #resolveSrv(name: string, asked: string[], inForce: readonly Endpoint[] | null, bounds: Bounds, n: number): Promise<DnsAnswer> {
+    // An unchanged zone serial may stand in for the records (--serial-trust): see serial-trust.ts.
+    const last = this.#answers.last(name);
+    let trust: 'stands' | 'verify' | 'ask' = 'ask';
+    if (last !== null && this.#trust.enabled) {
+      const at = this.#now();
+      // With the watch on, its last read counts or the record is asked; without it the run reads the serial itself.
+      if (!this.#trust.fresh(last.name, at) && !this.#trust.watched) await this.serial(last.name, bounds);
+      trust = this.#trust.check(last.name, at);
+      if (trust === 'stands') return last;
+    }
+    const ticket = this.#trust.begin(last?.name ?? name, this.#now());
+    const found = await this.#search(name, 'SRV', bounds, asked);
+    return this.#answers.complete(name, n, found, ticket, trust, inForce, bounds);
+  }
+
+  async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {
+    const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type, bounds)));
+    const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
+    const name = found[0]?.name ?? normalizeName(host);
+    if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
+    return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints, this.#answers.index(inForce));
+  }
+
+  /** `name` through the search list; the first candidate with records wins. Each name asked goes into `asked`. */
+  async #search(name: string, type: RecordType, bounds: Bounds, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
     let last: (Lookup & { records: Answer[] }) | undefined;
     let allNx = true;
     for (const candidate of candidateNames(name, this.#o.search, this.#o.ndots)) {
-      last = await this.#follow(candidate, type);
+      last = await this.#follow(candidate, type, bounds, asked);
       if (last.status === 'ok') return last;
       if (last.status !== 'nxdomain') allNx = false;
     }
@@ -269,10 +219,11 @@ export class Resolver {
   }
 
   /** One name, following CNAMEs, to the records of `type` at the end of the chain. */
-  async #follow(name: string, type: RecordType): Promise<Lookup & { records: Answer[] }> {
+  async #follow(name: string, type: RecordType, bounds: Bounds, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
     let current = normalizeName(name);
     for (let hop = 0; hop < MAX_CNAME; hop++) {
-      const looked = await this.#asker.ask(current, type);
+      asked?.push(current);
+      const looked = await this.#asker.ask(current, type, bounds);
       if (looked.status !== 'ok') return { ...looked, records: [] };
       const chain = followChain(looked.reply.answers, current, type);
       if (chain.records.length > 0) return { ...looked, name: chain.name, records: chain.records };

@@ -34,6 +34,16 @@ export class RttTable {
     return e === undefined ? INITIAL_RTO_MS : e.srtt + Math.max(GRANULARITY_MS, 4 * e.rttvar);
   }
 
+  /** Forgets the servers not in `servers` (resolv.conf read again names others). */
+  keep(servers: ReadonlySet<string>): void {
+    for (const server of this.#byServer.keys()) if (!servers.has(server)) this.#byServer.delete(server);
+  }
+
+  /** How many servers have samples. */
+  get size(): number {
+    return this.#byServer.size;
+  }
+
   /** The smoothed round trip to `server`, null before any sample. */
   srtt(server: string): number | null {
     return this.#byServer.get(server)?.srtt ?? null;

@@ -142,6 +142,17 @@ export class SerialTrust {
     this.#covered.delete(name);
   }
 
+  /** Forgets every name but `names` (those the answers in force came for): a CNAME to a new name each answer leaves nothing behind. */
+  keep(names: ReadonlySet<string>): void {
+    for (const map of [this.#seen, this.#covered]) for (const name of map.keys()) if (!names.has(name)) map.delete(name);
+    for (const set of [this.#moved, this.#distrusted]) for (const name of set) if (!names.has(name)) set.delete(name);
+  }
+
+  /** How many names each of its tables holds, for tests and the benchmark. */
+  sizes(): Readonly<{ seen: number; covered: number; moved: number; distrusted: number }> {
+    return { seen: this.#seen.size, covered: this.#covered.size, moved: this.#moved.size, distrusted: this.#distrusted.size };
+  }
+
   /** Whether `name`'s serial was found not to follow its records. */
   distrusted(name: string): boolean {
     return this.#distrusted.has(name);

@@ -1,6 +1,6 @@
 import type { Nameserver } from '../config/model.ts';
-import { normalizeName, type KnownReply, type Reply } from './message.ts';
-import { askQuestion, type QuestionHooks, type QuestionPlan } from './question.ts';
+import { keptQuestion, normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
+import { askQuestion, type Bounds, type QuestionHooks, type QuestionPlan } from './question.ts';
 import type { SerialReading } from './serial-trust.ts';
 import type { Transport } from './transport.ts';
 
@@ -16,15 +16,17 @@ import type { Transport } from './transport.ts';
  */
 export class SerialAsker {
   readonly #hooks: QuestionHooks;
-  /** The last reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
-  #last: { known: KnownReply; reading: SerialReading | null } | null = null;
+  readonly #now: () => number;
+  /** The last question, its reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
+  #last: { question: Question; known: KnownReply; reading: SerialReading | null } | null = null;
 
   /**
    * `hooks` hear of the tries that did not bring the answer (unanswered, timed out, failed)
    * and of round trips; the answer itself is the caller's to count, as what it said.
    */
-  constructor(hooks: QuestionHooks) {
+  constructor(hooks: QuestionHooks, now: () => number = Date.now) {
     this.#hooks = hooks;
+    this.#now = now;
   }
 
   /**
@@ -36,6 +38,7 @@ export class SerialAsker {
   async ask(
     plan: QuestionPlan,
     name: string,
+    bounds: Bounds = {},
   ): Promise<{ reading: SerialReading | null; rcode: string; ns: Nameserver; transport: Transport }> {
     const last = this.#last;
     const hooks: QuestionHooks = {
@@ -44,8 +47,11 @@ export class SerialAsker {
         if (!ANSWERED.has(result)) this.#hooks.query(ns, transport, result);
       },
     };
-    const { reply, raw, ns, transport } = await askQuestion({ name, type: 'SOA' }, plan, hooks, last?.known);
-    if (this.#last?.known.reply !== reply) this.#last = { known: { raw: Buffer.from(raw), reply }, reading: readingOf(reply) };
+    const same = last?.question.name === name ? last : null;
+    const question = same?.question ?? keptQuestion(name, 'SOA');
+    const { reply, raw, ns, transport } = await askQuestion(question, plan, hooks, same?.known, this.#now, bounds);
+    if (this.#last?.known.reply !== reply || this.#last.question !== question)
+      this.#last = { question, known: { raw: Buffer.from(raw), reply }, reading: readingOf(reply) };
     return { reading: this.#last.reading, rcode: reply.rcode, ns, transport };
   }
 }

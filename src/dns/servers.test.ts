@@ -50,4 +50,33 @@ describe('ServerChoice: which nameserver, how often, how long', () => {
     for (let i = 0; i < 10; i++) c.sample(a, 20_000);
     expect(c.deadlineMs()).toBe(8_000);
   });
+
+  it('waits --dns-timeout and no longer for a first question, and sends a retry within it', () => {
+    const c = new ServerChoice({ nameservers: [a], timeoutMs: 500, attempts: 2, retryMaxMs: 1_000 });
+    expect(c.deadlineMs()).toBe(500);
+    expect(c.plan(false)).toMatchObject({ deadlineMs: 500 });
+    expect(c.plan(false).retryAfterMs(a, 0)).toBe(250);
+  });
+
+  it('stretches the deadline to three DNS timeouts at most, however late the answers came (liveness stays far)', () => {
+    const c = new ServerChoice({ nameservers: [a], timeoutMs: 5_000, attempts: 2, holdMs: 600_000 });
+    for (const late of [1_950, 11_500, 31_000, 65_000]) c.sample(a, late);
+    expect(c.deadlineMs()).toBe(15_000);
+    // A timeout of 30 s (resolv.conf's most) is not stretched past itself: 20 s is the most a stretch goes to.
+    const long = new ServerChoice({ nameservers: [a], timeoutMs: 30_000, attempts: 2, holdMs: 600_000 });
+    for (const late of [1_950, 11_500, 31_000, 65_000]) long.sample(a, late);
+    expect(long.deadlineMs()).toBe(30_000);
+  });
+
+  it("ends a run of questions by twice a question's deadline, 30 s at most unless the timeout is longer, never past --hold", () => {
+    const c = new ServerChoice({ nameservers: [a], timeoutMs: 500, attempts: 2, holdMs: 600_000 });
+    expect(c.runLimitMs()).toBe(1_000);
+    for (const late of [1_950, 11_500, 31_000, 65_000]) c.sample(a, late);
+    expect(c.runLimitMs()).toBe(3_000); // the deadline stretched to 1.5 s
+    const slow = new ServerChoice({ nameservers: [a], timeoutMs: 5_000, attempts: 2, holdMs: 600_000 });
+    for (const late of [1_950, 11_500, 31_000, 65_000]) slow.sample(a, late);
+    expect(slow.runLimitMs()).toBe(30_000);
+    expect(new ServerChoice({ nameservers: [a], timeoutMs: 60_000, attempts: 2, holdMs: 600_000 }).runLimitMs()).toBe(60_000);
+    expect(new ServerChoice({ nameservers: [a], timeoutMs: 5_000, attempts: 2, holdMs: 7_000 }).runLimitMs()).toBe(7_000);
+  });
 });

@@ -5,6 +5,20 @@ import { RttTable } from './rtt.ts';
 /** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
 const MIN_RETRY_MS = 100;
 
+/**
+ * How far a slow server's round trips may stretch a question's deadline: to this many DNS
+ * timeouts, and no further than STRETCH_MAX_MS unless the timeout itself is longer.
+ */
+const STRETCH_TIMEOUTS = 3;
+const STRETCH_MAX_MS = 20_000;
+
+/**
+ * The longest a run's questions take in all (search list, CNAMEs, a TCP try after a
+ * truncated answer, the targets' addresses), unless the DNS timeout itself is longer: the
+ * liveness bound (/healthz) is at least 60 s, and 12 DNS timeouts, so a run ends well within it.
+ */
+const RUN_MAX_MS = 30_000;
+
 /** Tries of a serial question: a watch that lost one to a busy server asks again within its period anyway. */
 const SERIAL_TRIES = 3;
 
@@ -24,7 +38,8 @@ export type ServerSettings = Readonly<{
  * Which nameserver to ask, how often and for how long: the one that answered last first,
  * retries when a try is late for that server (its smoothed round trips, RFC 6298, doubling
  * each round over the servers, between 100 ms and the interval), and a deadline of
- * --dns-timeout, stretched for a server known to be slower, never past --hold.
+ * --dns-timeout, stretched for a server whose answers were seen to take longer (to three
+ * timeouts, 20 s at most unless the timeout is longer), never past --hold.
  */
 export class ServerChoice {
   #s: ServerSettings;
@@ -35,10 +50,16 @@ export class ServerChoice {
     this.#s = settings;
   }
 
-  /** New nameservers or timeouts (resolv.conf read again): the round trips seen are kept, the preference starts over. */
+  /** New nameservers or timeouts (resolv.conf read again): the round trips seen of those still listed are kept, the preference starts over. */
   reconfigure(settings: ServerSettings): void {
     this.#s = settings;
     this.#preferred = 0;
+    this.#rtt.keep(new Set(settings.nameservers.map(describeNameserver)));
+  }
+
+  /** How many nameservers have round-trip samples. */
+  get sampled(): number {
+    return this.#rtt.size;
   }
 
   /** The nameserver that answered last (the first before any answer). */
@@ -56,11 +77,29 @@ export class ServerChoice {
     this.#preferred = Math.max(0, this.#s.nameservers.indexOf(ns));
   }
 
-  /** How long a question (and the lookups that complete it) may take in all. */
+  /**
+   * How long a question waits for its first answer: the DNS timeout, stretched to twice the
+   * preferred server's retry time once its answers were seen to take longer (never before:
+   * a first question waits the timeout and no more).
+   */
   deadlineMs(): number {
+    const timeout = this.#s.timeoutMs;
     const ns = this.preferred;
-    const rto = ns === undefined ? 0 : this.#rtt.rto(describeNameserver(ns));
-    return Math.min(this.#s.holdMs ?? Infinity, Math.max(this.#s.timeoutMs, 2 * rto));
+    const seen = ns !== undefined && this.#rtt.srtt(describeNameserver(ns)) !== null;
+    const stretched = seen ? 2 * this.#rtt.rto(describeNameserver(ns)) : 0;
+    const most = Math.max(timeout, Math.min(STRETCH_TIMEOUTS * timeout, STRETCH_MAX_MS));
+    return Math.min(this.#s.holdMs ?? Infinity, Math.max(timeout, Math.min(stretched, most)));
+  }
+
+  /**
+   * How long a run's questions may take in all (each within its own deadline): twice a
+   * question's deadline, for a second question (the next name of the search list, a CNAME's
+   * target, the TCP try after a truncated answer), at most RUN_MAX_MS unless the timeout is
+   * longer, never past --hold.
+   */
+  runLimitMs(): number {
+    const timeout = this.#s.timeoutMs;
+    return Math.min(this.#s.holdMs ?? Infinity, Math.max(timeout, Math.min(2 * this.deadlineMs(), RUN_MAX_MS)));
   }
 
   /**
@@ -74,9 +113,17 @@ export class ServerChoice {
     return { nameservers: [ns], tries: SERIAL_TRIES, deadlineMs, retryAfterMs: retry, tcpFirst: false };
   }
 
-  /** Retry time after try `k` to `ns`: its RTO, doubling each round over `servers` nameservers, between 100 ms and `maxMs`. */
+  /**
+   * Retry time after try `k` to `ns`: its RTO (before any round trip was seen, RFC 6298's
+   * 1 s, or half the DNS timeout when that is shorter, so that a retry fits in it), doubling
+   * each round over `servers` nameservers, between 100 ms and `maxMs`.
+   */
   #retryAfter(servers: number, maxMs: number): (ns: Nameserver, k: number) => number {
-    return (ns, k) => Math.min(Math.max(this.#rtt.rto(describeNameserver(ns)) * 2 ** Math.floor(k / servers), MIN_RETRY_MS), maxMs);
+    return (ns, k) => {
+      const name = describeNameserver(ns);
+      const rto = this.#rtt.srtt(name) === null ? Math.min(this.#rtt.rto(name), this.#s.timeoutMs / 2) : this.#rtt.rto(name);
+      return Math.min(Math.max(rto * 2 ** Math.floor(k / servers), MIN_RETRY_MS), maxMs);
+    };
   }
 
   /**

@@ -1,7 +1,13 @@
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildAgent } from '../../src/agent/compose.ts';
+import { parseConfig } from '../../src/cli/config.ts';
+import { LOOKUP_SPARE } from '../../src/core/caps.ts';
 import { Resolver } from '../../src/dns/resolver.ts';
-import { DnsServer, RCODE } from '../support/dns-server.ts';
+import { DnsServer, RCODE, type Published } from '../support/dns-server.ts';
+import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import { FaultDns, published } from '../support/fault-dns.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const SRV = '_http._tcp.web.default.svc.cluster.local';
 const BIG = 'big.web.default.svc.cluster.local';
@@ -124,5 +130,85 @@ describe('an answer that multiplies: 20 SRV records naming one target of 4000 A 
     const a = await resolver(plain, 100).resolve({ kind: 'host', host: BIG, port: 80 });
     expect(a.status === 'ok' ? [a.endpoints.length, a.dropped] : a).toEqual([100, ADDRESSES - 100]);
     expect(keys(await resolver(shuffled, 100).resolve({ kind: 'host', host: BIG, port: 80 }))).toEqual(keys(a));
+  });
+});
+
+describe('at --max-endpoints, the endpoints in force keep their places', () => {
+  const dns = new FaultDns(SRV);
+  let haproxy: FakeHaproxy;
+  beforeAll(async () => {
+    await dns.start();
+  });
+  afterAll(async () => {
+    await dns.stop();
+  });
+  beforeEach(async () => {
+    haproxy = new FakeHaproxy('be_app', 5);
+    await haproxy.start();
+  });
+  afterEach(async () => {
+    await haproxy.stop();
+    dns.reset();
+    dns.queries.length = 0;
+  });
+  /** Pod k of the service: 127.0.2.k, its own name (127-0-2-1 sorts before 127-0-2-10). */
+  const pods = (...ks: number[]): Published[] => ks.flatMap((k) => published(1, 8080, k));
+
+  it('drops a newcomer whose target sorts first instead of draining a pod still in DNS', async () => {
+    const { log, lines, count } = captureLogs();
+    const parsed = parseConfig(
+      [
+        ...['--socket', haproxy.socket, '--backend', `be_app=${SRV}`, '--nameserver', `127.0.0.1:${String(dns.port)}`],
+        ...['--allow-net', '127.0.0.0/8', '--max-endpoints', '3', '--dns-timeout', '500ms', '--socket-timeout', '300ms'],
+      ],
+      {},
+    );
+    if (parsed.config === null) throw new Error('no config');
+    const { agent } = buildAgent(parsed.config, { log, out: () => undefined, resolvConf: null, metrics: null, now: () => 1_000_000 });
+    dns.endpoints = pods(10, 20, 30);
+    await agent.pass();
+    expect(haproxy.servers.filter((s) => s.address !== '127.0.0.1').map((s) => s.address)).toEqual([
+      '127.0.2.10',
+      '127.0.2.20',
+      '127.0.2.30',
+    ]);
+    const commands = haproxy.sets().length;
+    dns.endpoints = pods(1, 10, 20, 30);
+    await agent.pass();
+    // Nothing changes in HAProxy: pod 30 stays ready, pod 1 is left out, said and counted.
+    expect(haproxy.sets().slice(commands)).toEqual([]);
+    expect(lines().filter((l) => l.msg === 'server change' && l['reason'] === 'endpoint left DNS')).toEqual([]);
+    expect(count('server change')).toBe(3);
+    expect(
+      lines()
+        .filter((l) => l['kind'] === 'endpoints-capped')
+        .map((l) => [l['kept'], l['dropped']]),
+    ).toEqual([[3, 1]]);
+    // Pod 30 leaves DNS: pod 1 takes the room it left.
+    dns.endpoints = pods(1, 10, 20);
+    await agent.pass();
+    expect(lines().filter((l) => l.msg === 'server change' && l['reason'] === 'endpoint left DNS')).toHaveLength(1);
+    expect(
+      lines()
+        .filter((l) => l.msg === 'server change' && l['reason'] === 'new endpoint')
+        .map((l) => l['to']),
+    ).toContainEqual(expect.stringContaining('127.0.2.1:8080'));
+  });
+
+  it('past the cap, asks the addresses of the targets it could take, not of every target', async () => {
+    dns.fault = 'no-additionals';
+    dns.endpoints = published(100);
+    const r = new Resolver({
+      nameservers: [{ host: '127.0.0.1', port: dns.port }],
+      search: [],
+      ndots: 1,
+      timeoutMs: 2_000,
+      attempts: 1,
+      families: ['A'],
+      maxEndpoints: 3,
+    });
+    const a = await r.resolve({ kind: 'srv', name: SRV });
+    expect(a.status === 'ok' ? [a.endpoints.length, a.dropped] : a).toEqual([3, 97]);
+    expect(dns.queries.filter((q) => q.type === 'A')).toHaveLength(3 + LOOKUP_SPARE);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Resolver, type ResolverOptions } from '../../src/dns/resolver.ts';
+import { Resolver, Superseded, type ResolverOptions } from '../../src/dns/resolver.ts';
 import { DnsError } from '../../src/errors.ts';
 import { FaultDns, published } from '../support/fault-dns.ts';
 
@@ -163,5 +163,51 @@ describe('Resolver against a slow or busy DNS server', () => {
     slow.silentTypes.add('A');
     slow.silentTypes.add('AAAA');
     await expect(r.resolve({ kind: 'srv', name: SRV })).rejects.toBeInstanceOf(DnsError);
+  });
+
+  it('gives a run one deadline for all its questions: slow NXDOMAINs for each name of the search list do not add up', async () => {
+    slow.fault = 'nxdomain';
+    slow.late = { ms: 400, types: ['SRV'], answerFirstOnly: false };
+    // Four names to try (three through the search list, then the name as it is), each answered 400 ms late, within a 500 ms
+    // timeout: a run of 1 s at most (twice the timeout) ends while the third is asked.
+    const r = resolver({ search: ['a.example', 'b.example', 'c.example'], timeoutMs: 500, attempts: 1 });
+    const err: unknown = await r.resolve({ kind: 'srv', name: 'web' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DnsError);
+    expect((err as DnsError).kind).toBe('timeout');
+    expect([...new Set(slow.queries.map((q) => q.name))]).toEqual(['web.a.example', 'web.b.example', 'web.c.example']);
+  });
+
+  it("never applies an older question's answer over a newer one's: the older, come late, is Superseded", async () => {
+    slow.endpoints = published(2);
+    const r = await known(resolver({ attempts: 1 })); // one try a question: no retry to muddle the order
+    // The first question's answer says what the zone held when it was asked, and leaves 600 ms late; the second's at once.
+    slow.srvDelays.push(600, 0);
+    const older = r.resolve({ kind: 'srv', name: SRV }).catch((e: unknown) => e);
+    await vi.waitFor(() => {
+      expect(slow.queries.filter((q) => q.type === 'SRV')).toHaveLength(1);
+    });
+    slow.endpoints = published(3); // the zone changes while the first question is in flight
+    const newer = await r.resolve({ kind: 'srv', name: SRV });
+    expect(newer.status === 'ok' ? newer.endpoints.length : newer).toBe(3);
+    const stale = await older;
+    expect(stale).toBeInstanceOf(Superseded);
+    // What the record says now is the newer answer, handed back as the same object.
+    expect(await r.resolve({ kind: 'srv', name: SRV })).toBe(newer);
+  });
+
+  it("applies an older question's answer that comes first, then the newer one's", async () => {
+    slow.endpoints = published(2);
+    const r = await known(resolver({ attempts: 1 }));
+    slow.srvDelays.push(200, 500);
+    const older = r.resolve({ kind: 'srv', name: SRV });
+    await vi.waitFor(() => {
+      expect(slow.queries.filter((q) => q.type === 'SRV')).toHaveLength(1);
+    });
+    slow.endpoints = published(3);
+    const newer = r.resolve({ kind: 'srv', name: SRV });
+    const first = await older;
+    expect(first.status === 'ok' ? first.endpoints.length : first).toBe(2);
+    const second = await newer;
+    expect(second.status === 'ok' ? second.endpoints.length : second).toBe(3);
   });
 });

@@ -31,6 +31,7 @@ export class FaultDns {
     this.late = { ms: 0, types: [], answerFirstOnly: false };
     this.silentTypes.clear();
     this.dropNext.clear();
+    this.srvDelays.length = 0;
     this.#asked.clear();
   }
   endpoints: Published[] = [];
@@ -43,13 +44,16 @@ export class FaultDns {
   soaAuthoritative = true;
   /** A slow server: answers to these record types leave `lateMs` late (0: at once); with `answerFirstOnly`, later questions for the same name go unanswered. */
   late: { ms: number; types: readonly string[]; answerFirstOnly: boolean } = { ms: 0, types: [], answerFirstOnly: false };
+  /** How late each of the next SRV answers leaves, one delay per question, in order (made when asked: a late answer says what the zone held then). */
+  readonly srvDelays: number[] = [];
   /** Record types never answered (a server that drops them under load). */
   readonly silentTypes = new Set<string>();
   /** Per record type, how many of its next questions go unanswered (dropped once, as by a busy server). */
   readonly dropNext = new Map<string, number>();
   readonly #asked = new Map<string, number>();
   readonly server: DnsServer;
-  readonly service: string;
+  /** The service's SRV name: the records are answered for it (and an alias points to it). */
+  service: string;
 
   constructor(service: string) {
     this.service = service;
@@ -77,6 +81,11 @@ export class FaultDns {
     if (drops > 0) {
       this.dropNext.set(type, drops - 1);
       return null;
+    }
+    const delay = type === 'SRV' ? this.srvDelays.shift() : undefined;
+    if (delay !== undefined) {
+      const reply = this.#faulty(q, transport);
+      return reply === null || !Buffer.isBuffer(reply) || delay === 0 ? reply : { late: delay, reply };
     }
     if (this.late.ms > 0 && this.late.types.includes(type)) {
       const key = `${type} ${question?.name ?? ''}`;
