@@ -22,7 +22,7 @@ RUN npm run build \
 
 FROM ${RUNTIME_IMAGE} AS runtime
 # scripts/build-image passes these from package.json and git.
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 ARG SOURCE=""
 ARG REVISION=""
 LABEL org.opencontainers.image.title="haproxy-dns-agent" \
