@@ -242,6 +242,25 @@ describe('k8s/components/dns-agent, through the recipe of docs/kubernetes.md', (
     expect(r.text).toContain('haproxy-dns-agent/sidecar is for a Deployment, StatefulSet or DaemonSet only: take it off this object');
   });
 
+  it("adds the agent to the haproxytech chart's rendered Deployment, the chart's defaults as they are", () => {
+    const chart = readFileSync(join(ROOT, 'test/fixtures/helm/haproxy-1.29.0-default.yaml'), 'utf8');
+    const r = render({}, { 'haproxy.yaml': () => chart });
+    expect(r.ok, r.text).toBe(true);
+    expect(schemaErrors(r.objects)).toEqual([]);
+    const d = r.objects.find((o) => o.kind === 'Deployment');
+    if (d === undefined) throw new Error('no Deployment');
+    const spec = templateOf(d).spec;
+    expect(spec?.containers.map((c) => c.name)).toEqual(['haproxy', 'dns-agent']);
+    const [haproxy, agent] = spec?.containers ?? [];
+    const mount = (c: IContainer | undefined) => c?.volumeMounts?.find((m) => m.mountPath === '/var/run/haproxy')?.name;
+    expect(mount(haproxy)).toBe('haproxy-run');
+    expect(mount(agent)).toBe('haproxy-run');
+    // The chart's own volume and mount stay as they were.
+    expect(spec?.volumes?.map((v) => v.name).sort()).toEqual(['haproxy-config', 'haproxy-run']);
+    expect(haproxy?.volumeMounts?.map((m) => m.name)).toEqual(['haproxy-config', 'haproxy-run']);
+    expect(templateOf(d).metadata?.annotations?.['kubectl.kubernetes.io/default-container']).toBe('haproxy');
+  });
+
   it('stops, naming the key, when a setting is missing', () => {
     const r = render({}, { 'dns-agent/settings.yaml': (t) => t.replace(/^ {2}group: .*\n/m, '') });
     expect(r.ok).toBe(false);

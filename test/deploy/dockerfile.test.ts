@@ -130,12 +130,12 @@ function buildImage(
 }
 
 describe('scripts/build-image', () => {
-  const component = parseAllDocuments(readFileSync(join(ROOT, 'k8s/components/dns-agent/kustomization.yaml'), 'utf8'))[0]?.toJS() as {
-    images: { name: string; newName?: string; newTag?: string }[];
-  };
-  const entry = component.images.find((i) => i.name === 'haproxy-dns-agent');
+  const transformers = parseAllDocuments(readFileSync(join(ROOT, 'k8s/components/dns-agent/transformers/transformers.yaml'), 'utf8')).map(
+    (d) => d.toJS() as { kind: string; imageTag?: { name: string; newName?: string; newTag?: string } },
+  );
+  const entry = transformers.find((t) => t.kind === 'ImageTagTransformer')?.imageTag;
 
-  it("names the image as the component's images: entry does, its tag the package's version", () => {
+  it("names the image as the component's image transformer does, its tag the package's version", () => {
     expect(entry?.newTag).toBe(PACKAGE.version);
     const r = buildImage(['docker']);
     expect(r.status, r.stderr).toBe(0);

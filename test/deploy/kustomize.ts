@@ -14,6 +14,7 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { parseAllDocuments } from 'yaml';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -32,6 +33,7 @@ const MODELS: Record<string, new (o: never) => { validate(): void }> = {
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/Pod': Pod,
   'v1/Service': Service,
+  'v1/ServiceAccount': ServiceAccount,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
 };
