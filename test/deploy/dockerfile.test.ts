@@ -26,7 +26,9 @@ describe('Dockerfile', () => {
     expect(nodeMajor(argDefault('BUILD_IMAGE'))).toBe(24);
     expect(argDefault('BUILD_IMAGE')).toMatch(/^node:24\S*$/);
     expect(argDefault('RUNTIME_IMAGE')).toMatch(/distroless\/nodejs24\S*:nonroot$/);
-    expect(build).toMatch(/^FROM \$\{BUILD_IMAGE\} AS build$/m);
+    // On the build machine's platform: the target's stage only copies.
+    expect(build).toMatch(/^FROM --platform=\$BUILDPLATFORM \$\{BUILD_IMAGE\} AS build$/m);
+    expect(runtime).not.toMatch(/^RUN /m);
     expect(runtime).toMatch(/^FROM \$\{RUNTIME_IMAGE\} AS runtime$/m);
     expect(runtime).toMatch(/^USER 65532:65532$/m);
   });
@@ -47,6 +49,19 @@ describe('Dockerfile', () => {
     expect([manifests, install, code, compile]).toEqual([...[manifests, install, code, compile]].sort((a, b) => a - b));
     expect(new Set([manifests, install, code, compile]).size).toBe(4);
     expect(build.slice(build.indexOf('RUN npm run build'))).toContain('npm prune --omit=dev');
+  });
+
+  it('builds on the build platform only what runs anywhere: no production dependency has native code or an install script', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; hasInstallScript?: boolean; gypfile?: boolean; os?: string[]; cpu?: string[] }>;
+    };
+    const production = Object.entries(lock.packages).filter(([name, p]) => name !== '' && p.dev !== true);
+    expect(production.length).toBeGreaterThan(0);
+    expect(
+      production
+        .filter(([, p]) => p.hasInstallScript === true || p.gypfile === true || p.os !== undefined || p.cpu !== undefined)
+        .map(([n]) => n),
+    ).toEqual([]);
   });
 
   it('labels the image (OCI) with its name, version, license and source', () => {
