@@ -77,7 +77,7 @@ const patchKind = (kind: string) => (text: string) => text.replaceAll('kind: Dep
 function haproxyWorkload(r: Render): { o: Obj; spec: IPodSpec; containers: Record<string, IContainer> } {
   expect(r.ok, r.text).toBe(true);
   expect(schemaErrors(r.objects)).toEqual([]);
-  const o = r.objects.find((x) => x.metadata.name === 'haproxy' && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind));
+  const o = r.objects.find((x) => x.metadata.name.endsWith('haproxy') && ['Deployment', 'StatefulSet', 'DaemonSet'].includes(x.kind));
   if (o === undefined) throw new Error(`no HAProxy workload in:\n${r.text}`);
   const spec = templateOf(o).spec;
   if (spec === undefined) throw new Error('no pod spec');
@@ -165,6 +165,13 @@ describe('k8s/components/dns-agent, through the recipe of docs/kubernetes.md', (
     expect(r.text).toContain('[name=^haproxy$|no container has this name: set container in the dns-agent settings]');
     // Matched whole: a container whose name only contains the setting's is not HAProxy's.
     expect(render({ container: 'haproxy-ingress' }, { 'dns-agent/settings.yaml': setting('container', 'ingress') }).ok).toBe(false);
+  });
+
+  it("works under the kustomization's namespace and name prefix: the settings found, the agent's ConfigMap named as renamed", () => {
+    const r = render({}, { 'kustomization.yaml': (t) => `namespace: edge\nnamePrefix: team-\n${t}` });
+    const { w, agent } = expectWired(r, { container: 'haproxy', dir: '/var/run/haproxy', volume: 'haproxy-run' });
+    expect(w.metadata.name).toBe('team-haproxy');
+    expect(agent.envFrom?.[0]?.configMapRef?.name).toMatch(/^team-haproxy-dns-agent-[a-z0-9]{10}$/);
   });
 
   it("keeps the pod's fsGroup", () => {
