@@ -25,7 +25,10 @@ COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM ${RUNTIME_IMAGE} AS runtime
+# The target's platform said again: buildah before 1.30 (Debian 12's podman 4.3) would look
+# for this stage's image on the platform of the FROM above. podman 4.3 sets neither
+# platform argument: scripts/build-image and scripts/release pass both.
+FROM --platform=$TARGETPLATFORM ${RUNTIME_IMAGE} AS runtime
 # scripts/build-image passes these from package.json and git.
 ARG VERSION=0.2.0
 ARG SOURCE=""
