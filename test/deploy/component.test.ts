@@ -204,6 +204,15 @@ describe('k8s/components/dns-agent, through the recipe of docs/kubernetes.md', (
     expect(haproxy.volumeMounts).toEqual([{ name: 'run', mountPath: '/run/haproxy' }]);
   });
 
+  it("stops, rather than move it, when a mount of HAProxy's container has a name that contains the volume's", () => {
+    const r = render({
+      podSpec: '      volumes: [{ name: haproxy-run-cache, emptyDir: {} }]\n',
+      haproxyLines: '          volumeMounts: [{ name: haproxy-run-cache, mountPath: /cache }]\n',
+    });
+    expect(r.ok).toBe(false);
+    expect(r.text).toContain("another mount's name contains the volume's: set volume in the dns-agent settings");
+  });
+
   it('sets the group, the image name and a digest from the settings', () => {
     const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
     const r = render(
