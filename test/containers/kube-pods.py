@@ -180,8 +180,9 @@ def plan(docs, deployment, pod):
             path = os.path.join(pod_dir(pod), "volumes", name)
             cmds.append(("files", (path, object_data(obj), ref.get("items"), ref.get("defaultMode", 0o644))))
             mounts[name] = (path, False)
-        elif "emptyDir" in v:
-            ed = v["emptyDir"] or {}
+        elif "emptyDir" in v or set(v) == {"name"}:
+            # A volume with no source is an emptyDir: the API server defaults it so.
+            ed = v.get("emptyDir") or {}
             gid = fs_group if fs_group is not None else 0
             if ed.get("medium") == "Memory":
                 vol = f"{pod}-{name}"
