@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # haproxy-dns-agent: built on Node.js 24, run on distroless Node.js 24 (no shell, no
-# package manager) as a non-root user. scripts/build-image builds it with docker or podman.
+# package manager) as a non-root user. scripts/build-image builds it with docker or podman;
+# scripts/release builds it for linux/amd64 and linux/arm64 as one manifest list.
 #
 # The base images are build arguments, so a mirror or an air-gapped registry can stand in:
 #   --build-arg BUILD_IMAGE=mirror.example.com/library/node:24-bookworm-slim
@@ -10,7 +11,11 @@
 ARG BUILD_IMAGE=node:24-bookworm-slim
 ARG RUNTIME_IMAGE=gcr.io/distroless/nodejs24-debian12:nonroot
 
-FROM ${BUILD_IMAGE} AS build
+# The build stage runs on the machine's own platform whatever the target's (--platform
+# linux/arm64 on an amd64 host needs no emulation): its output, the compiled JavaScript and
+# the production node_modules, holds no native code (a test checks the lock file for it).
+# Only the runtime stage, which copies and runs nothing, is the target's.
+FROM --platform=$BUILDPLATFORM ${BUILD_IMAGE} AS build
 WORKDIR /src
 # Dependencies first: a change to the code alone does not install them again.
 COPY package.json package-lock.json ./
@@ -20,9 +25,12 @@ COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
-FROM ${RUNTIME_IMAGE} AS runtime
+# The target's platform said again: buildah before 1.30 (Debian 12's podman 4.3) would look
+# for this stage's image on the platform of the FROM above. podman 4.3 sets neither
+# platform argument: scripts/build-image and scripts/release pass both.
+FROM --platform=$TARGETPLATFORM ${RUNTIME_IMAGE} AS runtime
 # scripts/build-image passes these from package.json and git.
-ARG VERSION=0.1.0
+ARG VERSION=0.2.0
 ARG SOURCE=""
 ARG REVISION=""
 LABEL org.opencontainers.image.title="haproxy-dns-agent" \

@@ -289,7 +289,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(haproxy.ready()).toEqual(['10.9.9.9:80', '127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
   });
 
-  it('exports the metrics the README lists', async () => {
+  it('exports the metrics docs/monitoring.md lists', async () => {
     const metrics = new AgentMetrics(false);
     const parsed = parseConfig(
       [
@@ -332,9 +332,9 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     // Counters an alert takes increase() of exist at 0 from the lane's first run.
     expect(text).toMatch(/haproxy_dns_agent_runtime_commands_total\{socket="[^"]+",result="rejected"\} 0/);
     expect(text).toContain('haproxy_dns_agent_passes_total{lane="dns",name="be_app",result="failed"} 0');
-    // The README's table names exactly the metrics the agent registers.
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const documented = [...readme.matchAll(/^\| `(haproxy_dns_agent_\w+)` \|/gm)].map((m) => m[1]).sort();
+    // The table of docs/monitoring.md names exactly the metrics the agent registers.
+    const doc = readFileSync(new URL('../../docs/monitoring.md', import.meta.url), 'utf8');
+    const documented = [...doc.matchAll(/^\| `(haproxy_dns_agent_\w+)` \|/gm)].map((m) => m[1]).sort();
     const registered = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name).sort();
     expect(documented).toEqual(registered);
   });

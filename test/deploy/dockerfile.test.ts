@@ -26,8 +26,10 @@ describe('Dockerfile', () => {
     expect(nodeMajor(argDefault('BUILD_IMAGE'))).toBe(24);
     expect(argDefault('BUILD_IMAGE')).toMatch(/^node:24\S*$/);
     expect(argDefault('RUNTIME_IMAGE')).toMatch(/distroless\/nodejs24\S*:nonroot$/);
-    expect(build).toMatch(/^FROM \$\{BUILD_IMAGE\} AS build$/m);
-    expect(runtime).toMatch(/^FROM \$\{RUNTIME_IMAGE\} AS runtime$/m);
+    // On the build machine's platform: the target's stage only copies.
+    expect(build).toMatch(/^FROM --platform=\$BUILDPLATFORM \$\{BUILD_IMAGE\} AS build$/m);
+    expect(runtime).not.toMatch(/^RUN /m);
+    expect(runtime).toMatch(/^FROM --platform=\$TARGETPLATFORM \$\{RUNTIME_IMAGE\} AS runtime$/m);
     expect(runtime).toMatch(/^USER 65532:65532$/m);
   });
 
@@ -47,6 +49,19 @@ describe('Dockerfile', () => {
     expect([manifests, install, code, compile]).toEqual([...[manifests, install, code, compile]].sort((a, b) => a - b));
     expect(new Set([manifests, install, code, compile]).size).toBe(4);
     expect(build.slice(build.indexOf('RUN npm run build'))).toContain('npm prune --omit=dev');
+  });
+
+  it('builds on the build platform only what runs anywhere: no production dependency has native code or an install script', () => {
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean; hasInstallScript?: boolean; gypfile?: boolean; os?: string[]; cpu?: string[] }>;
+    };
+    const production = Object.entries(lock.packages).filter(([name, p]) => name !== '' && p.dev !== true);
+    expect(production.length).toBeGreaterThan(0);
+    expect(
+      production
+        .filter(([, p]) => p.hasInstallScript === true || p.gypfile === true || p.os !== undefined || p.cpu !== undefined)
+        .map(([n]) => n),
+    ).toEqual([]);
   });
 
   it('labels the image (OCI) with its name, version, license and source', () => {
@@ -130,12 +145,12 @@ function buildImage(
 }
 
 describe('scripts/build-image', () => {
-  const component = parseAllDocuments(readFileSync(join(ROOT, 'k8s/components/dns-agent/kustomization.yaml'), 'utf8'))[0]?.toJS() as {
-    images: { name: string; newName?: string; newTag?: string }[];
-  };
-  const entry = component.images.find((i) => i.name === 'haproxy-dns-agent');
+  const transformers = parseAllDocuments(readFileSync(join(ROOT, 'k8s/components/dns-agent/transformers/transformers.yaml'), 'utf8')).map(
+    (d) => d.toJS() as { kind: string; imageTag?: { name: string; newName?: string; newTag?: string } },
+  );
+  const entry = transformers.find((t) => t.kind === 'ImageTagTransformer')?.imageTag;
 
-  it("names the image as the component's images: entry does, its tag the package's version", () => {
+  it("names the image as the component's image transformer does, its tag the package's version", () => {
     expect(entry?.newTag).toBe(PACKAGE.version);
     const r = buildImage(['docker']);
     expect(r.status, r.stderr).toBe(0);
@@ -159,6 +174,9 @@ describe('scripts/build-image', () => {
     const r = buildImage(['podman']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.args.slice(0, 3)).toEqual(['build', '--tag', `docker.io/library/haproxy-dns-agent:${PACKAGE.version}`]);
+    // podman 4.3 sets neither platform argument: the target is the --platform given, the build stage this machine's.
+    expect(r.args.join(' ')).toContain('--build-arg TARGETPLATFORM=linux/arm64');
+    expect(r.args.join(' ')).toMatch(/--build-arg BUILDPLATFORM=linux\/\w+/);
   });
 
   it('says in one line that it needs docker or podman', () => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestPrometheus, type Alert } from '../monitoring/prometheus.ts';
+import { RUNBOOK_BASE } from '../monitoring/prometheus-rule.ts';
 import { ROOT } from '../monitoring/tools.ts';
 import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys, podsAt, TestBind } from '../support/bind.ts';
@@ -8,7 +9,7 @@ import { TestHaproxy } from '../support/haproxy.ts';
 import { freePort, waitFor } from '../support/procs.ts';
 
 const PODS = podsAt(0, 3);
-const JOB = 'haproxy-dns-agent'; // the job name the rules expect (README, Monitoring)
+const JOB = 'haproxy-dns-agent'; // a plain job's name the rules expect (docs/monitoring.md)
 
 type Dashboard = { panels: { title: string; targets?: { expr: string }[]; panels?: Dashboard['panels'] }[] };
 
@@ -18,7 +19,13 @@ function dashboardQueries(): { panel: string; expr: string }[] {
   return d.panels
     .flatMap((p) => [p, ...(p.panels ?? [])])
     .flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr })))
-    .map((q) => ({ ...q, expr: q.expr.replaceAll('$__rate_interval', '15s').replace(/\$(job|instance|backend)\b/g, '.+') }));
+    .map((q) => ({
+      ...q,
+      expr: q.expr
+        .replaceAll('$__rate_interval', '15s')
+        .replace(/\$(cluster|namespace)\b/g, '.*') // no such label here: All is .*
+        .replace(/\$(job|instance|backend)\b/g, '.+'),
+    }));
 }
 
 describe('the alert rules on a real Prometheus scraping a real agent (Debian Prometheus, HAProxy, BIND 9)', () => {
@@ -101,7 +108,8 @@ describe('the alert rules on a real Prometheus scraping a real agent (Debian Pro
 
     await bind.stop();
     const dns = await waitAlert('HaproxyDnsAgentDnsFailing', { backend: 'be_app', severity: 'warning' });
-    expect(dns.annotations['runbook_url']).toBe('README.md#haproxydnsagentdnsfailing');
+    expect(dns.annotations['runbook_url']).toBe(`${RUNBOOK_BASE}#haproxydnsagentdnsfailing`);
+    expect(dns.annotations['summary']).toBe(`DNS is failing for backend be_app on ${listen}`);
     // The answer's age passes this agent's --hold (3s, not the default): it says so, by the agent's own hold.
     expect(await value('haproxy_dns_agent_hold_seconds')).toBe(3);
     await waitAlert('HaproxyDnsAgentAnswerPastHold', { backend: 'be_app', severity: 'critical' });

@@ -12,7 +12,7 @@ type Panel = {
   targets?: Target[];
   panels?: Panel[];
 };
-type Variable = { name: string; type: string; query: string | { query: string }; datasource?: { uid: string } };
+type Variable = { name: string; type: string; query: string | { query: string }; datasource?: { uid: string }; allValue?: string };
 type Dashboard = { schemaVersion: number; uid: string; panels: Panel[]; templating: { list: Variable[] } };
 
 const dashboard = JSON.parse(readRepoFile('monitoring/dashboard.json')) as Dashboard;
@@ -74,11 +74,16 @@ describe('monitoring/dashboard.json', () => {
     expect(exprs.some((e) => /histogram_quantile\(0\.99, .*update_latency_seconds_bucket/.test(e))).toBe(true);
   });
 
-  it('asks the data source the user picks, for the backends the agent names', () => {
+  it('asks the data source the user picks, by cluster and namespace, for the backends the agent names', () => {
     expect(dashboard.schemaVersion).toBe(39);
+    expect(dashboard.templating.list.map((v) => v.name)).toEqual(['datasource', 'cluster', 'namespace', 'job', 'instance', 'backend']);
     expect(variable('datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
     expect(variable('backend')?.type).toBe('query');
-    expect(queryOf(variable('backend'))).toBe('label_values(haproxy_dns_agent_endpoints, backend)');
+    expect(queryOf(variable('backend'))).toMatch(/^label_values\(haproxy_dns_agent_endpoints\{.*\}, backend\)$/);
+    // All, where Prometheus has no such label (no cluster label without Thanos or an external label), matches every series.
+    for (const name of ['cluster', 'namespace']) expect(variable(name), name).toMatchObject({ type: 'query', allValue: '.*' });
+    expect(queryOf(variable('namespace'))).toBe('label_values(haproxy_dns_agent_build_info{cluster=~"$cluster"}, namespace)');
+    for (const q of queries) expect(q.expr, q.panel).toContain('cluster=~"$cluster", namespace=~"$namespace", job=~"$job"');
     for (const p of panels.filter((x) => x.type !== 'row')) {
       expect(p.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
       for (const t of p.targets ?? []) expect(t.datasource, p.title).toEqual({ type: 'prometheus', uid: '${datasource}' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { RULES_FILE } from './prometheus-rule.ts';
+import { RULES_FILE, RUNBOOK_BASE, RUNBOOKS_DOC } from './prometheus-rule.ts';
 import { exportedSeries, metricNames } from './promql.ts';
 import { anchorsOf, readRepoFile, ROOT, runTool } from './tools.ts';
 
@@ -45,8 +45,8 @@ describe(RULES_FILE, () => {
     expect(r.ok, r.output).toBe(true);
   });
 
-  it("is loaded by the README's prometheus.yml (promtool check config)", () => {
-    const monitoring = /^## Monitoring$([\s\S]*?)^## /m.exec(readRepoFile('README.md'))?.[1] ?? '';
+  it(`is loaded by the prometheus.yml of ${RUNBOOKS_DOC} (promtool check config)`, () => {
+    const monitoring = /^## Plain Prometheus$([\s\S]*?)^## /m.exec(readRepoFile(RUNBOOKS_DOC))?.[1] ?? '';
     const config = [...monitoring.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((y) => y.includes('scrape_configs:'));
     expect(config).toContain('job_name: haproxy-dns-agent');
     const dir = mkdtempSync(join(tmpdir(), 'hda-prometheus-config-'));
@@ -76,18 +76,22 @@ describe(RULES_FILE, () => {
     }
   });
 
-  it('gives every alert a severity, a summary, a description and a runbook in the README', () => {
-    const anchors = anchorsOf(readRepoFile('README.md'));
+  it(`gives every alert a severity, a summary naming the pod, a description and an absolute runbook link to its section of ${RUNBOOKS_DOC}`, () => {
+    const anchors = anchorsOf(readRepoFile(RUNBOOKS_DOC));
+    expect(RUNBOOK_BASE).toMatch(/^https:\/\//);
     expect(alerts.length).toBeGreaterThanOrEqual(10);
     for (const a of alerts) {
       expect(a.alert).toMatch(/^HaproxyDnsAgent[A-Z]\w+$/);
       expect(['critical', 'warning', 'info'], a.alert).toContain(a.labels?.['severity']);
       expect(a.annotations?.['summary'], a.alert).toBeTruthy();
       expect(a.annotations?.['description'], a.alert).toBeTruthy();
-      // A path in the repository: the operator puts the address of the version they run before it.
-      const anchor = /^README\.md#(.+)$/.exec(a.annotations?.['runbook_url'] ?? '')?.[1];
-      expect(anchor, a.alert).toBe(a.alert.toLowerCase());
-      expect(anchors.has(anchor ?? ''), `README heading for ${a.alert}`).toBe(true);
+      expect(a.annotations?.['runbook_url'], a.alert).toBe(`${RUNBOOK_BASE}#${a.alert.toLowerCase()}`);
+      expect(anchors.has(a.alert.toLowerCase()), `${RUNBOOKS_DOC} heading for ${a.alert}`).toBe(true);
+      // The agent by its pod where the target has one, else by its address.
+      if (a.annotations?.['summary']?.includes('$labels.instance') === true)
+        expect(a.annotations['summary'], a.alert).toContain(
+          '{{ with $labels.pod }}{{ $labels.namespace }}/{{ . }}{{ else }}{{ $labels.instance }}{{ end }}',
+        );
     }
   });
 
