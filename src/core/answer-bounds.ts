@@ -1,3 +1,4 @@
+import { byPreference, chooseAddresses } from './caps.ts';
 import { MAX_ADDRESSES_PER_TARGET } from './desired.ts';
 import { canonicalIP } from './ip.ts';
 import { endpointKey, type Endpoint } from './types.ts';
@@ -5,12 +6,13 @@ import { endpointKey, type Endpoint } from './types.ts';
 /**
  * Endpoints that did not come from the DNS answer just read (a saved one, --state-file),
  * held to what a DNS answer is held to (makeSrvAnswer, src/dns/records.ts): each target's
- * first MAX_ADDRESSES_PER_TARGET addresses (in address order), each address:port once, at
- * most `maxEndpoints` in all, taken by priority, weight (heavier first), target, port and
- * address: the same file keeps the same endpoints. `dropped` counts what the bounds left
- * out (a repeated address:port is not counted, as in DNS).
+ * MAX_ADDRESSES_PER_TARGET addresses chosen as DNS's are (chooseAddresses), each
+ * address:port once, at most `maxEndpoints` in all, taken in the order an answer's are
+ * (byPreference, then address): the same file keeps the same endpoints. Nothing is in force
+ * when a file is read, so no endpoint is kept for being served. `dropped` counts what the
+ * bounds left out (a repeated address:port is not counted, as in DNS).
  */
-export function capEndpoints(endpoints: readonly Endpoint[], maxEndpoints: number): { kept: Endpoint[]; dropped: number } {
+export function boundSavedEndpoints(endpoints: readonly Endpoint[], maxEndpoints: number): { kept: Endpoint[]; dropped: number } {
   const byTarget = new Map<string, Set<string>>();
   for (const e of endpoints) {
     let set = byTarget.get(e.target);
@@ -19,7 +21,11 @@ export function capEndpoints(endpoints: readonly Endpoint[], maxEndpoints: numbe
   }
   const allowed = new Map<string, Set<string>>();
   for (const [target, addresses] of byTarget) {
-    allowed.set(target, new Set([...addresses].sort(byText).slice(0, MAX_ADDRESSES_PER_TARGET)));
+    const chosen = chooseAddresses(
+      [...addresses].map((address) => ({ address, ttl: 0 })),
+      MAX_ADDRESSES_PER_TARGET,
+    );
+    allowed.set(target, new Set(chosen.map((a) => a.address)));
   }
   let dropped = 0;
   const taken: Endpoint[] = [];
@@ -27,10 +33,7 @@ export function capEndpoints(endpoints: readonly Endpoint[], maxEndpoints: numbe
     if (allowed.get(e.target)?.has(e.address) === true) taken.push(e);
     else dropped++;
   }
-  taken.sort(
-    (x, y) =>
-      x.priority - y.priority || y.weight - x.weight || byText(x.target, y.target) || x.port - y.port || byText(x.address, y.address),
-  );
+  taken.sort((x, y) => byPreference(x, y) || (x.address < y.address ? -1 : x.address > y.address ? 1 : 0));
   const kept: Endpoint[] = [];
   const seen = new Set<string>();
   for (const e of taken) {
@@ -45,5 +48,3 @@ export function capEndpoints(endpoints: readonly Endpoint[], maxEndpoints: numbe
   }
   return { kept, dropped };
 }
-
-const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -14,6 +14,16 @@ import { endpointKey, type Endpoint } from './types.ts';
 /** One usable SRV record, its target normalized. */
 export type SrvChoice = Readonly<{ target: string; port: number; weight: number; priority: number; ttl: number }>;
 
+/**
+ * The order endpoints are taken in past a bound: SRV priority, then weight (heavier
+ * first), then target and port. Records of one answer and endpoints of a saved one alike.
+ */
+export function byPreference(x: Omit<SrvChoice, 'ttl'>, y: Omit<SrvChoice, 'ttl'>): number {
+  return x.priority - y.priority || y.weight - x.weight || byText(x.target, y.target) || x.port - y.port;
+}
+
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** One address of a target, with its TTL. */
 export type TargetAddress = Readonly<{ address: string; ttl: number }>;
 

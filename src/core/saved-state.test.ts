@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capEndpoints } from './answer-bounds.ts';
+import { boundSavedEndpoints } from './answer-bounds.ts';
 import { decodeState, encodeState, maxStateBytes, STATE_VERSION, type SavedState } from './saved-state.ts';
 import type { Endpoint } from './types.ts';
 
@@ -210,11 +210,11 @@ describe('a state file held to the bounds of a DNS answer', () => {
 
   it('takes 64 addresses of one target, the first in address order, and an address:port once', () => {
     const many = Array.from({ length: 100 }, (_, i) => pod(i + 1, { target: 'one.web' }));
-    const { kept, dropped } = capEndpoints([...many].reverse(), 4096);
+    const { kept, dropped } = boundSavedEndpoints([...many].reverse(), 4096);
     expect(kept).toHaveLength(64);
     expect(dropped).toBe(36);
     expect(new Set(kept.map((e) => e.address))).toEqual(new Set([...many.map((e) => e.address)].sort().slice(0, 64)));
-    const twice = capEndpoints([pod(1), pod(1, { weight: 1 }), pod(2)], 4096);
+    const twice = boundSavedEndpoints([pod(1), pod(1, { weight: 1 }), pod(2)], 4096);
     expect([twice.kept.map((e) => [e.address, e.weight]), twice.dropped]).toEqual([
       [
         ['10.1.0.1', 10],

@@ -1,4 +1,4 @@
-import { capEndpoints } from './answer-bounds.ts';
+import { boundSavedEndpoints } from './answer-bounds.ts';
 import { isSafeName } from './commands.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from './desired.ts';
 import { isIPAddress } from './ip.ts';
@@ -91,7 +91,7 @@ const SHOWN = 64;
  * for the backends it manages, is left out with a warning, and so is a time more than
  * FUTURE_SKEW_MS ahead of `now` (an answer or a drain dated there would be held for
  * ever): the file is a hint, never a reason to fail or to trust a value it cannot check.
- * What it holds is held to the bounds of a DNS answer (`limits`, capEndpoints): what
+ * What it holds is held to the bounds of a DNS answer (`limits`, boundSavedEndpoints): what
  * passes them is left out, said once a backend and counted in `dropped`. Warnings show
  * counts and at most SHOWN characters of a name from the file.
  */
@@ -136,7 +136,7 @@ export function decodeState(
       warnings.push(`backend ${id}: answer is for ${shown(JSON.stringify(answer.record))}, not ${m.record}`);
     else if (answer.at > latest) warnings.push(`backend ${id}: answer dated ${ahead(answer.at)}`);
     else {
-      const capped = capEndpoints(answer.endpoints, limits.maxEndpoints);
+      const capped = boundSavedEndpoints(answer.endpoints, limits.maxEndpoints);
       if (capped.dropped > 0) {
         dropped[id] = capped.dropped;
         warnings.push(

@@ -2,7 +2,7 @@ import type { Answer, RecordType } from 'dns-packet';
 import { isHostname, presentName } from '../core/names.ts';
 import { DnsError } from '../errors.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from '../core/desired.ts';
-import { capEndpoints, chooseAddresses, type InForce, type SrvChoice } from '../core/caps.ts';
+import { byPreference, capEndpoints, chooseAddresses, type InForce, type SrvChoice } from '../core/caps.ts';
 import { isIPAddress } from '../core/ip.ts';
 import type { DnsAnswer } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
@@ -116,7 +116,7 @@ export function readSrv(name: string, records: readonly Answer[]): SrvRead {
     .sort()
     .join('\n');
   const targets = usable.map((srv) => normalizeName(srv.data.target));
-  return { usable, targets, ordered: byPreference(usable, targets), notes, refusedNames, ttl, signature };
+  return { usable, targets, ordered: inPreferenceOrder(usable, targets), notes, refusedNames, ttl, signature };
 }
 
 /** The lowest TTL of a list (Infinity when empty), in a loop: a list from DNS may hold thousands. */
@@ -204,7 +204,7 @@ export function makeHostAnswer(
 type Srv = SrvRead['usable'][number];
 
 /** The records in the order their endpoints are taken: priority, weight (heavier first), target, port. */
-function byPreference(records: readonly Srv[], targets: readonly string[]): SrvChoice[] {
+function inPreferenceOrder(records: readonly Srv[], targets: readonly string[]): SrvChoice[] {
   const keyed: SrvChoice[] = records.map((r, i) => ({
     target: targets[i] ?? normalizeName(r.data.target),
     port: r.data.port,
@@ -212,7 +212,5 @@ function byPreference(records: readonly Srv[], targets: readonly string[]): SrvC
     priority: r.data.priority ?? 0,
     ttl: r.ttl ?? 0,
   }));
-  return keyed.sort(
-    (x, y) => x.priority - y.priority || y.weight - x.weight || (x.target < y.target ? -1 : x.target > y.target ? 1 : 0) || x.port - y.port,
-  );
+  return keyed.sort(byPreference);
 }
