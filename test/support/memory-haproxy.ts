@@ -17,6 +17,10 @@ export type MemoryServer = {
   checked: boolean;
   backup: boolean;
   sessions: number;
+  /** Declared with a name (`slot.invalid:9 init-addr last,127.0.0.1`) instead of an IP literal. */
+  fqdn?: string;
+  /** Filled by HAProxy's own resolver from this SRV record. */
+  srvRecord?: string;
 };
 
 export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null; mode: string };
@@ -203,6 +207,8 @@ export class MemoryHaproxy implements HaproxyPort {
       weight: s.weight,
       initialWeight: 1,
       checked: s.checked,
+      fqdn: s.fqdn ?? null,
+      srvRecord: s.srvRecord ?? null,
     }));
     const key = b.cookieKey;
     return {
