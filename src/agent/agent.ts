@@ -71,6 +71,8 @@ export class Agent {
   readonly #sockets: SocketLane[];
   #lastRunAt: number | null = null;
   readonly #laneRuns = new Map<string, number | null>();
+  /** The socket lanes' wake-ups while run() runs: a new HAProxy process on a socket runs its lane at once. */
+  #socketWakeups: readonly Wakeup[] = [];
   /** What the state last kept was made of, and when it was written. */
   #kept: { answers: readonly (readonly Endpoint[] | undefined)[]; drains: string; at: number } | null = null;
 
@@ -118,6 +120,7 @@ export class Agent {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const wakeups = this.#sockets.map(() => new Wakeup());
+    this.#socketWakeups = wakeups;
     const dnsWakeups = this.#dns.map(() => new Wakeup());
     const serial = this.#d.serial;
     const watchMs = wait.watchMs ?? 0;
@@ -171,6 +174,7 @@ export class Agent {
       }),
     );
     const settled = await Promise.allSettled(lanes);
+    this.#socketWakeups = [];
     signal.removeEventListener('abort', onAbort);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -183,6 +187,21 @@ export class Agent {
       sockets: this.#sockets.map((l) => l.view()),
       lanes: this.#laneRuns,
     };
+  }
+
+  /**
+   * status(), each socket checked against the process on it now (/readyz): a reload or a
+   * restart since the lane's last run is not ready, and its lane runs at once.
+   */
+  async checkedStatus(): Promise<AgentStatus> {
+    const sockets = await Promise.all(
+      this.#sockets.map(async (lane, i) => {
+        const { view, newProcess } = await lane.confirm();
+        if (newProcess) this.#socketWakeups[i]?.wake();
+        return view;
+      }),
+    );
+    return { ...this.status(this.#d.now()), sockets };
   }
 
   async #runDns(lane: DnsLane): Promise<DnsReport> {

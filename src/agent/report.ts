@@ -121,7 +121,10 @@ export class Reporter {
       for (const res of r.results) m.commands.inc({ socket: r.socket, result: res.verdict.ok ? 'ok' : 'rejected' });
       for (const [backend, seconds] of r.latency) m.updateLatency.observe({ backend, socket: r.socket }, seconds);
       m.passes.inc({ lane: 'socket', name: r.socket, result: laneOk(r) ? 'ok' : 'failed' });
-      const away = r.findings.some((f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping');
+      // Something on the socket that does not answer like HAProxy is no HAProxy reached.
+      const away = r.findings.some(
+        (f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping' || f.kind === 'haproxy-unreadable',
+      );
       m.haproxyUp.set({ socket: r.socket }, away ? 0 : 1);
     }
     log.debug({ commands: r.results.length, changes: r.changes.length, ms: r.durationMs, ok: laneOk(r) }, 'socket lane ran');

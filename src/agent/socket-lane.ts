@@ -10,7 +10,10 @@ import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForc
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
 
+import { SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
+
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
+export type { Confirmed, SocketView } from './socket-readiness.ts';
 
 /** A backend's endpoints in force, as its DNS lane keeps them. */
 export type BackendSource = BackendInForce &
@@ -19,18 +22,6 @@ export type BackendSource = BackendInForce &
     /** DNS has said what it holds (an answer, NXDOMAIN, NODATA, refused endpoints), even if nothing is in force yet. */
     known: boolean;
   }>;
-
-/** A socket as /readyz sees it. */
-export type SocketView = Readonly<{
-  socket: string;
-  /** Whether the last run reached HAProxy (null before the first run), and if not, why. */
-  reachable: boolean | null;
-  detail: string | null;
-  /** The HAProxy process the socket last showed, null before the first read. */
-  pid: number | null;
-  /** Backends whose endpoints in force (or a known empty answer) this process has had applied. */
-  settled: ReadonlySet<string>;
-}>;
 
 export type SocketLaneDeps = Readonly<{
   port: HaproxyPort;
@@ -64,10 +55,8 @@ export class SocketLane {
   readonly #memory = new Map<string, SlotMemory>();
   /** Backends whose algorithm refuses weights: left alone from then on. */
   readonly #staticWeights = new Set<string>();
-  /** The HAProxy process last seen, and the backends it has had applied what DNS holds (readiness). */
-  #settled: { pid: number; backends: Set<string> } | null = null;
-  /** Whether the last run reached HAProxy, and the finding that said why not. */
-  #reach: { ok: boolean; detail: string | null } | null = null;
+  /** Which process has had which backends applied, and whether the last run reached it (/readyz). */
+  readonly #readiness: SocketReadiness;
   /** Backend id -> the DNS revision HAProxy last matched. */
   readonly #ackedRevision = new Map<string, number>();
   /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
@@ -80,6 +69,7 @@ export class SocketLane {
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
     this.label = deps.port.label;
+    this.#readiness = new SocketReadiness(this.label, deps.port);
     for (const [id, servers] of Object.entries(deps.savedDrains ?? {})) {
       this.#memory.set(id, { drainingSince: new Map(Object.entries(servers)), lastHeld: new Map() });
     }
@@ -93,13 +83,12 @@ export class SocketLane {
   }
 
   view(): SocketView {
-    return {
-      socket: this.label,
-      reachable: this.#reach?.ok ?? null,
-      detail: this.#reach?.detail ?? null,
-      pid: this.#settled?.pid ?? null,
-      settled: this.#settled?.backends ?? new Set(),
-    };
+    return this.#readiness.view();
+  }
+
+  /** The view, checked against the process on the socket now (/readyz); `newProcess`: the lane should run at once. */
+  confirm(): Promise<Confirmed> {
+    return this.#readiness.confirm();
   }
 
   async run(): Promise<SocketReport> {
@@ -112,8 +101,11 @@ export class SocketLane {
     });
     const fatal = progress.findings.find((f) => severityOf(f) === 'fatal');
     if (fatal !== undefined) throw new HaproxyConfigError(findingText(fatal));
-    const away = progress.findings.find((f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping');
-    this.#reach = { ok: away === undefined, detail: away === undefined ? null : findingText(away) };
+    // A peer that does not answer like HAProxy is no HAProxy to be ready with.
+    const away = progress.findings.find(
+      (f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping' || f.kind === 'haproxy-unreadable',
+    );
+    this.#readiness.reached(away);
     if (away?.kind === 'haproxy-unreachable') this.#d.writer.unreachable(this.#d.port, this.#d.backends);
     return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
   }
@@ -177,8 +169,7 @@ export class SocketLane {
     const why = reloadReason(this.#info, snap.info);
     this.#info = snap.info;
     // A new process has had nothing applied yet, whatever the last one had.
-    if (this.#settled?.pid !== snap.info.pid) this.#settled = { pid: snap.info.pid, backends: new Set() };
-    const settled = this.#settled.backends;
+    const settled = this.#readiness.read(snap.info);
     if (why !== null) this.#resyncPending = true;
     const reload = why === null ? null : { reason: why, version: snap.info.version };
     const findings: Finding[] = [];

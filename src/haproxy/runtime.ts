@@ -43,8 +43,11 @@ export interface HaproxyPort {
   readonly label: string;
   /** `show info` and the backends' state, with the configuration facts of this process. Throws soft errors when unreachable. */
   observe(backends: readonly string[]): Promise<Snapshot>;
-  /** `show info` alone (under 2 KB): enough to tell that HAProxy did not reload or restart. */
-  info(): Promise<ShowInfo>;
+  /**
+   * `show info` alone (under 2 KB): enough to tell that HAProxy did not reload or restart.
+   * `once`: one try, no retry (a readiness probe answers now, or says HAProxy does not).
+   */
+  info(options?: Readonly<{ once?: boolean }>): Promise<ShowInfo>;
   /** Live sessions (`scur`) per server of a backend, read fresh; for the log line of a server leaving. */
   sessions(backend: string): Promise<ReadonlyMap<string, number>>;
   /**
@@ -131,8 +134,8 @@ export class HaproxyRuntime implements HaproxyPort {
     return { info, backends: views, layout };
   }
 
-  async info(): Promise<ShowInfo> {
-    const [text = ''] = await this.#send(['show info']);
+  async info(options: Readonly<{ once?: boolean }> = {}): Promise<ShowInfo> {
+    const [text = ''] = await this.#send(['show info'], options.once === true ? 0 : this.#options.retries);
     if (isMasterCli(text)) return parseShowInfo(''); // throws; observe() says what it is
     return parseShowInfo(text);
   }
@@ -205,10 +208,10 @@ export class HaproxyRuntime implements HaproxyPort {
     return out;
   }
 
-  async #send(commands: readonly string[]): Promise<string[]> {
+  async #send(commands: readonly string[], retries = this.#options.retries): Promise<string[]> {
     const line = commands.join(';');
     const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, replyBound(commands)), {
-      retries: this.#options.retries,
+      retries,
       minTimeout: 100,
       maxTimeout: 1_000,
       // Again only what is safe to run twice: `add server` may have been run before the

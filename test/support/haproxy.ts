@@ -17,12 +17,18 @@ export type HaproxyOptions = Readonly<{
   cookieKey?: string;
   /** Also serve the master CLI (`-S`) on this path. */
   masterSocket?: string;
+  /**
+   * How HAProxy runs and reloads: `master-worker` (`-W`, the default, as the official image
+   * runs it; a reload is SIGUSR2 and hands the listening sockets to the new worker) or
+   * `standalone` (a reload starts a new process with `-sf`, which binds its sockets anew).
+   */
+  mode?: 'master-worker' | 'standalone';
 }>;
 
 /**
  * Debian's HAProxy in master-worker mode in the foreground (as the official image runs
- * it), with a generated config: one backend `be_app` of server-template slots declared as
- * IP literals in maintenance, dynamic cookies, and a frontend on 127.0.0.1.
+ * it), or standalone, with a generated config: one backend `be_app` of server-template
+ * slots declared as IP literals in maintenance, dynamic cookies, and a frontend on 127.0.0.1.
  */
 export class TestHaproxy {
   readonly dir: string;
@@ -30,6 +36,8 @@ export class TestHaproxy {
   readonly cfg: string;
   readonly options: HaproxyOptions;
   proc: Proc | null = null;
+  /** Processes a `-sf` reload told to finish: stopped with the current one. */
+  readonly #former: Proc[] = [];
 
   constructor(options: HaproxyOptions) {
     this.options = options;
@@ -67,24 +75,41 @@ export class TestHaproxy {
   }
 
   async start(): Promise<void> {
-    const master = this.options.masterSocket === undefined ? [] : ['-S', this.options.masterSocket];
-    this.proc = startProc('haproxy', ['-W', '-db', ...master, '-f', this.cfg]);
+    this.proc = this.#spawn([]);
     await waitFor(
       `HAProxy socket ${this.socket} (output: ${this.proc.output()})`,
       async () => existsSync(this.socket) && (await this.command('show info')).includes('Pid:'),
     );
   }
 
-  /** SIGUSR2 to the master: a new worker reads the config again; runtime changes are lost. */
-  async reload(): Promise<void> {
-    const before = await this.pid();
-    this.proc?.child.kill('SIGUSR2');
-    await waitFor('HAProxy reload', async () => (await this.pid()) !== before);
+  #spawn(extra: readonly string[]): Proc {
+    if (this.options.mode === 'standalone') return startProc('haproxy', ['-db', '-f', this.cfg, ...extra]);
+    const master = this.options.masterSocket === undefined ? [] : ['-S', this.options.masterSocket];
+    return startProc('haproxy', ['-W', '-db', ...master, '-f', this.cfg, ...extra]);
   }
 
-  /** Stops the master and makes sure its worker is gone too (it may finish its grace period). */
+  /**
+   * A reload: SIGUSR2 to the master (the new worker takes the listening sockets, the stats
+   * socket's file stays as it is), or, standalone, a new process started with `-sf <pid>`
+   * (it binds the stats socket anew and tells the old process to finish). The new process
+   * reads the configuration again; runtime changes are lost unless a server-state-file
+   * brings them back. Resolves once the socket answers with the new process.
+   */
+  async reload(): Promise<void> {
+    const before = await this.pid();
+    if (this.options.mode === 'standalone') {
+      if (this.proc !== null) this.#former.push(this.proc);
+      this.proc = this.#spawn(['-sf', String(before)]);
+    } else {
+      this.proc?.child.kill('SIGUSR2');
+    }
+    await waitFor(`HAProxy reload (output: ${this.proc?.output() ?? ''})`, async () => (await this.pid()) !== before);
+  }
+
+  /** Stops the master and makes sure its worker is gone too (it may finish its grace period); standalone, every process. */
   async stop(): Promise<void> {
     const worker = await this.pid().catch(() => 0);
+    for (const p of this.#former.splice(0)) await p.stop();
     await this.proc?.stop();
     this.proc = null;
     const alive = (): boolean => {
