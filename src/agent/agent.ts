@@ -121,6 +121,8 @@ export class Agent {
     signal.addEventListener('abort', onAbort, { once: true });
     const wakeups = this.#sockets.map(() => new Wakeup());
     this.#socketWakeups = wakeups;
+    // A socket file replaced is a new process: its lane fills it now, not at its next interval.
+    const unwatch = this.#sockets.map((lane, i) => lane.watch(() => wakeups[i]?.wake()));
     const dnsWakeups = this.#dns.map(() => new Wakeup());
     const serial = this.#d.serial;
     const watchMs = wait.watchMs ?? 0;
@@ -174,6 +176,7 @@ export class Agent {
       }),
     );
     const settled = await Promise.allSettled(lanes);
+    for (const stop of unwatch) stop();
     this.#socketWakeups = [];
     signal.removeEventListener('abort', onAbort);
     const failed = settled.find((s) => s.status === 'rejected');

@@ -86,6 +86,19 @@ export class SocketLane {
     return this.#readiness.view();
   }
 
+  /**
+   * Until the returned function is called, runs `wake` when the socket file is replaced (a
+   * new HAProxy process bound it): its next run reads the process in full at once.
+   */
+  watch(wake: () => void): () => void {
+    return (
+      this.#d.port.watch?.(() => {
+        this.#rest = null;
+        wake();
+      }) ?? (() => undefined)
+    );
+  }
+
   /** The view, checked against the process on the socket now (/readyz); `newProcess`: the lane should run at once. */
   confirm(): Promise<Confirmed> {
     return this.#readiness.confirm();

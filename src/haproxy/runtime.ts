@@ -16,6 +16,7 @@ import {
 } from './parse.ts';
 import { judgeReply, type ReplyVerdict } from './replies.ts';
 import { exchange } from './socket.ts';
+import { SocketPathWatch } from './watch.ts';
 
 /** One backend as HAProxy shows it. */
 export type BackendView = Readonly<{ servers: readonly ServerStateRow[]; facts: BackendConfigFacts }>;
@@ -57,6 +58,11 @@ export interface HaproxyPort {
   isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null>;
   /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
   apply(commands: readonly BackendCommand[]): Promise<CommandResult[]>;
+  /**
+   * Calls `onReplaced` when the socket file is created or replaced (a new HAProxy process
+   * bound it), until the returned function is called. A port that cannot tell never calls it.
+   */
+  watch?(onReplaced: () => void): () => void;
 }
 
 export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
@@ -76,6 +82,8 @@ export class HaproxyRuntime implements HaproxyPort {
   #release: readonly [number, number] | null = null;
   /** The HAProxy process whose `show stat` hid server addresses (a socket below level operator). */
   #addressesHidden: number | null = null;
+  /** Watches a UNIX socket's path while someone listens (watch()). */
+  #watch: SocketPathWatch | null = null;
 
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
@@ -90,6 +98,7 @@ export class HaproxyRuntime implements HaproxyPort {
    * state names a server it did not (one added at run time, perhaps as a backup).
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
+    this.#watch?.ensure(); // a folder that was missing may be there now
     const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
     if (isMasterCli(replies[0] ?? '')) {
       throw new HaproxyConfigError(
@@ -206,6 +215,18 @@ export class HaproxyRuntime implements HaproxyPort {
       out.set(b, factsOfStat(replies[i] ?? '', b));
     });
     return out;
+  }
+
+  watch(onReplaced: () => void): () => void {
+    if (this.#address.kind !== 'unix') return () => undefined;
+    const w = new SocketPathWatch(this.#address.path, onReplaced);
+    this.#watch?.close();
+    this.#watch = w;
+    w.ensure();
+    return () => {
+      w.close();
+      if (this.#watch === w) this.#watch = null;
+    };
   }
 
   async #send(commands: readonly string[], retries = this.#options.retries): Promise<string[]> {

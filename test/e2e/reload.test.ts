@@ -93,6 +93,14 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
     expect(samples.filter((s) => s.status === 200).length).toBeGreaterThan(samples.length / 2);
   });
 
+  it('fills a process the moment its socket appears (-sf reload), without waiting for its interval', async () => {
+    const { haproxy, agent } = await setup({ haproxy: { serverLines: IP_SLOTS, mode: 'standalone' }, interval: '60s', listen: false });
+    await haproxy.reload();
+    // The next run by the interval is a minute away; the socket file, renamed into place, wakes the lane.
+    await haproxy.waitServing(keys(PODS), { timeoutMs: 5_000 });
+    await agent.waitForLog('HAProxy reloaded or restarted: pushing every managed server again', 5_000);
+  });
+
   it('answers /readyz 503 after a -W reload (the socket handed over), and fills the new worker then, not at its interval', async () => {
     const { haproxy, readyz } = await setup({ haproxy: { serverLines: IP_SLOTS }, interval: '60s' });
     await expect.poll(async () => (await readyz()).status, { timeout: 10_000 }).toBe(200);
