@@ -5,7 +5,7 @@ import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
-import { checkProcess, dynamicAllowed, probeServer, reloadReason } from './checks.ts';
+import { checkProcess, dynamicAllowed, probeServer, reloadReason, restoredWithoutAddress } from './checks.ts';
 import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
@@ -185,7 +185,7 @@ export class SocketLane {
     const settled = this.#readiness.read(snap.info);
     if (why !== null) this.#resyncPending = true;
     const reload = why === null ? null : { reason: why, version: snap.info.version };
-    const findings: Finding[] = [];
+    const findings: Finding[] = why === null ? [] : restoredWithoutAddress(socket, snap, backends);
     if (this.#checkedPid !== snap.info.pid) for (const f of await this.#checkProcess(snap, specs)) findings.push(f);
     if (findings.some((f) => severityOf(f) === 'fatal')) return { ...EMPTY, reload, findings };
 

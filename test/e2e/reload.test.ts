@@ -4,12 +4,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseServersState } from '../../src/haproxy/parse.ts';
 import { splitReplies } from '../../src/haproxy/framing.ts';
 import { agentArgs, LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
-import { podKeys as keys, podsAt, SERVICE, TestBind } from '../support/bind.ts';
+import { podKeys as keys, podsAt, SERVICE, TestBind, type Pod } from '../support/bind.ts';
 import { TestHaproxy, type HaproxyOptions } from '../support/haproxy.ts';
 import { fetchText } from '../support/http-client.ts';
+import { get, TestPods } from '../support/pods.ts';
 import { freePort } from '../support/procs.ts';
 
 const PODS = podsAt(0, 4);
+/** Slots HAProxy gives back in full from a server-state-file: a name never resolved, the placeholder to start from. */
+const NAMED_SLOTS = ['server-template srv 6 slot.invalid:9 init-addr last,127.0.0.1 disabled'];
 const IP_SLOTS = ['server-template srv 6 127.0.0.1:9 disabled'];
 
 describe('reloads and restarts of HAProxy: readiness that is true, slots filled at once (Debian HAProxy + BIND 9)', () => {
@@ -19,7 +22,9 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
     cleanup.length = 0;
   });
 
-  async function setup(o: Readonly<{ haproxy: Omit<HaproxyOptions, 'frontendPort'>; interval?: string; listen?: boolean }>): Promise<{
+  async function setup(
+    o: Readonly<{ haproxy: Omit<HaproxyOptions, 'frontendPort'>; interval?: string; listen?: boolean; pods?: readonly Pod[] }>,
+  ): Promise<{
     haproxy: TestHaproxy;
     agent: TestAgent;
     readyz: () => Promise<{ status: number; body: string }>;
@@ -28,7 +33,8 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
     const bind = new TestBind();
     await bind.start();
     cleanup.push(() => bind.stop());
-    await bind.setPods(PODS);
+    const pods = o.pods ?? PODS;
+    await bind.setPods(pods);
     const h = new TestHaproxy({ ...o.haproxy, frontendPort: await freePort() });
     await h.start();
     cleanup.push(() => h.stop());
@@ -41,7 +47,7 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
       ...(o.listen === false ? [] : ['--listen', `127.0.0.1:${String(port)}`]),
     ]);
     cleanup.push(() => agent.stop());
-    await h.waitServing(keys(PODS));
+    await h.waitServing(keys(pods));
     const url = `http://127.0.0.1:${String(port)}`;
     return {
       haproxy: h,
@@ -139,5 +145,39 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
     await expect.poll(async () => (await readyz()).status, { timeout: 5_000 }).toBe(503);
     expect((await readyz()).body.split('\n')[0]).toMatch(/^not ready: HAProxy socket \S+: a reply could not be read/);
     await expect.poll(metrics, { timeout: 5_000 }).toMatch(/^haproxy_dns_agent_haproxy_up\{socket="[^"]+"\} 0$/m);
+  });
+
+  it('serves the pods from the first instant of a process reloaded with a state file, slots declared with a name, the agent stopped', async () => {
+    // Pods that answer, on a port of their own: other test runs on this machine serve 8080 on the same addresses.
+    const running = podsAt(0, 4, await freePort());
+    const pods = new TestPods();
+    await pods.start(running);
+    cleanup.push(() => pods.stop());
+    const { haproxy, agent } = await setup({ haproxy: { serverLines: NAMED_SLOTS, mode: 'standalone', stateFile: true }, pods: running });
+    // A sticky client on the second pod.
+    const mine = keys(running.slice(1, 2))[0] ?? '';
+    let cookie: string | null = null;
+    for (let i = 0; i < 12 && cookie === null; i++) {
+      const r = await get(haproxy.options.frontendPort);
+      if (r.pod === mine) cookie = r.cookie;
+    }
+    expect(cookie).not.toBeNull();
+    await agent.stop(); // nothing but HAProxy fills the new process
+    await haproxy.saveState();
+    await haproxy.reload();
+    expect(await haproxy.serving()).toEqual(keys(running));
+    for (let i = 0; i < 3; i++) expect((await get(haproxy.options.frontendPort, cookie ?? '')).pod).toBe(mine);
+  });
+
+  it('says what a state file does to slots declared with an IP literal, at the reload that shows it', async () => {
+    const { haproxy, agent } = await setup({ haproxy: { serverLines: IP_SLOTS, mode: 'standalone', stateFile: true } });
+    await haproxy.saveState();
+    await haproxy.reload();
+    await agent.waitForLog(
+      /^backend be_app: the new HAProxy process started with servers srv1,srv2,srv3,srv4 ready on an address DNS does not give \(srv1 on 127\.0\.0\.1:8080\)/,
+    );
+    await haproxy.waitServing(keys(PODS));
+    const line = agent.logs().find((l) => l['kind'] === 'restored-without-address');
+    expect(line?.['msg']).toContain('"server-template srv 10 slot.invalid:9 init-addr last,127.0.0.1 check disabled"');
   });
 });

@@ -17,6 +17,8 @@ export type HaproxyOptions = Readonly<{
   cookieKey?: string;
   /** Also serve the master CLI (`-S`) on this path. */
   masterSocket?: string;
+  /** Load `server-state-file` (in dir) on start and reload: what `saveState` wrote there, as the usual reload script does. */
+  stateFile?: boolean;
   /**
    * How HAProxy runs and reloads: `master-worker` (`-W`, the default, as the official image
    * runs it; a reload is SIGUSR2 and hands the listening sockets to the new worker) or
@@ -34,6 +36,8 @@ export class TestHaproxy {
   readonly dir: string;
   readonly socket: string;
   readonly cfg: string;
+  /** Where `saveState` writes, and with `stateFile` HAProxy reads at start. */
+  readonly stateFile: string;
   readonly options: HaproxyOptions;
   proc: Proc | null = null;
   /** Processes a `-sf` reload told to finish: stopped with the current one. */
@@ -44,6 +48,7 @@ export class TestHaproxy {
     this.dir = mkdtempSync(join(tmpdir(), 'hda-haproxy-'));
     this.socket = join(this.dir, 'admin.sock');
     this.cfg = join(this.dir, 'haproxy.cfg');
+    this.stateFile = join(this.dir, 'server-state');
     writeFileSync(this.cfg, this.config());
   }
 
@@ -54,7 +59,9 @@ export class TestHaproxy {
       `    stats socket ${this.socket} mode 660 level admin`,
       '    stats timeout 2m',
       ...(o.globalLines ?? []).map((l) => `    ${l}`),
+      ...(o.stateFile === true ? [`    server-state-file ${this.stateFile}`] : []),
       'defaults',
+      ...(o.stateFile === true ? ['    load-server-state-from-file global'] : []),
       '    mode http',
       '    timeout connect 1s',
       '    timeout client 10s',
@@ -104,6 +111,11 @@ export class TestHaproxy {
       this.proc?.child.kill('SIGUSR2');
     }
     await waitFor(`HAProxy reload (output: ${this.proc?.output() ?? ''})`, async () => (await this.pid()) !== before);
+  }
+
+  /** What the usual reload script does first: `show servers state` written where `server-state-file` says. */
+  async saveState(): Promise<void> {
+    writeFileSync(this.stateFile, await this.command('show servers state'));
   }
 
   /** Stops the master and makes sure its worker is gone too (it may finish its grace period); standalone, every process. */
