@@ -38,6 +38,8 @@ export type AgentDeps = Readonly<{
   saved?: SavedState | null;
   /** Keeps the state (--state-file); null: nothing is kept (no file, or --dry-run). */
   persist?: ((state: SavedState) => void) | null;
+  /** --master-socket: calls `reloaded` when HAProxy's master reloads, until the returned function is called. */
+  watchMaster?: ((reloaded: () => void) => () => void) | undefined;
 }>;
 
 /** How one pass (every lane once) went; `--once` turns it into the exit code. */
@@ -123,6 +125,13 @@ export class Agent {
     this.#socketWakeups = wakeups;
     // A socket file replaced is a new process: its lane fills it now, not at its next interval.
     const unwatch = this.#sockets.map((lane, i) => lane.watch(() => wakeups[i]?.wake()));
+    // A reload under -W leaves the socket file as it is; the master closing its CLI tells.
+    const unwatchMaster = this.#d.watchMaster?.(() => {
+      this.#sockets.forEach((lane, i) => {
+        lane.expectNewProcess();
+        wakeups[i]?.wake();
+      });
+    });
     const dnsWakeups = this.#dns.map(() => new Wakeup());
     const serial = this.#d.serial;
     const watchMs = wait.watchMs ?? 0;
@@ -164,7 +173,7 @@ export class Agent {
       ...this.#sockets.map(async (lane, i) =>
         repeat(
           () => this.#runSocket(lane),
-          () => nextWaitMs(wait, null),
+          () => lane.soonerMs() ?? nextWaitMs(wait, null),
           wakeups[i] ?? new Wakeup(),
           stop.signal,
         ),
@@ -177,6 +186,7 @@ export class Agent {
     );
     const settled = await Promise.allSettled(lanes);
     for (const stop of unwatch) stop();
+    unwatchMaster?.();
     this.#socketWakeups = [];
     signal.removeEventListener('abort', onAbort);
     const failed = settled.find((s) => s.status === 'rejected');

@@ -30,6 +30,8 @@ export class Reporter {
   readonly #logged = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(r: LaneReport) => void>();
   #stateProblem: string | null = null;
+  /** What --master-socket last said: undefined before anything. */
+  #masterProblem: string | null | undefined = undefined;
   /** Lanes whose counters exist at 0 already: an alert's increase() must see the first rejection or failure too. */
   readonly #counted = new Set<string>();
   /** Backend -> the DNS status and serial trust its gauges were last set to: set again only when they change (a lane runs every interval). */
@@ -136,6 +138,16 @@ export class Reporter {
     if (problem === this.#stateProblem) return;
     this.#stateProblem = problem;
     if (problem !== null) this.#log.warn({ stateFile: path, problem }, 'state file: going on without it');
+  }
+
+  /** Whether --master-socket is held (null), or why not; said once per change. */
+  masterSocket(label: string, problem: string | null): void {
+    if (problem === this.#masterProblem) return;
+    const first = this.#masterProblem === undefined;
+    this.#masterProblem = problem;
+    const log = this.#child('master', { masterSocket: label });
+    if (problem !== null) log.warn({ problem }, 'master CLI not held: a reload under -W is found at the next run or /readyz probe');
+    else if (!first) log.info('master CLI held again: a reload is heard at once');
   }
 
   /** What the state file brought at start. */

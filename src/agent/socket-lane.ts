@@ -63,6 +63,8 @@ export class SocketLane {
   #resyncPending = false;
   /** The last full run that found nothing to do: what it reported, the DNS revisions it matched, what it read. */
   #rest: { at: number; revisions: string; progress: Progress; print: string } | null = null;
+  /** Until when a reloaded master's new worker is looked for, every RELOAD_POLL_MS (--master-socket); null: not. */
+  #expectUntil: number | null = null;
   /** What the full run in progress read, for #pass to take its print. */
   #snap: Snapshot | null = null;
 
@@ -99,6 +101,16 @@ export class SocketLane {
     );
   }
 
+  /** HAProxy's master reloaded: the new worker is looked for at once and then every RELOAD_POLL_MS, for up to RELOAD_WAIT_MS. */
+  expectNewProcess(): void {
+    this.#expectUntil = this.#d.now() + RELOAD_WAIT_MS;
+  }
+
+  /** How soon the lane runs again when that is sooner than its interval (a new worker looked for), else null. */
+  soonerMs(): number | null {
+    return this.#expectUntil === null ? null : RELOAD_POLL_MS;
+  }
+
   /** The view, checked against the process on the socket now (/readyz); `newProcess`: the lane should run at once. */
   confirm(): Promise<Confirmed> {
     return this.#readiness.confirm();
@@ -119,6 +131,8 @@ export class SocketLane {
       (f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping' || f.kind === 'haproxy-unreadable',
     );
     this.#readiness.reached(away);
+    // A reloaded master's new worker, found (and filled), or looked for long enough.
+    if (this.#expectUntil !== null && (progress.reload !== null || this.#d.now() >= this.#expectUntil)) this.#expectUntil = null;
     if (away?.kind === 'haproxy-unreachable') this.#d.writer.unreachable(this.#d.port, this.#d.backends);
     return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
   }
@@ -287,5 +301,9 @@ export class SocketLane {
     return out;
   }
 }
+
+/** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
+const RELOAD_POLL_MS = 50;
+const RELOAD_WAIT_MS = 5_000;
 
 const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';

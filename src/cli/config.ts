@@ -107,6 +107,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const listen = str('listen');
   const dnsTimeout = str('dns-timeout');
   const cookieKey = str('cookie-key');
+  const masterSocket = str('master-socket');
   const config: Config = {
     sockets: list('socket').flatMap((s) => check(() => [parseSocket(s)], [])),
     backends,
@@ -130,6 +131,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     socketTimeoutMs: duration('socket-timeout'),
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n)], [])),
     stateFile: str('state-file') ?? null,
+    masterSocket: masterSocket === undefined ? null : check(() => parseSocket(masterSocket, '--master-socket'), null),
     dynamicServers: bool('dynamic-servers'),
     maxEndpoints: maxEndpoints(),
   };

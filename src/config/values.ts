@@ -83,13 +83,13 @@ export function parseNameserver(text: string, what: string): Nameserver {
   return { host, port };
 }
 
-export function parseSocket(text: string): SocketAddress {
+export function parseSocket(text: string, flagName = '--socket'): SocketAddress {
   if (text.includes('/')) return { kind: 'unix', path: text };
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
   const port = Number(m?.[3]);
   if (m === null || port < 1 || port > 65535) {
     throw new UsageError(
-      `--socket ${JSON.stringify(text)}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`,
+      `${flagName} ${JSON.stringify(text)}: expected a UNIX socket path (containing '/') or host:port of a TCP stats socket`,
     );
   }
   return { kind: 'tcp', host: m[1] ?? m[2] ?? '', port };

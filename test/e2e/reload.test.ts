@@ -1,5 +1,7 @@
-import { renameSync } from 'node:fs';
+import { mkdtempSync, renameSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseServersState } from '../../src/haproxy/parse.ts';
 import { splitReplies } from '../../src/haproxy/framing.ts';
@@ -23,7 +25,14 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
   });
 
   async function setup(
-    o: Readonly<{ haproxy: Omit<HaproxyOptions, 'frontendPort'>; interval?: string; listen?: boolean; pods?: readonly Pod[] }>,
+    o: Readonly<{
+      haproxy: Omit<HaproxyOptions, 'frontendPort'>;
+      interval?: string;
+      listen?: boolean;
+      pods?: readonly Pod[];
+      /** More flags for the agent. */
+      extra?: readonly string[];
+    }>,
   ): Promise<{
     haproxy: TestHaproxy;
     agent: TestAgent;
@@ -45,6 +54,7 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
       '--interval',
       o.interval ?? '1s',
       ...(o.listen === false ? [] : ['--listen', `127.0.0.1:${String(port)}`]),
+      ...(o.extra ?? []),
     ]);
     cleanup.push(() => agent.stop());
     await h.waitServing(keys(pods));
@@ -105,6 +115,24 @@ describe('reloads and restarts of HAProxy: readiness that is true, slots filled 
     // The next run by the interval is a minute away; the socket file, renamed into place, wakes the lane.
     await haproxy.waitServing(keys(PODS), { timeoutMs: 5_000 });
     await agent.waitForLog('HAProxy reloaded or restarted: pushing every managed server again', 5_000);
+  });
+
+  it('fills the new worker of a -W reload at once with --master-socket: the master closes its CLI when it reloads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hda-master-'));
+    const masterSocket = join(dir, 'master.sock');
+    const { haproxy, agent } = await setup({
+      haproxy: { serverLines: IP_SLOTS, masterSocket },
+      interval: '60s',
+      listen: false,
+      extra: ['--master-socket', masterSocket],
+    });
+    for (let i = 0; i < 2; i++) {
+      await haproxy.reload();
+      // No /readyz probe, the next run by the interval a minute away, the socket file as it was.
+      await haproxy.waitServing(keys(PODS), { timeoutMs: 5_000 });
+    }
+    expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(2);
+    expect(agent.count(/^master CLI not held/)).toBe(0);
   });
 
   it('answers /readyz 503 after a -W reload (the socket handed over), and fills the new worker then, not at its interval', async () => {
