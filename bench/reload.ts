@@ -8,7 +8,9 @@
  * server-state-file or with one written just before (the usual reload script), and the
  * agent's slots declared with an IP literal or with a name (`init-addr last,<placeholder>`).
  */
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { agentArgs, TestAgent } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind } from '../test/support/bind.ts';
 import { httpGet } from '../test/support/http-client.ts';
@@ -29,6 +31,8 @@ export type ReloadVariant = Readonly<{
   stateFile: boolean;
   /** How the agent's slots are declared; the native side's follow the SRV record. */
   slots: 'ip' | 'named';
+  /** The agent holds HAProxy's master CLI (`-S`, --master-socket). */
+  master?: boolean;
 }>;
 
 export const RELOAD_VARIANTS: readonly ReloadVariant[] = [
@@ -36,6 +40,7 @@ export const RELOAD_VARIANTS: readonly ReloadVariant[] = [
   { mode: 'standalone', stateFile: true, slots: 'ip' },
   { mode: 'standalone', stateFile: true, slots: 'named' },
   { mode: 'master-worker', stateFile: false, slots: 'ip' },
+  { mode: 'master-worker', stateFile: false, slots: 'ip', master: true },
   { mode: 'master-worker', stateFile: true, slots: 'ip' },
   { mode: 'master-worker', stateFile: true, slots: 'named' },
 ];
@@ -53,7 +58,7 @@ export type ReloadSample = Readonly<{
 }>;
 
 export const variantLabel = (v: ReloadVariant): string =>
-  `${v.mode === 'standalone' ? '-sf' : '-W (SIGUSR2)'}, ${v.stateFile ? 'server-state-file saved before' : 'no server-state-file'}, agent's slots ${v.slots === 'ip' ? '127.0.0.1:9' : 'slot.invalid:9 init-addr last,127.0.0.1'}`;
+  `${v.mode === 'standalone' ? '-sf' : v.master === true ? '-W (SIGUSR2), agent with --master-socket' : '-W (SIGUSR2)'}, ${v.stateFile ? 'server-state-file saved before' : 'no server-state-file'}, agent's slots ${v.slots === 'ip' ? '127.0.0.1:9' : 'slot.invalid:9 init-addr last,127.0.0.1'}`;
 
 /** Every variant, `BENCH_RELOAD_REPEATS` times (2 by default), with `BENCH_RELOAD_CLIENTS` clients a side (20). */
 export async function reloadPart(): Promise<ReloadSample[]> {
@@ -86,6 +91,7 @@ async function reloadRun(v: ReloadVariant, clients: number): Promise<ReloadSampl
     const agentSide = new TestHaproxy({
       frontendPort: await freePort(),
       mode: v.mode,
+      ...(v.master === true ? { masterSocket: join(mkdtempSync(join(tmpdir(), 'hda-master-')), 'master.sock') } : {}),
       stateFile: v.stateFile,
       serverLines: [
         `server-template srv ${String(SLOTS)} ${v.slots === 'ip' ? '127.0.0.1:9' : 'slot.invalid:9 init-addr last,127.0.0.1'} disabled`,
@@ -118,6 +124,7 @@ async function reloadRun(v: ReloadVariant, clients: number): Promise<ReloadSampl
       `${String(INTERVAL_MS)}ms`,
       '--log-level',
       'warn',
+      ...(agentSide.options.masterSocket === undefined ? [] : ['--master-socket', agentSide.options.masterSocket]),
     ]);
     stops.push(() => agent.stop());
     const want = joined(podKeys(pods));
