@@ -84,6 +84,12 @@ export class HaproxyRuntime implements HaproxyPort {
   #addressesHidden: number | null = null;
   /** Watches a UNIX socket's path while someone listens (watch()). */
   #watch: SocketPathWatch | null = null;
+  /**
+   * The next observe() probably meets a process not read before (none read yet, the socket
+   * file replaced, `show info` answered by another pid): it asks that process's `show stat`
+   * and level on the same line, so that filling it takes two exchanges, not four.
+   */
+  #newProcessLikely = true;
 
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
@@ -99,7 +105,12 @@ export class HaproxyRuntime implements HaproxyPort {
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
     this.#watch?.ensure(); // a folder that was missing may be there now
-    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
+    const fresh = this.#newProcessLikely;
+    // `show cli level` is 2.0's: asked only where the last process was 2.0 or later.
+    const level = fresh && this.#release !== null && this.#release[0] >= 2 ? ['show cli level'] : [];
+    const stats = fresh ? backends.map((b) => `show stat ${b} 6 -1`) : [];
+    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`), ...stats, ...level]);
+    this.#newProcessLikely = false;
     if (isMasterCli(replies[0] ?? '')) {
       throw new HaproxyConfigError(
         `HAProxy socket ${this.label} is the master CLI (haproxy -W -S), which answers neither "show info" nor "set server": expected the worker's stats socket ("stats socket <path> level admin" in haproxy.cfg)`,
@@ -118,9 +129,13 @@ export class HaproxyRuntime implements HaproxyPort {
     if (this.#facts?.pid !== info.pid || unknown) {
       // The facts of backends not read now stay while the process does.
       const byBackend = this.#facts?.pid === info.pid ? this.#facts.byBackend : new Map<string, BackendConfigFacts>();
-      for (const [b, facts] of await this.#readFacts(backends)) byBackend.set(b, facts);
+      const read = fresh ? factsOf(backends, replies.slice(1 + backends.length)) : await this.#readFacts(backends);
+      for (const [b, facts] of read) byBackend.set(b, facts);
       this.#facts = { pid: info.pid, byBackend };
     }
+    const levelReply = level.length === 0 ? undefined : replies[1 + 2 * backends.length];
+    if (levelReply !== undefined && info.release[0] >= 2 && this.#admin?.pid !== info.pid)
+      this.#admin = { pid: info.pid, admin: levelReply.trim() === 'admin' };
     const expected = expectedStateColumns(info.version);
     let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
@@ -146,7 +161,9 @@ export class HaproxyRuntime implements HaproxyPort {
   async info(options: Readonly<{ once?: boolean }> = {}): Promise<ShowInfo> {
     const [text = ''] = await this.#send(['show info'], options.once === true ? 0 : this.#options.retries);
     if (isMasterCli(text)) return parseShowInfo(''); // throws; observe() says what it is
-    return parseShowInfo(text);
+    const info = parseShowInfo(text);
+    if (info.pid !== this.#facts?.pid) this.#newProcessLikely = true;
+    return info;
   }
 
   async sessions(backend: string): Promise<ReadonlyMap<string, number>> {
@@ -209,17 +226,15 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async #readFacts(backends: readonly string[]): Promise<Map<string, BackendConfigFacts>> {
-    const replies = await this.#send(backends.map((b) => `show stat ${b} 6 -1`));
-    const out = new Map<string, BackendConfigFacts>();
-    backends.forEach((b, i) => {
-      out.set(b, factsOfStat(replies[i] ?? '', b));
-    });
-    return out;
+    return factsOf(backends, await this.#send(backends.map((b) => `show stat ${b} 6 -1`)));
   }
 
   watch(onReplaced: () => void): () => void {
     if (this.#address.kind !== 'unix') return () => undefined;
-    const w = new SocketPathWatch(this.#address.path, onReplaced);
+    const w = new SocketPathWatch(this.#address.path, () => {
+      this.#newProcessLikely = true;
+      onReplaced();
+    });
     this.#watch?.close();
     this.#watch = w;
     w.ensure();
@@ -267,6 +282,15 @@ export function replyBound(commands: readonly string[]): number {
     else bytes += 4 << 10;
   }
   return bytes;
+}
+
+/** Each backend's facts from the replies to `show stat <backend> 6 -1`, in the same order. */
+function factsOf(backends: readonly string[], replies: readonly string[]): Map<string, BackendConfigFacts> {
+  const out = new Map<string, BackendConfigFacts>();
+  backends.forEach((b, i) => {
+    out.set(b, factsOfStat(replies[i] ?? '', b));
+  });
+  return out;
 }
 
 /** Commands that change nothing when run twice: reads, `set server`, `enable health`, the level and mode switches. */
