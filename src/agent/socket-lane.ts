@@ -303,7 +303,7 @@ export class SocketLane {
 }
 
 /** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
-const RELOAD_POLL_MS = 50;
+const RELOAD_POLL_MS = 20;
 const RELOAD_WAIT_MS = 5_000;
 
 const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';

@@ -37,7 +37,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     arg: '<path|host:port>',
     shown: 'off',
-    help: "HAProxy's master CLI (`haproxy -W -S <path>`). The agent holds one idle connection to it, which the master closes when it reloads: every `--socket` is then asked for its new worker at once, every 50 ms for up to 5 s, instead of at the next `--interval`. A reload under `-W` hands the stats socket to the new worker and changes nothing on disk; other reloads are seen when the socket file is replaced.",
+    help: "HAProxy's master CLI (`haproxy -W -S <path>`). The agent holds one idle connection to it, which the master closes when it reloads: every `--socket` is then asked for its new worker at once, every 20 ms for up to 5 s, instead of at the next `--interval`. A reload under `-W` hands the stats socket to the new worker and changes nothing on disk; other reloads are seen when the socket file is replaced.",
   },
   {
     name: 'backend',
