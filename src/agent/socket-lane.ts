@@ -9,7 +9,6 @@ import { checkProcess, dynamicAllowed, probeServer, reloadReason, restoredWithou
 import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
-
 import { SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
 
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
