@@ -12,6 +12,7 @@ import { busyPart, busySection, busyTargets } from './busy.ts';
 import { applyLatency, atRest } from './cost.ts';
 import { RESULTS, writeResults } from './results.ts';
 import { memoryPart, memorySection, memoryTargets } from './memory.ts';
+import { reloadPart, reloadSection } from './reload.ts';
 import { slowPart, slowSection, slowTargets, SLOW_DELAY_MS } from './slow.ts';
 
 const SIZES = (process.env['BENCH_SIZES'] ?? '10,100,1000').split(',').map(Number);
@@ -86,8 +87,8 @@ ${parts.join('\n')}
 
 /** The parts whose figures share the first sections of results.md (and its Targets table). */
 const MAIN_PARTS = ['breathing', 'large', 'cold', 'apply', 'rest'];
-/** Which parts run: BENCH_PARTS=breathing,large,cold,apply,rest,slow,busy,memory (all by default). */
-const ALL_PARTS = [...MAIN_PARTS, 'slow', 'busy', 'memory'];
+/** Which parts run: BENCH_PARTS=breathing,large,cold,apply,rest,slow,busy,memory,reload (all by default). */
+const ALL_PARTS = [...MAIN_PARTS, 'slow', 'busy', 'memory', 'reload'];
 const PARTS = new Set((process.env['BENCH_PARTS'] ?? ALL_PARTS.join(',')).split(','));
 
 async function main(): Promise<void> {
@@ -153,6 +154,11 @@ async function main(): Promise<void> {
     memory = memorySection(r, runLabel);
     memoryRows = memoryTargets(r);
   }
+  let reload: string[] | null = null;
+  if (PARTS.has('reload')) {
+    process.stdout.write('\nReload under sticky load (failed requests from the reload on):\n');
+    reload = reloadSection(await reloadPart(), runLabel);
+  }
   const lines = [
     "# Benchmark: haproxy-dns-agent and HAProxy's own resolver",
     '',
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
     '',
   ];
   const mainRan = MAIN_PARTS.some((p) => PARTS.has(p));
-  writeResults({ main: mainRan ? lines : null, slow, busy, memory });
+  writeResults({ main: mainRan ? lines : null, slow, busy, memory, reload });
   if (PARTS.has('breathing')) writeFileSync(new URL('convergence.svg', RESULTS), svg(rows.filter((r) => r.kind === 'breathing')));
   const met = [...(mainRan ? targets(rows, apply, rest) : []), ...slowRows, ...busyRows, ...memoryRows];
   process.stdout.write(

@@ -1,6 +1,6 @@
 /**
  * bench/results/results.md in sections: the convergence, apply and at-rest parts first (one
- * run, one header), then the sections of the slow, busy and memory parts, each with its own run
+ * run, one header), then the sections of the slow, busy, memory and reload parts, each with its own run
  * label. A run that leaves a section out keeps that section as the file has it, so one part
  * run alone replaces its own figures and no others.
  */
@@ -10,7 +10,12 @@ export const RESULTS = new URL('./results/', import.meta.url);
 const FILE = new URL('results.md', RESULTS);
 
 /** The heading each section of its own starts with, in the order they are written. */
-const SECTIONS = { slow: '## Slow DNS server', busy: '## Busy DNS server', memory: '## Memory through DNS' } as const;
+const SECTIONS = {
+  slow: '## Slow DNS server',
+  busy: '## Busy DNS server',
+  memory: '## Memory through DNS',
+  reload: '## Reload under sticky load',
+} as const;
 type Section = keyof typeof SECTIONS;
 
 /** The file as sections: `main` (everything before the first section of its own) and each section's text. */

@@ -1,6 +1,12 @@
 /** What `npm run soak` takes: its flags, read and checked before anything starts. */
 import { parseArgs } from 'node:util';
-import { RELOAD_WAYS, type ReloadWay } from '../test/support/reloading-haproxy.ts';
+import type { HaproxyMode } from '../test/support/haproxy.ts';
+
+/** How the soak reloads HAProxy (--reload): `-sf`, `-sf` with `-x`, or SIGUSR2 to a `-W` master. */
+export const RELOAD_WAYS = ['sf', 'sf-x', 'master'] as const;
+export type ReloadWay = (typeof RELOAD_WAYS)[number];
+/** The TestHaproxy mode each way runs HAProxy in. */
+export const RELOAD_MODE: Readonly<Record<ReloadWay, HaproxyMode>> = { sf: 'standalone', 'sf-x': 'seamless', master: 'master-worker' };
 
 export type SoakOptions = Readonly<{
   minutes: number;

@@ -8,7 +8,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { TestBind } from '../test/support/bind.ts';
-import type { ReloadingHaproxy } from '../test/support/reloading-haproxy.ts';
+import type { TestHaproxy } from '../test/support/haproxy.ts';
 import type { AgentLives } from './soak-agent.ts';
 import type { SoakOptions } from './soak-options.ts';
 import type { Service } from './soak-service.ts';
@@ -30,7 +30,7 @@ export const PHASE_TEXT: Readonly<Record<PhaseName, string>> = {
 
 export type Parts = Readonly<{
   bind: TestBind;
-  haproxy: ReloadingHaproxy;
+  haproxy: TestHaproxy;
   service: Service;
   lives: AgentLives;
   options: SoakOptions;
@@ -88,7 +88,14 @@ export function cycle(c: number, o: SoakOptions): Phase[] {
         await lives.begin();
       },
     });
-  phases.push({ name: 'haproxy-reload', ms: 8_000, act: ({ haproxy }) => haproxy.reload() });
+  phases.push({
+    name: 'haproxy-reload',
+    ms: 8_000,
+    act: async ({ haproxy }) => {
+      await haproxy.saveState();
+      await haproxy.reload();
+    },
+  });
   if (o.churn)
     phases.push({
       name: 'name-churn',

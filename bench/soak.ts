@@ -12,14 +12,14 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { agentArgs } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind } from '../test/support/bind.ts';
+import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
-import { ReloadingHaproxy } from '../test/support/reloading-haproxy.ts';
 import { tempRoot } from '../test/support/temp-root.ts';
 import { POD_NET } from './common.ts';
 import { RESULTS } from './results.ts';
 import { AgentLives } from './soak-agent.ts';
 import { Clients, PhaseStats } from './soak-clients.ts';
-import { readOptions, SoakUsageError, USAGE, type SoakOptions } from './soak-options.ts';
+import { readOptions, RELOAD_MODE, SoakUsageError, USAGE, type SoakOptions } from './soak-options.ts';
 import { cycle, pause, type Parts, type PhaseName } from './soak-phases.ts';
 import { PodsThread } from './soak-pods.ts';
 import { soakReport } from './soak-report.ts';
@@ -64,7 +64,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
 
   const bind = new TestBind();
   const pods = new PodsThread();
-  let haproxy: ReloadingHaproxy | null = null;
+  let haproxy: TestHaproxy | null = null;
   let lives: AgentLives | null = null;
   let clients: Clients | null = null;
   let service: Service | null = null;
@@ -72,7 +72,7 @@ async function soak(o: SoakOptions, stopped: AbortSignal): Promise<{ report: str
     await bind.start();
     service = new Service(bind, pods, podsAt(200, 40, await freePort()), STOP_AFTER_MS);
     await service.scaleTo(service.fresh(FIRST_PODS));
-    haproxy = new ReloadingHaproxy({ frontendPort: await freePort(), serverLines: SLOTS }, o.reload);
+    haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: SLOTS, stateFile: true, mode: RELOAD_MODE[o.reload] });
     await haproxy.start();
     const listen = `127.0.0.1:${String(await freePort())}`;
     agentFlags.push(

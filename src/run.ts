@@ -127,7 +127,7 @@ async function main(): Promise<number> {
     config.once || config.listen === null || metrics === null
       ? null
       : await startHttp(config.listen.host, config.listen.port, metrics, {
-          readiness: () => readiness(agent.status(Date.now()), config),
+          readiness: async () => readiness(await agent.checkedStatus(), config),
           liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
         });
   log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');

@@ -351,6 +351,77 @@ describe('readiness: what a load balancer needs', () => {
   });
 });
 
+describe('readiness that is checked on the socket (/readyz)', () => {
+  const timing = { holdMs: 600_000 };
+  const probe = async (agent: Agent): Promise<{ ok: boolean; head: string }> => {
+    const v = readiness(await agent.checkedStatus(), timing);
+    return { ok: v.ok, head: v.detail.split('\n')[0] ?? '' };
+  };
+
+  it('is not ready the moment another process answers on the socket, before the lane has run again', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(await probe(agent)).toEqual({ ok: true, head: 'ready' });
+    h.restart(); // a reload: the new process has its slots as configured, empty
+    expect(await probe(agent)).toEqual({
+      ok: false,
+      head: 'not ready: socket memory: HAProxy (pid 101) has not had backend be_app applied yet',
+    });
+    expect(ready(agent)).toBe(false); // and the lane's own view says so from then on
+    await agent.pass();
+    expect(await probe(agent)).toEqual({ ok: true, head: 'ready' });
+    expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
+  });
+
+  it('counts a restart under the same pid (a container whose HAProxy is pid 1 again) as a new process', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    h.restart();
+    h.pid -= 1; // the same pid; only the start time tells
+    h.replies.set('set server be_app/srv1 state ready', 'Unknown command.\n');
+    await agent.pass();
+    expect(ready(agent)).toBe(false); // the new process has not taken every change
+    h.replies.clear();
+    await agent.pass();
+    expect(ready(agent)).toBe(true);
+  });
+
+  it('is not ready while something on the socket answers unlike HAProxy, in the lane and in the probe between runs', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    h.garbled = 'HTTP/1.1 400 Bad Request';
+    expect(await probe(agent)).toEqual({
+      ok: false,
+      head: 'not ready: HAProxy socket memory: a reply could not be read (show info: no Version line in "HTTP/1.1 400 Bad Request"); nothing was changed, the next run reads again',
+    });
+    await agent.pass();
+    expect(ready(agent)).toBe(false);
+    h.garbled = null;
+    await agent.pass();
+    expect(await probe(agent)).toEqual({ ok: true, head: 'ready' });
+  });
+
+  it('asks the socket once for probes that come together, and not at all when the lane has not made it ready', async () => {
+    const h = new MemoryHaproxy();
+    const { agent, dns } = setup([h]);
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.checkedStatus();
+    expect(h.infoReads).toBe(0); // nothing applied yet: not ready without asking
+    await agent.pass();
+    const before = h.infoReads;
+    await Promise.all([agent.checkedStatus(), agent.checkedStatus(), agent.checkedStatus()]);
+    expect(h.infoReads - before).toBe(1);
+  });
+
+  const ready = (agent: Agent): boolean => readiness(agent.status(1_000_000), timing).ok;
+});
+
 describe('--dynamic-servers: beyond the slots', () => {
   const keys = (from: number, n: number): string[] => pods(from, n).map((e) => `${e.address}:${String(e.port)}`);
 

@@ -38,6 +38,8 @@ export type AgentDeps = Readonly<{
   saved?: SavedState | null;
   /** Keeps the state (--state-file); null: nothing is kept (no file, or --dry-run). */
   persist?: ((state: SavedState) => void) | null;
+  /** --master-socket: calls `reloaded` when HAProxy's master reloads, until the returned function is called. */
+  watchMaster?: ((reloaded: () => void) => () => void) | undefined;
 }>;
 
 /** How one pass (every lane once) went; `--once` turns it into the exit code. */
@@ -71,6 +73,8 @@ export class Agent {
   readonly #sockets: SocketLane[];
   #lastRunAt: number | null = null;
   readonly #laneRuns = new Map<string, number | null>();
+  /** The socket lanes' wake-ups while run() runs: a new HAProxy process on a socket runs its lane at once. */
+  #socketWakeups: readonly Wakeup[] = [];
   /** What the state last kept was made of, and when it was written. */
   #kept: { answers: readonly (readonly Endpoint[] | undefined)[]; drains: string; at: number } | null = null;
 
@@ -121,6 +125,16 @@ export class Agent {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     const wakeups = this.#sockets.map(() => new Wakeup());
+    this.#socketWakeups = wakeups;
+    // A socket file replaced is a new process: its lane fills it now, not at its next interval.
+    const unwatch = this.#sockets.map((lane, i) => lane.watch(() => wakeups[i]?.wake()));
+    // A reload under -W leaves the socket file as it is; the master closing its CLI tells.
+    const unwatchMaster = this.#d.watchMaster?.(() => {
+      this.#sockets.forEach((lane, i) => {
+        lane.expectNewProcess();
+        wakeups[i]?.wake();
+      });
+    });
     const dnsWakeups = this.#dns.map(() => new Wakeup());
     const serial = this.#d.serial;
     const watchMs = wait.watchMs ?? 0;
@@ -163,7 +177,7 @@ export class Agent {
       ...this.#sockets.map(async (lane, i) =>
         repeat(
           () => this.#runSocket(lane),
-          () => nextWaitMs(wait, null),
+          () => lane.soonerMs() ?? nextWaitMs(wait, null),
           wakeups[i] ?? new Wakeup(),
           stop.signal,
         ),
@@ -175,6 +189,9 @@ export class Agent {
       }),
     );
     const settled = await Promise.allSettled(lanes);
+    for (const stop of unwatch) stop();
+    unwatchMaster?.();
+    this.#socketWakeups = [];
     signal.removeEventListener('abort', onAbort);
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
@@ -187,6 +204,21 @@ export class Agent {
       sockets: this.#sockets.map((l) => l.view()),
       lanes: this.#laneRuns,
     };
+  }
+
+  /**
+   * status(), each socket checked against the process on it now (/readyz): a reload or a
+   * restart since the lane's last run is not ready, and its lane runs at once.
+   */
+  async checkedStatus(): Promise<AgentStatus> {
+    const sockets = await Promise.all(
+      this.#sockets.map(async (lane, i) => {
+        const { view, newProcess } = await lane.confirm();
+        if (newProcess) this.#socketWakeups[i]?.wake();
+        return view;
+      }),
+    );
+    return { ...this.status(this.#d.now()), sockets };
   }
 
   async #runDns(lane: DnsLane, signal?: AbortSignal): Promise<DnsReport | null> {

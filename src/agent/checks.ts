@@ -8,9 +8,12 @@ import { dynamicCookie } from '../core/cookie.ts';
 import { isOwnAdded, type AddedOwner } from '../core/dynamic.ts';
 import type { Finding } from '../core/findings.ts';
 import type { WeightPolicy } from '../core/plan.ts';
+import { canonicalIP, isIPAddress } from '../core/ip.ts';
+import { endpointKey } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { BackendView, ProbeServer, Snapshot } from '../haproxy/runtime.ts';
+import type { BackendInForce } from './decide.ts';
 
 /** The process and backend the agent's added servers belong to (their ids are derived from it). */
 export const ownerOf = (info: ShowInfo, spec: BackendSpec): AddedOwner => ({
@@ -78,8 +81,12 @@ export function checkProcess(
       if (options.firstContact) out.push({ kind: 'backend-missing', backend: spec.backend, socket, firstContact: true });
       continue;
     }
-    if (managedOf(view, spec, snap.info).servers.length === 0)
-      out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
+    const managed = managedOf(view, spec, snap.info).servers;
+    if (managed.length === 0) out.push({ kind: 'no-managed-servers', backend: spec.backend, socket, prefix: spec.prefix });
+    const resolved = managed.filter((s) => s.srvRecord !== null);
+    const record = resolved[0]?.srvRecord;
+    if (record !== undefined && record !== null)
+      out.push({ kind: 'slots-resolved-by-haproxy', backend: spec.backend, socket, servers: resolved.map((s) => s.name), record });
     if (view.facts.algo === 'static-rr' && options.weights === 'srv')
       out.push({ kind: 'static-weights', backend: spec.id, socket, algo: view.facts.algo });
     const { mode, cookieName, addressesShown } = view.facts;
@@ -90,6 +97,38 @@ export function checkProcess(
     if (sticky !== null) out.push({ kind: 'not-sticky', backend: spec.backend, socket, problem: sticky });
     const differs = options.cookieKey === null ? null : cookieKeyDiffers(view, spec, snap.info, options.cookieKey);
     if (differs !== null) out.push({ kind: 'cookie-key-differs', backend: spec.backend, socket, server: differs });
+  }
+  return out;
+}
+
+/**
+ * What the first read of a new process (a reload, a restart) says of how its slots came
+ * back: slots declared with an IP literal that are not in maintenance, on an address:port
+ * DNS does not give. A server-state-file gives such a slot its saved port and state but the
+ * configured address (HAProxy restores the address only for a server declared with a name,
+ * through `init-addr last`), so it served its placeholder from the process's first request.
+ */
+export function restoredWithoutAddress(socket: string, snap: Snapshot, backends: readonly BackendInForce[]): Finding[] {
+  const out: Finding[] = [];
+  for (const b of backends) {
+    const view = snap.backends.get(b.spec.backend);
+    if (view === null || view === undefined || b.endpoints === null) continue;
+    const wanted = new Set(b.endpoints.map(endpointKey));
+    // Compared in one form, whatever way this HAProxy prints an address.
+    const key = (s: Readonly<{ address: string; port: number }>): string =>
+      endpointKey({ address: isIPAddress(s.address) ? canonicalIP(s.address) : s.address, port: s.port });
+    const placeholders = managedOf(view, b.spec, snap.info).servers.filter(
+      (s) => s.fqdn === null && s.address !== '-' && s.admin !== 'maint' && !wanted.has(key(s)),
+    );
+    const first = placeholders[0];
+    if (first === undefined) continue;
+    out.push({
+      kind: 'restored-without-address',
+      backend: b.spec.id,
+      socket,
+      servers: placeholders.map((s) => s.name),
+      example: `${first.name} on ${endpointKey(first)}`,
+    });
   }
   return out;
 }

@@ -7,9 +7,10 @@ import { Resolver, type AddressType, type ResolverOptions } from '../dns/resolve
 import type { Cidr } from '../core/address-policy.ts';
 import { isMappedV4 } from '../core/ip.ts';
 import { UsageError } from '../errors.ts';
+import { MasterWatch } from '../haproxy/master.ts';
 import { HaproxyRuntime } from '../haproxy/runtime.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
-import { Agent } from './agent.ts';
+import { Agent, type AgentDeps } from './agent.ts';
 import { Reporter } from './report.ts';
 import { DryRunWriter, SocketWriter, type Unsent } from './writers.ts';
 
@@ -82,6 +83,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     dynamicServers: config.dynamicServers,
     maxEndpoints: config.maxEndpoints,
     saved,
+    watchMaster: masterWatch(config, reporter),
     // A dry run changes nothing, the state file included.
     persist:
       write === undefined || config.dryRun
@@ -102,6 +104,28 @@ export function buildAgent(config: Config, w: Wiring): Built {
       resolver.reconfigure(dnsSettings(config, text));
     },
     unsent: () => writer.settled(),
+  };
+}
+
+/** --master-socket: hold the master CLI, retried at most every drift-check bound while it cannot be. */
+function masterWatch(config: Config, reporter: Reporter): AgentDeps['watchMaster'] {
+  const address = config.masterSocket;
+  if (address === null) return undefined;
+  return (reloaded) => {
+    const w = new MasterWatch(
+      address,
+      {
+        reloaded,
+        state: (problem) => {
+          reporter.masterSocket(w.label, problem);
+        },
+      },
+      { retryMaxMs: driftCheckMs(config.intervalMs) },
+    );
+    w.start();
+    return () => {
+      w.close();
+    };
   };
 }
 

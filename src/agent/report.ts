@@ -49,6 +49,8 @@ export class Reporter {
   readonly #logged = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(r: LaneReport) => void>();
   #stateProblem: string | null = null;
+  /** What --master-socket last said: undefined before anything. */
+  #masterProblem: string | null | undefined = undefined;
   /** Lanes whose counters exist at 0 already: an alert's increase() must see the first rejection or failure too. */
   readonly #counted = new Set<string>();
   /** Backend -> the DNS status and serial trust its gauges were last set to: set again only when they change (a lane runs every interval). */
@@ -140,7 +142,10 @@ export class Reporter {
       for (const res of r.results) m.commands.inc({ socket: r.socket, result: res.verdict.ok ? 'ok' : 'rejected' });
       for (const [backend, seconds] of r.latency) m.updateLatency.observe({ backend, socket: r.socket }, seconds);
       m.passes.inc({ lane: 'socket', name: r.socket, result: laneOk(r) ? 'ok' : 'failed' });
-      const away = r.findings.some((f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping');
+      // Something on the socket that does not answer like HAProxy is no HAProxy reached.
+      const away = r.findings.some(
+        (f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping' || f.kind === 'haproxy-unreadable',
+      );
       m.haproxyUp.set({ socket: r.socket }, away ? 0 : 1);
     }
     log.debug({ commands: r.results.length, changes: r.changes.length, ms: r.durationMs, ok: laneOk(r) }, 'socket lane ran');
@@ -152,6 +157,16 @@ export class Reporter {
     if (problem === this.#stateProblem) return;
     this.#stateProblem = problem;
     if (problem !== null) this.#log.warn({ stateFile: path, problem }, 'state file: going on without it');
+  }
+
+  /** Whether --master-socket is held (null), or why not; said once per change. */
+  masterSocket(label: string, problem: string | null): void {
+    if (problem === this.#masterProblem) return;
+    const first = this.#masterProblem === undefined;
+    this.#masterProblem = problem;
+    const log = this.#child('master', { masterSocket: label });
+    if (problem !== null) log.warn({ problem }, 'master CLI not held: a reload under -W is found at the next run or /readyz probe');
+    else if (!first) log.info('master CLI held again: a reload is heard at once');
   }
 
   /**

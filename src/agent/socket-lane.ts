@@ -5,12 +5,14 @@ import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
-import { checkProcess, dynamicAllowed, probeServer, reloadReason } from './checks.ts';
+import { checkProcess, dynamicAllowed, probeServer, reloadReason, restoredWithoutAddress } from './checks.ts';
 import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
+import { SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
 
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
+export type { Confirmed, SocketView } from './socket-readiness.ts';
 
 /** A backend's endpoints in force, as its DNS lane keeps them. */
 export type BackendSource = BackendInForce &
@@ -19,18 +21,6 @@ export type BackendSource = BackendInForce &
     /** DNS has said what it holds (an answer, NXDOMAIN, NODATA, refused endpoints), even if nothing is in force yet. */
     known: boolean;
   }>;
-
-/** A socket as /readyz sees it. */
-export type SocketView = Readonly<{
-  socket: string;
-  /** Whether the last run reached HAProxy (null before the first run), and if not, why. */
-  reachable: boolean | null;
-  detail: string | null;
-  /** The HAProxy process the socket last showed, null before the first read. */
-  pid: number | null;
-  /** Backends whose endpoints in force (or a known empty answer) this process has had applied. */
-  settled: ReadonlySet<string>;
-}>;
 
 export type SocketLaneDeps = Readonly<{
   port: HaproxyPort;
@@ -64,22 +54,23 @@ export class SocketLane {
   readonly #memory = new Map<string, SlotMemory>();
   /** Backends whose algorithm refuses weights: left alone from then on. */
   readonly #staticWeights = new Set<string>();
-  /** The HAProxy process last seen, and the backends it has had applied what DNS holds (readiness). */
-  #settled: { pid: number; backends: Set<string> } | null = null;
-  /** Whether the last run reached HAProxy, and the finding that said why not. */
-  #reach: { ok: boolean; detail: string | null } | null = null;
+  /** Which process has had which backends applied, and whether the last run reached it (/readyz). */
+  readonly #readiness: SocketReadiness;
   /** Backend id -> the DNS revision HAProxy last matched. */
   readonly #ackedRevision = new Map<string, number>();
   /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
   #resyncPending = false;
   /** The last full run that found nothing to do: what it reported, the DNS revisions it matched, what it read. */
   #rest: { at: number; revisions: string; progress: Progress; print: string } | null = null;
+  /** Until when a reloaded master's new worker is looked for, every RELOAD_POLL_MS (--master-socket); null: not. */
+  #expectUntil: number | null = null;
   /** What the full run in progress read, for #pass to take its print. */
   #snap: Snapshot | null = null;
 
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
     this.label = deps.port.label;
+    this.#readiness = new SocketReadiness(this.label, deps.port);
     for (const [id, servers] of Object.entries(deps.savedDrains ?? {})) {
       this.#memory.set(id, { drainingSince: new Map(Object.entries(servers)), lastHeld: new Map() });
     }
@@ -93,13 +84,35 @@ export class SocketLane {
   }
 
   view(): SocketView {
-    return {
-      socket: this.label,
-      reachable: this.#reach?.ok ?? null,
-      detail: this.#reach?.detail ?? null,
-      pid: this.#settled?.pid ?? null,
-      settled: this.#settled?.backends ?? new Set(),
-    };
+    return this.#readiness.view();
+  }
+
+  /**
+   * Until the returned function is called, runs `wake` when the socket file is replaced (a
+   * new HAProxy process bound it): its next run reads the process in full at once.
+   */
+  watch(wake: () => void): () => void {
+    return (
+      this.#d.port.watch?.(() => {
+        this.#rest = null;
+        wake();
+      }) ?? (() => undefined)
+    );
+  }
+
+  /** HAProxy's master reloaded: the new worker is looked for at once and then every RELOAD_POLL_MS, for up to RELOAD_WAIT_MS. */
+  expectNewProcess(): void {
+    this.#expectUntil = this.#d.now() + RELOAD_WAIT_MS;
+  }
+
+  /** How soon the lane runs again when that is sooner than its interval (a new worker looked for), else null. */
+  soonerMs(): number | null {
+    return this.#expectUntil === null ? null : RELOAD_POLL_MS;
+  }
+
+  /** The view, checked against the process on the socket now (/readyz); `newProcess`: the lane should run at once. */
+  confirm(): Promise<Confirmed> {
+    return this.#readiness.confirm();
   }
 
   async run(): Promise<SocketReport> {
@@ -112,8 +125,13 @@ export class SocketLane {
     });
     const fatal = progress.findings.find((f) => severityOf(f) === 'fatal');
     if (fatal !== undefined) throw new HaproxyConfigError(findingText(fatal));
-    const away = progress.findings.find((f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping');
-    this.#reach = { ok: away === undefined, detail: away === undefined ? null : findingText(away) };
+    // A peer that does not answer like HAProxy is no HAProxy to be ready with.
+    const away = progress.findings.find(
+      (f) => f.kind === 'haproxy-unreachable' || f.kind === 'haproxy-stopping' || f.kind === 'haproxy-unreadable',
+    );
+    this.#readiness.reached(away);
+    // A reloaded master's new worker, found (and filled), or looked for long enough.
+    if (this.#expectUntil !== null && (progress.reload !== null || this.#d.now() >= this.#expectUntil)) this.#expectUntil = null;
     if (away?.kind === 'haproxy-unreachable') this.#d.writer.unreachable(this.#d.port, this.#d.backends);
     return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
   }
@@ -177,11 +195,10 @@ export class SocketLane {
     const why = reloadReason(this.#info, snap.info);
     this.#info = snap.info;
     // A new process has had nothing applied yet, whatever the last one had.
-    if (this.#settled?.pid !== snap.info.pid) this.#settled = { pid: snap.info.pid, backends: new Set() };
-    const settled = this.#settled.backends;
+    const settled = this.#readiness.read(snap.info);
     if (why !== null) this.#resyncPending = true;
     const reload = why === null ? null : { reason: why, version: snap.info.version };
-    const findings: Finding[] = [];
+    const findings: Finding[] = why === null ? [] : restoredWithoutAddress(socket, snap, backends);
     if (this.#checkedPid !== snap.info.pid) for (const f of await this.#checkProcess(snap, specs)) findings.push(f);
     if (findings.some((f) => severityOf(f) === 'fatal')) return { ...EMPTY, reload, findings };
 
@@ -283,5 +300,9 @@ export class SocketLane {
     return out;
   }
 }
+
+/** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
+const RELOAD_POLL_MS = 20;
+const RELOAD_WAIT_MS = 5_000;
 
 const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';

@@ -132,6 +132,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
   const listen = one('listen');
   const dnsTimeout = one('dns-timeout');
   const cookieKey = str('cookie-key');
+  const masterSocket = one('master-socket');
   const config: Config = {
     sockets: list('socket').flatMap((s) => check(() => [parseSocket(s.text, s.where)], [])),
     backends,
@@ -158,6 +159,7 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     socketTimeoutMs: duration('socket-timeout'),
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n.text, n.where)], [])),
     stateFile: str('state-file') ?? null,
+    masterSocket: masterSocket === undefined ? null : check(() => parseSocket(masterSocket.text, masterSocket.where), null),
     dynamicServers: bool('dynamic-servers'),
     maxEndpoints: maxEndpoints(),
   };

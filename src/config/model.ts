@@ -63,6 +63,8 @@ export type Config = Readonly<{
   maxEndpoints: number;
   /** --state-file: where the last good answers and running drains are kept across restarts. */
   stateFile: string | null;
+  /** --master-socket: HAProxy's master CLI, held open to hear of reloads at once; null: off. */
+  masterSocket: SocketAddress | null;
 }>;
 
 const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`);

@@ -22,6 +22,8 @@ export type Finding =
   | Readonly<{ kind: 'no-answer-yet'; backend: string; socket: string }>
   | Readonly<{ kind: 'backend-missing'; backend: string; socket: string; firstContact: boolean }>
   | Readonly<{ kind: 'slots-without-address'; backend: string; socket: string; servers: readonly string[]; all: boolean }>
+  | Readonly<{ kind: 'slots-resolved-by-haproxy'; backend: string; socket: string; servers: readonly string[]; record: string }>
+  | Readonly<{ kind: 'restored-without-address'; backend: string; socket: string; servers: readonly string[]; example: string }>
   | Readonly<{ kind: 'no-managed-servers'; backend: string; socket: string; prefix: string }>
   | Readonly<{ kind: 'version-unsupported'; socket: string; version: string }>
   | Readonly<{ kind: 'not-admin'; socket: string; command: string | null }>
@@ -72,6 +74,8 @@ const TABLE: { readonly [K in FindingKind]: Readonly<{ severity: Severity; log: 
   'no-answer-yet': { severity: 'problem', log: 'info' },
   'backend-missing': { severity: 'problem', log: 'error' },
   'slots-without-address': { severity: 'warning', log: 'error' },
+  'slots-resolved-by-haproxy': { severity: 'fatal', log: null },
+  'restored-without-address': { severity: 'warning', log: 'warn' },
   'no-managed-servers': { severity: 'fatal', log: null },
   'version-unsupported': { severity: 'fatal', log: null },
   'not-admin': { severity: 'fatal', log: null },
@@ -119,6 +123,12 @@ export function findingKey(f: Finding): string {
 }
 
 const slotHint = (prefix: string): string => `server-template ${prefix === '' ? 'srv' : prefix} 10 127.0.0.1:9 check disabled`;
+/** Slots a server-state-file restores in full: a name (never resolved: .invalid, no resolvers) and the placeholder it starts from. */
+const namedSlotHint = 'server-template srv 10 slot.invalid:9 init-addr last,127.0.0.1 check disabled';
+
+/** At most 10 server names, and how many more: a backend may have thousands. */
+const namesOf = (servers: readonly string[]): string =>
+  servers.length <= 10 ? servers.join(',') : `${servers.slice(0, 10).join(',')} and ${String(servers.length - 10)} more`;
 
 /** One line, for the log message and for `--once`'s stderr. */
 export function findingText(f: Finding): string {
@@ -150,7 +160,11 @@ export function findingText(f: Finding): string {
         ? `backend ${f.backend} not found in HAProxy at ${f.socket}: expected a backend of that name in haproxy.cfg (check the --backend spelling)`
         : `backend ${f.backend} not found in HAProxy at ${f.socket}`;
     case 'slots-without-address':
-      return `backend ${f.backend}: servers ${f.servers.join(',')} have no IP address, which "set server addr" cannot change: declare the slots with an IP literal and their options on the server-template line, e.g. "${slotHint('')}" (no FQDN, no "init-addr none"; HAProxy 3.5-dev also leaves slots without an address when a default-server line precedes them)`;
+      return `backend ${f.backend}: servers ${f.servers.join(',')} have no IP address, which "set server addr" cannot change: declare the slots with an address and their options on the server-template line: an IP literal, e.g. "${slotHint('')}", or a name and the address to start from, which a server-state-file reload restores, e.g. "${namedSlotHint}" (not "init-addr none"; HAProxy 3.5-dev also leaves slots without an address when a default-server line precedes them)`;
+    case 'slots-resolved-by-haproxy':
+      return `backend ${f.backend}: servers ${namesOf(f.servers)} are filled by HAProxy's own resolver from ${f.record}: it and the agent would overwrite each other's addresses. Declare the slots the agent fills without "resolvers" and without an SRV record, e.g. "${namedSlotHint}"`;
+    case 'restored-without-address':
+      return `backend ${f.backend}: the new HAProxy process started with servers ${namesOf(f.servers)} ready on an address DNS does not give (${f.example}), and served it until the agent set them: a server-state-file gives a slot declared with an IP literal its port and state but not its address, and a slot declared without "disabled" starts ready on its placeholder. Declare the slots "disabled" and with a name, whose address the state file restores: "${namedSlotHint}"`;
     case 'no-managed-servers':
       return `backend ${f.backend} has no servers${f.prefix === '' ? '' : ` named ${f.prefix}<N>, as "server-template ${f.prefix} ..." names its slots`}: expected slots such as "${slotHint(f.prefix)}"`;
     case 'version-unsupported':

@@ -33,6 +33,21 @@ describe('parseServersState', () => {
     ]);
   });
 
+  it('reads the name a slot was declared with and the SRV record HAProxy fills it from (2.6)', () => {
+    const rows = parseServersState(splitReplies(haproxy26('show-servers-state-named-srv.txt'), 1).replies[0] ?? '');
+    expect(rows.map((r) => [r.name, r.address, r.fqdn, r.srvRecord])).toEqual([
+      ['srv1', '127.0.0.1', 'slot.invalid', null],
+      ['srv2', '127.0.0.1', 'slot.invalid', null],
+      ['dns1', '-', null, '_http._tcp.web.default.svc.cluster.local'],
+      ['dns2', '-', null, '_http._tcp.web.default.svc.cluster.local'],
+    ]);
+  });
+
+  it('reads no SRV record from the 1.8.0-1.8.13 layout, which has no such column', () => {
+    const text = state18().replace(' srvrecord', '').replace(/ -$/gm, '');
+    expect(parseServersState(text).map((r) => [r.fqdn, r.srvRecord])[0]).toEqual([null, null]);
+  });
+
   it('reads ready, drain and maint from the 1.8.30 transcripts', () => {
     const at = (f: string): string[] => parseServersState(splitReplies(haproxy18(f).reply, 1).replies[0] ?? '').map((r) => r.admin);
     expect(at('14-show-servers-state-be-up.txt').slice(0, 2)).toEqual(['ready', 'ready']);

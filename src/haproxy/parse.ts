@@ -41,6 +41,7 @@ const STATE_COLUMNS = [
   'srv_iweight',
   'srv_check_state',
   'srv_port',
+  'srv_fqdn',
 ] as const;
 
 export type ServerStateRow = Readonly<{
@@ -56,6 +57,10 @@ export type ServerStateRow = Readonly<{
   weight: number;
   initialWeight: number;
   checked: boolean;
+  /** The name the server was declared with (srv_fqdn), null for an IP literal. */
+  fqdn: string | null;
+  /** The SRV record HAProxy's own resolver fills the server from (srvrecord, 1.8.14+), null when none. */
+  srvRecord: string | null;
 }>;
 
 /** srv_admin_state bits (server.h): FMAINT|IMAINT|RMAINT is maintenance, FDRAIN|IDRAIN drain. */
@@ -95,6 +100,8 @@ export function parseServersState(text: string): ServerStateRow[] {
     );
   }
   const col = columnIndex(names, STATE_COLUMNS, 'show servers state');
+  // 1.8.0-1.8.13 print no srvrecord column.
+  const srvRecordAt = names.indexOf('srvrecord');
   return rows
     .filter((l) => !l.startsWith('#'))
     .map((line, i) => {
@@ -118,6 +125,8 @@ export function parseServersState(text: string): ServerStateRow[] {
       };
       const adminBits = int('srv_admin_state');
       const address = get('srv_addr');
+      const fqdn = get('srv_fqdn');
+      const srvRecord = srvRecordAt < 0 ? '-' : (f[srvRecordAt] ?? '-');
       return {
         backend: get('be_name'),
         id: int('srv_id'),
@@ -130,6 +139,8 @@ export function parseServersState(text: string): ServerStateRow[] {
         weight: int('srv_uweight'),
         initialWeight: int('srv_iweight'),
         checked: (int('srv_check_state') & CHECK_ON) === CHECK_ON,
+        fqdn: fqdn === '-' || fqdn === '' ? null : fqdn,
+        srvRecord: srvRecord === '-' || srvRecord === '' ? null : srvRecord,
       };
     });
 }

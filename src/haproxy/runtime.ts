@@ -16,6 +16,7 @@ import {
 } from './parse.ts';
 import { judgeReply, type ReplyVerdict } from './replies.ts';
 import { exchange } from './socket.ts';
+import { SocketPathWatch } from './watch.ts';
 
 /** One backend as HAProxy shows it. */
 export type BackendView = Readonly<{ servers: readonly ServerStateRow[]; facts: BackendConfigFacts }>;
@@ -43,8 +44,11 @@ export interface HaproxyPort {
   readonly label: string;
   /** `show info` and the backends' state, with the configuration facts of this process. Throws soft errors when unreachable. */
   observe(backends: readonly string[]): Promise<Snapshot>;
-  /** `show info` alone (under 2 KB): enough to tell that HAProxy did not reload or restart. */
-  info(): Promise<ShowInfo>;
+  /**
+   * `show info` alone (under 2 KB): enough to tell that HAProxy did not reload or restart.
+   * `once`: one try, no retry (a readiness probe answers now, or says HAProxy does not).
+   */
+  info(options?: Readonly<{ once?: boolean }>): Promise<ShowInfo>;
   /** Live sessions (`scur`) per server of a backend, read fresh; for the log line of a server leaving. */
   sessions(backend: string): Promise<ReadonlyMap<string, number>>;
   /**
@@ -54,6 +58,11 @@ export interface HaproxyPort {
   isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null>;
   /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
   apply(commands: readonly BackendCommand[]): Promise<CommandResult[]>;
+  /**
+   * Calls `onReplaced` when the socket file is created or replaced (a new HAProxy process
+   * bound it), until the returned function is called. A port that cannot tell never calls it.
+   */
+  watch?(onReplaced: () => void): () => void;
 }
 
 export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
@@ -73,6 +82,14 @@ export class HaproxyRuntime implements HaproxyPort {
   #release: readonly [number, number] | null = null;
   /** The HAProxy process whose `show stat` hid server addresses (a socket below level operator). */
   #addressesHidden: number | null = null;
+  /** Watches a UNIX socket's path while someone listens (watch()). */
+  #watch: SocketPathWatch | null = null;
+  /**
+   * The next observe() probably meets a process not read before (none read yet, the socket
+   * file replaced, `show info` answered by another pid): it asks that process's `show stat`
+   * and level on the same line, so that filling it takes two exchanges, not four.
+   */
+  #newProcessLikely = true;
 
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
@@ -87,7 +104,13 @@ export class HaproxyRuntime implements HaproxyPort {
    * state names a server it did not (one added at run time, perhaps as a backup).
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
-    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`)]);
+    this.#watch?.ensure(); // a folder that was missing may be there now
+    const fresh = this.#newProcessLikely;
+    // `show cli level` is 2.0's: asked only where the last process was 2.0 or later.
+    const level = fresh && this.#release !== null && this.#release[0] >= 2 ? ['show cli level'] : [];
+    const stats = fresh ? backends.map((b) => `show stat ${b} 6 -1`) : [];
+    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`), ...stats, ...level]);
+    this.#newProcessLikely = false;
     if (isMasterCli(replies[0] ?? '')) {
       throw new HaproxyConfigError(
         `HAProxy socket ${this.label} is the master CLI (haproxy -W -S), which answers neither "show info" nor "set server": expected the worker's stats socket ("stats socket <path> level admin" in haproxy.cfg)`,
@@ -106,9 +129,13 @@ export class HaproxyRuntime implements HaproxyPort {
     if (this.#facts?.pid !== info.pid || unknown) {
       // The facts of backends not read now stay while the process does.
       const byBackend = this.#facts?.pid === info.pid ? this.#facts.byBackend : new Map<string, BackendConfigFacts>();
-      for (const [b, facts] of await this.#readFacts(backends)) byBackend.set(b, facts);
+      const read = fresh ? factsOf(backends, replies.slice(1 + backends.length)) : await this.#readFacts(backends);
+      for (const [b, facts] of read) byBackend.set(b, facts);
       this.#facts = { pid: info.pid, byBackend };
     }
+    const levelReply = level.length === 0 ? undefined : replies[1 + 2 * backends.length];
+    if (levelReply !== undefined && info.release[0] >= 2 && this.#admin?.pid !== info.pid)
+      this.#admin = { pid: info.pid, admin: levelReply.trim() === 'admin' };
     const expected = expectedStateColumns(info.version);
     let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
@@ -131,10 +158,12 @@ export class HaproxyRuntime implements HaproxyPort {
     return { info, backends: views, layout };
   }
 
-  async info(): Promise<ShowInfo> {
-    const [text = ''] = await this.#send(['show info']);
+  async info(options: Readonly<{ once?: boolean }> = {}): Promise<ShowInfo> {
+    const [text = ''] = await this.#send(['show info'], options.once === true ? 0 : this.#options.retries);
     if (isMasterCli(text)) return parseShowInfo(''); // throws; observe() says what it is
-    return parseShowInfo(text);
+    const info = parseShowInfo(text);
+    if (info.pid !== this.#facts?.pid) this.#newProcessLikely = true;
+    return info;
   }
 
   async sessions(backend: string): Promise<ReadonlyMap<string, number>> {
@@ -197,18 +226,28 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async #readFacts(backends: readonly string[]): Promise<Map<string, BackendConfigFacts>> {
-    const replies = await this.#send(backends.map((b) => `show stat ${b} 6 -1`));
-    const out = new Map<string, BackendConfigFacts>();
-    backends.forEach((b, i) => {
-      out.set(b, factsOfStat(replies[i] ?? '', b));
-    });
-    return out;
+    return factsOf(backends, await this.#send(backends.map((b) => `show stat ${b} 6 -1`)));
   }
 
-  async #send(commands: readonly string[]): Promise<string[]> {
+  watch(onReplaced: () => void): () => void {
+    if (this.#address.kind !== 'unix') return () => undefined;
+    const w = new SocketPathWatch(this.#address.path, () => {
+      this.#newProcessLikely = true;
+      onReplaced();
+    });
+    this.#watch?.close();
+    this.#watch = w;
+    w.ensure();
+    return () => {
+      w.close();
+      if (this.#watch === w) this.#watch = null;
+    };
+  }
+
+  async #send(commands: readonly string[], retries = this.#options.retries): Promise<string[]> {
     const line = commands.join(';');
     const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, replyBound(commands)), {
-      retries: this.#options.retries,
+      retries,
       minTimeout: 100,
       maxTimeout: 1_000,
       // Again only what is safe to run twice: `add server` may have been run before the
@@ -243,6 +282,15 @@ export function replyBound(commands: readonly string[]): number {
     else bytes += 4 << 10;
   }
   return bytes;
+}
+
+/** Each backend's facts from the replies to `show stat <backend> 6 -1`, in the same order. */
+function factsOf(backends: readonly string[], replies: readonly string[]): Map<string, BackendConfigFacts> {
+  const out = new Map<string, BackendConfigFacts>();
+  backends.forEach((b, i) => {
+    out.set(b, factsOfStat(replies[i] ?? '', b));
+  });
+  return out;
 }
 
 /** Commands that change nothing when run twice: reads, `set server`, `enable health`, the level and mode switches. */

@@ -2,7 +2,9 @@ import net from 'node:net';
 import { ListenError } from '../errors.ts';
 import type { AgentMetrics } from './metrics.ts';
 
-export type Probe = () => { ok: boolean; detail: string };
+/** A probe's verdict, now or once it has asked (readiness checks the HAProxy process on each socket). */
+export type Probe = () => Verdict | Promise<Verdict>;
+type Verdict = Readonly<{ ok: boolean; detail: string }>;
 
 /** The most a request may send before its blank line. */
 const MAX_REQUEST_BYTES = 8_192;
@@ -35,9 +37,10 @@ const REASONS = {
 const text = (status: Response['status'], body: string): Response => ({ status, type: 'text/plain; charset=utf-8', body: `${body}\n` });
 
 /**
- * /healthz: no lane is wedged (liveness). /readyz: every socket's HAProxy answers and has
- * had what DNS holds applied (readiness, src/agent/health.ts). /metrics: Prometheus text format. Nothing else: GET or HEAD, one request a
- * connection, closed after the answer. Written on node:net, not node:http, which alone
+ * /healthz: no lane is wedged (liveness). /readyz: every socket's HAProxy answers, and the
+ * process there now has had what DNS holds applied (readiness, src/agent/health.ts, checked
+ * on the socket by each probe). /metrics: Prometheus text format. Nothing else: GET or
+ * HEAD, one request a connection, closed after the answer. Written on node:net, not node:http, which alone
  * costs the agent some 15 MiB of resident memory (bench/results) for three fixed pages
  * that a kubelet and a Prometheus scraper read.
  */
@@ -55,8 +58,12 @@ export function startHttp(
     if (method !== 'GET' && !isHead) return { ...text(405, 'only GET and HEAD'), head: isHead };
     const path = target.split('?')[0];
     if (path === '/healthz' || path === '/readyz') {
-      const r = path === '/healthz' ? probes.liveness() : probes.readiness();
-      return { ...text(r.ok ? 200 : 503, r.detail), head: isHead };
+      try {
+        const r = await (path === '/healthz' ? probes.liveness() : probes.readiness());
+        return { ...text(r.ok ? 200 : 503, r.detail), head: isHead };
+      } catch (err) {
+        return { ...text(500, String(err)), head: isHead };
+      }
     }
     if (path === '/metrics') {
       try {

@@ -122,7 +122,7 @@ export class AgentMetrics {
     });
     this.haproxyUp = new Gauge({
       name: `${p}haproxy_up`,
-      help: "1 when the socket's last run reached HAProxy (show info answered, not a stopping process), 0 when it did not.",
+      help: "1 when the socket's last run reached HAProxy (show info answered, not a stopping process, every reply readable), 0 when it did not.",
       labelNames: ['socket'],
       registers,
     });

@@ -354,7 +354,7 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     for (const srv of haproxy.servers) Object.assign(srv, { address: '-', port: 0, admin: 0x21 });
     const h = harness([haproxy.socket], dns.port);
     await expect(h.agent.pass()).rejects.toThrow(
-      /have no IP address.*declare the slots with an IP literal.*no FQDN, no "init-addr none"; HAProxy 3\.5-dev .* default-server line precedes them/,
+      /have no IP address.*declare the slots with an address.*an IP literal.*or a name and the address to start from.*"server-template srv 10 slot\.invalid:9 init-addr last,127\.0\.0\.1 check disabled" \(not "init-addr none"; HAProxy 3\.5-dev .* default-server line precedes them/,
     );
   });
 

@@ -70,6 +70,32 @@ describe('the HTTP endpoint (/healthz, /readyz, /metrics)', () => {
     expect(await metrics.text()).toContain('haproxy_dns_agent_passes_total{lane="dns",name="be_app",result="ok"} 1');
   });
 
+  it('waits for a probe that asks before it answers, and answers 500 with why when it fails', async () => {
+    const asked: { answer?: (v: { ok: boolean; detail: string }) => void } = {};
+    const server = await startHttp('127.0.0.1', 0, new AgentMetrics(false), {
+      readiness: () =>
+        new Promise((resolve) => {
+          asked.answer = resolve;
+        }),
+      liveness: () => Promise.reject(new Error('lane table unreadable')),
+    });
+    try {
+      const p = (server.address() as net.AddressInfo).port;
+      const pending = fetch(`http://127.0.0.1:${String(p)}/readyz`);
+      await waitFor('the probe to be asked', () => asked.answer !== undefined);
+      await delay(50); // the answer waits for the probe, however long it asks
+      asked.answer?.({ ok: false, detail: 'not ready: socket /run/admin.sock: HAProxy (pid 7) has not had backend be_app applied yet' });
+      const r = await pending;
+      expect([r.status, await r.text()]).toEqual([
+        503,
+        'not ready: socket /run/admin.sock: HAProxy (pid 7) has not had backend be_app applied yet\n',
+      ]);
+      expect(await raw(p, 'GET /healthz HTTP/1.1\r\n\r\n')).toMatch(/^HTTP\/1\.1 500 [^]*\r\n\r\nError: lane table unreadable\n$/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('frames each answer with its length and closes; HEAD gets the head only', async () => {
     const got = await raw(port, 'HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(got).toBe('HTTP/1.1 200 OK\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 6\r\nconnection: close\r\n\r\n');

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyProtocolError } from '../../src/errors.ts';
 import { HaproxyRuntime, replyBound } from '../../src/haproxy/runtime.ts';
 import { exchange } from '../../src/haproxy/socket.ts';
+import { haproxy26 } from '../support/fixtures.ts';
 
 describe('a runtime-API peer that answers without end', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'hda-flood-')), 'admin.sock');
@@ -100,5 +101,52 @@ describe('add and del server on the wire', () => {
     await port.observe(['be_app']);
     await port.apply([{ backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.1:80' }]);
     expect(lines.at(-1)).toBe('add server be_app/srv-a1 10.0.0.1:80');
+  });
+});
+
+describe('reading a HAProxy process the port has not read before', () => {
+  const path = join(mkdtempSync(join(tmpdir(), 'hda-fresh-')), 'admin.sock');
+  const lines: string[] = [];
+  let pid = 7;
+  /** Answers like HAProxy 2.6 (the 2.6.12 captures), as process `pid`. */
+  const server = net.createServer({ allowHalfOpen: true }, (c) => {
+    let buf = '';
+    c.on('data', (d: Buffer) => (buf += d.toString()));
+    c.on('end', () => {
+      const line = buf.trim();
+      lines.push(line);
+      const replies = line.split(';').map((cmd) => {
+        if (cmd === 'show info') return haproxy26('show-info.txt').replace(/^Pid: \d+$/m, `Pid: ${String(pid)}`);
+        if (cmd === 'show servers state be_app') return haproxy26('show-servers-state-be.txt');
+        if (cmd === 'show stat be_app 6 -1') return haproxy26('show-stat-be.txt');
+        if (cmd === 'show cli level') return 'admin\n\n';
+        return '\n';
+      });
+      c.end(replies.join(''));
+    });
+  });
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(path, r));
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  it('asks its show stat (and, from 2.0, its level) on the line that reads it: a new process is filled in two exchanges, not four', async () => {
+    const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
+    const first = await port.observe(['be_app']);
+    expect(first.backends.get('be_app')?.facts.cookieName).toBe('SRVID');
+    await port.isAdmin(first.info, null, true); // the version was not known before that read: the level is asked apart
+    await port.observe(['be_app']);
+    expect(lines.splice(0)).toEqual([
+      'show info;show servers state be_app;show stat be_app 6 -1',
+      'show cli level',
+      'show info;show servers state be_app',
+    ]);
+    pid = 8; // a reload
+    const info = await port.info();
+    const next = await port.observe(['be_app']);
+    expect([next.info.pid, await port.isAdmin(info, null, true)]).toEqual([8, true]);
+    expect(lines.splice(0)).toEqual(['show info', 'show info;show servers state be_app;show stat be_app 6 -1;show cli level']);
   });
 });

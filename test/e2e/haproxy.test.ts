@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOOPBACK_PODS, TestAgent } from '../support/agent.ts';
 import { podKeys as keys, podsAt, SERVICE, TestBind } from '../support/bind.ts';
@@ -65,24 +63,15 @@ describe("HAProxy's side: restarts, reloads, several processes (Debian HAProxy +
   });
 
   it('leaves no slot "ready" on its placeholder address after a reload with a server-state-file', async () => {
-    const port = await freePort();
-    const haproxy = new TestHaproxy({ frontendPort: port, serverLines: noCheck });
-    const stateFile = join(haproxy.dir, 'server-state');
-    // Rewrite the config with a state file that the reload loads.
-    const withState = new TestHaproxy({
-      frontendPort: port,
-      serverLines: noCheck,
-      globalLines: [`server-state-file ${stateFile}`],
-    });
-    writeFileSync(withState.cfg, withState.config().replace('defaults\n', 'defaults\n    load-server-state-from-file global\n'));
-    const { agent } = await setup([withState]);
-    await withState.waitServing(keys(PODS));
-    writeFileSync(stateFile, await withState.command('show servers state'));
-    await withState.reload();
+    const haproxy = new TestHaproxy({ frontendPort: await freePort(), serverLines: noCheck, stateFile: true });
+    const { agent } = await setup([haproxy]);
+    await haproxy.waitServing(keys(PODS));
+    await haproxy.saveState();
+    await haproxy.reload();
     // HAProxy may serve from the state file at once: wait for the agent to have seen the reload and pushed.
     await agent.waitForLog('HAProxy reloaded or restarted: pushing every managed server again');
-    await withState.waitServing(keys(PODS));
-    const placeholders = [...(await withState.servers()).values()].filter((s) => s.address === '127.0.0.1' && (s.admin & 0x23) === 0);
+    await haproxy.waitServing(keys(PODS));
+    const placeholders = [...(await haproxy.servers()).values()].filter((s) => s.address === '127.0.0.1' && (s.admin & 0x23) === 0);
     expect(placeholders).toEqual([]);
     expect(agent.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
   });

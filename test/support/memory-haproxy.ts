@@ -1,7 +1,7 @@
 import { dynamicCookie } from '../../src/core/cookie.ts';
 import { canonicalIP } from '../../src/core/ip.ts';
 import type { AdminState } from '../../src/core/types.ts';
-import { HaproxyUnavailableError } from '../../src/errors.ts';
+import { HaproxyProtocolError, HaproxyUnavailableError } from '../../src/errors.ts';
 import type { ServerStateRow, ShowInfo } from '../../src/haproxy/parse.ts';
 import { judgeReply } from '../../src/haproxy/replies.ts';
 import type { BackendCommand, BackendView, CommandResult, HaproxyPort, ProbeServer, Snapshot } from '../../src/haproxy/runtime.ts';
@@ -19,6 +19,10 @@ export type MemoryServer = {
   sessions: number;
   /** A server id given with `id` (add server); the others are numbered by their place, as a configuration's are. */
   id?: number;
+  /** Declared with a name (`slot.invalid:9 init-addr last,127.0.0.1`) instead of an IP literal. */
+  fqdn?: string;
+  /** Filled by HAProxy's own resolver from this SRV record. */
+  srvRecord?: string;
 };
 
 export type MemoryBackend = { servers: MemoryServer[]; algo: string; cookieName: string; cookieKey: string | null; mode: string };
@@ -60,6 +64,8 @@ export class MemoryHaproxy implements HaproxyPort {
   readonly sent: string[] = [];
   /** Set: every call fails with this soft error. */
   unreachable: string | null = null;
+  /** Set: every call fails with this reply that cannot be read (something on the socket that is not HAProxy). */
+  garbled: string | null = null;
   /** Set: every call waits on this promise first (a socket that accepts and never answers). */
   hang: Promise<void> | null = null;
   /** command -> reply HAProxy gives instead of applying it. */
@@ -179,6 +185,7 @@ export class MemoryHaproxy implements HaproxyPort {
   async #door(): Promise<void> {
     if (this.hang !== null) await this.hang;
     if (this.unreachable !== null) throw new HaproxyUnavailableError(`HAProxy socket ${this.label}: ${this.unreachable}`);
+    if (this.garbled !== null) throw new HaproxyProtocolError(`show info: no Version line in ${JSON.stringify(this.garbled)}`, true);
   }
 
   #info(): ShowInfo {
@@ -207,6 +214,8 @@ export class MemoryHaproxy implements HaproxyPort {
       weight: s.weight,
       initialWeight: 1,
       checked: s.checked,
+      fqdn: s.fqdn ?? null,
+      srvRecord: s.srvRecord ?? null,
     }));
     const key = b.cookieKey;
     return {
