@@ -10,7 +10,7 @@ import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
-import { DNS_RUNS_IN_FLIGHT, JITTER, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
+import { DNS_RUNS_IN_FLIGHT, JOIN_WITHIN, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
@@ -146,7 +146,7 @@ export class Agent {
             // A change wakes the socket lanes; at rest, those due within a tenth of the interval run now, in this wake-up.
             for (const w of wakeups) {
               if (r?.changed === true) w.wake();
-              else w.wakeIfDueWithin(wait.intervalMs * JITTER);
+              else w.wakeIfDueWithin(wait.intervalMs * JOIN_WITHIN);
             }
             return r;
           },
