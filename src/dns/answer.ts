@@ -42,7 +42,12 @@ export class Superseded extends Error {
   }
 }
 
-/** What the resolver saw on the wire, for metrics and debug logs. */
+/**
+ * What the resolver saw on the wire, for metrics and debug logs: a sink, told of each try as
+ * it ends (so that a slow question's tries show while it is asked). Nothing is read back
+ * from it and nothing waits on it; what the resolver learns from a question (round trips, a
+ * truncation) comes back with the question's result instead.
+ */
 export type DnsObserver = Readonly<{
   /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...); `count` of them at once. */
   query: (ns: Nameserver, transport: Transport, result: string, count?: number) => void;

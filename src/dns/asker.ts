@@ -1,6 +1,8 @@
 import type { RecordType } from 'dns-packet';
+import { DnsError } from '../errors.ts';
+import type { DnsObserver } from './answer.ts';
 import { EDNS_UDP_SIZE, keptQuestion, replySignature, type KnownReply, type Question, type Reply } from './message.ts';
-import { askQuestion, type Bounds, type QuestionHooks } from './question.ts';
+import { askQuestion, type Bounds, type QuestionPlan, type QuestionResult } from './question.ts';
 import { statusOf } from './records.ts';
 import type { ServerChoice } from './servers.ts';
 
@@ -11,60 +13,58 @@ export type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: stri
 type Kept = { question: Question; known: KnownReply | undefined; overTcp: boolean };
 
 /**
- * One question at a time, asked as askQuestion does, with what decides how an SRV record is
- * asked next: its last answer (the same bytes are not decoded again; none yet, and the first
- * try goes over UDP and TCP at once) and whether its answer needs TCP. Kept for the names in
- * force only (`keep`): a CNAME to a new name each answer must not leave every name behind.
+ * One question at a time, asked as askQuestion does, the nameserver, retries and deadline
+ * chosen by ServerChoice, which learns from each question's round trips and answer. For an
+ * SRV record, what decides how it is asked next: its last answer (the same bytes are not
+ * decoded again; none yet, and the first try goes over UDP and TCP at once) and whether its
+ * answer needs TCP. Kept for the names in force only (`keep`): a CNAME to a new name each
+ * answer must not leave every name behind.
  */
 export class RecordAsker {
   readonly #servers: ServerChoice;
-  readonly #hooks: QuestionHooks;
+  readonly #observer: DnsObserver;
   readonly #now: () => number;
   /** Per SRV name asked. */
   readonly #kept = new Map<string, Kept>();
 
-  constructor(servers: ServerChoice, hooks: QuestionHooks, now: () => number) {
+  /** Each try is counted in `observer` as it ends. */
+  constructor(servers: ServerChoice, observer: DnsObserver, now: () => number) {
     this.#servers = servers;
-    this.#hooks = hooks;
+    this.#observer = observer;
     this.#now = now;
   }
 
   /** Asks `name`, within `bounds` (the run's end, the agent stopping). */
   async ask(name: string, type: RecordType, bounds: Bounds = {}): Promise<Lookup> {
     if (type !== 'SRV') {
-      const { reply, ns } = await askQuestion({ name, type }, this.#servers.plan(false), this.#hooks, undefined, this.#now, bounds);
-      this.#servers.answered(ns);
-      return { status: statusOf(reply) as Lookup['status'], name, reply };
+      const { answer } = await this.#ask({ name, type }, this.#servers.plan(false), undefined, bounds);
+      if (answer instanceof DnsError) throw answer;
+      return { status: statusOf(answer.reply) as Lookup['status'], name, reply: answer.reply };
     }
-    let kept = this.#kept.get(name);
-    if (kept === undefined) {
-      kept = { question: keptQuestion(name, type), known: undefined, overTcp: false };
-      this.#kept.set(name, kept);
+    let k = this.#kept.get(name);
+    if (k === undefined) {
+      k = { question: keptQuestion(name, type), known: undefined, overTcp: false };
+      this.#kept.set(name, k);
     }
-    const k = kept;
-    // An SRV answer truncated over UDP is asked over TCP at once from then on, even if this question fails.
-    const hooks: QuestionHooks = {
-      ...this.#hooks,
-      truncated: (ns) => {
-        k.overTcp = true;
-        this.#hooks.truncated(ns);
-      },
-    };
-    const { reply, transport, raw, truncated, ns } = await askQuestion(
-      k.question,
-      this.#servers.plan(k.overTcp, true, k.known !== undefined),
-      hooks,
-      k.known,
-      this.#now,
-      bounds,
-    );
+    const { answer, truncated } = await this.#ask(k.question, this.#servers.plan(k.overTcp, true, k.known !== undefined), k.known, bounds);
+    // An SRV answer truncated over UDP is asked over TCP at once from then on, even if this question failed.
+    if (truncated) k.overTcp = true;
+    if (answer instanceof DnsError) throw answer;
+    const { reply, transport, raw, same } = answer;
     // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
-    if (k.known?.reply !== reply) k.known = { raw: Buffer.from(raw), reply, signature: replySignature(raw) };
+    if (!same) k.known = { raw: Buffer.from(raw), reply, signature: replySignature(raw) };
     // An answer larger than a datagram, truncated over UDP or had whole over TCP (a first question asks both): TCP at once.
     if (truncated || (transport === 'tcp' && raw.length > EDNS_UDP_SIZE)) k.overTcp = true;
     else if (transport === 'tcp') k.overTcp = false;
-    this.#servers.answered(ns);
     return { status: statusOf(reply) as Lookup['status'], name, reply };
+  }
+
+  /** One question: ServerChoice learns its round trips, and which server answered (asked first next time). */
+  async #ask(q: Question, plan: QuestionPlan, known: KnownReply | undefined, bounds: Bounds): Promise<QuestionResult> {
+    const result = await askQuestion(q, plan, this.#observer, known, this.#now, bounds);
+    this.#servers.learn(result.roundTrips);
+    if (!(result.answer instanceof DnsError)) this.#servers.answered(result.answer.ns);
+    return result;
   }
 
   /** Forgets every name but `names` (those the records in force went through). */

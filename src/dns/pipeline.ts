@@ -5,7 +5,8 @@ import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
 import { decodeKnown, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
 import { stopping } from './question.ts';
-import { unreachableError, type TransportHooks } from './transport.ts';
+import type { DnsObserver } from './answer.ts';
+import { unreachableError } from './transport.ts';
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
 export const PIPELINE_WIDTH = 256;
@@ -16,13 +17,13 @@ export const PIPELINE_WIDTH = 256;
  * (or error) per question, in order. The connection failing, or `deadlineMs` passing (the
  * time the run has left: a busy server that trickles answers does not hold a run up), fails
  * the questions still open with a DnsError; answered ones keep theirs. `signal` aborting (the
- * agent stopping) closes the connection at once.
+ * agent stopping) closes the connection at once. Replies dropped are counted in `observer`.
  */
 export function askPipelined(
   ns: Nameserver,
   questions: readonly Question[],
   deadlineMs: number,
-  hooks: TransportHooks,
+  observer: DnsObserver,
   known?: KnownReplies,
   signal?: AbortSignal,
 ): Promise<(Reply | DnsError)[]> {
@@ -86,7 +87,7 @@ export function askPipelined(
         const q = index === undefined ? undefined : questions[index];
         const r = index === undefined || q === undefined ? 'wrong-id' : answerOf(message, q, id, known);
         if (typeof r === 'string') {
-          hooks.dropped(ns, 'tcp', r);
+          observer.dropped(ns, 'tcp', r);
           continue;
         }
         open.delete(id);
@@ -117,9 +118,8 @@ export type KnownReplies = Readonly<{
 }>;
 
 function answerOf(message: Buffer, q: Question, id: number, known: KnownReplies | undefined): Reply | Rejection {
-  if (known === undefined) return decodeKnown(message, q, id, undefined);
-  const before = known.get(q);
-  const r = decodeKnown(message, q, id, before);
-  if (typeof r !== 'string' && r !== before?.reply) known.set(q, { raw: Buffer.from(message), reply: r });
-  return r;
+  const r = decodeKnown(message, q, id, known?.get(q));
+  if (typeof r === 'string') return r;
+  if (!r.same) known?.set(q, { raw: Buffer.from(message), reply: r.reply });
+  return r.reply;
 }

@@ -3,11 +3,11 @@ import type { RecordSpec } from '../config/model.ts';
 import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
 import type { Endpoint } from '../core/types.ts';
 import { DnsError } from '../errors.ts';
-import { NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
+import { NO_OBSERVER, type DnsAnswer, type ResolveOptions, type ResolverOptions } from './answer.ts';
 import { RecordAsker, type Lookup } from './asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName } from './message.ts';
-import type { Bounds, QuestionHooks } from './question.ts';
+import type { Bounds } from './question.ts';
 import { addressesIn, followChain, makeHostAnswer, MAX_CNAME } from './records.ts';
 import { candidateNames } from './resolv-conf.ts';
 import { SerialAsker } from './serial.ts';
@@ -16,7 +16,6 @@ import { ServerChoice } from './servers.ts';
 import { SrvAnswers } from './srv-answers.ts';
 import { lookUpTargets, type TargetLookup } from './target-lookup.ts';
 import { TargetCache } from './targets.ts';
-import type { TransportHooks } from './transport.ts';
 
 export type { AddressType, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
 export { Superseded } from './answer.ts';
@@ -32,8 +31,6 @@ const SERIAL_TIMEOUT_MS = 500;
  */
 export class Resolver {
   #o: ResolverOptions;
-  readonly #hooks: TransportHooks;
-  readonly #observer: DnsObserver;
   /** Which nameserver, how often, how long: round trips and the one that answered last. */
   readonly #servers: ServerChoice;
   /** Each question, and how each SRV record is asked next. */
@@ -57,33 +54,16 @@ export class Resolver {
       () => this.#now(),
       () => (this.#o.random ?? Math.random)(),
     );
+    // Where every try on the wire is counted (metrics, debug logs): a sink, nothing is read back.
     const observer = options.observer ?? NO_OBSERVER;
-    this.#observer = observer;
-    // A truncated UDP answer is a query of its own: counted, then asked again over TCP.
-    this.#hooks = {
-      dropped: observer.dropped,
-      truncated: (ns) => {
-        observer.query(ns, 'udp', 'truncated');
-      },
-    };
-    const questionHooks: QuestionHooks = {
-      ...this.#hooks,
-      query: (ns, transport, result) => {
-        observer.query(ns, transport, result);
-      },
-      rtt: (ns, ms) => {
-        this.#servers.sample(ns, ms);
-      },
-    };
     this.#servers = new ServerChoice(options);
-    this.#asker = new RecordAsker(this.#servers, questionHooks, () => this.#now());
-    this.#serials = new SerialAsker(questionHooks, () => this.#now());
+    this.#asker = new RecordAsker(this.#servers, observer, () => this.#now());
+    this.#serials = new SerialAsker(this.#servers, observer, () => this.#now());
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
     const targetLookup: TargetLookup = {
       ns: () => this.#servers.preferred,
       families: () => this.#o.families ?? ['A', 'AAAA'],
       cache: this.#targets,
-      hooks: this.#hooks,
       observer,
       follow: (target, type, bounds) => this.#follow(target, type, bounds),
       now: () => this.#now(),
@@ -112,18 +92,10 @@ export class Resolver {
    * run up for the full DNS timeout), nor past `bounds`. null when there is none to be had.
    */
   async serial(name: string, bounds: Bounds = {}): Promise<number | null> {
-    const plan = this.#servers.serialPlan(Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS));
-    if (plan === null) return null;
     const at = this.#now();
-    try {
-      const { reading, rcode, ns, transport } = await this.#serials.ask(plan, name, bounds);
-      this.#observer.query(ns, transport, reading === null ? rcode.toLowerCase() : 'soa');
-      this.#trust.read(name, reading, at);
-      return reading?.serial ?? null;
-    } catch (err) {
-      if (!(err instanceof DnsError)) throw err;
-      return null; // each try's failure is counted as it ends
-    }
+    const reading = await this.#serials.ask(name, Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS), bounds);
+    this.#trust.read(name, reading, at);
+    return reading?.serial ?? null;
   }
 
   /**

@@ -1,8 +1,10 @@
-import type { Nameserver } from '../config/model.ts';
-import { keptQuestion, normalizeName, type KnownReply, type Question, type Reply } from './message.ts';
-import { askQuestion, type Bounds, type QuestionHooks, type QuestionPlan } from './question.ts';
+import { DnsError } from '../errors.ts';
+import type { DnsObserver } from './answer.ts';
+import { keptQuestion, type KnownReply, type Question } from './message.ts';
+import { askQuestion, type Bounds } from './question.ts';
+import { soaReading } from './records.ts';
 import type { SerialReading } from './serial-trust.ts';
-import type { Transport } from './transport.ts';
+import type { ServerChoice } from './servers.ts';
 
 /**
  * The serial of the zone holding a name: an SOA question for the name itself, which an
@@ -15,52 +17,40 @@ import type { Transport } from './transport.ts';
  * run early or hide a change (the interval stays the bound either way).
  */
 export class SerialAsker {
-  readonly #hooks: QuestionHooks;
+  readonly #servers: ServerChoice;
+  readonly #observer: DnsObserver;
   readonly #now: () => number;
   /** The last question, its reply and what it said: the same bytes (but the ID) are not decoded again, several times a second. */
   #last: { question: Question; known: KnownReply; reading: SerialReading | null } | null = null;
 
-  /**
-   * `hooks` hear of the tries that did not bring the answer (unanswered, timed out, failed)
-   * and of round trips; the answer itself is the caller's to count, as what it said.
-   */
-  constructor(hooks: QuestionHooks, now: () => number = Date.now) {
-    this.#hooks = hooks;
+  /** Each try is counted in `observer` as it ends; its round trip goes to `servers`. */
+  constructor(servers: ServerChoice, observer: DnsObserver, now: () => number = Date.now) {
+    this.#servers = servers;
+    this.#observer = observer;
     this.#now = now;
   }
 
   /**
-   * The zone's SOA as read, or null when the answer holds none; a DnsError when no answer
-   * came. Asked as any question is (`plan`: a retry while the first try still listens, each
-   * try from a socket and ID of its own), so that a question a busy server dropped costs a
-   * retry time, not the whole wait.
+   * The zone's SOA as read, or null when none came (no answer, or an answer holding none).
+   * Asked of the nameserver that answered last, as any question is (ServerChoice.serialPlan:
+   * a retry while the first try still listens, each try from a socket and ID of its own), so
+   * that a question a busy server dropped costs a retry time, not the whole wait; for
+   * `deadlineMs` at most, nor past `bounds`.
    */
-  async ask(
-    plan: QuestionPlan,
-    name: string,
-    bounds: Bounds = {},
-  ): Promise<{ reading: SerialReading | null; rcode: string; ns: Nameserver; transport: Transport }> {
-    const last = this.#last;
-    const hooks: QuestionHooks = {
-      ...this.#hooks,
-      query: (ns, transport, result) => {
-        if (!ANSWERED.has(result)) this.#hooks.query(ns, transport, result);
-      },
-    };
-    const same = last?.question.name === name ? last : null;
-    const question = same?.question ?? keptQuestion(name, 'SOA');
-    const { reply, raw, ns, transport } = await askQuestion(question, plan, hooks, same?.known, this.#now, bounds);
-    if (this.#last?.known.reply !== reply || this.#last.question !== question)
-      this.#last = { question, known: { raw: Buffer.from(raw), reply }, reading: readingOf(reply) };
-    return { reading: this.#last.reading, rcode: reply.rcode, ns, transport };
+  async ask(name: string, deadlineMs: number, bounds: Bounds = {}): Promise<SerialReading | null> {
+    const plan = this.#servers.serialPlan(deadlineMs);
+    if (plan === null) return null;
+    const last = this.#last?.question.name === name ? this.#last : null;
+    const question = last?.question ?? keptQuestion(name, 'SOA');
+    const asked = await askQuestion(question, plan, this.#observer, last?.known, this.#now, bounds);
+    this.#servers.learn(asked.roundTrips);
+    const answer = asked.answer;
+    if (answer instanceof DnsError) return null; // each try's failure is counted as it ends
+    const kept =
+      answer.same && last !== null
+        ? last
+        : { question, known: { raw: Buffer.from(answer.raw), reply: answer.reply }, reading: soaReading(answer.reply) };
+    this.#last = kept;
+    return kept.reading;
   }
-}
-
-/** The results of a try that brought the answer (the caller counts those). */
-const ANSWERED: ReadonlySet<string> = new Set(['ok', 'nodata', 'nxdomain']);
-
-function readingOf(r: Reply): SerialReading | null {
-  const soa = [...r.answers, ...(r.authorities ?? [])].find((a) => a.type === 'SOA');
-  if (soa?.type !== 'SOA' || typeof soa.data.serial !== 'number') return null;
-  return { serial: soa.data.serial, zone: normalizeName(soa.name), ttl: soa.ttl ?? 0, authoritative: r.authoritative === true };
 }

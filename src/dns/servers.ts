@@ -1,5 +1,5 @@
 import { describeNameserver, type Nameserver } from '../config/model.ts';
-import type { QuestionPlan } from './question.ts';
+import type { QuestionPlan, RoundTrip } from './question.ts';
 import { RttTable } from './rtt.ts';
 
 /** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
@@ -70,6 +70,11 @@ export class ServerChoice {
   /** A try to `ns` answered after `ms`. */
   sample(ns: Nameserver, ms: number): void {
     this.#rtt.sample(describeNameserver(ns), ms);
+  }
+
+  /** The round trips a question's tries took. */
+  learn(roundTrips: readonly RoundTrip[]): void {
+    for (const t of roundTrips) this.sample(t.ns, t.ms);
   }
 
   /** `ns` answered a question: it is asked first next time. */

@@ -8,7 +8,6 @@ import type { Bounds } from './question.ts';
 import { askPipelined } from './pipeline.ts';
 import { addressesIn, followChain, inBatches, statusOf, type Address } from './records.ts';
 import type { TargetCache } from './targets.ts';
-import type { TransportHooks } from './transport.ts';
 
 /** Targets looked up one by one (CNAME chains), at once. */
 const TARGET_QUERIES_IN_FLIGHT = 16;
@@ -28,7 +27,7 @@ export type TargetLookup = Readonly<{
   ns: () => Nameserver | undefined;
   families: () => readonly AddressType[];
   cache: TargetCache;
-  hooks: TransportHooks;
+  /** Where each question is counted: a sink. */
   observer: DnsObserver;
   /** One name, CNAMEs followed, for a target whose answer stopped at a CNAME. */
   follow: (name: string, type: AddressType, bounds: Bounds) => Promise<Lookup & { records: Answer[] }>;
@@ -55,7 +54,7 @@ export async function lookUpTargets(
   const questions = c.cache.questions(targets, families);
   const ns = c.ns();
   if (ns === undefined) return { found, failure: null };
-  const replies = await askPipelined(ns, questions, budgetMs(bounds, c.now()), c.hooks, c.cache.known, bounds.signal);
+  const replies = await askPipelined(ns, questions, budgetMs(bounds, c.now()), c.observer, c.cache.known, bounds.signal);
   let failure: DnsError | null = null;
   const again: { target: string; type: AddressType }[] = [];
   const statuses = new Map<string, number>();
