@@ -1,15 +1,14 @@
-import type { Answer, RecordType } from 'dns-packet';
 import type { RecordSpec } from '../config/model.ts';
 import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
 import type { Endpoint } from '../core/types.ts';
 import { DnsError } from '../errors.ts';
 import { NO_OBSERVER, type DnsAnswer, type ResolveOptions, type ResolverOptions } from './answer.ts';
-import { RecordAsker, type Lookup } from './asker.ts';
+import { RecordAsker } from './asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName } from './message.ts';
 import type { Bounds } from './question.ts';
-import { addressesIn, followChain, makeHostAnswer, MAX_CNAME } from './records.ts';
-import { candidateNames } from './resolv-conf.ts';
+import { follow, search } from './names.ts';
+import { addressesIn, makeHostAnswer } from './records.ts';
 import { SerialAsker } from './serial.ts';
 import { SerialTrust } from './serial-trust.ts';
 import { ServerChoice } from './servers.ts';
@@ -65,7 +64,7 @@ export class Resolver {
       families: () => this.#o.families ?? ['A', 'AAAA'],
       cache: this.#targets,
       observer,
-      follow: (target, type, bounds) => this.#follow(target, type, bounds),
+      follow: (target, type, bounds) => follow(this.#asker, target, type, bounds),
       now: () => this.#now(),
       read: new WeakMap(),
     };
@@ -165,43 +164,17 @@ export class Resolver {
       if (trust === 'stands') return last;
     }
     const ticket = this.#trust.begin(last?.name ?? name, this.#now());
-    const found = await this.#search(name, 'SRV', bounds, asked);
+    const found = await search(this.#asker, this.#o, name, 'SRV', bounds, asked);
     return this.#answers.complete(name, n, found, ticket, trust, inForce, bounds);
   }
 
   async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {
-    const found = await Promise.all((this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => this.#search(host, type, bounds)));
+    const found = await Promise.all(
+      (this.#o.families ?? (['A', 'AAAA'] as const)).map((type) => search(this.#asker, this.#o, host, type, bounds)),
+    );
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
     return makeHostAnswer(name, port, addrs, this.#o.maxEndpoints, this.#answers.index(inForce));
-  }
-
-  /** `name` through the search list; the first candidate with records wins. Each name asked goes into `asked`. */
-  async #search(name: string, type: RecordType, bounds: Bounds, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
-    let last: (Lookup & { records: Answer[] }) | undefined;
-    let allNx = true;
-    for (const candidate of candidateNames(name, this.#o.search, this.#o.ndots)) {
-      last = await this.#follow(candidate, type, bounds, asked);
-      if (last.status === 'ok') return last;
-      if (last.status !== 'nxdomain') allNx = false;
-    }
-    if (last === undefined) throw new TypeError('no candidate names');
-    return { ...last, status: allNx ? 'nxdomain' : 'nodata', name: normalizeName(name) };
-  }
-
-  /** One name, following CNAMEs, to the records of `type` at the end of the chain. */
-  async #follow(name: string, type: RecordType, bounds: Bounds, asked?: string[]): Promise<Lookup & { records: Answer[] }> {
-    let current = normalizeName(name);
-    for (let hop = 0; hop < MAX_CNAME; hop++) {
-      asked?.push(current);
-      const looked = await this.#asker.ask(current, type, bounds);
-      if (looked.status !== 'ok') return { ...looked, records: [] };
-      const chain = followChain(looked.reply.answers, current, type);
-      if (chain.records.length > 0) return { ...looked, name: chain.name, records: chain.records };
-      if (chain.name === current) return { ...looked, status: 'nodata', records: [] };
-      current = chain.name; // the answer stopped at a CNAME: ask for its target
-    }
-    throw new DnsError('malformed', `CNAME chain longer than ${String(MAX_CNAME)} links from ${name}`);
   }
 }
