@@ -15,6 +15,7 @@ import { ServerChoice } from './servers.ts';
 import { SrvAnswers } from './srv-answers.ts';
 import { lookUpTargets, type TargetLookup } from './target-lookup.ts';
 import { TargetCache } from './targets.ts';
+import { Turns } from './turns.ts';
 
 export type { AddressType, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
 export { Superseded } from './answer.ts';
@@ -39,6 +40,8 @@ export class Resolver {
   readonly #trust: SerialTrust;
   /** The SRV records' answers, and what each was made of. */
   readonly #answers: SrvAnswers;
+  /** Resolves of one record that overlap: the newest answer wins. */
+  readonly #turns = new Turns();
   /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
   readonly #names = new NamesInForce();
 
@@ -112,7 +115,7 @@ export class Resolver {
     const asked: string[] = [];
     let answer: DnsAnswer;
     try {
-      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#answers.begin(spec.name));
+      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#turns.begin(spec.name));
     } catch (err) {
       if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
       throw err;
@@ -165,7 +168,13 @@ export class Resolver {
     }
     const ticket = this.#trust.begin(last?.name ?? name, this.#now());
     const found = await search(this.#asker, this.#o, name, 'SRV', bounds, asked);
-    return this.#answers.complete(name, n, found, ticket, trust, inForce, bounds);
+    // Overlapping resolves of the record make their answers in the order their replies came; an older one come late is Superseded.
+    const release = await this.#turns.take(name, n);
+    try {
+      return await this.#answers.complete(name, found, ticket, trust, inForce, bounds);
+    } finally {
+      release();
+    }
   }
 
   async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {

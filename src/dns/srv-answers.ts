@@ -2,7 +2,7 @@ import type { Answer } from 'dns-packet';
 import { indexInForce, targetsToAsk, type InForce } from '../core/caps.ts';
 import type { Endpoint } from '../core/types.ts';
 import type { DnsError } from '../errors.ts';
-import { Superseded, type DnsAnswer } from './answer.ts';
+import type { DnsAnswer } from './answer.ts';
 import type { Lookup } from './asker.ts';
 import type { Reply } from './message.ts';
 import { stopping, type Bounds } from './question.ts';
@@ -57,13 +57,6 @@ export class SrvAnswers {
   readonly #made = new Map<string, Made>();
   /** The endpoints in force, indexed for the caps once per list (a lane keeps the same list while its answer says the same). */
   readonly #indexed = new WeakMap<readonly Endpoint[], InForce>();
-  /**
-   * Per SRV record: how many resolves began, the newest whose reply came, and the end of the
-   * last one's completion: resolves of a record may overlap (a slow server's question in
-   * flight when the zone changes), their completions go one at a time in the order their
-   * replies came, and one whose reply came after a newer one's is Superseded.
-   */
-  readonly #turns = new Map<string, { begun: number; taken: number; done: Promise<void> }>();
 
   constructor(deps: SrvAnswerDeps) {
     this.#d = deps;
@@ -90,55 +83,11 @@ export class SrvAnswers {
     return indexed;
   }
 
-  /** A resolve of `record` begins: its number among the record's resolves. */
-  begin(record: string): number {
-    let turn = this.#turns.get(record);
-    if (turn === undefined) this.#turns.set(record, (turn = { begun: 0, taken: 0, done: Promise.resolve() }));
-    return ++turn.begun;
-  }
-
   /**
-   * Runs `complete` for resolve `n` of `record`, whose reply just came: once the completions
-   * of the replies before it have ended, and only while no newer resolve's reply has come.
+   * The answer `record`'s reply (`found`) makes: its targets' addresses asked as needed, the
+   * answer made, or the same object handed back while it says the same.
    */
-  async #inTurn<T>(record: string, n: number, complete: () => Promise<T>): Promise<T> {
-    const turn = this.#turns.get(record);
-    if (turn === undefined) return complete();
-    if (turn.taken > n) throw new Superseded(record);
-    turn.taken = n;
-    const before = turn.done;
-    let release = (): void => undefined;
-    turn.done = new Promise<void>((r) => {
-      release = r;
-    });
-    try {
-      await before;
-      if (turn.taken !== n) throw new Superseded(record);
-      return await complete();
-    } finally {
-      release();
-    }
-  }
-
-  /**
-   * The answer resolve `n` of `record` makes of its reply (`found`): once the completions of
-   * the replies before it have ended, and only while no newer resolve's reply has come
-   * (Superseded). Its targets' addresses are asked as needed; the answer is made, or the
-   * same object handed back while it says the same.
-   */
-  complete(
-    record: string,
-    n: number,
-    found: Lookup & { records: Answer[] },
-    ticket: AskTicket,
-    trust: 'verify' | 'ask',
-    inForce: readonly Endpoint[] | null,
-    bounds: Bounds,
-  ): Promise<DnsAnswer> {
-    return this.#inTurn(record, n, () => this.#complete(record, found, ticket, trust, inForce, bounds));
-  }
-
-  async #complete(
+  async complete(
     name: string,
     found: Lookup & { records: Answer[] },
     ticket: AskTicket,
