@@ -6,11 +6,15 @@ import { askQuestion, type Bounds, type QuestionPlan, type QuestionResult } from
 import { statusOf } from './records.ts';
 import type { ServerChoice } from './servers.ts';
 
-/** An answered question: its status (a failure is a DnsError), the name asked, the reply. */
-export type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply }>;
+/**
+ * An answered question: its status (a failure is a DnsError), the name asked, the reply, and
+ * the reply's generation: the same while an SRV record's answer comes back the same (the same
+ * bytes but the ID, or the same records in another order), a new one for every other reply.
+ */
+export type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply; generation: number }>;
 
-/** How one SRV question is asked next: the same question object, its last answer, whether its answer needs TCP. */
-type Kept = { question: Question; known: KnownReply | undefined; overTcp: boolean };
+/** How one SRV question is asked next: the same question object, its last answer (and its generation), whether its answer needs TCP. */
+type Kept = { question: Question; known: KnownReply | undefined; generation: number; overTcp: boolean };
 
 /**
  * One question at a time, asked as askQuestion does, the nameserver, retries and deadline
@@ -26,6 +30,8 @@ export class RecordAsker {
   readonly #now: () => number;
   /** Per SRV name asked. */
   readonly #kept = new Map<string, Kept>();
+  /** The last generation given to a reply. */
+  #generation = 0;
 
   /** Each try is counted in `observer` as it ends. */
   constructor(servers: ServerChoice, observer: DnsObserver, now: () => number) {
@@ -39,24 +45,27 @@ export class RecordAsker {
     if (type !== 'SRV') {
       const { answer } = await this.#ask({ name, type }, this.#servers.plan(false), undefined, bounds);
       if (answer instanceof DnsError) throw answer;
-      return { status: statusOf(answer.reply) as Lookup['status'], name, reply: answer.reply };
+      return { status: statusOf(answer.reply) as Lookup['status'], name, reply: answer.reply, generation: ++this.#generation };
     }
     let k = this.#kept.get(name);
     if (k === undefined) {
-      k = { question: keptQuestion(name, type), known: undefined, overTcp: false };
+      k = { question: keptQuestion(name, type), known: undefined, generation: 0, overTcp: false };
       this.#kept.set(name, k);
     }
-    const { answer, truncated } = await this.#ask(k.question, this.#servers.plan(k.overTcp, true, k.known !== undefined), k.known, bounds);
+    const { known, generation } = k;
+    const { answer, truncated } = await this.#ask(k.question, this.#servers.plan(k.overTcp, true, known !== undefined), known, bounds);
     // An SRV answer truncated over UDP is asked over TCP at once from then on, even if this question failed.
     if (truncated) k.overTcp = true;
     if (answer instanceof DnsError) throw answer;
     const { reply, transport, raw, same } = answer;
-    // The SRV answer is the one asked every pass: keep it, and go to TCP at once while it needs TCP.
-    if (!same) k.known = { raw: Buffer.from(raw), reply, signature: replySignature(raw) };
     // An answer larger than a datagram, truncated over UDP or had whole over TCP (a first question asks both): TCP at once.
     if (truncated || (transport === 'tcp' && raw.length > EDNS_UDP_SIZE)) k.overTcp = true;
     else if (transport === 'tcp') k.overTcp = false;
-    return { status: statusOf(reply) as Lookup['status'], name, reply };
+    // The SRV answer is the one asked every pass: kept, so that the same bytes are not decoded again, under a generation of its own.
+    if (same) return { status: statusOf(reply) as Lookup['status'], name, reply, generation };
+    k.known = { raw: Buffer.from(raw), reply, signature: replySignature(raw) };
+    k.generation = ++this.#generation;
+    return { status: statusOf(reply) as Lookup['status'], name, reply, generation: k.generation };
   }
 
   /** One question: ServerChoice learns its round trips, and which server answered (asked first next time). */

@@ -3,10 +3,10 @@ import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
-import { decodeKnown, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
+import { decodeKnown, queryTemplate, type KnownReply, type Question } from './message.ts';
 import { stopping } from './question.ts';
 import type { DnsObserver } from './answer.ts';
-import { unreachableError } from './transport.ts';
+import { unreachableError, type TryOutcome } from './transport.ts';
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
 export const PIPELINE_WIDTH = 256;
@@ -14,7 +14,9 @@ export const PIPELINE_WIDTH = 256;
 /**
  * Many questions on one TCP connection, several in flight at once (RFC 7766 6.2.1.1:
  * pipelining), answers matched by ID and question in whatever order they come. One reply
- * (or error) per question, in order. The connection failing, or `deadlineMs` passing (the
+ * (or error) per question, in order; a reply that is `known`'s (the question's at the same
+ * index) but for its ID is that reply, not decoded again (`same`): at 1000 pods a target's
+ * A record is asked again every time its TTL runs out, hundreds a second. The connection failing, or `deadlineMs` passing (the
  * time the run has left: a busy server that trickles answers does not hold a run up), fails
  * the questions still open with a DnsError; answered ones keep theirs. `signal` aborting (the
  * agent stopping) closes the connection at once. Replies dropped are counted in `observer`.
@@ -24,13 +26,13 @@ export function askPipelined(
   questions: readonly Question[],
   deadlineMs: number,
   observer: DnsObserver,
-  known?: KnownReplies,
+  known: readonly (KnownReply | undefined)[] = [],
   signal?: AbortSignal,
-): Promise<(Reply | DnsError)[]> {
+): Promise<TryOutcome[]> {
   if (questions.length === 0) return Promise.resolve([]);
   if (signal?.aborted === true) return Promise.resolve(questions.map(() => stopping()));
   return new Promise((resolve) => {
-    const results: (Reply | DnsError | undefined)[] = new Array<undefined>(questions.length);
+    const results: (TryOutcome | undefined)[] = new Array<undefined>(questions.length);
     const open = new Map<number, number>(); // id -> question index
     let next = 0;
     let answered = 0;
@@ -85,13 +87,13 @@ export function askPipelined(
         const id = message.length >= 2 ? message.readUInt16BE(0) : -1;
         const index = open.get(id);
         const q = index === undefined ? undefined : questions[index];
-        const r = index === undefined || q === undefined ? 'wrong-id' : answerOf(message, q, id, known);
+        const r = index === undefined || q === undefined ? 'wrong-id' : decodeKnown(message, q, id, known[index]);
         if (typeof r === 'string') {
           observer.dropped(ns, 'tcp', r);
           continue;
         }
         open.delete(id);
-        results[index as number] = r;
+        results[index as number] = { ...r, raw: message };
         answered++;
       }
       if (answered === questions.length) finish(null);
@@ -104,22 +106,4 @@ export function askPipelined(
       finish(unreachableError(ns, 'tcp', e));
     });
   });
-}
-
-/**
- * The last reply to each question asked, kept by the caller (for as long as it keeps the
- * question): an answer that comes back byte for byte the same but for its ID is not decoded
- * again. At 1000 pods a target's A record is asked again every time its TTL runs out,
- * hundreds a second.
- */
-export type KnownReplies = Readonly<{
-  get: (q: Question) => KnownReply | undefined;
-  set: (q: Question, known: KnownReply) => void;
-}>;
-
-function answerOf(message: Buffer, q: Question, id: number, known: KnownReplies | undefined): Reply | Rejection {
-  const r = decodeKnown(message, q, id, known?.get(q));
-  if (typeof r === 'string') return r;
-  if (!r.same) known?.set(q, { raw: Buffer.from(message), reply: r.reply });
-  return r.reply;
 }

@@ -1,13 +1,18 @@
 import type { AddressType } from './answer.ts';
-import { keptQuestion, type KnownReply, type Question, type Reply } from './message.ts';
-import type { KnownReplies } from './pipeline.ts';
-import { indexAddresses, minTtl, sameAddresses, type Address } from './records.ts';
+import { keptQuestion, type KnownReply, type Question } from './message.ts';
+import { minTtl, sameAddresses, type Address } from './records.ts';
 
 /** How long "no address" for a target is remembered, and the longest any is. */
 const NEGATIVE_TTL_S = 5;
 const MAX_CACHE_TTL_S = 300;
 
-type AddressQuestion = Question & Readonly<{ type: AddressType }>;
+export type AddressQuestion = Question & Readonly<{ type: AddressType }>;
+
+/** What a target's reply said: read once per reply. */
+export type TargetRead = Readonly<{ status: string; addresses: readonly Address[]; cname: boolean }>;
+
+/** The last reply to a target's question, and what it said: the same bytes (but the ID) are neither decoded nor read again. */
+export type TargetReply = Readonly<{ known: KnownReply; read: TargetRead }>;
 
 type Entry = { addresses: Address[]; expires: number };
 
@@ -21,25 +26,38 @@ type Target = {
   glue: Address[] | null;
   /** Its A/AAAA questions, made once. */
   questions: readonly AddressQuestion[] | null;
-  /** The last reply to each of its questions, by type, to skip decoding the same bytes again. */
-  replies: Map<string, KnownReply>;
+  /** The last reply to each of its questions, by type. */
+  replies: Map<string, TargetReply>;
 };
 
 /**
- * A record's last map: its targets (the same array while its SRV records are the same), the
- * answer, and until when it holds. `asked`: the targets not in the additional section, with
- * their cache entries (changed in place, never replaced while the target is named).
+ * What a record's answer asks the cache for: the targets whose addresses it is made of, and
+ * the addresses its additional section holds. `targetsFrom` and `glueFrom` change whenever
+ * the targets or the additional section do (they are the generations of what they came from).
+ */
+export type Wanted = Readonly<{
+  targets: readonly string[];
+  targetsFrom: number;
+  glue: ReadonlyMap<string, Address[]>;
+  glueFrom: number;
+}>;
+
+/** A record's addresses by target, and their version: the same version while the map says the same (absent and none alike). */
+export type Addresses = Readonly<{ map: ReadonlyMap<string, Address[]>; version: number }>;
+
+/**
+ * A record's last map: what it was made for, the map, and until when it holds. `asked`: the
+ * targets not in the additional section, with their cache entries (changed in place, never
+ * replaced while the target is named).
  */
 type Made = {
-  targets: readonly string[];
-  reply: Reply;
+  targetsFrom: number;
+  glueFrom: number;
   out: Map<string, Address[]>;
   asked: readonly (readonly [string, Entry])[];
   until: number;
+  version: number;
 };
-
-/** Addresses by target, and whether any target's changed since the last call for the same targets and answer. */
-export type Addresses = Readonly<{ map: ReadonlyMap<string, Address[]>; changed: boolean }>;
 
 /** What the cache holds, for tests and the benchmark: each count is bounded by the targets the answers in force name. */
 export type TargetCacheSizes = Readonly<{
@@ -53,10 +71,11 @@ export type TargetCacheSizes = Readonly<{
 
 /**
  * The addresses of SRV targets: from the answer's additional section when it has them,
- * else cached for their TTL, else asked (`lookUp`). An unchanged answer whose cached
- * targets are all still fresh gets the same map back at once: at 1000 pods a pass at rest
- * is otherwise a thousand lookups for nothing. The same addresses keep the same array, so
- * that callers recognise an unchanged answer by identity.
+ * else cached for their TTL, else to be asked. Two steps around the asking, which is the
+ * caller's: `missing` says which targets to ask now, `addresses` takes what came and gives
+ * the record's map. For the same targets and additional section, with every cached target
+ * still fresh, nothing is missing and the same map comes back at once: at 1000 pods a pass
+ * at rest is otherwise a thousand lookups for nothing.
  *
  * Only what the answers in force name is kept: each record's last answer holds its
  * targets, and a target that no record's answer names any more is forgotten at once (a
@@ -71,16 +90,8 @@ export class TargetCache {
   readonly #made = new Map<string, Made>();
   /** Per record: the targets its last answer names (held in #byTarget's counts). */
   readonly #named = new Map<string, readonly string[]>();
-  /** The additional section of each answer kept, indexed once. */
-  readonly #glue = new WeakMap<Reply, Map<string, Address[]>>();
-
-  /** The last reply to each target question asked, kept with its target (a reply to a target no longer named is not kept). */
-  readonly known: KnownReplies = {
-    get: (q) => this.#byTarget.get(q.name)?.replies.get(q.type),
-    set: (q, known) => {
-      this.#byTarget.get(q.name)?.replies.set(q.type, known);
-    },
-  };
+  /** The last version given to a map. */
+  #version = 0;
 
   constructor(now: () => number, random: () => number) {
     this.#now = now;
@@ -100,34 +111,64 @@ export class TargetCache {
     });
   }
 
-  async addresses(
-    record: string,
-    targets: readonly string[],
-    reply: Reply,
-    lookUp: (missing: readonly string[]) => Promise<Map<string, Address[]>>,
-  ): Promise<Addresses> {
-    const now = this.#now();
-    const made = this.#made.get(record);
-    if (made?.targets !== targets || made.reply !== reply)
-      return { map: await this.#build(record, targets, reply, lookUp, now), changed: true };
-    if (now < made.until) return { map: made.out, changed: false };
-    // The same answer, some targets' TTL run out: those are asked again, the map kept and changed in place.
-    const missing: string[] = [];
-    for (const [t, e] of made.asked) if (e.expires <= now) missing.push(t);
-    let changed = false;
-    for (const [target, addrs] of await this.#lookUp(missing, lookUp, now)) {
-      if (made.out.get(target) === addrs) continue;
-      made.out.set(target, addrs);
-      changed = true;
-    }
-    made.until = this.#until(made.asked);
-    return { map: made.out, changed };
+  /** The last reply to `q` and what it said, kept with its target. */
+  reply(q: AddressQuestion): TargetReply | undefined {
+    return this.#byTarget.get(q.name)?.replies.get(q.type);
   }
 
-  /** `record` is gone (no longer asked): what only its answer named is forgotten. */
-  forget(record: string): void {
-    this.#name(record, []);
-    this.#made.delete(record);
+  /** Keeps the reply to `q` (not for a target no longer named). */
+  keepReply(q: AddressQuestion, reply: TargetReply): void {
+    this.#byTarget.get(q.name)?.replies.set(q.type, reply);
+  }
+
+  /**
+   * The targets of `record`'s answer whose addresses must be asked now: for a new map
+   * (other targets, another additional section), those neither in the additional section
+   * nor cached and fresh; for the same, those whose cached addresses ran out. The targets
+   * the answer names are held from now on, and what only its last answer named is forgotten.
+   */
+  missing(record: string, wanted: Wanted): string[] {
+    const now = this.#now();
+    const made = this.#made.get(record);
+    const missing: string[] = [];
+    if (made !== undefined && sameSource(made, wanted)) {
+      if (now < made.until) return missing;
+      for (const [t, e] of made.asked) if (e.expires <= now) missing.push(t);
+      return missing;
+    }
+    this.#name(record, wanted.targets);
+    for (const target of new Set(wanted.targets)) {
+      if (wanted.glue.has(target)) continue;
+      const entry = this.#byTarget.get(target)?.entry ?? null;
+      if (entry === null || entry.expires <= now) missing.push(target);
+    }
+    return missing;
+  }
+
+  /**
+   * `record`'s addresses by target, once what `missing` said was asked: `found` is what came
+   * (a target whose lookup failed is left out of it, and keeps the addresses it had, run out
+   * or not: a busy server must not make a known pod leave; its entry stays run out, so the
+   * next run asks again). The version changes only when the map says something new.
+   */
+  addresses(record: string, wanted: Wanted, found: ReadonlyMap<string, Address[]>): Addresses {
+    const now = this.#now();
+    this.#cache(found, now);
+    const made = this.#made.get(record);
+    if (made !== undefined && sameSource(made, wanted)) {
+      // The same answer, some targets' TTL run out and asked again: the map kept and changed in place.
+      let changed = false;
+      for (const target of found.keys()) {
+        const addrs = this.#byTarget.get(target)?.entry?.addresses;
+        if (addrs === undefined || sameAddresses(made.out.get(target) ?? [], addrs)) continue;
+        made.out.set(target, addrs);
+        changed = true;
+      }
+      made.until = until(made.asked);
+      if (changed) made.version = ++this.#version;
+      return { map: made.out, version: made.version };
+    }
+    return this.#build(record, wanted, now, made);
   }
 
   sizes(): TargetCacheSizes {
@@ -146,14 +187,13 @@ export class TargetCache {
 
   /** `record`'s answer now names `targets`: they are held, and what it named before and no answer names now is forgotten. */
   #name(record: string, targets: readonly string[]): void {
-    const before = this.#named.get(record);
-    if (before === targets) return;
+    const before = this.#named.get(record) ?? [];
     for (const t of targets) {
       const kept = this.#byTarget.get(t);
       if (kept === undefined) this.#byTarget.set(t, { refs: 1, entry: null, glue: null, questions: null, replies: new Map() });
       else kept.refs++;
     }
-    for (const t of before ?? []) {
+    for (const t of before) {
       const kept = this.#byTarget.get(t);
       if (kept !== undefined && --kept.refs <= 0) this.#byTarget.delete(t);
     }
@@ -161,64 +201,34 @@ export class TargetCache {
     else this.#named.set(record, targets);
   }
 
-  async #build(
-    record: string,
-    targets: readonly string[],
-    reply: Reply,
-    lookUp: (missing: readonly string[]) => Promise<Map<string, Address[]>>,
-    now: number,
-  ): Promise<Map<string, Address[]>> {
-    // An entry run out stays while its target is named: a refresh that finds the same addresses keeps the same array.
-    this.#name(record, targets);
-    let glue = this.#glue.get(reply);
-    if (glue === undefined) {
-      glue = indexAddresses(reply.additionals);
-      this.#glue.set(reply, glue);
-    }
+  /** A new map for `record`: each target's addresses from the additional section, else from its entry. */
+  #build(record: string, wanted: Wanted, now: number, before: Made | undefined): Addresses {
     const out = new Map<string, Address[]>();
-    const missing: string[] = [];
-    const asked: string[] = []; // entries made below, when they are looked up
-    for (const target of new Set(targets)) {
-      const fromGlue = glue.get(target);
+    const asked: (readonly [string, Entry])[] = [];
+    for (const target of new Set(wanted.targets)) {
       const kept = this.#byTarget.get(target);
+      if (kept === undefined) continue; // no longer named: a newer answer of the record came meanwhile
+      const fromGlue = wanted.glue.get(target);
       if (fromGlue !== undefined) {
-        const last = kept?.glue;
-        const addrs = last !== undefined && last !== null && sameAddresses(last, fromGlue) ? last : fromGlue;
-        if (kept !== undefined) kept.glue = addrs;
-        out.set(target, addrs);
+        // The same addresses as last time keep the same array (and the TTLs they came with).
+        const last = kept.glue;
+        kept.glue = last !== null && sameAddresses(last, fromGlue) ? last : fromGlue;
+        out.set(target, kept.glue);
         continue;
       }
-      asked.push(target);
-      const cached = kept?.entry;
-      if (cached !== undefined && cached !== null && cached.expires > now) out.set(target, cached.addresses);
-      else missing.push(target);
-    }
-    for (const [target, addrs] of await this.#lookUp(missing, lookUp, now)) out.set(target, addrs);
-    // A target whose lookup failed keeps the addresses it had, run out or not: a busy server
-    // must not make a known pod leave. Its entry stays run out, so the next run asks again.
-    for (const target of missing) {
-      const stale = this.#byTarget.get(target)?.entry;
-      if (!out.has(target) && stale !== undefined && stale !== null && stale.addresses.length > 0) out.set(target, stale.addresses);
-    }
-    // A target the lookup gave nothing for gets an entry already run out: asked again next time.
-    const entries = asked.flatMap((t) => {
-      const kept = this.#byTarget.get(t);
-      if (kept === undefined) return []; // no longer named: a newer answer of the record came meanwhile
+      // A target the lookup gave nothing for gets an entry already run out: asked again next time.
       kept.entry ??= { addresses: [], expires: now };
-      return [[t, kept.entry] as const];
-    });
-    this.#made.set(record, { targets, reply, out, asked: entries, until: this.#until(entries) });
-    return out;
+      asked.push([target, kept.entry]);
+      // Fresh (looked up now, or cached), or run out with the addresses it had (its lookup failed).
+      if (kept.entry.expires > now || kept.entry.addresses.length > 0) out.set(target, kept.entry.addresses);
+    }
+    const version = before !== undefined && sameMap(before.out, out) ? before.version : ++this.#version;
+    this.#made.set(record, { targetsFrom: wanted.targetsFrom, glueFrom: wanted.glueFrom, out, asked, until: until(asked), version });
+    return { map: out, version };
   }
 
-  /** Asks for `missing` and caches what came for targets still named; the same addresses as before keep the same array. */
-  async #lookUp(
-    missing: readonly string[],
-    lookUp: (missing: readonly string[]) => Promise<Map<string, Address[]>>,
-    now: number,
-  ): Promise<Map<string, Address[]>> {
-    if (missing.length === 0) return new Map();
-    const found = await lookUp(missing);
+  /** Caches what came for targets still named; the same addresses as before keep the same array. */
+  #cache(found: ReadonlyMap<string, Address[]>, now: number): void {
     for (const [target, addresses] of found) {
       const kept = this.#byTarget.get(target);
       if (kept === undefined) continue; // no answer names it any more
@@ -233,15 +243,22 @@ export class TargetCache {
         kept.entry.addresses = addrs;
         kept.entry.expires = expires;
       }
-      found.set(target, addrs);
     }
-    return found;
   }
+}
 
-  /** When the first of `asked` runs out. */
-  #until(asked: Made['asked']): number {
-    let until = Infinity;
-    for (const [, e] of asked) until = Math.min(until, e.expires);
-    return until;
-  }
+const sameSource = (made: Made, wanted: Wanted): boolean => made.targetsFrom === wanted.targetsFrom && made.glueFrom === wanted.glueFrom;
+
+/** When the first of `asked` runs out. */
+function until(asked: Made['asked']): number {
+  let first = Infinity;
+  for (const [, e] of asked) first = Math.min(first, e.expires);
+  return first;
+}
+
+/** Two maps that give every target the same addresses (a target absent and one with none alike). */
+function sameMap(a: ReadonlyMap<string, Address[]>, b: ReadonlyMap<string, Address[]>): boolean {
+  for (const [target, addrs] of a) if (!sameAddresses(addrs, b.get(target) ?? [])) return false;
+  for (const [target, addrs] of b) if (!a.has(target) && addrs.length > 0) return false;
+  return true;
 }
