@@ -39,18 +39,27 @@ const at = (address: string): Endpoint => ({ target: 'pod-9.web', address, port:
 
 /**
  * A DNS that answers from a table: endpoints, an error, or never. Like the Resolver, it
- * hands back the same answer object while the table holds the same endpoints.
+ * keeps an answer's generation while the table holds the same endpoints (the same list).
  */
 class TableDns {
   readonly answers = new Map<string, Endpoint[] | DnsError | 'hang'>();
   readonly #made = new WeakMap<Endpoint[], DnsAnswer>();
+  #generations = 0;
   resolve = (spec: RecordSpec): Promise<DnsAnswer> => {
     const name = spec.kind === 'srv' ? spec.name : spec.host;
     const a = this.answers.get(name);
     if (a === 'hang') return new Promise(() => undefined);
     if (a instanceof DnsError) return Promise.reject(a);
-    if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name });
-    const answer = this.#made.get(a) ?? { status: 'ok', name, endpoints: a, ttl: 5, notes: [], refusedNames: [] };
+    if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name, generation: ++this.#generations });
+    const answer = this.#made.get(a) ?? {
+      status: 'ok',
+      name,
+      endpoints: a,
+      ttl: 5,
+      notes: [],
+      refusedNames: [],
+      generation: ++this.#generations,
+    };
     this.#made.set(a, answer);
     return Promise.resolve(answer);
   };
@@ -650,6 +659,22 @@ describe('--state-file: what survives a restart', () => {
     await agent.pass();
     expect(kept.length).toBe(n + 1);
     expect(kept.at(-1)?.backends['be_app']?.at).toBe(1_061_000);
+  });
+
+  it('writes nothing for a new answer that says what the last one said', async () => {
+    const h = new MemoryHaproxy();
+    const kept: SavedState[] = [];
+    const { agent, dns } = setup([h], undefined, { kept });
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(kept).toHaveLength(1);
+    dns.answers.set(SRV, pods(1, 2)); // a new answer (a new generation), the same endpoints
+    await agent.pass();
+    expect(kept).toHaveLength(1);
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass();
+    expect(kept).toHaveLength(2);
+    expect(kept.at(-1)?.backends['be_app']?.endpoints).toHaveLength(3);
   });
 
   it('after a restart during a DNS outage, fills a restarted HAProxy from the saved answer', async () => {

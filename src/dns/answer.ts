@@ -4,7 +4,7 @@ import type { Rejection } from './message.ts';
 import type { Transport } from './transport.ts';
 
 /** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
-export type DnsAnswer =
+export type AnswerBody =
   | Readonly<{
       status: 'ok';
       name: string;
@@ -20,6 +20,28 @@ export type DnsAnswer =
       serialDistrusted?: boolean;
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
+
+/**
+ * An answer, and its generation: how DNS says whether something changed, the one contract
+ * between the resolver and those who read its answers. Two answers one Resolver gave with
+ * the same generation say the same (status, name, endpoints, TTL, notes, refusals, drops,
+ * serial distrust): an answer needs reading once per generation, and whether it is new is
+ * told by its generation, never by the answer object. A new generation is an answer made
+ * anew, which may still say the same: an SRV record's is made anew only when what it is
+ * made of changed (its records, its targets or their addresses, or past a cap the endpoints
+ * in force), so at rest its generation stays; a host record's, NXDOMAIN and NODATA each time.
+ */
+export type DnsAnswer = AnswerBody & Readonly<{ generation: number }>;
+
+/** Numbers the answers of one Resolver: each answer made anew takes the next generation. */
+export class Generations {
+  #last = 0;
+
+  /** `body`, as a new answer. */
+  stamp(body: AnswerBody): DnsAnswer {
+    return { ...body, generation: ++this.#last };
+  }
+}
 
 /** What a resolve is given besides the record. */
 export type ResolveOptions = Readonly<{

@@ -4,7 +4,7 @@ import { DnsError } from '../errors.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from '../core/desired.ts';
 import { byPreference, capEndpoints, chooseAddresses, type InForce, type SrvChoice } from '../core/caps.ts';
 import { isIPAddress } from '../core/ip.ts';
-import type { DnsAnswer } from './answer.ts';
+import type { AnswerBody } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
 import type { SerialReading } from './serial-trust.ts';
 
@@ -166,7 +166,7 @@ export function makeSrvAnswer(
   maxEndpoints = DEFAULT_MAX_ENDPOINTS,
   inForce: InForce | null = null,
   considered: ReadonlySet<string> | null = null,
-): DnsAnswer {
+): AnswerBody {
   const { refusedNames } = read;
   const notes = [...read.notes];
   /** Each target's addresses, chosen and bounded once however many records name it. */
@@ -211,7 +211,7 @@ export function makeHostAnswer(
   addrs: readonly Address[],
   maxEndpoints = DEFAULT_MAX_ENDPOINTS,
   inForce: InForce | null = null,
-): DnsAnswer {
+): AnswerBody {
   const kept = chooseAddresses(addrs, maxEndpoints, inForce?.byTarget.get(name));
   if (kept.length === 0) return { status: 'nodata', name };
   const endpoints = kept.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));

@@ -3,7 +3,7 @@ import { indexInForce } from '../core/caps.ts';
 import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
 import type { Endpoint } from '../core/types.ts';
 import { DnsError } from '../errors.ts';
-import { NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
+import { Generations, NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
 import { RecordAsker } from './asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName } from './message.ts';
@@ -55,8 +55,10 @@ export class Resolver {
   readonly #targets: TargetCache;
   readonly #serials: SerialAsker;
   readonly #trust: SerialTrust;
+  /** Every answer's generation: the one signal of a change (DnsAnswer). */
+  readonly #generations = new Generations();
   /** The SRV records' answers, and what each was made of. */
-  readonly #answers = new SrvAnswers();
+  readonly #answers = new SrvAnswers(this.#generations);
   /** Resolves of one record that overlap: the newest answer wins. */
   readonly #turns = new Turns();
   /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
@@ -199,7 +201,7 @@ export class Resolver {
   ): Promise<DnsAnswer> {
     if (found.status !== 'ok') {
       this.#trust.forget(found.name);
-      return { status: found.status, name: found.name };
+      return this.#generations.stamp({ status: found.status, name: found.name });
     }
     const { read, changed } = this.#answers.read(record, found);
     const standing = this.#answers.last(record);
@@ -245,7 +247,7 @@ export class Resolver {
     this.#trust.done({ ...ticket, name }, trustFacts(answer, read, addresses.map));
     // Said once per answer: the lane reports it for as long as the answers carry it.
     if (answer.status === 'ok' && answer.serialDistrusted !== true && this.#trust.distrusted(name))
-      return { ...answer, serialDistrusted: true };
+      return this.#generations.stamp({ ...answer, serialDistrusted: true });
     return answer;
   }
 
@@ -254,9 +256,12 @@ export class Resolver {
     const found = await Promise.all(families.map((type) => search(this.#asker, this.#o, host, type, bounds)));
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
-    if (addrs.length === 0) return { status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name };
+    if (addrs.length === 0)
+      return this.#generations.stamp({ status: found.every((r) => r.status === 'nxdomain') ? 'nxdomain' : 'nodata', name });
     const max = this.#o.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS;
     // The endpoints in force keep their places past the cap only.
-    return makeHostAnswer(name, port, addrs, max, addrs.length > max && inForce !== null ? indexInForce(inForce) : null);
+    return this.#generations.stamp(
+      makeHostAnswer(name, port, addrs, max, addrs.length > max && inForce !== null ? indexInForce(inForce) : null),
+    );
   }
 }

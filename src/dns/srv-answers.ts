@@ -1,6 +1,6 @@
 import { indexInForce, targetsToAsk } from '../core/caps.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { DnsAnswer } from './answer.ts';
+import type { AnswerBody, DnsAnswer, Generations } from './answer.ts';
 import type { Found } from './names.ts';
 import { indexAddresses, makeSrvAnswer, readSrv, type Address, type SrvRead } from './records.ts';
 import type { Addresses, Wanted } from './targets.ts';
@@ -47,6 +47,12 @@ export class SrvAnswers {
   readonly #made = new Map<string, Made>();
   /** The last generation given to a read or to a choice of targets. */
   #generation = 0;
+  /** The answers' generations, shared with the resolver's other answers. */
+  readonly #answers: Generations;
+
+  constructor(generations: Generations) {
+    this.#answers = generations;
+  }
 
   /** The answer kept for `record` from what its records say now, null before any (or since they changed). */
   last(record: string): DnsAnswer | null {
@@ -108,15 +114,16 @@ export class SrvAnswers {
 
   /**
    * The answer `record`'s records and their targets' `addresses` make, for the name the
-   * answer came for: the answer kept while what it is made of says the same; made again
-   * otherwise, and for a capped answer when the endpoints in force changed (they keep their
-   * places), in which case it stays the one kept if it says the same.
+   * answer came for: the answer kept (its generation) while what it is made of says the
+   * same; made again, a new generation, otherwise, and for a capped answer when the
+   * endpoints in force changed (they keep their places), in which case it stays the one
+   * kept if it says the same.
    */
   make(record: string, name: string, addresses: Addresses, inForce: readonly Endpoint[] | null, max: number): DnsAnswer {
     const made = this.#made.get(record);
     if (made?.asked == null) throw new TypeError(`${record}: make() before wanted()`);
     const { answer: kept, from, asked } = made;
-    const make = (): DnsAnswer =>
+    const make = (): AnswerBody =>
       makeSrvAnswer(name, made.read, addresses.map, max, inForce === null ? null : indexInForce(inForce), asked.considered);
     if (
       kept === null ||
@@ -125,11 +132,11 @@ export class SrvAnswers {
       from.asked !== asked.generation ||
       from.addresses !== addresses.version
     )
-      return make();
+      return this.#answers.stamp(make());
     const capped = kept.status === 'ok' && (kept.dropped ?? 0) > 0;
     if (!capped || sameInForce(from.inForce, inForce)) return kept;
     const next = make();
-    return sameAnswer(kept, next) ? kept : next;
+    return sameAnswer(kept, next) ? kept : this.#answers.stamp(next);
   }
 
   /** Keeps `answer` as `record`'s, made of `addresses` against `inForce`. */
@@ -153,7 +160,7 @@ function sameInForce(a: readonly Endpoint[] | null, b: readonly Endpoint[] | nul
 }
 
 /** Two answers that give the same endpoints (the same address, port, weight and priority each), whatever their order. */
-function sameAnswer(a: DnsAnswer, b: DnsAnswer): boolean {
+function sameAnswer(a: AnswerBody, b: AnswerBody): boolean {
   if (a.status !== 'ok' || b.status !== 'ok') return a.status === b.status;
   if (a.endpoints.length !== b.endpoints.length || a.dropped !== b.dropped) return false;
   const text = (e: Endpoint): string => `${e.address} ${String(e.port)} ${String(e.weight)} ${String(e.priority)}`;
