@@ -256,10 +256,22 @@ function allRefused(backend: string, record: string, count: number, policy: Addr
   };
 }
 
+/** The same endpoints in the same order (address, port, weight and priority each). */
 function sameEndpoints(a: readonly Endpoint[] | null, b: readonly Endpoint[]): boolean {
+  if (a === b) return true; // the list kept while the answer's generation stays: nothing to look at
   if (a === null || a.length !== b.length) return false;
-  return a.every((e, i) => {
+  for (let i = 0; i < a.length; i++) {
+    const e = a[i];
     const o = b[i];
-    return o !== undefined && e.address === o.address && e.port === o.port && e.weight === o.weight && e.priority === o.priority;
-  });
+    if (
+      e === undefined ||
+      o === undefined ||
+      e.address !== o.address ||
+      e.port !== o.port ||
+      e.weight !== o.weight ||
+      e.priority !== o.priority
+    )
+      return false;
+  }
+  return true;
 }

@@ -65,7 +65,7 @@ export const normalizeName = (n: string): string => n.toLowerCase().replace(/\.$
 export type KnownReply = Readonly<{ raw: Buffer; reply: Reply; signature?: string | null }>;
 
 /** A reply taken as the answer: `same` when it is the known reply (the same bytes but the ID), not decoded again. */
-export type Taken = Readonly<{ reply: Reply; same: boolean }>;
+export type Taken = Readonly<{ reply: Reply; same: true }> | Readonly<{ reply: Reply; same: false }>;
 
 /**
  * decodeReply, skipped when `bytes` are those of `known` but for the ID, which must be

@@ -3,10 +3,13 @@ import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
-import { decodeKnown, queryTemplate, type KnownReply, type Question } from './message.ts';
+import { decodeKnown, queryTemplate, type KnownReply, type Question, type Reply } from './message.ts';
 import { stopping } from './question.ts';
 import type { DnsObserver } from './answer.ts';
-import { unreachableError, type TryOutcome } from './transport.ts';
+import { unreachableError } from './transport.ts';
+
+/** A pipelined question's reply: the known one (`same`), or a new one with its bytes (a copy, to keep). */
+export type Pipelined = Readonly<{ reply: Reply; same: true }> | Readonly<{ reply: Reply; same: false; raw: Buffer }>;
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
 export const PIPELINE_WIDTH = 256;
@@ -28,11 +31,11 @@ export function askPipelined(
   observer: DnsObserver,
   known: readonly (KnownReply | undefined)[] = [],
   signal?: AbortSignal,
-): Promise<TryOutcome[]> {
+): Promise<(Pipelined | DnsError)[]> {
   if (questions.length === 0) return Promise.resolve([]);
   if (signal?.aborted === true) return Promise.resolve(questions.map(() => stopping()));
   return new Promise((resolve) => {
-    const results: (TryOutcome | undefined)[] = new Array<undefined>(questions.length);
+    const results: (Pipelined | DnsError | undefined)[] = new Array<undefined>(questions.length);
     const open = new Map<number, number>(); // id -> question index
     let next = 0;
     let answered = 0;
@@ -93,7 +96,8 @@ export function askPipelined(
           continue;
         }
         open.delete(id);
-        results[index as number] = { ...r, raw: message };
+        // A new reply's bytes are copied to be kept: the frame is a view into the chunk read.
+        results[index as number] = r.same ? r : { reply: r.reply, same: false, raw: Buffer.from(message) };
         answered++;
       }
       if (answered === questions.length) finish(null);

@@ -229,6 +229,7 @@ export class Resolver {
    * target whose answer stopped at a CNAME is followed on its own, as any name's chain is.
    */
   async #lookUpTargets(targets: readonly string[], bounds: Bounds): Promise<TargetsLooked> {
+    if (targets.length === 0) return { found: new Map(), cnames: [], failure: null };
     const families = this.#o.families ?? ['A', 'AAAA'];
     const looked = await askTargets(this.#targets, this.#servers.preferred, families, targets, this.#observer, bounds, this.#now());
     await inBatches(looked.cnames, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {

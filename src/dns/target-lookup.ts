@@ -1,12 +1,12 @@
 import type { Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import type { AddressType, DnsObserver } from './answer.ts';
-import { normalizeName } from './message.ts';
+import { normalizeName, type KnownReply, type Reply } from './message.ts';
 import type { Found } from './names.ts';
 import { askPipelined } from './pipeline.ts';
 import type { Bounds } from './question.ts';
 import { addressesIn, followChain, statusOf, type Address } from './records.ts';
-import type { TargetCache, TargetRead } from './targets.ts';
+import type { AddressQuestion, TargetCache, TargetRead, TargetReply } from './targets.ts';
 
 /** Targets looked up one by one (CNAME chains), at once. */
 export const TARGET_QUERIES_IN_FLIGHT = 16;
@@ -49,15 +49,14 @@ export async function askTargets(
   const looked: TargetsLooked = { found: new Map(), cnames: [], failure: null };
   if (targets.length === 0 || ns === undefined) return looked;
   const questions = cache.questions(targets, families);
-  const kept = questions.map((q) => cache.reply(q));
-  const replies = await askPipelined(
-    ns,
-    questions,
-    budgetMs(bounds, now),
-    observer,
-    kept.map((k) => k?.known),
-    bounds.signal,
-  );
+  const kept: (TargetReply | undefined)[] = [];
+  const known: (KnownReply | undefined)[] = [];
+  for (const q of questions) {
+    const k = cache.reply(q);
+    kept.push(k);
+    known.push(k?.known);
+  }
+  const replies = await askPipelined(ns, questions, budgetMs(bounds, now), observer, known, bounds.signal);
   const statuses = new Map<string, number>();
   const failedTargets = new Set<string>();
   replies.forEach((r, i) => {
@@ -72,18 +71,11 @@ export async function askTargets(
     }
     const addrs = looked.found.get(q.name) ?? [];
     looked.found.set(q.name, addrs);
-    const before = kept[i];
-    let read: TargetRead;
-    if (r.same && before !== undefined) read = before.read;
-    else {
-      const status = statusOf(r.reply);
-      const chain = status === 'ok' ? followChain(r.reply.answers, q.name, q.type) : null;
-      read = {
-        status,
-        addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
-        cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
-      };
-      cache.keepReply(q, { known: { raw: Buffer.from(r.raw), reply: r.reply }, read });
+    // The known reply was read when it came; a new one is read now, and kept with what it said.
+    let read = r.same ? kept[i]?.read : undefined;
+    if (read === undefined) {
+      read = readTarget(q, r.reply);
+      if (!r.same) cache.keepReply(q, { known: { raw: r.raw, reply: r.reply }, read });
     }
     statuses.set(read.status, (statuses.get(read.status) ?? 0) + 1);
     for (const a of read.addresses) addrs.push(a);
@@ -93,6 +85,17 @@ export async function askTargets(
   // A target with one family answered and the other not is not known whole: asked again next run.
   for (const t of failedTargets) looked.found.delete(t);
   return looked;
+}
+
+/** What a reply to a target's question says: its status, its addresses, whether it stopped at a CNAME. */
+function readTarget(q: AddressQuestion, reply: Reply): TargetRead {
+  const status = statusOf(reply);
+  const chain = status === 'ok' ? followChain(reply.answers, q.name, q.type) : null;
+  return {
+    status,
+    addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
+    cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
+  };
 }
 
 /** A target whose answer stopped at a CNAME, followed on its own: its addresses join what was found, or its failure leaves it out. */
