@@ -1,6 +1,6 @@
 import type { Answer, RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
-import type { Lookup, RecordAsker } from './asker.ts';
+import type { Lookup, RecordAsker } from './record-asker.ts';
 import { normalizeName } from './message.ts';
 import type { Bounds } from './question.ts';
 import { followChain, MAX_CNAME } from './records.ts';

@@ -4,18 +4,18 @@ import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
 import type { Endpoint } from '../core/types.ts';
 import { DnsError } from '../errors.ts';
 import { Generations, NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
-import { RecordAsker } from './asker.ts';
+import { RecordAsker } from './record-asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName } from './message.ts';
 import { follow, search, type Found } from './names.ts';
 import { stopping, type Bounds } from './question.ts';
 import { addressesIn, inBatches, makeHostAnswer, type SrvRead } from './records.ts';
-import { SerialAsker } from './serial.ts';
+import { SerialAsker } from './serial-asker.ts';
 import { SerialTrust, trustFacts, type AskTicket } from './serial-trust.ts';
-import { ServerChoice } from './servers.ts';
+import { RetryPolicy } from './retry-policy.ts';
 import { SrvAnswers } from './srv-answers.ts';
 import { askTargets, takeFollowed, TARGET_QUERIES_IN_FLIGHT, type TargetsLooked } from './target-lookup.ts';
-import { TargetCache, type Addresses } from './targets.ts';
+import { TargetCache, type Addresses } from './target-cache.ts';
 import { Turns } from './turns.ts';
 
 export type { AddressType, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
@@ -37,18 +37,19 @@ type Trust = 'stands' | 'verify' | 'ask';
  * section lacks them. Every failure is a DnsError: the caller decides what to hold.
  *
  * A resolve reads top to bottom, each piece called in turn and handing back data: the
- * zone serial's trust (serial.ts, serial-trust.ts), the record through the search list and
- * CNAMEs (names.ts) asked by the retry policy (asker.ts, servers.ts, question.ts over
- * transport.ts), the turn among overlapping resolves (turns.ts), what the records say and
- * the targets wanted (srv-answers.ts), the targets' addresses (targets.ts, asked by
- * target-lookup.ts over pipeline.ts), and the answer made of them (srv-answers.ts).
+ * zone serial's trust (serial-asker.ts, serial-trust.ts), the record through the search
+ * list and CNAMEs (names.ts) asked under the retry policy (record-asker.ts,
+ * retry-policy.ts, question.ts over transport.ts), the turn among overlapping resolves
+ * (turns.ts), what the records say and the targets wanted (srv-answers.ts), the targets'
+ * addresses (target-cache.ts, asked by target-lookup.ts over pipeline.ts), and the answer
+ * made of them (srv-answers.ts).
  */
 export class Resolver {
   #o: ResolverOptions;
   /** Where every try on the wire is counted (metrics, debug logs): a sink, nothing is read back. */
   readonly #observer: DnsObserver;
   /** Which nameserver, how often, how long: round trips and the one that answered last. */
-  readonly #servers: ServerChoice;
+  readonly #policy: RetryPolicy;
   /** Each question, and how each SRV record is asked next. */
   readonly #asker: RecordAsker;
   /** The SRV targets' addresses. */
@@ -76,9 +77,9 @@ export class Resolver {
       () => (this.#o.random ?? Math.random)(),
     );
     this.#observer = options.observer ?? NO_OBSERVER;
-    this.#servers = new ServerChoice(options);
-    this.#asker = new RecordAsker(this.#servers, this.#observer, () => this.#now());
-    this.#serials = new SerialAsker(this.#servers, this.#observer, () => this.#now());
+    this.#policy = new RetryPolicy(options);
+    this.#asker = new RecordAsker(this.#policy, this.#observer, () => this.#now());
+    this.#serials = new SerialAsker(this.#policy, this.#observer, () => this.#now());
     this.#trust = new SerialTrust(options.serialTrust ?? { maxMs: 0, freshMs: 0 });
   }
 
@@ -86,7 +87,7 @@ export class Resolver {
   reconfigure(options: Omit<ResolverOptions, 'observer' | 'now'>): void {
     if (options.nameservers.length === 0) throw new TypeError('Resolver needs at least one nameserver');
     this.#o = { ...this.#o, ...options };
-    this.#servers.reconfigure(this.#o);
+    this.#policy.reconfigure(this.#o);
   }
 
   /**
@@ -104,14 +105,14 @@ export class Resolver {
 
   /**
    * Asks the record. Every question of the run (search list, CNAMEs, the targets' addresses)
-   * waits its own deadline but ends by the run's (ServerChoice.runLimitMs): a run ends
+   * waits its own deadline but ends by the run's (RetryPolicy.runLimitMs): a run ends
    * within it however the server answers. `o.signal` aborting ends every question at
    * once (DnsError('aborted')). A resolve of an SRV record whose reply came after a newer
    * resolve's of the same record throws Superseded.
    */
   async resolve(spec: RecordSpec, o: ResolveOptions = {}): Promise<DnsAnswer> {
     const inForce = o.inForce ?? null;
-    const bounds: Bounds = { until: this.#now() + this.#servers.runLimitMs(), signal: o.signal };
+    const bounds: Bounds = { until: this.#now() + this.#policy.runLimitMs(), signal: o.signal };
     if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds);
     // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
     const asked: string[] = [];
@@ -146,7 +147,7 @@ export class Resolver {
       serialCovered: trust.covered,
       serialMoved: trust.moved,
       serialDistrusted: trust.distrusted,
-      rttServers: this.#servers.sampled,
+      rttServers: this.#policy.sampled,
     };
   }
 
@@ -231,7 +232,7 @@ export class Resolver {
   async #lookUpTargets(targets: readonly string[], bounds: Bounds): Promise<TargetsLooked> {
     if (targets.length === 0) return { found: new Map(), cnames: [], failure: null };
     const families = this.#o.families ?? ['A', 'AAAA'];
-    const looked = await askTargets(this.#targets, this.#servers.preferred, families, targets, this.#observer, bounds, this.#now());
+    const looked = await askTargets(this.#targets, this.#policy.preferred, families, targets, this.#observer, bounds, this.#now());
     await inBatches(looked.cnames, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
       const followed = await follow(this.#asker, target, type, bounds).catch((err: unknown) => {
         if (err instanceof DnsError) return err;

@@ -3,7 +3,7 @@ import type { Endpoint } from '../core/types.ts';
 import type { AnswerBody, DnsAnswer, Generations } from './answer.ts';
 import type { Found } from './names.ts';
 import { indexAddresses, makeSrvAnswer, readSrv, type Address, type SrvRead } from './records.ts';
-import type { Addresses, Wanted } from './targets.ts';
+import type { Addresses, Wanted } from './target-cache.ts';
 
 /** The targets whose addresses a record's answer is made of: all of them, or past the cap those worth asking (targetsToAsk). */
 type Asked = Readonly<{

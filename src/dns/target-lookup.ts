@@ -6,7 +6,7 @@ import type { Found } from './names.ts';
 import { askPipelined } from './pipeline.ts';
 import type { Bounds } from './question.ts';
 import { addressesIn, followChain, statusOf, type Address } from './records.ts';
-import type { AddressQuestion, TargetCache, TargetRead, TargetReply } from './targets.ts';
+import type { AddressQuestion, TargetCache, TargetRead, TargetReply } from './target-cache.ts';
 
 /** Targets looked up one by one (CNAME chains), at once. */
 export const TARGET_QUERIES_IN_FLIGHT = 16;

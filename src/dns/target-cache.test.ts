@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from './message.ts';
 import { indexAddresses, type Address } from './records.ts';
-import { TargetCache, type Addresses, type Wanted } from './targets.ts';
+import { TargetCache, type Addresses, type Wanted } from './target-cache.ts';
 
 const SRV = '_http._tcp.web';
 const addr = (address: string, ttl = 5): Address[] => [{ address, ttl }];

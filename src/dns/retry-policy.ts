@@ -35,13 +35,13 @@ export type ServerSettings = Readonly<{
 }>;
 
 /**
- * Which nameserver to ask, how often and for how long: the one that answered last first,
- * retries when a try is late for that server (its smoothed round trips, RFC 6298, doubling
- * each round over the servers, between 100 ms and the interval), and a deadline of
- * --dns-timeout, stretched for a server whose answers were seen to take longer (to three
- * timeouts, 20 s at most unless the timeout is longer), never past --hold.
+ * The retry policy: which nameserver to ask, how often and for how long. The one that
+ * answered last first; retries when a try is late for that server (its smoothed round
+ * trips, RFC 6298, doubling each round over the servers, between 100 ms and the interval);
+ * a deadline of --dns-timeout, stretched for a server whose answers were seen to take
+ * longer (to three timeouts, 20 s at most unless the timeout is longer), never past --hold.
  */
-export class ServerChoice {
+export class RetryPolicy {
   #s: ServerSettings;
   readonly #rtt = new RttTable();
   #preferred = 0;

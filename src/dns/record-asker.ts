@@ -4,7 +4,7 @@ import type { DnsObserver } from './answer.ts';
 import { EDNS_UDP_SIZE, keptQuestion, replySignature, type KnownReply, type Question, type Reply } from './message.ts';
 import { askQuestion, type Bounds, type QuestionPlan, type QuestionResult } from './question.ts';
 import { statusOf } from './records.ts';
-import type { ServerChoice } from './servers.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 /**
  * An answered question: its status (a failure is a DnsError), the name asked, the reply, and
@@ -18,14 +18,14 @@ type Kept = { question: Question; known: KnownReply | undefined; generation: num
 
 /**
  * One question at a time, asked as askQuestion does, the nameserver, retries and deadline
- * chosen by ServerChoice, which learns from each question's round trips and answer. For an
+ * chosen by RetryPolicy, which learns from each question's round trips and answer. For an
  * SRV record, what decides how it is asked next: its last answer (the same bytes are not
  * decoded again; none yet, and the first try goes over UDP and TCP at once) and whether its
  * answer needs TCP. Kept for the names in force only (`keep`): a CNAME to a new name each
  * answer must not leave every name behind.
  */
 export class RecordAsker {
-  readonly #servers: ServerChoice;
+  readonly #policy: RetryPolicy;
   readonly #observer: DnsObserver;
   readonly #now: () => number;
   /** Per SRV name asked. */
@@ -34,8 +34,8 @@ export class RecordAsker {
   #generation = 0;
 
   /** Each try is counted in `observer` as it ends. */
-  constructor(servers: ServerChoice, observer: DnsObserver, now: () => number) {
-    this.#servers = servers;
+  constructor(policy: RetryPolicy, observer: DnsObserver, now: () => number) {
+    this.#policy = policy;
     this.#observer = observer;
     this.#now = now;
   }
@@ -43,7 +43,7 @@ export class RecordAsker {
   /** Asks `name`, within `bounds` (the run's end, the agent stopping). */
   async ask(name: string, type: RecordType, bounds: Bounds = {}): Promise<Lookup> {
     if (type !== 'SRV') {
-      const { answer } = await this.#ask({ name, type }, this.#servers.plan(false), undefined, bounds);
+      const { answer } = await this.#ask({ name, type }, this.#policy.plan(false), undefined, bounds);
       if (answer instanceof DnsError) throw answer;
       return { status: statusOf(answer.reply) as Lookup['status'], name, reply: answer.reply, generation: ++this.#generation };
     }
@@ -53,7 +53,7 @@ export class RecordAsker {
       this.#kept.set(name, k);
     }
     const { known, generation } = k;
-    const { answer, truncated } = await this.#ask(k.question, this.#servers.plan(k.overTcp, true, known !== undefined), known, bounds);
+    const { answer, truncated } = await this.#ask(k.question, this.#policy.plan(k.overTcp, true, known !== undefined), known, bounds);
     // An SRV answer truncated over UDP is asked over TCP at once from then on, even if this question failed.
     if (truncated) k.overTcp = true;
     if (answer instanceof DnsError) throw answer;
@@ -68,11 +68,11 @@ export class RecordAsker {
     return { status: statusOf(reply) as Lookup['status'], name, reply, generation: k.generation };
   }
 
-  /** One question: ServerChoice learns its round trips, and which server answered (asked first next time). */
+  /** One question: RetryPolicy learns its round trips, and which server answered (asked first next time). */
   async #ask(q: Question, plan: QuestionPlan, known: KnownReply | undefined, bounds: Bounds): Promise<QuestionResult> {
     const result = await askQuestion(q, plan, this.#observer, known, this.#now, bounds);
-    this.#servers.learn(result.roundTrips);
-    if (!(result.answer instanceof DnsError)) this.#servers.answered(result.answer.ns);
+    this.#policy.learn(result.roundTrips);
+    if (!(result.answer instanceof DnsError)) this.#policy.answered(result.answer.ns);
     return result;
   }
 
