@@ -162,7 +162,7 @@ export const FLAGS: readonly Flag[] = [
     arg: '<duration>',
     shown: 'resolv.conf, else `5s`',
     min: 10,
-    help: 'How long one DNS question may take before it counts as failed (see "Slow or busy DNS servers" below), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
+    help: 'How long one DNS question may take before it counts as failed (see [Slow or busy DNS servers](#slow-or-busy-dns-servers)), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
   },
   {
     name: 'socket-timeout',
