@@ -120,7 +120,7 @@ export const FLAGS: readonly Flag[] = [
   {
     name: 'dynamic-servers',
     type: 'boolean',
-    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
+    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4.1+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
   },
   {
     name: 'max-endpoints',
