@@ -134,7 +134,7 @@ export const FLAGS: readonly Flag[] = [
     name: 'state-file',
     type: 'string',
     arg: '<path>',
-    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A missing, corrupt or foreign file is a warning. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
+    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A corrupt or foreign file is a warning; a missing one (the first start) is not. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
   },
   {
     name: 'weights',
