@@ -191,7 +191,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     arg: '<json|text>',
     default: 'json',
-    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a quote is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
+    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a backslash, or that starts with a quote, is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
   },
   { name: 'help', type: 'boolean', short: 'h', argvOnly: true, help: 'Show the help.' },
   { name: 'version', type: 'boolean', argvOnly: true, help: 'Show the version.' },
