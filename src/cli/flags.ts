@@ -127,7 +127,7 @@ export const FLAGS: readonly Flag[] = [
   {
     name: 'dynamic-servers',
     type: 'boolean',
-    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
+    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4.1+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
   },
   {
     name: 'max-endpoints',
@@ -141,7 +141,7 @@ export const FLAGS: readonly Flag[] = [
     name: 'state-file',
     type: 'string',
     arg: '<path>',
-    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A missing, corrupt or foreign file is a warning. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
+    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A corrupt or foreign file is a warning; a missing one (the first start) is not. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
   },
   {
     name: 'weights',
@@ -169,7 +169,7 @@ export const FLAGS: readonly Flag[] = [
     arg: '<duration>',
     shown: 'resolv.conf, else `5s`',
     min: 10,
-    help: 'How long one DNS question may take before it counts as failed (see "Slow or busy DNS servers" below), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
+    help: 'How long one DNS question may take before it counts as failed (see [Slow or busy DNS servers](#slow-or-busy-dns-servers)), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
   },
   {
     name: 'socket-timeout',
@@ -198,7 +198,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     arg: '<json|text>',
     default: 'json',
-    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a quote is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
+    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a backslash, or that starts with a quote, is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
   },
   { name: 'help', type: 'boolean', short: 'h', argvOnly: true, help: 'Show the help.' },
   { name: 'version', type: 'boolean', argvOnly: true, help: 'Show the version.' },
