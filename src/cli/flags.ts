@@ -2,8 +2,8 @@ import { SIGNALS_HELP } from './signals.ts';
 
 /**
  * Every flag: its name, argument, default, minimum and text. The one source of --help, of
- * the README's table (`npm run docs` writes it; a test compares them word for word), of
- * the environment variables (envName) and of the minimums config.ts checks.
+ * the flag table of docs/flags.md (`npm run docs` writes it; a test compares them word for
+ * word), of the environment variables (envName) and of the minimums config.ts checks.
  */
 export type Flag = Readonly<{
   name: string;
@@ -13,7 +13,7 @@ export type Flag = Readonly<{
   short?: string;
   arg?: string;
   default?: string;
-  /** The default as the README's table says it, when it is not a literal value. */
+  /** The default as the flag table says it, when it is not a literal value. */
   shown?: string;
   /** The least value taken: milliseconds for a duration, else a count. */
   min?: number;
@@ -21,7 +21,7 @@ export type Flag = Readonly<{
   zeroOff?: boolean;
   /** --help and --version: read from the command line only, never from the environment. */
   argvOnly?: boolean;
-  /** Markdown: the README shows it as it is, --help without the marks. */
+  /** Markdown: docs/flags.md shows it as it is, --help without the marks. */
   help: string;
 }>;
 
@@ -214,7 +214,7 @@ export function flag(name: string): Flag {
   return f;
 }
 
-/** The minimum as a sentence, for the README and --help. */
+/** The minimum as a sentence, for the flag table and --help. */
 function minText(f: Flag): string {
   if (f.min === undefined) return '';
   const least = f.arg === '<duration>' ? `${String(f.min)}ms` : String(f.min);
@@ -224,11 +224,11 @@ function minText(f: Flag): string {
 /** Markdown as plain text: no backticks, links as their text. */
 const plain = (md: string): string => md.replaceAll('`', '').replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
 
-/** Where the README's flag table starts and ends (scripts/readme-flags.mjs writes between them). */
+/** Where the flag table of docs/flags.md starts and ends (scripts/readme-flags.ts writes between them). */
 export const README_FLAGS_START = '<!-- flags: written by `npm run docs` from src/cli/flags.ts -->';
 export const README_FLAGS_END = '<!-- /flags -->';
 
-/** The README's flag table, row for row. */
+/** The flag table, row for row (scripts/flags-doc.ts points its links into docs/). */
 export function flagsTable(): string {
   const rows = FLAGS.map((f) => {
     const head = `--${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`.replaceAll('|', '\\|');
