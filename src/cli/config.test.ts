@@ -281,4 +281,26 @@ describe('parseConfig', () => {
     expect(parse(['--backend', `be=${SRV}`, '--log-format', 'text'])?.logFormat).toBe('text');
     expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_LOG_FORMAT: 'text' })?.logFormat).toBe('text');
   });
+
+  it('takes --server-state-file from the flag or its variable, off by default; refuses an empty path and the --state-file path', () => {
+    expect(parse(['--backend', `be=${SRV}`])?.serverStateFile).toBeNull();
+    expect(parse(['--backend', `be=${SRV}`, '--server-state-file', '/run/haproxy/server-state'])?.serverStateFile).toBe(
+      '/run/haproxy/server-state',
+    );
+    expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_SERVER_STATE_FILE: '/run/haproxy/server-state' })?.serverStateFile).toBe(
+      '/run/haproxy/server-state',
+    );
+    expect(() => parse(['--backend', `be=${SRV}`, '--server-state-file='])).toThrow(
+      new UsageError('--server-state-file "": expected a path'),
+    );
+    expect(() =>
+      parse(['--backend', `be=${SRV}`, '--state-file', '/run/haproxy/agent.state'], {
+        HAPROXY_DNS_AGENT_SERVER_STATE_FILE: '/run/haproxy/agent.state',
+      }),
+    ).toThrow(
+      new UsageError(
+        'HAPROXY_DNS_AGENT_SERVER_STATE_FILE="/run/haproxy/agent.state": the same path as --state-file; expected another file (HAProxy\'s server-state-file, not the agent\'s own state)',
+      ),
+    );
+  });
 });

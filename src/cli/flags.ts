@@ -144,6 +144,12 @@ export const FLAGS: readonly Flag[] = [
     help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A corrupt or foreign file is a warning; a missing one (the first start) is not. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
   },
   {
+    name: 'server-state-file',
+    type: 'string',
+    arg: '<path>',
+    help: "Keep HAProxy's own `show servers state` here (every backend: the file its `server-state-file` loads, as the usual reload script writes it), replaced atomically after each run that sent HAProxy commands or met a new process, at each socket's first run, and when the file is missing; nothing more is read from HAProxy at rest. A reload, even a bare `SIGUSR2` to a `-W` master with no script, then starts with the slots filled, when haproxy.cfg has `server-state-file <path>`, `load-server-state-from-file global` and slots declared with a name (`server-template srv 10 slot.invalid:9 init-addr last,127.0.0.1 check disabled`). What the agent did not change since its last write (a weight set by hand, a health check's verdict, another backend) is in the file from its next write. Written 0640, for HAProxy to read through the folder's group. With several `--socket`, one file: each backend from the first socket that shows it. A dump over 8 MiB, something other than a regular file at the path, or a write that fails is a warning (said once per change) and leaves the file as it was; tried again at the next change, or after 10 intervals. `--dry-run` writes nothing.",
+  },
+  {
     name: 'weights',
     type: 'string',
     arg: '<srv|ignore>',
