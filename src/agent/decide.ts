@@ -184,7 +184,7 @@ export function planBackends(
       addedChecks: addedChecks(snap),
     });
     for (const f of planned.findings) out.findings.push(f);
-    if (planned.work.added.length > 0 && snap.info.release[0] < 3) {
+    if (planned.work.added.length > 0 && snap.info.caps.addServer?.cookies !== true) {
       out.findings.push({ kind: 'added-without-cookie', backend: b.spec.id, socket, version: snap.info.version });
     }
     out.unplaced.set(b.spec.id, planned.work.plan.unplaced.length);

@@ -4,8 +4,8 @@ import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyConfigError, HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { factsOfStat, NO_FACTS, type BackendConfigFacts } from './facts.ts';
 import { splitReplies } from './framing.ts';
+import type { Capabilities } from './capabilities.ts';
 import {
-  expectedStateColumns,
   NO_BACKEND_REPLY,
   parseServersState,
   parseShowInfo,
@@ -78,8 +78,8 @@ export class HaproxyRuntime implements HaproxyPort {
   /** `show stat` facts, read once per HAProxy process (pid). */
   #facts: { pid: number; byBackend: Map<string, BackendConfigFacts> } | null = null;
   #admin: { pid: number; admin: boolean } | null = null;
-  /** [major, minor] of the HAProxy process last observed. */
-  #release: readonly [number, number] | null = null;
+  /** What the HAProxy process last observed can do. */
+  #caps: Capabilities | null = null;
   /** The HAProxy process whose `show stat` hid server addresses (a socket below level operator). */
   #addressesHidden: number | null = null;
   /** Watches a UNIX socket's path while someone listens (watch()). */
@@ -106,8 +106,8 @@ export class HaproxyRuntime implements HaproxyPort {
   async observe(backends: readonly string[]): Promise<Snapshot> {
     this.#watch?.ensure(); // a folder that was missing may be there now
     const fresh = this.#newProcessLikely;
-    // `show cli level` is 2.0's: asked only where the last process was 2.0 or later.
-    const level = fresh && this.#release !== null && this.#release[0] >= 2 ? ['show cli level'] : [];
+    // Asked only where the last process answered `show cli level`.
+    const level = fresh && this.#caps?.cliLevel === true ? ['show cli level'] : [];
     const stats = fresh ? backends.map((b) => `show stat ${b} 6 -1`) : [];
     const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`), ...stats, ...level]);
     this.#newProcessLikely = false;
@@ -117,7 +117,7 @@ export class HaproxyRuntime implements HaproxyPort {
       );
     }
     const info = parseShowInfo(replies[0] ?? '');
-    this.#release = info.release;
+    this.#caps = info.caps;
     const states = backends.map((b, i) => {
       const state = replies[1 + i] ?? '';
       return state.trim() === NO_BACKEND_REPLY ? null : { state, servers: parseServersState(state).filter((r) => r.backend === b) };
@@ -134,9 +134,9 @@ export class HaproxyRuntime implements HaproxyPort {
       this.#facts = { pid: info.pid, byBackend };
     }
     const levelReply = level.length === 0 ? undefined : replies[1 + 2 * backends.length];
-    if (levelReply !== undefined && info.release[0] >= 2 && this.#admin?.pid !== info.pid)
+    if (levelReply !== undefined && info.caps.cliLevel && this.#admin?.pid !== info.pid)
       this.#admin = { pid: info.pid, admin: levelReply.trim() === 'admin' };
-    const expected = expectedStateColumns(info.version);
+    const expected = info.caps.stateColumns;
     let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
     backends.forEach((b, i) => {
@@ -175,22 +175,22 @@ export class HaproxyRuntime implements HaproxyPort {
   async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
     const backendOf = new Map(commands.map((c) => [c.text, c.backend]));
-    const on24 = this.#release !== null && this.#release[0] === 2 && this.#release[1] === 4;
+    const add = this.#caps?.addServer ?? null;
     // 2.4 prints its replies to add server without their newline: one followed by an empty
     // reply (a `set server` that worked) would read as one reply. A command that always
     // answers follows each there, its reply set aside.
     const texts: string[] = [];
     for (const c of commands) {
       texts.push(c.text);
-      if (on24 && c.text.startsWith('add server ')) texts.push(FRAMING_PROBE);
+      if (add?.unterminated === true && c.text.startsWith('add server ')) texts.push(FRAMING_PROBE);
     }
     for (const line of batchLines(texts)) {
-      const dynamic = line.some((c) => c.startsWith('add server ') || c.startsWith('del server '));
-      // 2.4 and 2.5 take add/del server only in experimental mode, which holds for the connection.
-      const before = dynamic && this.#release !== null && this.#release[0] === 2 && this.#release[1] < 6 ? ['experimental-mode on'] : [];
+      const addsOrDeletes = line.some((c) => c.startsWith('add server ') || c.startsWith('del server '));
+      // Experimental mode, where add/del server need it, holds for the connection.
+      const before = addsOrDeletes && add?.experimental === true ? ['experimental-mode on'] : [];
       // Before 3.0 "Server deleted." lacks its newline (and on 2.4 add server's replies): last on a line, it could not be framed.
       const last = line.at(-1) ?? '';
-      const after = last.startsWith('del server ') || (on24 && last.startsWith('add server ')) ? [FRAMING_PROBE] : [];
+      const after = last.startsWith('del server ') || (add?.unterminated === true && last.startsWith('add server ')) ? [FRAMING_PROBE] : [];
       const replies = await this.#send([...before, ...line, ...after]);
       replies.slice(0, before.length).forEach((reply) => {
         if (reply.trim() !== '')
@@ -209,7 +209,7 @@ export class HaproxyRuntime implements HaproxyPort {
   async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
     if (this.#admin?.pid === info.pid) return this.#admin.admin;
     let admin: boolean | null;
-    if (info.release[0] >= 2) {
+    if (info.caps.cliLevel) {
       const [level] = await this.#send(['show cli level']);
       admin = level?.trim() === 'admin';
     } else if (this.#addressesHidden === info.pid) {

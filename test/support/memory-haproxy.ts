@@ -2,6 +2,7 @@ import { dynamicCookie } from '../../src/core/cookie.ts';
 import { canonicalIP } from '../../src/core/ip.ts';
 import type { AdminState } from '../../src/core/types.ts';
 import { HaproxyProtocolError, HaproxyUnavailableError } from '../../src/errors.ts';
+import { capabilities } from '../../src/haproxy/capabilities.ts';
 import type { ServerStateRow, ShowInfo } from '../../src/haproxy/parse.ts';
 import { judgeReply } from '../../src/haproxy/replies.ts';
 import type { BackendCommand, BackendView, CommandResult, HaproxyPort, ProbeServer, Snapshot } from '../../src/haproxy/runtime.ts';
@@ -164,7 +165,7 @@ export class MemoryHaproxy implements HaproxyPort {
 
   async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
     await this.#door();
-    if (info.release[0] >= 2) return this.admin && !this.levelUser;
+    if (info.caps.cliLevel) return this.admin && !this.levelUser;
     if (this.levelUser) return false;
     if (probe === null || !mayWrite) return null;
     const [r] = await this.apply([
@@ -189,14 +190,15 @@ export class MemoryHaproxy implements HaproxyPort {
   }
 
   #info(): ShowInfo {
-    const [major = 0, minor = 0] = this.version.split('.').map(Number);
+    const caps = capabilities(this.version);
+    if (caps === null) throw new Error(`no capabilities for ${this.version}`);
     return {
       version: this.version,
-      release: [major, minor],
+      caps,
       pid: this.pid,
       processNum: 1,
       uptimeSec: this.uptimeSec,
-      startTimeSec: major >= 2 ? this.startTimeSec : null,
+      startTimeSec: caps.cliLevel ? this.startTimeSec : null,
       stopping: this.stopping,
     };
   }
