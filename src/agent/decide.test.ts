@@ -8,7 +8,8 @@ import { emptyMemory, type SlotMemory, type WeightPolicy } from '../core/plan.ts
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { Finding } from '../core/findings.ts';
 import { dynamicAllowed } from './checks.ts';
-import { planBackends, planWork, slotsOf, type BackendServers } from './decide.ts';
+import { command, renderStep } from '../core/commands.ts';
+import { planBackends, planWork, slotsOf, type BackendServers, type Work } from './decide.ts';
 import { freeSlot } from '../../test/support/slots.ts';
 
 const spec = parseBackend('be_app=_http._tcp.web.default.svc.cluster.local');
@@ -34,6 +35,9 @@ type PassOptions = {
   backend?: typeof spec;
 };
 
+/** The command script of a backend's work (none without work). */
+const script = (w: Work | undefined): string[] => (w?.steps ?? []).map(renderStep);
+
 /** One socket-lane pass with --dynamic-servers against `h`: observe, plan, apply. */
 async function pass(h: MemoryHaproxy, endpoints: readonly Endpoint[], o: PassOptions = {}) {
   const b = o.backend ?? spec;
@@ -50,7 +54,7 @@ async function pass(h: MemoryHaproxy, endpoints: readonly Endpoint[], o: PassOpt
     maxServers: o.maxServers ?? 4096,
     addedChecks: !h.version.startsWith('2.4.'),
   });
-  const results = await h.apply(planned.work.commands.map((text) => ({ backend: b.id, text })));
+  const results = await h.apply(planned.work.steps.map((step) => command(b.id, step)));
   return { ...planned, results };
 }
 
@@ -72,7 +76,7 @@ describe('planWork with --dynamic-servers: SRV priorities', () => {
     const h = new MemoryHaproxy('memory', { be_app: [placeholder('srv1'), placeholder('srv2'), placeholder('srv3', true)] });
     const endpoints = normalizeEndpoints([ep(1), ep(2), ep(3, { priority: 10 }), ep(4, { priority: 10 }), ep(5, { priority: 10 })]);
     const first = await pass(h, endpoints);
-    expect(first.work.commands.filter((c) => c.startsWith('add server'))).toEqual([
+    expect(script(first.work).filter((c) => c.startsWith('add server'))).toEqual([
       `add server be_app/srv-a1 10.0.0.4:8080 id ${String(idOf(h, 'srv-a1'))} backup`,
       `add server be_app/srv-a2 10.0.0.5:8080 id ${String(idOf(h, 'srv-a2'))} backup`,
     ]);
@@ -87,7 +91,7 @@ describe('planWork with --dynamic-servers: SRV priorities', () => {
     const sent = h.sent.length;
     for (let i = 0; i < 2; i++) {
       const again = await pass(h, endpoints, { memory: first.work.plan.memory, now: 1_000_000 + (i + 1) * 4_000 });
-      expect(again.work.commands).toEqual([]);
+      expect(script(again.work)).toEqual([]);
     }
     expect(h.sent.length).toBe(sent);
     expect(servers(h)).toHaveLength(5);
@@ -98,11 +102,11 @@ describe('planWork with --dynamic-servers: SRV priorities', () => {
     const endpoints = normalizeEndpoints([ep(1), ep(2, { priority: 10 }), ep(3, { priority: 20 })]);
     const first = await pass(h, endpoints);
     expect(first.findings.map((f) => f.kind)).toEqual([]);
-    expect(first.work.commands.filter((c) => c.startsWith('add server'))).toEqual([
+    expect(script(first.work).filter((c) => c.startsWith('add server'))).toEqual([
       `add server be_app/srv-a1 10.0.0.2:8080 id ${String(idOf(h, 'srv-a1'))} backup`,
       `add server be_app/srv-a2 10.0.0.3:8080 id ${String(idOf(h, 'srv-a2'))} backup`,
     ]);
-    expect((await pass(h, endpoints, { memory: first.work.plan.memory })).work.commands).toEqual([]);
+    expect(script((await pass(h, endpoints, { memory: first.work.plan.memory })).work)).toEqual([]);
   });
 });
 
@@ -112,7 +116,7 @@ describe('planWork with --dynamic-servers on HAProxy 2.4', () => {
     const h = new MemoryHaproxy('memory', { be_app: [checked('srv1')] });
     h.version = '2.4.1';
     const r = await pass(h, normalizeEndpoints([ep(1), ep(2)]));
-    expect(r.work.commands.filter((c) => /^add server|^enable health/.test(c))).toEqual([
+    expect(script(r.work).filter((c) => /^add server|^enable health/.test(c))).toEqual([
       `add server be_app/srv-a1 10.0.0.2:8080 id ${String(idOf(h, 'srv-a1'))}`,
     ]);
     expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
@@ -191,7 +195,7 @@ describe('planWork with --dynamic-servers: servers the agent did not add', () =>
         const r = await pass(h, endpoints, { backend: prefixed, drainMs: 0, memory, now });
         memory = r.work.plan.memory;
         now += 1_000;
-        expect(r.work.commands.filter((c) => /srv-a[127]\b/.test(c))).toEqual([]);
+        expect(script(r.work).filter((c) => /srv-a[127]\b/.test(c))).toEqual([]);
         expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
       }
       expect(
@@ -250,7 +254,7 @@ describe('planWork with --dynamic-servers: bounds', () => {
     });
     expect(work.added).toHaveLength(4094);
     expect(work.added.every((a) => !a.backup)).toBe(true); // the preferred priority gets the room first
-    expect(work.commands.filter((c) => c.startsWith('add server'))).toHaveLength(4094);
+    expect(script(work).filter((c) => c.startsWith('add server'))).toHaveLength(4094);
     expect(findings).toContainEqual({ kind: 'servers-capped', backend: 'be_app', socket: 'memory', endpoints: 80_000 - 4096, max: 4096 });
   });
 
@@ -330,7 +334,7 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
             });
             memory = r.work.plan.memory;
             // Settled: nothing sent, and no drain left to end (its end is a command to come).
-            quiet = r.work.commands.length === 0 && memory.drainingSince.size === 0;
+            quiet = script(r.work).length === 0 && memory.drainingSince.size === 0;
             expect(r.results.filter((x) => !x.verdict.ok)).toEqual([]);
             expect(servers(h).filter((s) => s.id !== undefined && s.id < 1000)).toEqual(untouched);
             const after = servers(h).filter((s) => s.id === undefined || s.id >= 1000);
@@ -354,7 +358,7 @@ describe('planWork with --dynamic-servers against an in-memory HAProxy: properti
             weights: sc.weights,
             backend: prefixed,
           });
-          expect(again.work.commands).toEqual([]);
+          expect(script(again.work)).toEqual([]);
         }
       }),
       { numRuns: 200 },
@@ -394,7 +398,7 @@ describe('planBackends: every backend on one socket', () => {
       options,
     );
     expect(planned.work.map((w) => w.spec.id)).toEqual(['be_app']);
-    expect(planned.work[0]?.commands.some((c) => c.includes('10.0.0.1'))).toBe(true);
+    expect(script(planned.work[0]).some((c) => c.includes('10.0.0.1'))).toBe(true);
     expect(planned.leftAsDnsSays).toEqual(['be_gone']);
     expect(planned.findings).toEqual([{ kind: 'no-answer-yet', backend: 'be_api', socket: h.label }]);
     expect([...planned.servers.keys()]).toEqual(['be_app', 'be_api', 'be_gone']);
@@ -407,7 +411,7 @@ describe('planBackends: every backend on one socket', () => {
     const endpoints = normalizeEndpoints([ep(1, { weight: 3 })]);
     const weighted = planBackends(h.label, snap, [{ spec, endpoints, known: true }], options);
     const left = planBackends(h.label, snap, [{ spec, endpoints, known: true }], { ...options, staticWeights: new Set([spec.id]) });
-    expect(weighted.work[0]?.commands.some((c) => c.startsWith('set server be_app/srv1 weight'))).toBe(true);
-    expect(left.work[0]?.commands.some((c) => c.startsWith('set server be_app/srv1 weight'))).toBe(false);
+    expect(script(weighted.work[0]).some((c) => c.startsWith('set server be_app/srv1 weight'))).toBe(true);
+    expect(script(left.work[0]).some((c) => c.startsWith('set server be_app/srv1 weight'))).toBe(false);
   });
 });

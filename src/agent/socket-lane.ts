@@ -250,7 +250,7 @@ export class SocketLane {
       findings.push({ kind: 'static-weights', backend: id, socket, algo: 'static' });
     }
     const failed = judged.failed;
-    const touched = work.filter((w) => w.commands.length > 0);
+    const touched = work.filter((w) => w.steps.length > 0);
     if (touched.length > 0) {
       const verified = await port.observe([...new Set(touched.map((w) => w.spec.backend))]).catch((err: unknown) => {
         if (!(err instanceof AgentError) || !err.soft) throw err;

@@ -1,15 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
-import { batchLines } from '../core/commands.ts';
+import { batchLines, command } from '../core/commands.ts';
+import type { Step } from '../core/steps.ts';
 import { parseBackend } from '../config/values.ts';
 import type { Work } from './decide.ts';
 import { SocketWriter } from './writers.ts';
 
 const SERVERS = 900;
-const commands = Array.from({ length: SERVERS }, (_, i) => `set server be_app/srv${String(i + 1)} weight 1`);
-// The writer acts on the commands alone: the plan is not read.
-const work = [{ spec: parseBackend('be_app=web.svc:80'), commands, plan: null, added: [], deleted: [] }] as unknown as Work[];
-const firstLine = batchLines(commands)[0]?.length ?? 0;
+const steps = Array.from({ length: SERVERS }, (_, i): Step => ({
+  kind: 'set-weight',
+  backend: 'be_app',
+  server: `srv${String(i + 1)}`,
+  weight: 1,
+}));
+const commands = steps.map((step) => command('be_app', step).text);
+// The writer acts on the steps alone: the plan is not read.
+const work = [{ spec: parseBackend('be_app=web.svc:80'), steps, plan: null, added: [], deleted: [] }] as unknown as Work[];
+const firstLine = batchLines(steps.map((step) => command('be_app', step)))[0]?.length ?? 0;
 
 /** A HAProxy whose socket holds every exchange until `open()`. */
 function held(): { haproxy: MemoryHaproxy; open: () => void } {
@@ -28,7 +35,7 @@ function held(): { haproxy: MemoryHaproxy; open: () => void } {
 
 describe('SocketWriter', () => {
   it('sends a batch of several lines whole', async () => {
-    expect(batchLines(commands).length).toBeGreaterThan(2);
+    expect(batchLines(steps.map((step) => command('be_app', step))).length).toBeGreaterThan(2);
     const haproxy = new MemoryHaproxy('/run/haproxy/admin.sock', { be_app: slots(SERVERS) });
     const writer = new SocketWriter(new AbortController().signal);
     expect(await writer.act(haproxy, work)).toHaveLength(SERVERS);

@@ -1,10 +1,10 @@
 import { describeRecord } from '../config/model.ts';
-import { batchLines } from '../core/commands.ts';
+import { batchLines, command, renderStep, type Command } from '../core/commands.ts';
 import { dynamicCookie } from '../core/cookie.ts';
 import { countOf } from '../core/findings.ts';
 import { printableText } from '../core/names.ts';
 import { endpointKey } from '../core/types.ts';
-import type { BackendCommand, CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
+import type { CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
 import type { BackendInForce, Work } from './decide.ts';
 
 /** What a batch the halt cut short left on one socket: commands never written, and those of a line that got no answer. */
@@ -42,7 +42,8 @@ export class SocketWriter implements Writer {
   }
 
   async act(port: HaproxyPort, work: readonly Work[]): Promise<CommandResult[]> {
-    const commands = work.flatMap((w) => w.commands.map((text) => ({ backend: w.spec.id, text })));
+    // Every step rendered, and so checked, before the first is sent.
+    const commands = work.flatMap((w) => w.steps.map((step) => command(w.spec.id, step)));
     if (commands.length === 0) return [];
     const sending = this.#send(port, commands);
     this.#inFlight.add(sending);
@@ -53,15 +54,15 @@ export class SocketWriter implements Writer {
     }
   }
 
-  async #send(port: HaproxyPort, commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+  async #send(port: HaproxyPort, commands: readonly Command[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
     let sent = 0;
-    for (const line of batchLines(commands.map((c) => c.text))) {
+    for (const line of batchLines(commands)) {
       if (this.#halt?.aborted === true) {
         this.#unsent.push({ socket: port.label, notSent: commands.length - sent, unanswered: 0, of: commands.length });
         break;
       }
-      const answered = await port.apply(commands.slice(sent, sent + line.length)).catch((err: unknown) => {
+      const answered = await port.apply(line).catch((err: unknown) => {
         if (this.#halt?.aborted === true) {
           const notSent = commands.length - sent - line.length;
           this.#unsent.push({ socket: port.label, notSent, unanswered: line.length, of: commands.length });
@@ -105,7 +106,7 @@ export class DryRunWriter implements Writer {
     for (const w of work) {
       const b = backends.find((x) => x.spec.id === w.spec.id);
       if (b !== undefined) for (const line of endpointLines(b)) lines.push(line);
-      for (const c of w.commands) lines.push(c);
+      for (const step of w.steps) lines.push(renderStep(step));
       for (const [server, e] of [...w.plan.assignment].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }))) {
         const cookie = this.#cookieKey === null ? '' : ` cookie ${dynamicCookie(this.#cookieKey, e.address, e.port)}`;
         lines.push(`# ${w.spec.backend}/${server} ${endpointKey(e)} ready${cookie}`);

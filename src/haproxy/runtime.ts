@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { batchLines, renderSetWeight } from '../core/commands.ts';
+import { command as toCommand, type Command } from '../core/commands.ts';
 import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyConfigError, HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { factsOfStat, NO_FACTS, type BackendConfigFacts } from './facts.ts';
@@ -15,6 +15,7 @@ import {
   type ShowInfo,
 } from './parse.ts';
 import { judgeReply, type ReplyVerdict } from './replies.ts';
+import { READS, stepLines, type Request } from './requests.ts';
 import { exchange } from './socket.ts';
 import { SocketPathWatch } from './watch.ts';
 
@@ -29,9 +30,8 @@ export type Snapshot = Readonly<{
   layout: Readonly<{ columns: number; expected: number }> | null;
 }>;
 
-/** A command and the backend (agent's id) it is for, so its result can be judged per backend. */
-export type BackendCommand = Readonly<{ backend: string; text: string }>;
-export type CommandResult = Readonly<{ backend: string; command: string; reply: string; verdict: ReplyVerdict }>;
+/** A step's command as HAProxy answered it, judged by the step's kind. */
+export type CommandResult = Command & Readonly<{ reply: string; verdict: ReplyVerdict }>;
 
 export type ProbeServer = Readonly<{ backend: string; name: string; weight: number }>;
 
@@ -56,8 +56,8 @@ export interface HaproxyPort {
    * tell (a weight set to the value it has); with `mayWrite` false that gives null.
    */
   isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null>;
-  /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
-  apply(commands: readonly BackendCommand[]): Promise<CommandResult[]>;
+  /** Sends the commands of steps in lines under 15,000 bytes; one result per command, in order. */
+  apply(commands: readonly Command[]): Promise<CommandResult[]>;
   /**
    * Calls `onReplaced` when the socket file is created or replaced (a new HAProxy process
    * bound it), until the returned function is called. A port that cannot tell never calls it.
@@ -66,9 +66,6 @@ export interface HaproxyPort {
 }
 
 export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
-
-/** Sent after a reply that may lack its newline, so that a reply that always has one follows it. */
-const FRAMING_PROBE = 'show cli level';
 
 /** The runtime API over one stats socket (one HAProxy process at a time). */
 export class HaproxyRuntime implements HaproxyPort {
@@ -107,9 +104,9 @@ export class HaproxyRuntime implements HaproxyPort {
     this.#watch?.ensure(); // a folder that was missing may be there now
     const fresh = this.#newProcessLikely;
     // Asked only where the last process answered `show cli level`.
-    const level = fresh && this.#caps?.cliLevel === true ? ['show cli level'] : [];
-    const stats = fresh ? backends.map((b) => `show stat ${b} 6 -1`) : [];
-    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`), ...stats, ...level]);
+    const level = fresh && this.#caps?.cliLevel === true ? [READS.level] : [];
+    const stats = fresh ? backends.map(READS.stat) : [];
+    const replies = await this.#send([READS.info, ...backends.map(READS.state), ...stats, ...level]);
     this.#newProcessLikely = false;
     if (isMasterCli(replies[0] ?? '')) {
       throw new HaproxyConfigError(
@@ -159,7 +156,7 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async info(options: Readonly<{ once?: boolean }> = {}): Promise<ShowInfo> {
-    const [text = ''] = await this.#send(['show info'], options.once === true ? 0 : this.#options.retries);
+    const [text = ''] = await this.#send([READS.info], options.once === true ? 0 : this.#options.retries);
     if (isMasterCli(text)) return parseShowInfo(''); // throws; observe() says what it is
     const info = parseShowInfo(text);
     if (info.pid !== this.#facts?.pid) this.#newProcessLikely = true;
@@ -167,39 +164,20 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async sessions(backend: string): Promise<ReadonlyMap<string, number>> {
-    const [text = ''] = await this.#send([`show stat ${backend} 6 -1`]);
+    const [text = ''] = await this.#send([READS.stat(backend)]);
     const rows = parseShowStat(text, ['pxname', 'svname', 'scur']).filter((r) => r['pxname'] === backend);
     return new Map(rows.map((r) => [r['svname'] ?? '', Number(r['scur'] ?? 0) || 0]));
   }
 
-  async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+  async apply(commands: readonly Command[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
-    const backendOf = new Map(commands.map((c) => [c.text, c.backend]));
-    const add = this.#caps?.addServer ?? null;
-    // 2.4 prints its replies to add server without their newline: one followed by an empty
-    // reply (a `set server` that worked) would read as one reply. A command that always
-    // answers follows each there, its reply set aside.
-    const texts: string[] = [];
-    for (const c of commands) {
-      texts.push(c.text);
-      if (add?.unterminated === true && c.text.startsWith('add server ')) texts.push(FRAMING_PROBE);
-    }
-    for (const line of batchLines(texts)) {
-      const addsOrDeletes = line.some((c) => c.startsWith('add server ') || c.startsWith('del server '));
-      // Experimental mode, where add/del server need it, holds for the connection.
-      const before = addsOrDeletes && add?.experimental === true ? ['experimental-mode on'] : [];
-      // Before 3.0 "Server deleted." lacks its newline (and on 2.4 add server's replies): last on a line, it could not be framed.
-      const last = line.at(-1) ?? '';
-      const after = last.startsWith('del server ') || (add?.unterminated === true && last.startsWith('add server ')) ? [FRAMING_PROBE] : [];
-      const replies = await this.#send([...before, ...line, ...after]);
-      replies.slice(0, before.length).forEach((reply) => {
-        if (reply.trim() !== '')
-          throw new HaproxyProtocolError(`HAProxy socket ${this.label}: experimental-mode on answered ${JSON.stringify(reply)}`, true);
-      });
-      line.forEach((command, i) => {
-        if (command === FRAMING_PROBE) return;
-        const reply = replies[before.length + i] ?? '';
-        results.push({ backend: backendOf.get(command) ?? '', command, reply, verdict: judgeReply(command, reply) });
+    for (const line of stepLines(commands, this.#caps?.addServer ?? null)) {
+      const replies = await this.#send(line);
+      line.forEach((request, i) => {
+        const reply = replies[i] ?? '';
+        if (request.role === 'step') results.push({ ...request.command, reply, verdict: judgeReply(request.command.step, reply) });
+        else if (request.role === 'experimental' && reply.trim() !== '')
+          throw new HaproxyProtocolError(`HAProxy socket ${this.label}: ${request.text} answered ${JSON.stringify(reply)}`, true);
       });
     }
     return results;
@@ -210,15 +188,15 @@ export class HaproxyRuntime implements HaproxyPort {
     if (this.#admin?.pid === info.pid) return this.#admin.admin;
     let admin: boolean | null;
     if (info.caps.cliLevel) {
-      const [level] = await this.#send(['show cli level']);
+      const [level] = await this.#send([READS.level]);
       admin = level?.trim() === 'admin';
     } else if (this.#addressesHidden === info.pid) {
       admin = false; // 1.8 at level user: show stat hides addresses, a read tells what only a write could
     } else if (probe === null || !mayWrite) {
       admin = null;
     } else {
-      const command = renderSetWeight(probe.backend, probe.name, probe.weight);
-      const [result] = await this.apply([{ backend: probe.backend, text: command }]);
+      const step = { kind: 'set-weight', backend: probe.backend, server: probe.name, weight: probe.weight } as const;
+      const [result] = await this.apply([toCommand(probe.backend, step)]);
       admin = result?.verdict.reason !== 'permission';
     }
     if (admin !== null) this.#admin = { pid: info.pid, admin };
@@ -226,7 +204,7 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async #readFacts(backends: readonly string[]): Promise<Map<string, BackendConfigFacts>> {
-    return factsOf(backends, await this.#send(backends.map((b) => `show stat ${b} 6 -1`)));
+    return factsOf(backends, await this.#send(backends.map(READS.stat)));
   }
 
   watch(onReplaced: () => void): () => void {
@@ -244,44 +222,28 @@ export class HaproxyRuntime implements HaproxyPort {
     };
   }
 
-  async #send(commands: readonly string[], retries = this.#options.retries): Promise<string[]> {
-    const line = commands.join(';');
-    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, replyBound(commands)), {
+  async #send(requests: readonly Request[], retries = this.#options.retries): Promise<string[]> {
+    const line = requests.map((r) => r.text).join(';');
+    const maxBytes = requests.reduce((sum, r) => sum + r.maxBytes, 0);
+    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, maxBytes), {
       retries,
       minTimeout: 100,
       maxTimeout: 1_000,
       // Again only what is safe to run twice: `add server` may have been run before the
       // connection failed, and the next run reads HAProxy's state before deciding again.
-      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError && (!error.sent || commands.every(isRepeatable)),
+      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError && (!error.sent || requests.every((r) => r.repeatable)),
     });
-    const { replies, complete } = splitReplies(raw, commands.length);
+    const { replies, complete } = splitReplies(raw, requests.length);
     if (!complete) {
       // A reply without its closing empty line, or a connection closed mid-reply: which
       // reply belongs to which command is unknown, so none of them is trusted.
       throw new HaproxyProtocolError(
-        `HAProxy socket ${this.label}: ${String(replies.length)} replies for ${String(commands.length)} commands (reply framing lost; ${raw.length === 0 ? 'connection closed without an answer' : 'a reply lacked its closing empty line'})`,
+        `HAProxy socket ${this.label}: ${String(replies.length)} replies for ${String(requests.length)} commands (reply framing lost; ${raw.length === 0 ? 'connection closed without an answer' : 'a reply lacked its closing empty line'})`,
         true,
       );
     }
     return replies;
   }
-}
-
-/**
- * The most a reply to `commands` may weigh: a server line of `show servers state` is under
- * 300 bytes and of `show stat` under 1 KiB, so a backend of 10,000 servers fits with room
- * to spare; a `set server` reply is one line. A peer sending more is not HAProxy answering
- * what was asked (300 MB were once read whole).
- */
-export function replyBound(commands: readonly string[]): number {
-  let bytes = 0;
-  for (const c of commands) {
-    if (c.startsWith('show servers state')) bytes += 4 << 20;
-    else if (c.startsWith('show stat')) bytes += 16 << 20;
-    else if (c === 'show info') bytes += 64 << 10;
-    else bytes += 4 << 10;
-  }
-  return bytes;
 }
 
 /** Each backend's facts from the replies to `show stat <backend> 6 -1`, in the same order. */
@@ -292,9 +254,6 @@ function factsOf(backends: readonly string[], replies: readonly string[]): Map<s
   });
   return out;
 }
-
-/** Commands that change nothing when run twice: reads, `set server`, `enable health`, the level and mode switches. */
-const isRepeatable = (command: string): boolean => !command.startsWith('add server ') && !command.startsWith('del server ');
 
 /** The master CLI's answer to a worker command: "Unknown command", and a list naming `show proc`. */
 function isMasterCli(reply: string): boolean {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyUnavailableError } from '../../src/errors.ts';
+import { command } from '../../src/core/commands.ts';
 import { HaproxyRuntime } from '../../src/haproxy/runtime.ts';
 
 /**
@@ -35,17 +36,27 @@ describe('commands cut off after they were sent', () => {
 
   it('never sends "add server" or "del server" again blind', async () => {
     lines.length = 0;
+    const add = command('be_app', {
+      kind: 'add-server',
+      backend: 'be_app',
+      server: 'srv-a1',
+      address: '10.0.0.1',
+      port: 80,
+      id: 1,
+      backup: false,
+      check: false,
+    });
     const err: unknown = await port()
-      .apply([{ backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.1:80' }])
+      .apply([add])
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HaproxyUnavailableError);
-    expect(lines).toEqual(['add server be_app/srv-a1 10.0.0.1:80']);
+    expect(lines).toEqual(['add server be_app/srv-a1 10.0.0.1:80 id 1']);
   });
 
   it('sends "set server" again, which changes nothing when run twice', async () => {
     lines.length = 0;
     await port()
-      .apply([{ backend: 'be_app', text: 'set server be_app/srv1 state ready' }])
+      .apply([command('be_app', { kind: 'set-state', backend: 'be_app', server: 'srv1', state: 'ready' })])
       .catch(() => null);
     expect(lines).toEqual(Array(3).fill('set server be_app/srv1 state ready'));
   });

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeResults } from '../../src/agent/decide.ts';
+import { command } from '../../src/core/commands.ts';
+import type { Step } from '../../src/core/steps.ts';
 import { HaproxyRuntime } from '../../src/haproxy/runtime.ts';
 
 const STATE_HEADER =
@@ -67,7 +69,7 @@ class ScriptedHaproxy {
       const rows = this.servers.map((s) => `be_app,${s.name},0,${s.backup ? '1' : '0'},,,,${s.address}:${String(s.port)}`);
       return `# pxname,svname,scur,bck,cookie,algo,mode,addr\n${rows.join('\n')}\nbe_app,BACKEND,0,0,,roundrobin,http,\n\n`;
     }
-    const add = /^add server be_app\/(\S+) (\S+):(\d+)( backup)?( check)?$/.exec(cmd);
+    const add = /^add server be_app\/(\S+) (\S+):(\d+) id \d+( backup)?( check)?$/.exec(cmd);
     if (add !== null) {
       if (on24 && add[5] !== undefined) return "'check' option is not accepted for dynamic server\n";
       this.servers.push({ name: add[1] ?? '', address: add[2] ?? '', port: Number(add[3]), backup: add[4] !== undefined });
@@ -78,6 +80,18 @@ class ScriptedHaproxy {
     return 'Unknown command.\n\n';
   }
 }
+
+/** `add server` of `server` on `address`:8080 in be_app, its id the server's number. */
+const addStep = (server: string, address: string, o: { backup?: boolean; check?: boolean } = {}): Step => ({
+  kind: 'add-server',
+  backend: 'be_app',
+  server,
+  address,
+  port: 8080,
+  id: Number(server.replace(/\D/g, '')),
+  backup: o.backup === true,
+  check: o.check === true,
+});
 
 describe('the backup flag of a server added at run time', () => {
   const haproxy = new ScriptedHaproxy('2.6.12');
@@ -93,7 +107,7 @@ describe('the backup flag of a server added at run time', () => {
     await port.observe(['be_app']);
     await port.observe(['be_app']);
     expect(haproxy.statReads).toBe(1); // once per process
-    await port.apply([{ backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.3:8080 backup' }]);
+    await port.apply([command('be_app', addStep('srv-a1', '10.0.0.3', { backup: true }))]);
     const snap = await port.observe(['be_app']);
     expect([...(snap.backends.get('be_app')?.facts.backup ?? [])]).toEqual(['srv-a1']);
     await port.observe(['be_app']);
@@ -112,16 +126,17 @@ describe('a batch on HAProxy 2.4.0, which refuses check on an added server', () 
   it('judges the refused command on its own and still reads the replies of the others', async () => {
     const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
     await port.observe(['be_app']);
-    const commands = [
-      'add server be_app/srv-a1 10.0.0.2:8080 check',
-      'set server be_app/srv-a1 weight 256',
-      'enable health be_app/srv-a1',
-      'set server be_app/srv-a1 state ready',
-      'add server be_app/srv-a2 10.0.0.3:8080',
-      'set server be_app/srv-a2 state ready',
+    const steps: Step[] = [
+      addStep('srv-a1', '10.0.0.2', { check: true }),
+      { kind: 'set-weight', backend: 'be_app', server: 'srv-a1', weight: 256 },
+      { kind: 'enable-health', backend: 'be_app', server: 'srv-a1' },
+      { kind: 'set-state', backend: 'be_app', server: 'srv-a1', state: 'ready' },
+      addStep('srv-a2', '10.0.0.3'),
+      { kind: 'set-state', backend: 'be_app', server: 'srv-a2', state: 'ready' },
     ];
-    const results = await port.apply(commands.map((text) => ({ backend: 'be_app', text })));
-    expect(results.map((r) => [r.command, r.reply, r.verdict.ok])).toEqual([
+    const commands = steps.map((step) => command('be_app', step).text);
+    const results = await port.apply(steps.map((step) => command('be_app', step)));
+    expect(results.map((r) => [r.text, r.reply, r.verdict.ok])).toEqual([
       [commands[0], "'check' option is not accepted for dynamic server", false],
       [commands[1], 'No such server.', false],
       [commands[2], 'No such server.', false],
@@ -133,7 +148,7 @@ describe('a batch on HAProxy 2.4.0, which refuses check on an added server', () 
       kind: 'command-rejected',
       backend: 'be_app',
       socket: 'memory',
-      command: 'add server be_app/srv-a1 10.0.0.2:8080 check',
+      command: commands[0],
       reply: "'check' option is not accepted for dynamic server",
     });
   });
@@ -141,8 +156,8 @@ describe('a batch on HAProxy 2.4.0, which refuses check on an added server', () 
   it('never leaves add server last on a line, where its reply could not be framed', async () => {
     const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
     await port.observe(['be_app']);
-    const [result] = await port.apply([{ backend: 'be_app', text: 'add server be_app/srv-a3 10.0.0.4:8080 check' }]);
-    expect(haproxy.lines.at(-1)).toBe('experimental-mode on;add server be_app/srv-a3 10.0.0.4:8080 check;show cli level');
+    const [result] = await port.apply([command('be_app', addStep('srv-a3', '10.0.0.4', { check: true }))]);
+    expect(haproxy.lines.at(-1)).toBe('experimental-mode on;add server be_app/srv-a3 10.0.0.4:8080 id 3 check;show cli level');
     expect(result?.verdict.ok).toBe(false);
   });
 });

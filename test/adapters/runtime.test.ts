@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HaproxyProtocolError } from '../../src/errors.ts';
-import { HaproxyRuntime, replyBound } from '../../src/haproxy/runtime.ts';
+import { command } from '../../src/core/commands.ts';
+import { READS } from '../../src/haproxy/requests.ts';
+import { HaproxyRuntime } from '../../src/haproxy/runtime.ts';
 import { exchange } from '../../src/haproxy/socket.ts';
 import { haproxy26 } from '../support/fixtures.ts';
 
@@ -28,7 +30,7 @@ describe('a runtime-API peer that answers without end', () => {
   });
 
   it('is read up to a bound derived from what was asked, then left with a soft error naming the bound', async () => {
-    const bound = replyBound(['show info', 'show servers state be_app']);
+    const bound = READS.info.maxBytes + READS.state('be_app').maxBytes;
     expect(bound).toBe((64 << 10) + (4 << 20));
     const err: unknown = await exchange({ kind: 'unix', path }, 'show info;show servers state be_app', 10_000, bound).catch(
       (e: unknown) => e,
@@ -46,6 +48,16 @@ describe('a runtime-API peer that answers without end', () => {
 });
 
 describe('add and del server on the wire', () => {
+  const add = command('be_app', {
+    kind: 'add-server',
+    backend: 'be_app',
+    server: 'srv-a1',
+    address: '10.0.0.1',
+    port: 80,
+    id: 1,
+    backup: false,
+    check: false,
+  });
   const path = join(mkdtempSync(join(tmpdir(), 'hda-dyn-')), 'admin.sock');
   const lines: string[] = [];
   let version = '2.4.22';
@@ -81,16 +93,13 @@ describe('add and del server on the wire', () => {
   it('turns experimental mode on first on 2.4 and 2.5, and never leaves "del server" last on a line', async () => {
     const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
     await port.observe(['be_app']);
-    const results = await port.apply([
-      { backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.1:80' },
-      { backend: 'be_app', text: 'del server be_app/srv-a2' },
-    ]);
+    const results = await port.apply([add, command('be_app', { kind: 'del-server', backend: 'be_app', server: 'srv-a2' })]);
     // 2.4: each add server is followed by a command that always answers (its reply lacks its newline).
     expect(lines.at(-1)).toBe(
-      'experimental-mode on;add server be_app/srv-a1 10.0.0.1:80;show cli level;del server be_app/srv-a2;show cli level',
+      'experimental-mode on;add server be_app/srv-a1 10.0.0.1:80 id 1;show cli level;del server be_app/srv-a2;show cli level',
     );
-    expect(results.map((r) => [r.command, r.verdict.ok])).toEqual([
-      ['add server be_app/srv-a1 10.0.0.1:80', true],
+    expect(results.map((r) => [r.text, r.verdict.ok])).toEqual([
+      ['add server be_app/srv-a1 10.0.0.1:80 id 1', true],
       ['del server be_app/srv-a2', true],
     ]);
   });
@@ -99,8 +108,8 @@ describe('add and del server on the wire', () => {
     version = '2.6.12';
     const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
     await port.observe(['be_app']);
-    await port.apply([{ backend: 'be_app', text: 'add server be_app/srv-a1 10.0.0.1:80' }]);
-    expect(lines.at(-1)).toBe('add server be_app/srv-a1 10.0.0.1:80');
+    await port.apply([add]);
+    expect(lines.at(-1)).toBe('add server be_app/srv-a1 10.0.0.1:80 id 1');
   });
 });
 

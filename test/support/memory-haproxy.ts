@@ -5,7 +5,8 @@ import { HaproxyProtocolError, HaproxyUnavailableError } from '../../src/errors.
 import { capabilities } from '../../src/haproxy/capabilities.ts';
 import type { ServerStateRow, ShowInfo } from '../../src/haproxy/parse.ts';
 import { judgeReply } from '../../src/haproxy/replies.ts';
-import type { BackendCommand, BackendView, CommandResult, HaproxyPort, ProbeServer, Snapshot } from '../../src/haproxy/runtime.ts';
+import type { Command } from '../../src/core/commands.ts';
+import type { BackendView, CommandResult, HaproxyPort, ProbeServer, Snapshot } from '../../src/haproxy/runtime.ts';
 
 export type MemoryServer = {
   name: string;
@@ -169,17 +170,21 @@ export class MemoryHaproxy implements HaproxyPort {
     if (this.levelUser) return false;
     if (probe === null || !mayWrite) return null;
     const [r] = await this.apply([
-      { backend: probe.backend, text: `set server ${probe.backend}/${probe.name} weight ${String(probe.weight)}` },
+      {
+        backend: probe.backend,
+        step: { kind: 'set-weight', backend: probe.backend, server: probe.name, weight: probe.weight },
+        text: `set server ${probe.backend}/${probe.name} weight ${String(probe.weight)}`,
+      },
     ]);
     return r?.verdict.reason !== 'permission';
   }
 
-  async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+  async apply(commands: readonly Command[]): Promise<CommandResult[]> {
     await this.#door();
-    return commands.map(({ backend, text }) => {
-      this.sent.push(text);
-      const reply = this.admin ? (this.replies.get(text) ?? this.#run(text)) : 'Permission denied\n';
-      return { backend, command: text, reply, verdict: judgeReply(text, reply) };
+    return commands.map((c) => {
+      this.sent.push(c.text);
+      const reply = this.admin ? (this.replies.get(c.text) ?? this.#run(c.text)) : 'Permission denied\n';
+      return { ...c, reply, verdict: judgeReply(c.step, reply) };
     });
   }
 
