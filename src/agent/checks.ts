@@ -12,7 +12,8 @@ import { canonicalIP, isIPAddress } from '../core/ip.ts';
 import { endpointKey } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
-import type { BackendView, ProbeServer, Snapshot } from '../haproxy/runtime.ts';
+import type { Step } from '../core/steps.ts';
+import type { BackendView, Snapshot } from '../haproxy/runtime.ts';
 import type { BackendInForce } from './decide.ts';
 
 /** The process and backend the agent's added servers belong to (their ids are derived from it). */
@@ -132,12 +133,12 @@ export function restoredWithoutAddress(socket: string, snap: Snapshot, backends:
   return out;
 }
 
-/** A managed server to ask `level admin` with (1.8): setting its weight to what it has changes nothing. */
-export function probeServer(snap: Snapshot, backends: readonly BackendSpec[]): ProbeServer | null {
+/** The step that asks `level admin` where only a write tells (1.8): a managed server's weight set to what it has, which changes nothing. */
+export function adminProbe(snap: Snapshot, backends: readonly BackendSpec[]): Step | null {
   for (const spec of backends) {
     const view = snap.backends.get(spec.backend);
     const s = view === null || view === undefined ? undefined : managedOf(view, spec, snap.info).servers[0];
-    if (s !== undefined) return { backend: spec.backend, name: s.name, weight: s.weight };
+    if (s !== undefined) return { kind: 'set-weight', backend: spec.backend, server: s.name, weight: s.weight };
   }
   return null;
 }

@@ -5,7 +5,7 @@ import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
-import { checkProcess, dynamicAllowed, probeServer, reloadReason, restoredWithoutAddress } from './checks.ts';
+import { adminProbe, checkProcess, dynamicAllowed, reloadReason, restoredWithoutAddress } from './checks.ts';
 import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
@@ -282,7 +282,9 @@ export class SocketLane {
     const findings = checkProcess(this.label, snap, specs, { cookieKey: this.#d.cookieKey, firstContact, weights: this.#d.weights });
     if (findings.some((f) => severityOf(f) === 'fatal')) return findings;
     // Asked before anything is said of the configuration: a socket that may not write is the one thing to say.
-    const admin = await this.#d.port.isAdmin(snap.info, probeServer(snap, specs), this.#d.writer.mayWrite);
+    const { port, writer } = this.#d;
+    const probe = adminProbe(snap, specs);
+    const admin = (await port.isAdmin(snap.info)) ?? (probe === null ? null : await writer.probeAdmin(port, probe));
     if (admin === false) return [{ kind: 'not-admin', socket: this.label, command: null }];
     for (const f of findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
     this.#checkedPid = snap.info.pid;

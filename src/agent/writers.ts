@@ -3,6 +3,7 @@ import { batchLines, command, renderStep, type Command } from '../core/commands.
 import { dynamicCookie } from '../core/cookie.ts';
 import { countOf } from '../core/findings.ts';
 import { printableText } from '../core/names.ts';
+import type { Step } from '../core/steps.ts';
 import { endpointKey } from '../core/types.ts';
 import type { CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
 import type { BackendInForce, Work } from './decide.ts';
@@ -15,8 +16,11 @@ export type Unsent = Readonly<{ socket: string; notSent: number; unanswered: num
  * `SocketWriter` sends the commands, `DryRunWriter` prints them and sends nothing.
  */
 export interface Writer {
-  /** Whether a probe that writes (1.8's level-admin check, a no-op weight set) may be sent. */
-  readonly mayWrite: boolean;
+  /**
+   * Whether the socket is `level admin` where only a write tells (1.8): sends `probe`, a
+   * weight set to what it is; null when this writer sends nothing.
+   */
+  probeAdmin(port: HaproxyPort, probe: Step): Promise<boolean | null>;
   /** Acts on one socket's work; the results of what was sent, or null when nothing was. */
   act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<CommandResult[] | null>;
   /** HAProxy could not be read: there is nothing to decide on. */
@@ -32,13 +36,17 @@ export interface Writer {
  * for the exit to say. The next start plans from what HAProxy holds and sends the rest.
  */
 export class SocketWriter implements Writer {
-  readonly mayWrite = true;
   readonly #halt: AbortSignal | null;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #unsent: Unsent[] = [];
 
   constructor(halt: AbortSignal | null = null) {
     this.#halt = halt;
+  }
+
+  async probeAdmin(port: HaproxyPort, probe: Step): Promise<boolean> {
+    const [result] = await port.apply([command(probe.backend, probe)]);
+    return result?.verdict.reason !== 'permission';
   }
 
   async act(port: HaproxyPort, work: readonly Work[]): Promise<CommandResult[]> {
@@ -91,7 +99,6 @@ export class SocketWriter implements Writer {
  * when it changed. Without a readable HAProxy it prints the endpoints DNS gave.
  */
 export class DryRunWriter implements Writer {
-  readonly mayWrite = false;
   readonly #out: (line: string) => void;
   readonly #cookieKey: string | null;
   readonly #printed = new Map<string, string>();
@@ -99,6 +106,10 @@ export class DryRunWriter implements Writer {
   constructor(out: (line: string) => void, cookieKey: string | null) {
     this.#out = out;
     this.#cookieKey = cookieKey;
+  }
+
+  probeAdmin(): Promise<null> {
+    return Promise.resolve(null); // not even the no-op weight: nothing is ever sent
   }
 
   act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<null> {

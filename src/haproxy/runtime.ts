@@ -1,5 +1,5 @@
 import pRetry from 'p-retry';
-import { command as toCommand, type Command } from '../core/commands.ts';
+import type { Command } from '../core/commands.ts';
 import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyConfigError, HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { factsOfStat, NO_FACTS, type BackendConfigFacts } from './facts.ts';
@@ -33,8 +33,6 @@ export type Snapshot = Readonly<{
 /** A step's command as HAProxy answered it, judged by the step's kind. */
 export type CommandResult = Command & Readonly<{ reply: string; verdict: ReplyVerdict }>;
 
-export type ProbeServer = Readonly<{ backend: string; name: string; weight: number }>;
-
 /**
  * The agent's door to one HAProxy process. Narrow on purpose: read the managed backends,
  * learn whether the socket may write, send commands. The bookkeeping that belongs to the
@@ -52,10 +50,10 @@ export interface HaproxyPort {
   /** Live sessions (`scur`) per server of a backend, read fresh; for the log line of a server leaving. */
   sessions(backend: string): Promise<ReadonlyMap<string, number>>;
   /**
-   * Whether the socket is `level admin`, asked once per process. On 1.8 only a write can
-   * tell (a weight set to the value it has); with `mayWrite` false that gives null.
+   * Whether the socket is `level admin`, where a read tells, asked once per process; null
+   * where only a write can tell (1.8: a weight set to the value it has, see Writer.probeAdmin).
    */
-  isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null>;
+  isAdmin(info: ShowInfo): Promise<boolean | null>;
   /** Sends the commands of steps in lines under 15,000 bytes; one result per command, in order. */
   apply(commands: readonly Command[]): Promise<CommandResult[]>;
   /**
@@ -183,21 +181,15 @@ export class HaproxyRuntime implements HaproxyPort {
     return results;
   }
 
-  /** 2.0+ answers `show cli level`; 1.8 does not know it, so there a no-op weight set tells. */
-  async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
+  /** 2.0+ answers `show cli level`; 1.8 does not know it, and tells only at level user (show stat hides addresses). */
+  async isAdmin(info: ShowInfo): Promise<boolean | null> {
     if (this.#admin?.pid === info.pid) return this.#admin.admin;
-    let admin: boolean | null;
+    let admin: boolean | null = null;
     if (info.caps.cliLevel) {
       const [level] = await this.#send([READS.level]);
       admin = level?.trim() === 'admin';
     } else if (this.#addressesHidden === info.pid) {
-      admin = false; // 1.8 at level user: show stat hides addresses, a read tells what only a write could
-    } else if (probe === null || !mayWrite) {
-      admin = null;
-    } else {
-      const step = { kind: 'set-weight', backend: probe.backend, server: probe.name, weight: probe.weight } as const;
-      const [result] = await this.apply([toCommand(probe.backend, step)]);
-      admin = result?.verdict.reason !== 'permission';
+      admin = false; // 1.8 at level user: a read tells what only a write could
     }
     if (admin !== null) this.#admin = { pid: info.pid, admin };
     return admin;

@@ -145,7 +145,7 @@ describe('reading a HAProxy process the port has not read before', () => {
     const port = new HaproxyRuntime({ kind: 'unix', path }, { timeoutMs: 2_000, retries: 0 });
     const first = await port.observe(['be_app']);
     expect(first.backends.get('be_app')?.facts.cookieName).toBe('SRVID');
-    await port.isAdmin(first.info, null, true); // the version was not known before that read: the level is asked apart
+    await port.isAdmin(first.info); // the version was not known before that read: the level is asked apart
     await port.observe(['be_app']);
     expect(lines.splice(0)).toEqual([
       'show info;show servers state be_app;show stat be_app 6 -1',
@@ -155,7 +155,7 @@ describe('reading a HAProxy process the port has not read before', () => {
     pid = 8; // a reload
     const info = await port.info();
     const next = await port.observe(['be_app']);
-    expect([next.info.pid, await port.isAdmin(info, null, true)]).toEqual([8, true]);
+    expect([next.info.pid, await port.isAdmin(info)]).toEqual([8, true]);
     expect(lines.splice(0)).toEqual(['show info', 'show info;show servers state be_app;show stat be_app 6 -1;show cli level']);
   });
 });

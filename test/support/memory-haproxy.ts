@@ -6,7 +6,7 @@ import { capabilities } from '../../src/haproxy/capabilities.ts';
 import type { ServerStateRow, ShowInfo } from '../../src/haproxy/parse.ts';
 import { judgeReply } from '../../src/haproxy/replies.ts';
 import type { Command } from '../../src/core/commands.ts';
-import type { BackendView, CommandResult, HaproxyPort, ProbeServer, Snapshot } from '../../src/haproxy/runtime.ts';
+import type { BackendView, CommandResult, HaproxyPort, Snapshot } from '../../src/haproxy/runtime.ts';
 
 export type MemoryServer = {
   name: string;
@@ -164,19 +164,10 @@ export class MemoryHaproxy implements HaproxyPort {
     return new Map((this.backends.get(backend)?.servers ?? []).map((s) => [s.name, s.sessions]));
   }
 
-  async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
+  async isAdmin(info: ShowInfo): Promise<boolean | null> {
     await this.#door();
     if (info.caps.cliLevel) return this.admin && !this.levelUser;
-    if (this.levelUser) return false;
-    if (probe === null || !mayWrite) return null;
-    const [r] = await this.apply([
-      {
-        backend: probe.backend,
-        step: { kind: 'set-weight', backend: probe.backend, server: probe.name, weight: probe.weight },
-        text: `set server ${probe.backend}/${probe.name} weight ${String(probe.weight)}`,
-      },
-    ]);
-    return r?.verdict.reason !== 'permission';
+    return this.levelUser ? false : null;
   }
 
   async apply(commands: readonly Command[]): Promise<CommandResult[]> {
