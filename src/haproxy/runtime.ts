@@ -63,13 +63,22 @@ export interface HaproxyPort {
   watch?(onReplaced: () => void): () => void;
 }
 
-export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
+/** One exchange with HAProxy: `line` written, the reply read until HAProxy closed, within `timeoutMs`, at most `maxBytes`. */
+export type Exchange = (line: string, timeoutMs: number, maxBytes: number) => Promise<string>;
+
+export type RuntimeOptions = Readonly<{
+  timeoutMs: number;
+  retries: number;
+  /** How a line reaches HAProxy: over the socket (socket.ts) unless given; one given has no socket file to watch. */
+  exchange?: Exchange;
+}>;
 
 /** The runtime API over one stats socket (one HAProxy process at a time). */
 export class HaproxyRuntime implements HaproxyPort {
   readonly label: string;
   readonly #address: SocketAddress;
   readonly #options: RuntimeOptions;
+  readonly #exchange: Exchange;
   /** `show stat` facts, read once per HAProxy process (pid). */
   #facts: { pid: number; byBackend: Map<string, BackendConfigFacts> } | null = null;
   #admin: { pid: number; admin: boolean } | null = null;
@@ -89,6 +98,7 @@ export class HaproxyRuntime implements HaproxyPort {
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
     this.#options = options;
+    this.#exchange = options.exchange ?? ((line, timeoutMs, maxBytes) => exchange(address, line, timeoutMs, maxBytes));
     this.label = describeSocket(address);
   }
 
@@ -200,7 +210,7 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   watch(onReplaced: () => void): () => void {
-    if (this.#address.kind !== 'unix') return () => undefined;
+    if (this.#address.kind !== 'unix' || this.#options.exchange !== undefined) return () => undefined;
     const w = new SocketPathWatch(this.#address.path, () => {
       this.#newProcessLikely = true;
       onReplaced();
@@ -217,7 +227,7 @@ export class HaproxyRuntime implements HaproxyPort {
   async #send(requests: readonly Request[], retries = this.#options.retries): Promise<string[]> {
     const line = requests.map((r) => r.text).join(';');
     const maxBytes = requests.reduce((sum, r) => sum + r.maxBytes, 0);
-    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, maxBytes), {
+    const raw = await pRetry(() => this.#exchange(line, this.#options.timeoutMs, maxBytes), {
       retries,
       minTimeout: 100,
       maxTimeout: 1_000,
