@@ -127,11 +127,15 @@ export class HaproxyRuntime implements HaproxyPort {
       const state = replies[1 + i] ?? '';
       return state.trim() === NO_BACKEND_REPLY ? null : { state, servers: parseServersState(state).filter((r) => r.backend === b) };
     });
-    // A server the facts do not know was added since they were read (add server): its backup flag is read again.
-    const unknown = states.some((st, i) =>
-      st?.servers.some((s) => this.#facts?.byBackend.get(backends[i] ?? '')?.cookies.has(s.name) !== true),
-    );
-    if (this.#facts?.pid !== info.pid || unknown) {
+    // The facts name other servers than the state: one was added since they were read (add
+    // server) or deleted (del server, and its name may come back on another server, a backup
+    // this time): the backup flags are read again.
+    const changed = states.some((st, i) => {
+      const known = this.#facts?.byBackend.get(backends[i] ?? '')?.cookies;
+      if (st === null) return false;
+      return st.servers.some((s) => known?.has(s.name) !== true) || (known !== undefined && known.size !== st.servers.length);
+    });
+    if (this.#facts?.pid !== info.pid || changed) {
       // The facts of backends not read now stay while the process does.
       const byBackend = this.#facts?.pid === info.pid ? this.#facts.byBackend : new Map<string, BackendConfigFacts>();
       const read = fresh ? factsOf(backends, replies.slice(1 + backends.length)) : await this.#readFacts(backends);

@@ -7,6 +7,7 @@ import { judgeResults } from '../../src/agent/decide.ts';
 import { command } from '../../src/core/commands.ts';
 import type { Step } from '../../src/core/steps.ts';
 import { HaproxyRuntime } from '../../src/haproxy/runtime.ts';
+import { FakeHaproxy, slot } from '../support/fake-haproxy.ts';
 
 const STATE_HEADER =
   '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
@@ -81,14 +82,14 @@ class ScriptedHaproxy {
   }
 }
 
-/** `add server` of `server` on `address`:8080 in be_app, its id the server's number. */
-const addStep = (server: string, address: string, o: { backup?: boolean; check?: boolean } = {}): Step => ({
+/** `add server` of `server` on `address`:8080 in be_app, its id the server's number unless given. */
+const addStep = (server: string, address: string, o: { backup?: boolean; check?: boolean; id?: number } = {}): Step => ({
   kind: 'add-server',
   backend: 'be_app',
   server,
   address,
   port: 8080,
-  id: Number(server.replace(/\D/g, '')),
+  id: o.id ?? Number(server.replace(/\D/g, '')),
   backup: o.backup === true,
   check: o.check === true,
 });
@@ -112,6 +113,23 @@ describe('the backup flag of a server added at run time', () => {
     expect([...(snap.backends.get('be_app')?.facts.backup ?? [])]).toEqual(['srv-a1']);
     await port.observe(['be_app']);
     expect(haproxy.statReads).toBe(2);
+  });
+
+  it('is read again when a server was deleted and another of its name added, as a backup this time', async () => {
+    const fake = new FakeHaproxy({ be_app: [slot('srv1'), slot('srv-a1', { id: 7 })] });
+    fake.version = '2.6.12';
+    await fake.start();
+    try {
+      const port = new HaproxyRuntime({ kind: 'unix', path: fake.socket }, { timeoutMs: 2_000, retries: 0 });
+      await port.observe(['be_app']);
+      await port.apply([command('be_app', { kind: 'del-server', backend: 'be_app', server: 'srv-a1' })]);
+      await port.observe(['be_app']); // the server gone
+      await port.apply([command('be_app', addStep('srv-a1', '10.0.0.3', { backup: true, id: 7 }))]);
+      const snap = await port.observe(['be_app']);
+      expect([...(snap.backends.get('be_app')?.facts.backup ?? [])]).toEqual(['srv-a1']);
+    } finally {
+      await fake.stop();
+    }
   });
 });
 
