@@ -45,12 +45,16 @@ const setup = (haproxies: FakeHaproxy[], backends?: HarnessOptions['backends'], 
   agentHarness(haproxies, { ...o, ...(backends === undefined ? {} : { backends }) });
 
 describe('a pass, against an in-memory HAProxy', () => {
-  it('fills the slots with the exact command script, then sends nothing', async () => {
-    const h = haproxy();
-    const { agent, dns } = setup([h]);
+  /** What 1.8 is sent before anything else: its level is told only by a write, a weight set to what it is. */
+  const probeOn = (version: string): string[] => (version === '1.8.30' ? ['set server be_app/srv1 weight 1'] : []);
+
+  it.each(['2.6.12', '1.8.30'])('fills the slots on %s with the exact command script, then sends nothing', async (version) => {
+    const h = haproxy(undefined, 'memory', version);
+    const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     expect((await agent.pass()).ok).toBe(true);
     expect(h.sets()).toEqual([
+      ...probeOn(version),
       'set server be_app/srv1 addr 10.1.0.1 port 8080',
       'set server be_app/srv1 weight 256',
       'set server be_app/srv1 state ready',
@@ -58,7 +62,9 @@ describe('a pass, against an in-memory HAProxy', () => {
       'set server be_app/srv2 weight 256',
       'set server be_app/srv2 state ready',
     ]);
+    expect(logs.count('server change')).toBe(2);
     const sent = h.writes().length;
+    await agent.pass();
     await agent.pass();
     expect(h.writes().length).toBe(sent);
   });
@@ -92,8 +98,8 @@ describe('a pass, against an in-memory HAProxy', () => {
     expect(logs.count('backend be_app: no DNS answer yet; HAProxy left as it is')).toBe(1);
   });
 
-  it('pushes every server again after a restart, and logs the reload once', async () => {
-    const h = haproxy();
+  it.each(['2.6.12', '1.8.30'])('pushes every server again after %s restarts, and logs the reload once', async (version) => {
+    const h = haproxy(undefined, 'memory', version);
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -101,7 +107,8 @@ describe('a pass, against an in-memory HAProxy', () => {
     const before = h.sets().length;
     expect((await agent.pass()).ok).toBe(true);
     expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
-    expect(h.sets().length - before).toBe(6);
+    // The level asked again (a new process), then addr, weight and state of each.
+    expect(h.sets().length - before).toBe(probeOn(version).length + 6);
     expect(logs.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
   });
 
@@ -157,21 +164,36 @@ describe('a pass, against an in-memory HAProxy', () => {
     ).toBe(1);
   });
 
-  it('stops with a clear error when the socket is not level admin', async () => {
-    const h = haproxy();
+  it.each(['2.6.12', '1.8.30'])('stops with a clear error when the socket of %s is not level admin', async (version) => {
+    const h = haproxy(undefined, 'memory', version);
     h.level = 'operator';
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
     await expect(agent.pass()).rejects.toThrow(HaproxyConfigError);
-    await expect(agent.pass()).rejects.toThrow(/is not "level admin"/);
-    expect(h.sets()).toEqual([]);
+    await expect(agent.pass()).rejects.toThrow(/is not "level admin".*expected "stats socket \.\.\. level admin"/);
+    expect(h.sets()).toEqual([...probeOn(version), ...probeOn(version)]); // nothing but the level asked (on 1.8, by the no-op weight)
   });
 
   it('stops naming the backend when it does not exist at first contact', async () => {
     const h = haproxy({ be_other: slots(2) });
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
+    await expect(agent.pass()).rejects.toThrow(HaproxyConfigError);
     await expect(agent.pass()).rejects.toThrow(/backend be_app not found in HAProxy at memory: expected a backend of that name/);
+  });
+
+  it('reports every rejected command with its text and HAProxy’s answer, in its log line', async () => {
+    const h = haproxy(undefined, 'memory', '1.8.30');
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass(); // checks pass on the first process
+    dns.answers.set(SRV, pods(1, 4));
+    h.faults.set('set server be_app/srv4 state', 'unknown-command');
+    const r = await agent.pass();
+    expect(r.ok).toBe(false);
+    const rejected = logs.lines().filter((l) => l.msg === 'HAProxy rejected a command');
+    expect(rejected.map((l) => l['command'])).toEqual(['set server be_app/srv4 state ready']);
+    expect(String(rejected[0]?.['reply'])).toMatch(/^Unknown command\. Please enter one of the following commands only :/);
   });
 
   it('records the update latency on every socket, not only the first', async () => {
