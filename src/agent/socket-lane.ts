@@ -41,9 +41,11 @@ export type SocketLaneDeps = Readonly<{
 }>;
 
 /**
- * One HAProxy socket, on its own schedule: observe (DNS in force, HAProxy's state), decide
- * (checks, slots, plans; pure, in decide.ts), act (the writer), verify, report. A hung or
- * dead socket delays only this lane.
+ * One HAProxy socket, on its own schedule. A run observes (HAProxy's state, and at first
+ * contact with a process its configuration and level: checks.ts), plans (the steps of every
+ * backend from that state, the endpoints DNS has in force and what the lane remembers;
+ * pure, decide.ts), applies (the writer sends the steps, or prints them), verifies (a second
+ * read) and reports. A hung or dead socket delays only this lane.
  */
 export class SocketLane {
   readonly label: string;
