@@ -1,9 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderChange } from './commands.ts';
+import { renderStep } from './commands.ts';
 import { emptyMemory, planBackend, type PlanInput, type SlotMemory } from './plan.ts';
-import { endpointKey, type Endpoint, type Slot } from './types.ts';
+import { changeSteps } from './steps.ts';
+import { endpointKey, type Change, type Endpoint, type Slot } from './types.ts';
 import { freeSlot } from '../../test/support/slots.ts';
+
+/** A change -> the commands its steps render to. */
+const renderChange = (backend: string, c: Change): string[] => changeSteps(backend, c).map(renderStep);
 
 const ep = (address: string, port = 8080, extra: Partial<Endpoint> = {}): Endpoint => ({
   target: `${address.replaceAll('.', '-')}.web`,

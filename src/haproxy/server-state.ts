@@ -22,7 +22,7 @@ export type ServerStateDump = Readonly<{ text: string; header: string }> | Reado
 
 /**
  * One exchange, `show servers state`, and the reply checked to be a whole dump in the
- * format the file takes (version `1`, then the columns' header): its exact text, the empty
+ * format the file takes (its format line `1`, then the columns' header): its exact text, the empty
  * line that ends it included. Never throws for what HAProxy does (unreachable, a reply
  * too large, something that is not a dump): that comes back as the problem.
  */
@@ -47,7 +47,7 @@ export async function dumpServersState(
 
 /**
  * The dump in `raw`, or why it is not one: a whole reply (its closing empty line), the
- * version `1`, the header, and every server's line printable, with the header's number of
+ * format line `1`, the header, and every server's line printable, with the header's number of
  * columns and an address (or `-`) where srv_addr is. HAProxy loads what this file says at
  * its next start: a reply cut short, or one from something that is not HAProxy, is not
  * written there.
@@ -59,8 +59,8 @@ export function checkDump(raw: string, where: string): ServerStateDump {
   const { replies, complete } = splitReplies(raw, 1);
   if (!complete) return refuse('was cut short (no empty line after it)');
   const lines = (replies[0] ?? '').split('\n');
-  const [version = '', header = ''] = lines;
-  if (version !== '1' || !header.startsWith('# be_id ')) return refuse(`answered ${JSON.stringify(printableText(version.slice(0, 80)))}`);
+  const [format = '', header = ''] = lines;
+  if (format !== '1' || !header.startsWith('# be_id ')) return refuse(`answered ${JSON.stringify(printableText(format.slice(0, 80)))}`);
   const columns = header.slice(2).split(' ');
   const addr = columns.indexOf('srv_addr');
   for (const [i, line] of lines.entries()) {

@@ -3,6 +3,7 @@ import { captureLogs } from '../../test/support/logs.ts';
 import { Reporter } from '../agent/report.ts';
 import { EMPTY, type SocketReport } from '../agent/socket-report.ts';
 import type { Finding } from '../core/findings.ts';
+import type { Step } from '../core/steps.ts';
 import { judgeReply } from '../haproxy/replies.ts';
 import { MAX_SERVER_STATE_BYTES, type ServerStateDump } from '../haproxy/server-state.ts';
 import { ServerStateFile, type ServerStateOutcome } from './server-state.ts';
@@ -16,15 +17,9 @@ type Run = Partial<Pick<SocketReport, 'results' | 'reload' | 'findings'>> & { so
 function report(r: Run = {}): SocketReport {
   return { lane: 'socket', ...EMPTY, socket: r.socket ?? 'a.sock', durationMs: 1, ...r };
 }
+const READY: Step = { kind: 'set-state', backend: 'be_app', server: 'srv1', state: 'ready' };
 const SENT = {
-  results: [
-    {
-      backend: 'be_app',
-      command: 'set server be_app/srv1 state ready',
-      reply: '',
-      verdict: judgeReply('set server be_app/srv1 state ready', ''),
-    },
-  ],
+  results: [{ backend: 'be_app', step: READY, text: 'set server be_app/srv1 state ready', reply: '', verdict: judgeReply(READY, '') }],
 };
 const RELOADED = { reload: { reason: 'new pid', version: '2.6.12' } };
 const UNREACHABLE: Finding = { kind: 'haproxy-unreachable', socket: 'a.sock', detail: 'connection refused' };
