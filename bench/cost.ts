@@ -4,8 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { renderChange } from '../src/core/commands.ts';
+import { command } from '../src/core/commands.ts';
 import { emptyMemory, planBackend, type SlotMemory } from '../src/core/plan.ts';
+import { changeSteps } from '../src/core/steps.ts';
 import type { Endpoint, Slot } from '../src/core/types.ts';
 import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
 import { exchange } from '../src/haproxy/socket.ts';
@@ -37,9 +38,7 @@ export async function applyLatency(n: number): Promise<number[]> {
       const slots: Slot[] = (view?.servers ?? []).map((s) => ({ ...s, backup: false, added: false }));
       const plan = planBackend({ slots, endpoints, now: Date.now(), drainMs: 0, weights: 'srv', memory, resync: false });
       memory = plan.memory;
-      const results = await runtime.apply(
-        plan.changes.flatMap((c) => renderChange('be_app', c).map((text) => ({ backend: 'be_app', text }))),
-      );
+      const results = await runtime.apply(plan.changes.flatMap((c) => changeSteps('be_app', c).map((step) => command('be_app', step))));
       const t = performance.now() - t0;
       if (results.some((r) => !r.verdict.ok)) throw new Error('a command was rejected');
       if (i >= 2) times.push(t); // the first two fill the slots from maintenance; then n servers change address each time

@@ -5,10 +5,11 @@
  * the same SRV record. Both reload at the same moment, once a run; each side's failed
  * requests around it are counted. Variants: `-sf` (a new process binds its sockets anew)
  * or `-W` (SIGUSR2 to the master: the new worker is handed the sockets), without a
- * server-state-file or with one written just before (the usual reload script), and the
+ * server-state-file or with one written just before (the usual reload script) or with one
+ * the agent keeps (`--server-state-file`, no script: the reload is a bare SIGUSR2), and the
  * agent's slots declared with an IP literal or with a name (`init-addr last,<placeholder>`).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { agentArgs, TestAgent } from '../test/support/agent.ts';
@@ -33,6 +34,11 @@ export type ReloadVariant = Readonly<{
   slots: 'ip' | 'named';
   /** The agent holds HAProxy's master CLI (`-S`, --master-socket). */
   master?: boolean;
+  /**
+   * No reload script: the agent writes the agent side's server-state-file
+   * (--server-state-file), which that HAProxy loads; the native side has none to load.
+   */
+  agentWritesState?: boolean;
 }>;
 
 export const RELOAD_VARIANTS: readonly ReloadVariant[] = [
@@ -43,6 +49,7 @@ export const RELOAD_VARIANTS: readonly ReloadVariant[] = [
   { mode: 'master-worker', stateFile: false, slots: 'ip', master: true },
   { mode: 'master-worker', stateFile: true, slots: 'ip' },
   { mode: 'master-worker', stateFile: true, slots: 'named' },
+  { mode: 'master-worker', stateFile: false, slots: 'named', agentWritesState: true },
 ];
 
 /** One side's requests in a run: failed ones before the reload, and from the reload to the end. */
@@ -58,7 +65,12 @@ export type ReloadSample = Readonly<{
 }>;
 
 export const variantLabel = (v: ReloadVariant): string =>
-  `${v.mode === 'standalone' ? '-sf' : v.master === true ? '-W (SIGUSR2), agent with --master-socket' : '-W (SIGUSR2)'}, ${v.stateFile ? 'server-state-file saved before' : 'no server-state-file'}, agent's slots ${v.slots === 'ip' ? '127.0.0.1:9' : 'slot.invalid:9 init-addr last,127.0.0.1'}`;
+  `${v.mode === 'standalone' ? '-sf' : v.master === true ? '-W (SIGUSR2), agent with --master-socket' : '-W (SIGUSR2)'}, ${stateLabel(v)}, agent's slots ${v.slots === 'ip' ? '127.0.0.1:9' : 'slot.invalid:9 init-addr last,127.0.0.1'}`;
+
+const stateLabel = (v: ReloadVariant): string => {
+  if (v.agentWritesState === true) return 'no reload script, the agent writes the server-state-file (--server-state-file; native: none)';
+  return v.stateFile ? 'server-state-file saved before' : 'no server-state-file';
+};
 
 /** Every variant, `BENCH_RELOAD_REPEATS` times (2 by default), with `BENCH_RELOAD_CLIENTS` clients a side (20). */
 export async function reloadPart(): Promise<ReloadSample[]> {
@@ -92,7 +104,7 @@ async function reloadRun(v: ReloadVariant, clients: number): Promise<ReloadSampl
       frontendPort: await freePort(),
       mode: v.mode,
       ...(v.master === true ? { masterSocket: join(mkdtempSync(join(tmpdir(), 'hda-master-')), 'master.sock') } : {}),
-      stateFile: v.stateFile,
+      stateFile: v.stateFile || v.agentWritesState === true,
       serverLines: [
         `server-template srv ${String(SLOTS)} ${v.slots === 'ip' ? '127.0.0.1:9' : 'slot.invalid:9 init-addr last,127.0.0.1'} disabled`,
       ],
@@ -125,10 +137,12 @@ async function reloadRun(v: ReloadVariant, clients: number): Promise<ReloadSampl
       '--log-level',
       'warn',
       ...(agentSide.options.masterSocket === undefined ? [] : ['--master-socket', agentSide.options.masterSocket]),
+      ...(v.agentWritesState === true ? ['--server-state-file', agentSide.stateFile] : []),
     ]);
     stops.push(() => agent.stop());
     const want = joined(podKeys(pods));
-    await until(async () => joined(await agentSide.serving()) === want && joined(await native.serving()) === want, 30_000);
+    const written = (): boolean => v.agentWritesState !== true || existsSync(agentSide.stateFile);
+    await until(async () => joined(await agentSide.serving()) === want && joined(await native.serving()) === want && written(), 30_000);
     const load = { on: true, reloadAt: Infinity };
     const counts = { agent: newCount(), native: newCount() };
     const runners = [

@@ -26,10 +26,11 @@ import { soakReport } from './soak-report.ts';
 import { Service } from './soak-service.ts';
 
 /**
- * The slots, declared once: what a server-state-file reload gives back depends on this
- * declaration (an IP-literal slot comes back on its placeholder address).
+ * The slots, declared once, as docs/haproxy.md says to declare them for a reload: with a
+ * name, so a server-state-file reload gives each slot back its address (an IP-literal slot
+ * comes back on its placeholder address).
  */
-const SLOTS = ['server-template srv 20 127.0.0.1:9 check disabled'];
+const SLOTS = ['server-template srv 20 slot.invalid:9 init-addr last,127.0.0.1 check disabled'];
 const DRAIN = '3s';
 /** A pod's preStop sleep: longer than the drain, so a drained pod is in maintenance before it stops. */
 const STOP_AFTER_MS = 5_000;

@@ -7,6 +7,7 @@ const LINKS: Readonly<Record<string, string>> = {
   '#security': 'security.md',
   '#probes': 'kubernetes.md#probes',
   '#slots-and-dynamic-servers': 'behaviour.md#slots-and-dynamic-servers',
+  '#slow-or-busy-dns-servers': 'behaviour.md#slow-or-busy-dns-servers',
 };
 
 /** The table as docs/flags.md shows it. */

@@ -1,7 +1,7 @@
 /**
- * Every error the agent raises on purpose. `code` is stable (tests and the README's
- * troubleshooting table use it); `soft` errors are transient: logged, counted, retried on
- * the next pass, and never a reason to touch a server. Hard errors end the process.
+ * Every error the agent raises on purpose. `code` is stable (tests use it); `soft` errors
+ * are transient: logged, counted, retried on the next pass, and never a reason to touch a
+ * server. Hard errors end the process.
  */
 export abstract class AgentError extends Error {
   abstract readonly code: `AGENT_${string}`;

@@ -19,6 +19,7 @@ import { maxStateBytes } from './core/saved-state.ts';
 import { AgentError, UsageError } from './errors.ts';
 import { startHttp } from './observability/http.ts';
 import { readStateFile, removeLeftoverTemporaries, writeStateFile } from './state/file.ts';
+import { serverStateFilePresent, writeServerStateFile } from './state/server-state.ts';
 import type { AgentMetrics } from './observability/metrics.ts';
 import type { Unsent } from './agent/writers.ts';
 
@@ -94,6 +95,7 @@ async function main(): Promise<number> {
   metrics?.describe({ version: VERSION, holdMs: config.holdMs });
   // A crash between writing the state file's temporary and renaming it leaves the temporary (a dry run changes nothing).
   if (config.stateFile !== null && !config.dryRun) removeLeftoverTemporaries(config.stateFile);
+  if (config.serverStateFile !== null && !config.dryRun) removeLeftoverTemporaries(config.serverStateFile);
   const { agent, reloadResolvConf, unsent } = buildAgent(config, {
     log,
     halt: halt.signal,
@@ -107,6 +109,16 @@ async function main(): Promise<number> {
           savedState: readStateFile(config.stateFile, maxStateBytes(config.backends.length, config.sockets.length, config.maxEndpoints)),
           writeState: (text: string) => {
             writeStateFile(config.stateFile ?? '', text);
+          },
+        }),
+    ...(config.serverStateFile === null
+      ? {}
+      : {
+          serverStateFile: {
+            write: (text: string) => {
+              writeServerStateFile(config.serverStateFile ?? '', text);
+            },
+            present: () => serverStateFilePresent(config.serverStateFile ?? ''),
           },
         }),
   });

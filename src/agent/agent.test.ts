@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { captureLogs } from '../../test/support/logs.ts';
-import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
-import type { BackendSpec, RecordSpec } from '../config/model.ts';
+import { agentHarness, SRV, type HarnessOptions } from '../../test/support/agent-harness.ts';
+import { ADMIN, FakeHaproxy, slots, stateOf, type FakeServer } from '../../test/support/fake-haproxy.ts';
 import { parseBackend } from '../config/values.ts';
 import { addedServerId } from '../core/dynamic.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { DnsAnswer } from '../dns/resolver.ts';
 import { DnsError, HaproxyConfigError } from '../errors.ts';
-import { Agent } from './agent.ts';
+import type { Agent } from './agent.ts';
 import { readiness } from './health.ts';
-import { Reporter } from './report.ts';
-import { DryRunWriter, SocketWriter, type Writer } from './writers.ts';
+import { SocketWriter } from './writers.ts';
 
 /** The socket writer, counting the runs that planned work and handed it over. */
 class CountingWriter extends SocketWriter {
@@ -21,8 +18,6 @@ class CountingWriter extends SocketWriter {
     return super.act(...args);
   }
 }
-
-const SRV = '_http._tcp.web.default.svc.cluster.local';
 
 const pods = (from: number, n: number, port = 8080): Endpoint[] =>
   Array.from({ length: n }, (_, i) => ({
@@ -37,81 +32,29 @@ const pods = (from: number, n: number, port = 8080): Endpoint[] =>
 /** One endpoint at `address` (pod 9's name and port). */
 const at = (address: string): Endpoint => ({ target: 'pod-9.web', address, port: 8080, weight: 10, priority: 0, ttl: 5 });
 
-/**
- * A DNS that answers from a table: endpoints, an error, or never. Like the Resolver, it
- * keeps an answer's generation while the table holds the same endpoints (the same list).
- */
-class TableDns {
-  readonly answers = new Map<string, Endpoint[] | DnsError | 'hang'>();
-  readonly #made = new WeakMap<Endpoint[], DnsAnswer>();
-  #generations = 0;
-  resolve = (spec: RecordSpec): Promise<DnsAnswer> => {
-    const name = spec.kind === 'srv' ? spec.name : spec.host;
-    const a = this.answers.get(name);
-    if (a === 'hang') return new Promise(() => undefined);
-    if (a instanceof DnsError) return Promise.reject(a);
-    if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name, generation: ++this.#generations });
-    const answer = this.#made.get(a) ?? {
-      status: 'ok',
-      name,
-      endpoints: a,
-      ttl: 5,
-      notes: [],
-      refusedNames: [],
-      generation: ++this.#generations,
-    };
-    this.#made.set(a, answer);
-    return Promise.resolve(answer);
-  };
+/** HAProxy 2.6 (unless told) with `be_app` of 5 slots (unless told), its socket named `label`, its process pid 100. */
+function haproxy(backends: Record<string, FakeServer[]> = { be_app: slots(5) }, label = 'memory', version = '2.6.12'): FakeHaproxy {
+  const h = new FakeHaproxy(backends);
+  h.label = label;
+  h.version = version;
+  h.pid = 100;
+  return h;
 }
 
-function setup(
-  ports: MemoryHaproxy[],
-  backends: BackendSpec[] = [parseBackend(`be_app=${SRV}`)],
-  o: {
-    dryRun?: boolean;
-    drainMs?: number;
-    saved?: SavedState;
-    kept?: SavedState[];
-    now?: number;
-    dynamic?: boolean;
-    serial?: (name: string) => number | null;
-    writer?: Writer;
-  } = {},
-) {
-  const dns = new TableDns();
-  const clock = { now: o.now ?? 1_000_000 };
-  const logs = captureLogs();
-  const printed: string[] = [];
-  const reporter = new Reporter(logs.log, null);
-  const agent = new Agent({
-    backends,
-    resolve: dns.resolve,
-    ...(o.serial === undefined ? {} : { serial: (name: string) => Promise.resolve(o.serial?.(name) ?? null) }),
-    ports,
-    writer: o.writer ?? (o.dryRun === true ? new DryRunWriter((l) => printed.push(l), null) : new SocketWriter()),
-    reporter,
-    now: () => clock.now,
-    timers: { holdMs: 600_000, holdNxMs: 30_000 },
-    policy: { allow: [] },
-    drainMs: o.drainMs ?? 30_000,
-    weights: 'srv',
-    cookieKey: null,
-    driftCheckMs: 10_000,
-    dynamicServers: o.dynamic === true,
-    saved: o.saved ?? null,
-    persist: o.kept === undefined ? null : (state) => o.kept?.push(state),
-  });
-  return { agent, dns, clock, logs, printed, reporter };
-}
+const setup = (haproxies: FakeHaproxy[], backends?: HarnessOptions['backends'], o: HarnessOptions = {}) =>
+  agentHarness(haproxies, { ...o, ...(backends === undefined ? {} : { backends }) });
 
 describe('a pass, against an in-memory HAProxy', () => {
-  it('fills the slots with the exact command script, then sends nothing', async () => {
-    const h = new MemoryHaproxy();
-    const { agent, dns } = setup([h]);
+  /** What 1.8 is sent before anything else: its level is told only by a write, a weight set to what it is. */
+  const probeOn = (version: string): string[] => (version === '1.8.30' ? ['set server be_app/srv1 weight 1'] : []);
+
+  it.each(['2.6.12', '1.8.30'])('fills the slots on %s with the exact command script, then sends nothing', async (version) => {
+    const h = haproxy(undefined, 'memory', version);
+    const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     expect((await agent.pass()).ok).toBe(true);
     expect(h.sets()).toEqual([
+      ...probeOn(version),
       'set server be_app/srv1 addr 10.1.0.1 port 8080',
       'set server be_app/srv1 weight 256',
       'set server be_app/srv1 state ready',
@@ -119,13 +62,15 @@ describe('a pass, against an in-memory HAProxy', () => {
       'set server be_app/srv2 weight 256',
       'set server be_app/srv2 state ready',
     ]);
-    const sent = h.sent.length;
+    expect(logs.count('server change')).toBe(2);
+    const sent = h.writes().length;
     await agent.pass();
-    expect(h.sent.length).toBe(sent);
+    await agent.pass();
+    expect(h.writes().length).toBe(sent);
   });
 
   it('holds the endpoints through a DNS failure, reports it as a problem, and logs it once', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, logs, clock } = setup([h]);
     dns.answers.set(SRV, pods(1, 3));
     await agent.pass();
@@ -141,7 +86,7 @@ describe('a pass, against an in-memory HAProxy', () => {
   });
 
   it('leaves HAProxy alone before DNS ever answered, and says so once', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
     const r1 = await agent.pass();
@@ -153,8 +98,8 @@ describe('a pass, against an in-memory HAProxy', () => {
     expect(logs.count('backend be_app: no DNS answer yet; HAProxy left as it is')).toBe(1);
   });
 
-  it('pushes every server again after a restart, and logs the reload once', async () => {
-    const h = new MemoryHaproxy();
+  it.each(['2.6.12', '1.8.30'])('pushes every server again after %s restarts, and logs the reload once', async (version) => {
+    const h = haproxy(undefined, 'memory', version);
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -162,12 +107,13 @@ describe('a pass, against an in-memory HAProxy', () => {
     const before = h.sets().length;
     expect((await agent.pass()).ok).toBe(true);
     expect(h.ready()).toEqual(['10.1.0.1:8080', '10.1.0.2:8080']);
-    expect(h.sets().length - before).toBe(6);
+    // The level asked again (a new process), then addr, weight and state of each.
+    expect(h.sets().length - before).toBe(probeOn(version).length + 6);
     expect(logs.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
   });
 
   it('tags a rejected command with its backend; the other backend still counts as matched', async () => {
-    const h = new MemoryHaproxy('memory', { be_a: slots(3), be_b: slots(3) });
+    const h = haproxy({ be_a: slots(3), be_b: slots(3) });
     const { agent, dns, logs } = setup([h], [parseBackend('be_a=a.svc:80'), parseBackend('be_b=b.svc:80')]);
     dns.answers.set('a.svc', pods(1, 1, 80));
     dns.answers.set('b.svc', pods(5, 1, 80));
@@ -179,7 +125,7 @@ describe('a pass, against an in-memory HAProxy', () => {
         backend: 'be_b',
         socket: 'memory',
         command: 'set server be_b/srv1 state ready',
-        reply: 'Unknown command.\n',
+        reply: 'Unknown command.',
       },
       { kind: 'not-taken', backend: 'be_b', socket: 'memory', servers: ['srv1'] },
     ]);
@@ -193,7 +139,7 @@ describe('a pass, against an in-memory HAProxy', () => {
   });
 
   it('reports servers that did not take their change, and repairs them on a later pass', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     h.lagging.add('be_app/srv2');
@@ -205,7 +151,7 @@ describe('a pass, against an in-memory HAProxy', () => {
   });
 
   it('leaves weights alone once HAProxy says the algorithm is static', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
     (h.backends.get('be_app') ?? { algo: '' }).algo = 'static-rr';
@@ -218,25 +164,40 @@ describe('a pass, against an in-memory HAProxy', () => {
     ).toBe(1);
   });
 
-  it('stops with a clear error when the socket is not level admin', async () => {
-    const h = new MemoryHaproxy();
-    h.admin = false;
+  it.each(['2.6.12', '1.8.30'])('stops with a clear error when the socket of %s is not level admin', async (version) => {
+    const h = haproxy(undefined, 'memory', version);
+    h.level = 'operator';
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
     await expect(agent.pass()).rejects.toThrow(HaproxyConfigError);
-    await expect(agent.pass()).rejects.toThrow(/is not "level admin"/);
-    expect(h.sets()).toEqual([]);
+    await expect(agent.pass()).rejects.toThrow(/is not "level admin".*expected "stats socket \.\.\. level admin"/);
+    expect(h.sets()).toEqual([...probeOn(version), ...probeOn(version)]); // nothing but the level asked (on 1.8, by the no-op weight)
   });
 
   it('stops naming the backend when it does not exist at first contact', async () => {
-    const h = new MemoryHaproxy('memory', { be_other: slots(2) });
+    const h = haproxy({ be_other: slots(2) });
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
+    await expect(agent.pass()).rejects.toThrow(HaproxyConfigError);
     await expect(agent.pass()).rejects.toThrow(/backend be_app not found in HAProxy at memory: expected a backend of that name/);
   });
 
+  it('reports every rejected command with its text and HAProxy’s answer, in its log line', async () => {
+    const h = haproxy(undefined, 'memory', '1.8.30');
+    const { agent, dns, logs } = setup([h]);
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass(); // checks pass on the first process
+    dns.answers.set(SRV, pods(1, 4));
+    h.faults.set('set server be_app/srv4 state', 'unknown-command');
+    const r = await agent.pass();
+    expect(r.ok).toBe(false);
+    const rejected = logs.lines().filter((l) => l.msg === 'HAProxy rejected a command');
+    expect(rejected.map((l) => l['command'])).toEqual(['set server be_app/srv4 state ready']);
+    expect(String(rejected[0]?.['reply'])).toMatch(/^Unknown command\. Please enter one of the following commands only :/);
+  });
+
   it('records the update latency on every socket, not only the first', async () => {
-    const [a, b] = [new MemoryHaproxy('a'), new MemoryHaproxy('b')];
+    const [a, b] = [haproxy(undefined, 'a'), haproxy(undefined, 'b')];
     const { agent, dns, reporter } = setup([a, b]);
     dns.answers.set(SRV, pods(1, 1));
     const seen: string[] = [];
@@ -253,18 +214,18 @@ describe('a pass, against an in-memory HAProxy', () => {
 
 describe('addresses from DNS', () => {
   it('writes an IPv4-mapped address the way HAProxy prints it, so a pass at rest sends nothing', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, [at('::ffff:a00:1')]);
     await agent.pass();
     expect(h.ready()).toEqual(['::ffff:10.0.0.1:8080']);
-    const sent = h.sent.length;
+    const sent = h.writes().length;
     for (let i = 0; i < 3; i++) await agent.pass();
-    expect(h.sent.length).toBe(sent);
+    expect(h.writes().length).toBe(sent);
   });
 
   it('never makes a server of a refused address, and logs each once', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, logs } = setup([h]);
     const bad = ['169.254.169.254', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::', 'ff02::1', '127.0.0.1', '::ffff:169.254.169.254'];
     dns.answers.set(SRV, [...pods(1, 1), ...bad.map(at)]);
@@ -275,7 +236,7 @@ describe('addresses from DNS', () => {
   });
 
   it('treats an answer of refused addresses only as an empty answer: held for --hold-nx, not applied, and said as such', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
     await agent.pass();
@@ -294,7 +255,7 @@ describe('readiness: what a load balancer needs', () => {
   const ready = (agent: Agent, now: number): boolean => readiness(agent.status(now), timing).ok;
 
   it('is ready beside a backend whose name never resolves, and stays ready through an outage past --hold', async () => {
-    const h = new MemoryHaproxy('memory', { be_a: slots(3), be_nx: slots(3) });
+    const h = haproxy({ be_a: slots(3), be_nx: slots(3) });
     const { agent, dns, clock } = setup([h], [parseBackend('be_a=a.svc:80'), parseBackend('be_nx=nx.svc:80')]);
     dns.answers.set('a.svc', pods(1, 2, 80));
     expect(ready(agent, clock.now)).toBe(false); // nothing ran yet
@@ -313,7 +274,7 @@ describe('readiness: what a load balancer needs', () => {
   });
 
   it('keeps a new replica unready while DNS times out at start, and makes it ready once an answer is applied', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, clock } = setup([h]);
     dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
     for (const step of [0, 700_000]) {
@@ -327,7 +288,7 @@ describe('readiness: what a load balancer needs', () => {
   });
 
   it('is ready at start from a saved answer within --hold while DNS fails', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const saved: SavedState = {
       version: 1,
       backends: { be_app: { record: SRV, at: 990_000, endpoints: pods(1, 2) } },
@@ -341,7 +302,7 @@ describe('readiness: what a load balancer needs', () => {
   });
 
   it('is unready after HAProxy restarts until the new process has had every backend applied again', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, clock } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -368,7 +329,7 @@ describe('readiness that is checked on the socket (/readyz)', () => {
   };
 
   it('is not ready the moment another process answers on the socket, before the lane has run again', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -385,7 +346,7 @@ describe('readiness that is checked on the socket (/readyz)', () => {
   });
 
   it('counts a restart under the same pid (a container whose HAProxy is pid 1 again) as a new process', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -400,7 +361,7 @@ describe('readiness that is checked on the socket (/readyz)', () => {
   });
 
   it('is not ready while something on the socket answers unlike HAProxy, in the lane and in the probe between runs', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -417,7 +378,7 @@ describe('readiness that is checked on the socket (/readyz)', () => {
   });
 
   it('asks the socket once for probes that come together, and not at all when the lane has not made it ready', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.checkedStatus();
@@ -435,14 +396,14 @@ describe('--dynamic-servers: beyond the slots', () => {
   const keys = (from: number, n: number): string[] => pods(from, n).map((e) => `${e.address}:${String(e.port)}`);
 
   it('adds servers for what 4 slots cannot hold, deletes them once their pods left, adds them again after a restart', async () => {
-    const h = new MemoryHaproxy('memory', { be_app: slots(4) });
+    const h = haproxy({ be_app: slots(4) });
     const { agent, dns, logs } = setup([h], undefined, { dynamic: true, drainMs: 0 });
     dns.answers.set(SRV, pods(1, 10));
     expect((await agent.pass()).ok).toBe(true);
     expect(h.ready().sort()).toEqual(keys(1, 10).sort());
     expect([...h.added].sort()).toEqual(['srv-a1', 'srv-a2', 'srv-a3', 'srv-a4', 'srv-a5', 'srv-a6']);
-    const id = addedServerId({ pid: h.pid, startTimeSec: h.startTimeSec, backend: 'be_app' }, 'srv-a1');
-    expect(h.sent).toContain(`add server be_app/srv-a1 10.1.0.5:8080 id ${String(id)}`);
+    const id = addedServerId({ pid: h.pid, startTimeSec: h.startTime, backend: 'be_app' }, 'srv-a1');
+    expect(h.received).toContain(`add server be_app/srv-a1 10.1.0.5:8080 id ${String(id)}`);
     // Slots were filled first: the added servers hold the endpoints that came last.
     expect(
       h.backends
@@ -470,17 +431,17 @@ describe('--dynamic-servers: beyond the slots', () => {
   });
 
   it('changes nothing without the flag: the slots are full, the rest is said', async () => {
-    const h = new MemoryHaproxy('memory', { be_app: slots(4) });
+    const h = haproxy({ be_app: slots(4) });
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 10));
     const r = await agent.pass();
     expect(h.ready()).toHaveLength(4);
-    expect(h.sent.filter((c) => c.startsWith('add server'))).toEqual([]);
+    expect(h.received.filter((c) => c.startsWith('add server'))).toEqual([]);
     expect(r.findings.map((f) => f.kind)).toEqual(['endpoints-without-slot']);
   });
 
   it.each(['1.8.30', '2.2.0'])('says once that the flag has no effect on HAProxy %s, and keeps the slots full', async (version) => {
-    const h = new MemoryHaproxy('memory', { be_app: slots(4) });
+    const h = haproxy({ be_app: slots(4) });
     h.version = version;
     const { agent, dns, logs } = setup([h], undefined, { dynamic: true });
     dns.answers.set(SRV, pods(1, 10));
@@ -491,7 +452,7 @@ describe('--dynamic-servers: beyond the slots', () => {
   });
 
   it('says nothing of cookies on HAProxy 3.0, which gives added servers theirs', async () => {
-    const h = new MemoryHaproxy('memory', { be_app: slots(2) });
+    const h = haproxy({ be_app: slots(2) });
     h.version = '3.0.5';
     const { agent, dns, logs } = setup([h], undefined, { dynamic: true });
     dns.answers.set(SRV, pods(1, 3));
@@ -501,19 +462,19 @@ describe('--dynamic-servers: beyond the slots', () => {
   });
 
   it('shows the add and del commands in a dry run, and sends none', async () => {
-    const h = new MemoryHaproxy('memory', { be_app: slots(1) });
+    const h = haproxy({ be_app: slots(1) });
     const { agent, dns, printed } = setup([h], undefined, { dynamic: true, dryRun: true });
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
-    const id = addedServerId({ pid: h.pid, startTimeSec: h.startTimeSec, backend: 'be_app' }, 'srv-a1');
+    const id = addedServerId({ pid: h.pid, startTimeSec: h.startTime, backend: 'be_app' }, 'srv-a1');
     expect(printed).toContain(`add server be_app/srv-a1 10.1.0.2:8080 id ${String(id)}`);
-    expect(h.sent).toEqual([]);
+    expect(h.writes()).toEqual([]);
   });
 });
 
 describe('a pass at rest', () => {
   it('reads show info alone while nothing changed, and repairs drift made by someone else within the bound', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns, clock } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -526,7 +487,7 @@ describe('a pass at rest', () => {
     expect(h.reads).toBe(reads);
     expect(h.infoReads).toBe(5);
     // An operator puts a server in maintenance by hand:
-    (h.backends.get('be_app')?.servers[0] ?? { admin: '' }).admin = 'maint';
+    (h.backends.get('be_app')?.servers[0] ?? { admin: 0 }).admin = ADMIN.maint;
     clock.now += 4_000; // 9 s since the last full read: still at rest
     await agent.pass();
     expect(h.ready()).toEqual(['10.1.0.2:8080']);
@@ -536,13 +497,13 @@ describe('a pass at rest', () => {
   });
 
   it('stays at rest after a drift check that finds HAProxy as the last full read left it', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const writer = new CountingWriter();
     const { agent, dns, clock } = setup([h], undefined, { writer });
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
     await agent.pass();
-    const [reads, sent, acts] = [h.reads, h.sent.length, writer.acts];
+    const [reads, sent, acts] = [h.reads, h.writes().length, writer.acts];
     clock.now += 10_000; // the bound: a full read, which finds nothing changed
     await agent.pass();
     expect(h.reads).toBe(reads + 1);
@@ -555,11 +516,11 @@ describe('a pass at rest', () => {
     clock.now += 1_000;
     await agent.pass();
     expect(h.reads).toBe(reads + 2);
-    expect(h.sent).toHaveLength(sent);
+    expect(h.writes()).toHaveLength(sent);
   });
 
   it('reads in full as soon as DNS changes or HAProxy restarts', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -574,7 +535,7 @@ describe('a pass at rest', () => {
   });
 
   it('keeps reading in full while a drain runs (its end, or its health check going down, needs the state)', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
@@ -592,19 +553,19 @@ describe('first contact: what a real run would hit, said plainly', () => {
   it.each(['2.6.12', '1.8.30'])(
     'a dry run against a level-user socket (%s) stops on "not level admin", with no false warning',
     async (version) => {
-      const h = new MemoryHaproxy();
+      const h = haproxy();
       h.version = version;
-      h.levelUser = true;
+      h.level = 'user';
       const { agent, dns, logs } = setup([h], undefined, { dryRun: true });
       dns.answers.set(SRV, pods(1, 1));
       await expect(agent.pass()).rejects.toThrow(/is not "level admin"/);
       expect(logs.lines().filter((l) => l.level === 'warn')).toEqual([]); // no "sets no cookie", no other warning
-      expect(h.sent).toEqual([]);
+      expect(h.writes()).toEqual([]);
     },
   );
 
   it('warns once when a managed backend has cookies but is not in HTTP mode, naming mode http', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     (h.backends.get('be_app') ?? { mode: '' }).mode = 'tcp';
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
@@ -619,7 +580,7 @@ describe('first contact: what a real run would hit, said plainly', () => {
     ['1.8.1', 'does not take a server down'],
     ['1.8.3', 'starts in time quadratic'],
   ])('warns at first contact with HAProxy %s, naming 1.8.4', async (version, what) => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     h.version = version;
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
@@ -630,7 +591,7 @@ describe('first contact: what a real run would hit, said plainly', () => {
   });
 
   it('says nothing of the version on 1.8.4 and later', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     h.version = '1.8.4';
     const { agent, dns, logs } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
@@ -641,7 +602,7 @@ describe('first contact: what a real run would hit, said plainly', () => {
 
 describe('--state-file: what survives a restart', () => {
   it('keeps the last good answer and running drains, written only when they change (or to refresh their time)', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const kept: SavedState[] = [];
     const { agent, dns, clock } = setup([h], undefined, { kept, drainMs: 600_000 });
     dns.answers.set(SRV, pods(1, 2));
@@ -662,7 +623,7 @@ describe('--state-file: what survives a restart', () => {
   });
 
   it('writes nothing for a new answer that says what the last one said', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const kept: SavedState[] = [];
     const { agent, dns } = setup([h], undefined, { kept });
     dns.answers.set(SRV, pods(1, 2));
@@ -683,7 +644,7 @@ describe('--state-file: what survives a restart', () => {
       backends: { be_app: { record: SRV, at: 1_000_000, endpoints: pods(1, 2) } },
       drains: {},
     };
-    const h = new MemoryHaproxy(); // every slot in maintenance, as HAProxy starts
+    const h = haproxy(); // every slot in maintenance, as HAProxy starts
     const { agent, dns } = setup([h], undefined, { saved, now: 1_300_000 });
     dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
     const r = await agent.pass();
@@ -693,7 +654,7 @@ describe('--state-file: what survives a restart', () => {
 
   it('does not use a saved answer older than --hold', async () => {
     const saved: SavedState = { version: 1, backends: { be_app: { record: SRV, at: 0, endpoints: pods(1, 2) } }, drains: {} };
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h], undefined, { saved, now: 600_000 });
     dns.answers.set(SRV, new DnsError('timeout', 'no answer'));
     await agent.pass();
@@ -701,11 +662,11 @@ describe('--state-file: what survives a restart', () => {
   });
 
   it('lets a drain that was running keep its clock', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 2));
     await agent.pass();
-    (h.backends.get('be_app')?.servers[1] ?? { admin: '' }).admin = 'drain';
+    (h.backends.get('be_app')?.servers[1] ?? { admin: 0 }).admin = ADMIN.drain;
     // Restarted 25 s into a 30 s drain of srv2:
     const saved: SavedState = {
       version: 1,
@@ -715,21 +676,21 @@ describe('--state-file: what survives a restart', () => {
     const again = setup([h], undefined, { saved });
     again.dns.answers.set(SRV, pods(1, 1));
     await again.agent.pass();
-    expect(h.backends.get('be_app')?.servers[1]?.admin).toBe('drain');
+    expect(h.servers.map(stateOf)[1]).toBe('drain');
     again.clock.now += 5_000;
     await again.agent.pass();
-    expect(h.backends.get('be_app')?.servers[1]?.admin).toBe('maint');
+    expect(h.servers.map(stateOf)[1]).toBe('maint');
   });
 });
 
 describe('--dry-run: the same decisions, a writer that prints', () => {
   it('prints the commands it would send and sends none, not even the 1.8 admin probe', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     h.version = '1.8.30';
     const { agent, dns, printed } = setup([h], undefined, { dryRun: true });
     dns.answers.set(SRV, pods(1, 1));
     expect((await agent.pass()).ok).toBe(true);
-    expect(h.sent).toEqual([]);
+    expect(h.writes()).toEqual([]);
     expect(printed).toEqual([
       `# be_app <- ${SRV}: 1 endpoint`,
       '#   10.1.0.1:8080 weight 10 priority 0 ttl 5 target pod-1.web',
@@ -743,7 +704,7 @@ describe('--dry-run: the same decisions, a writer that prints', () => {
   });
 
   it('prints the endpoints DNS gave when HAProxy cannot be read', async () => {
-    const h = new MemoryHaproxy();
+    const h = haproxy();
     h.unreachable = 'no such socket';
     const { agent, dns, printed } = setup([h], undefined, { dryRun: true });
     dns.answers.set(SRV, pods(1, 2));
@@ -763,8 +724,8 @@ describe('lanes: one fault stays in its own lane', () => {
 
   it('a socket that never answers does not delay another socket', async () => {
     vi.useFakeTimers();
-    const [hung, healthy] = [new MemoryHaproxy('hung'), new MemoryHaproxy('healthy')];
-    hung.hang = new Promise(() => undefined);
+    const [hung, healthy] = [haproxy(undefined, 'hung'), haproxy(undefined, 'healthy')];
+    hung.hold = new Promise(() => undefined);
     const { agent, dns } = setup([hung, healthy]);
     dns.answers.set(SRV, pods(1, 2));
     const stop = new AbortController();
@@ -774,15 +735,15 @@ describe('lanes: one fault stays in its own lane', () => {
     dns.answers.set(SRV, pods(3, 1));
     await vi.advanceTimersByTimeAsync(1_100); // the DNS lane's next run, and the wake-up it gives
     expect(healthy.ready()).toEqual(['10.1.0.3:8080']);
-    expect(hung.sent).toEqual([]);
+    expect(hung.writes()).toEqual([]);
     stop.abort();
-    hung.hang = null;
+    hung.hold = null;
     void done;
   });
 
   it('a DNS name that never answers does not delay another backend', async () => {
     vi.useFakeTimers();
-    const h = new MemoryHaproxy('memory', { be_dead: slots(2), be_live: slots(2) });
+    const h = haproxy({ be_dead: slots(2), be_live: slots(2) });
     const { agent, dns } = setup([h], [parseBackend('be_dead=dead.svc:80'), parseBackend('be_live=live.svc:80')]);
     dns.answers.set('dead.svc', 'hang');
     dns.answers.set('live.svc', pods(1, 1, 80));
@@ -802,7 +763,7 @@ describe('lanes: one fault stays in its own lane', () => {
     let serial = 7;
     const asked: string[] = [];
     for (const watchMs of [100, 0]) {
-      const h = new MemoryHaproxy();
+      const h = haproxy();
       const { agent, dns } = setup([h], undefined, {
         serial: (name) => {
           asked.push(name);
@@ -826,8 +787,8 @@ describe('lanes: one fault stays in its own lane', () => {
   });
 
   it('a hard error in one lane stops every lane and rejects with it', async () => {
-    const h = new MemoryHaproxy();
-    h.admin = false;
+    const h = haproxy();
+    h.level = 'operator';
     const { agent, dns } = setup([h]);
     dns.answers.set(SRV, pods(1, 1));
     await expect(run(agent, new AbortController())).rejects.toThrow(/is not "level admin"/);

@@ -39,6 +39,8 @@ export type AgentDeps = Readonly<{
   persist?: ((state: SavedState) => void) | null;
   /** --master-socket: calls `reloaded` when HAProxy's master reloads, until the returned function is called. */
   watchMaster?: ((reloaded: () => void) => () => void) | undefined;
+  /** After each socket lane's run, with its report (--server-state-file writes HAProxy's dump); never throws. */
+  afterSocketRun?: ((report: SocketReport) => Promise<void>) | undefined;
 }>;
 
 /** How one pass (every lane once) went; `--once` turns it into the exit code. */
@@ -232,6 +234,7 @@ export class Agent {
     const r = await lane.run();
     this.#ran(`socket ${lane.label}`);
     this.#d.reporter.socket(r);
+    await this.#d.afterSocketRun?.(r);
     return r;
   }
 

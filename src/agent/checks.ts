@@ -12,7 +12,8 @@ import { canonicalIP, isIPAddress } from '../core/ip.ts';
 import { endpointKey } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
-import type { BackendView, ProbeServer, Snapshot } from '../haproxy/runtime.ts';
+import type { Step } from '../core/steps.ts';
+import type { BackendView, Snapshot } from '../haproxy/runtime.ts';
 import type { BackendInForce } from './decide.ts';
 
 /** The process and backend the agent's added servers belong to (their ids are derived from it). */
@@ -72,9 +73,8 @@ export function checkProcess(
 ): Finding[] {
   const out: Finding[] = [];
   if (snap.layout !== null) out.push({ kind: 'layout-differs', socket, version: snap.info.version, ...snap.layout });
-  const patch = /^1\.8\.(\d+)\b/.exec(snap.info.version)?.[1];
-  if (patch !== undefined && Number(patch) < 4)
-    out.push({ kind: 'old-version', socket, version: snap.info.version, maintBroken: Number(patch) < 2 });
+  const { upgrade } = snap.info.caps;
+  if (upgrade !== null) out.push({ kind: 'old-version', socket, version: snap.info.version, maintBroken: upgrade.maintBroken });
   for (const spec of backends) {
     const view = snap.backends.get(spec.backend);
     if (view === null || view === undefined) {
@@ -133,12 +133,12 @@ export function restoredWithoutAddress(socket: string, snap: Snapshot, backends:
   return out;
 }
 
-/** A managed server to ask `level admin` with (1.8): setting its weight to what it has changes nothing. */
-export function probeServer(snap: Snapshot, backends: readonly BackendSpec[]): ProbeServer | null {
+/** The step that asks `level admin` where only a write tells (1.8): a managed server's weight set to what it has, which changes nothing. */
+export function adminProbe(snap: Snapshot, backends: readonly BackendSpec[]): Step | null {
   for (const spec of backends) {
     const view = snap.backends.get(spec.backend);
     const s = view === null || view === undefined ? undefined : managedOf(view, spec, snap.info).servers[0];
-    if (s !== undefined) return { backend: spec.backend, name: s.name, weight: s.weight };
+    if (s !== undefined) return { kind: 'set-weight', backend: spec.backend, server: s.name, weight: s.weight };
   }
   return null;
 }
@@ -161,32 +161,20 @@ function cookieKeyDiffers(view: BackendView, spec: BackendSpec, info: ShowInfo, 
 }
 
 /**
- * Whether servers may be added (--dynamic-servers): HAProxy 2.4.1 or later, said once a
- * run when it is not. On 2.4 they are added without health checks, which is said too.
+ * Whether servers may be added (--dynamic-servers): said once a run when they may not, or
+ * when they are added without health checks (2.4).
  */
 export function dynamicAllowed(socket: string, snap: Snapshot, findings: Finding[]): boolean {
-  const [major, minor] = snap.info.release;
-  const { version } = snap.info;
-  if (/^2\.4\.0(?!\d)/.test(version)) {
-    // Its del server leaves the server in the backend's index of ids (fixed in 2.4.1, 82d7f7746): an added server's id is then read from freed memory.
-    findings.push({
-      kind: 'dynamic-unsupported',
-      socket,
-      version,
-      reason: 'it keeps a deleted server in its index of server ids; fixed in 2.4.1',
-    });
+  const { version, caps } = snap.info;
+  if (caps.noDynamicServers !== null) {
+    findings.push({ kind: 'dynamic-unsupported', socket, version, reason: caps.noDynamicServers });
     return false;
   }
-  if (major > 2 || (major === 2 && minor >= 4)) {
-    if (!addedChecks(snap)) findings.push({ kind: 'added-unchecked', socket, version });
-    return true;
-  }
-  findings.push({ kind: 'dynamic-unsupported', socket, version, reason: '"add server" needs 2.4 or later' });
-  return false;
+  if (!addedChecks(snap)) findings.push({ kind: 'added-unchecked', socket, version });
+  return true;
 }
 
-/** Whether `add server` takes `check` (and so `enable health` has a check to enable): 2.5 and later; 2.4 refuses it. */
+/** Whether `add server` takes `check` (and so `enable health` has a check to enable). */
 export function addedChecks(snap: Snapshot): boolean {
-  const [major, minor] = snap.info.release;
-  return major > 2 || (major === 2 && minor >= 5);
+  return snap.info.caps.addServer?.check === true;
 }

@@ -9,6 +9,8 @@ import { isMappedV4 } from '../core/ip.ts';
 import { UsageError } from '../errors.ts';
 import { MasterWatch } from '../haproxy/master.ts';
 import { HaproxyRuntime } from '../haproxy/runtime.ts';
+import { dumpServersState } from '../haproxy/server-state.ts';
+import { ServerStateFile } from '../state/server-state.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { Agent, type AgentDeps } from './agent.ts';
 import { Reporter } from './report.ts';
@@ -35,6 +37,8 @@ export type Wiring = Readonly<{
   savedState?: string | null | Error;
   /** Writes the state file atomically; absent without --state-file. */
   writeState?: (text: string) => void;
+  /** --server-state-file on disk: replace it atomically, tell whether it is there; absent without the flag. */
+  serverStateFile?: Readonly<{ write: (text: string) => void; present: () => boolean }>;
   /** Aborted: stop a batch between two of its lines (a second SIGTERM). */
   halt?: AbortSignal;
 }>;
@@ -84,6 +88,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     maxEndpoints: config.maxEndpoints,
     saved,
     watchMaster: masterWatch(config, reporter),
+    afterSocketRun: serverStateFile(config, w, reporter),
     // A dry run changes nothing, the state file included.
     persist:
       write === undefined || config.dryRun
@@ -105,6 +110,29 @@ export function buildAgent(config: Config, w: Wiring): Built {
     },
     unsent: () => writer.settled(),
   };
+}
+
+/** --server-state-file: after each socket lane's run, HAProxy's dump written when due (never by a dry run). */
+function serverStateFile(config: Config, w: Wiring, reporter: Reporter): AgentDeps['afterSocketRun'] {
+  const file = w.serverStateFile;
+  const path = config.serverStateFile;
+  if (file === undefined || path === null || config.dryRun) return undefined;
+  const addresses = new Map(config.sockets.map((a) => [describeSocket(a), a]));
+  const keeper = new ServerStateFile({
+    sockets: [...addresses.keys()],
+    dump: async (socket) => {
+      const address = addresses.get(socket);
+      return address === undefined ? { problem: `no socket ${socket}` } : dumpServersState(address, { timeoutMs: config.socketTimeoutMs });
+    },
+    write: file.write,
+    present: file.present,
+    now: w.now,
+    retryMs: driftCheckMs(config.intervalMs),
+    said: (outcome) => {
+      reporter.serverStateFile(path, outcome);
+    },
+  });
+  return (report) => keeper.afterRun(report);
 }
 
 /** --master-socket: hold the master CLI, retried at most every drift-check bound while it cannot be. */

@@ -3,11 +3,11 @@
  * clock or logger (src/agent/purity.test.ts keeps it so). Each returns data, findings
  * among it; the lane acts on it and src/agent/report.ts says it.
  */
-import { renderChange } from '../core/commands.ts';
 import { canonicalIP, isIPAddress } from '../core/ip.ts';
 import { FINDING_SAMPLE, type Finding } from '../core/findings.ts';
 import { emptyMemory, planBackend, type Plan, type SlotMemory, type WeightPolicy } from '../core/plan.ts';
-import { planDynamic, renderAddition, renderDeletion, type AddedOwner, type Addition, type ServersTaken } from '../core/dynamic.ts';
+import { planDynamic, type AddedOwner, type Addition, type ServersTaken } from '../core/dynamic.ts';
+import { additionSteps, changeSteps, type Step } from '../core/steps.ts';
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
 import type { BackendSpec } from '../config/model.ts';
 import type { CommandResult, Snapshot } from '../haproxy/runtime.ts';
@@ -20,11 +20,11 @@ export type BackendInForce = Readonly<{
   endpoints: readonly Endpoint[] | null;
 }>;
 
-/** One backend's plan on one socket, the servers to add beyond it, and the commands they render to. */
+/** One backend's plan on one socket, the servers to add beyond it, and the steps that carry them out. */
 export type Work = Readonly<{
   spec: BackendSpec;
   plan: Plan;
-  commands: readonly string[];
+  steps: readonly Step[];
   added: readonly Addition[];
   deleted: readonly string[];
 }>;
@@ -87,7 +87,7 @@ export type PlanOptions = Readonly<{
   addedChecks: boolean;
 }>;
 
-/** Plans one backend and renders its commands; the placement findings come with it. */
+/** Plans one backend and its steps; the placement findings come with it. */
 export function planWork(
   socket: string,
   b: BackendInForce & { endpoints: readonly Endpoint[] },
@@ -121,8 +121,8 @@ export function planWork(
   }
   if (plan.drainsCut.length > 0)
     findings.push({ kind: 'drain-cut', backend, socket, servers: plan.drainsCut.slice(0, FINDING_SAMPLE), count: plan.drainsCut.length });
-  const commands = plan.changes.flatMap((c) => renderChange(b.spec.backend, c));
-  if (!o.dynamic) return { work: { spec: b.spec, plan, commands, added: [], deleted: [] }, findings };
+  const steps = plan.changes.flatMap((c) => changeSteps(b.spec.backend, c));
+  if (!o.dynamic) return { work: { spec: b.spec, plan, steps, added: [], deleted: [] }, findings };
   const dynamic = planDynamic({
     prefix: b.spec.prefix,
     owner: servers.owner,
@@ -136,9 +136,9 @@ export function planWork(
   if (dynamic.capped > 0) findings.push({ kind: 'servers-capped', backend, socket, endpoints: dynamic.capped, max: o.maxServers });
   const checked = o.addedChecks && slots.some((s) => s.checked && !s.added);
   // Loops, not push(...): a backend's additions are as many as DNS says (up to --max-endpoints).
-  for (const name of dynamic.deletions) commands.push(renderDeletion(b.spec.backend, name));
-  for (const a of dynamic.additions) for (const command of renderAddition(b.spec.backend, a, checked)) commands.push(command);
-  return { work: { spec: b.spec, plan, commands, added: dynamic.additions, deleted: dynamic.deletions }, findings };
+  for (const name of dynamic.deletions) steps.push({ kind: 'del-server', backend: b.spec.backend, server: name });
+  for (const a of dynamic.additions) for (const step of additionSteps(b.spec.backend, a, checked)) steps.push(step);
+  return { work: { spec: b.spec, plan, steps, added: dynamic.additions, deleted: dynamic.deletions }, findings };
 }
 
 export type BackendsOptions = Omit<PlanOptions, 'memory' | 'weights' | 'addedChecks'> &
@@ -159,7 +159,7 @@ export type BackendsPlan = {
   leftAsDnsSays: string[];
 };
 
-/** Plans every backend on one socket: its slots, its plan and commands; a backend whose slots cannot be read is left out, with why. */
+/** Plans every backend on one socket: its slots, its plan and steps; a backend whose slots cannot be read is left out, with why. */
 export function planBackends(
   socket: string,
   snap: Snapshot,
@@ -184,7 +184,7 @@ export function planBackends(
       addedChecks: addedChecks(snap),
     });
     for (const f of planned.findings) out.findings.push(f);
-    if (planned.work.added.length > 0 && snap.info.release[0] < 3) {
+    if (planned.work.added.length > 0 && snap.info.caps.addServer?.cookies !== true) {
       out.findings.push({ kind: 'added-without-cookie', backend: b.spec.id, socket, version: snap.info.version });
     }
     out.unplaced.set(b.spec.id, planned.work.plan.unplaced.length);
@@ -204,10 +204,10 @@ export function judgeResults(
   for (const r of results) {
     if (r.verdict.ok) continue;
     if (r.verdict.reason === 'permission') {
-      findings.push({ kind: 'not-admin', socket, command: r.command });
+      findings.push({ kind: 'not-admin', socket, command: r.text });
       continue;
     }
-    findings.push({ kind: 'command-rejected', backend: r.backend, socket, command: r.command, reply: r.reply });
+    findings.push({ kind: 'command-rejected', backend: r.backend, socket, command: r.text, reply: r.reply });
     failed.add(r.backend);
     if (r.verdict.reason === 'static-weights') staticWeights.add(r.backend);
   }
@@ -218,7 +218,7 @@ export function judgeResults(
 export function notTaken(socket: string, work: readonly Work[], snap: Snapshot): Finding[] {
   const out: Finding[] = [];
   for (const w of work) {
-    if (w.commands.length === 0) continue;
+    if (w.steps.length === 0) continue;
     const view = snap.backends.get(w.spec.backend);
     const byName = new Map((view?.servers ?? []).map((x) => [x.name, x]));
     const missed = [...w.plan.assignment]

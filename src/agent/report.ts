@@ -5,6 +5,7 @@ import type { HoldEvent } from '../core/hold.ts';
 import { endpointKey, type SlotTarget } from '../core/types.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
+import type { ServerStateOutcome } from '../state/server-state.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { DNS_STATUSES, type DnsReport } from './dns-lane.ts';
 import { textLine } from './log-text.ts';
@@ -49,6 +50,8 @@ export class Reporter {
   readonly #logged = new Map<string, Map<string, string>>();
   readonly #listeners = new Set<(r: LaneReport) => void>();
   #stateProblem: string | null = null;
+  /** What --server-state-file's last attempt said was wrong, null when it wrote. */
+  #serverStateProblem: string | null = null;
   /** What --master-socket last said: undefined before anything. */
   #masterProblem: string | null | undefined = undefined;
   /** Lanes whose counters exist at 0 already: an alert's increase() must see the first rejection or failure too. */
@@ -157,6 +160,23 @@ export class Reporter {
     if (problem === this.#stateProblem) return;
     this.#stateProblem = problem;
     if (problem !== null) this.#log.warn({ stateFile: path, problem }, 'state file: going on without it');
+  }
+
+  /**
+   * What became of an attempt to write --server-state-file: a problem is said once per
+   * change (and that the file is written again, after one); each write at debug.
+   */
+  serverStateFile(path: string, outcome: ServerStateOutcome): void {
+    const problem = 'problem' in outcome ? outcome.problem : null;
+    const before = this.#serverStateProblem;
+    this.#serverStateProblem = problem;
+    if ('written' in outcome) {
+      const { socket, bytes } = outcome.written;
+      if (before !== null) this.#log.info({ serverStateFile: path, socket, bytes }, 'server state file written again');
+      else this.#log.debug({ serverStateFile: path, socket, bytes }, 'server state file written');
+    } else if (problem !== before) {
+      this.#log.warn({ serverStateFile: path, problem }, 'server state file not written: a reload now starts from the one written before');
+    }
   }
 
   /** Whether --master-socket is held (null), or why not; said once per change. */

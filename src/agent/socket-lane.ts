@@ -1,12 +1,12 @@
-import type { BackendSpec } from '../config/model.ts';
 import { findingText, severityOf, type Finding } from '../core/findings.ts';
 import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
 import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
-import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
-import { checkProcess, dynamicAllowed, probeServer, reloadReason, restoredWithoutAddress } from './checks.ts';
-import { judgeResults, notTaken, planBackends, snapshotPrint, type BackendInForce, type Work } from './decide.ts';
+import type { CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
+import { adminProbe, checkProcess, dynamicAllowed, reloadReason, restoredWithoutAddress } from './checks.ts';
+import { AtRest } from './at-rest.ts';
+import { judgeResults, notTaken, planBackends, type BackendInForce, type BackendsPlan, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
 import { SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
@@ -41,9 +41,11 @@ export type SocketLaneDeps = Readonly<{
 }>;
 
 /**
- * One HAProxy socket, on its own schedule: observe (DNS in force, HAProxy's state), decide
- * (checks, slots, plans; pure, in decide.ts), act (the writer), verify, report. A hung or
- * dead socket delays only this lane.
+ * One HAProxy socket, on its own schedule. A run observes (HAProxy's state, and at first
+ * contact with a process its configuration and level: checks.ts), plans (the steps of every
+ * backend from that state, the endpoints DNS has in force and what the lane remembers;
+ * pure, decide.ts), applies (the writer sends the steps, or prints them), verifies (a second
+ * read) and reports. A hung or dead socket delays only this lane.
  */
 export class SocketLane {
   readonly label: string;
@@ -60,17 +62,16 @@ export class SocketLane {
   readonly #ackedRevision = new Map<string, number>();
   /** A reload was seen and not yet answered by a full push: a run cut short must not lose it. */
   #resyncPending = false;
-  /** The last full run that found nothing to do: what it reported, the DNS revisions it matched, what it read. */
-  #rest: { at: number; revisions: string; progress: Progress; print: string } | null = null;
+  /** The shortcut of a lane at rest: `show info` alone while HAProxy holds what the last quiet run read. */
+  readonly #rest: AtRest;
   /** Until when a reloaded master's new worker is looked for, every RELOAD_POLL_MS (--master-socket); null: not. */
   #expectUntil: number | null = null;
-  /** What the full run in progress read, for #pass to take its print. */
-  #snap: Snapshot | null = null;
 
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
     this.label = deps.port.label;
     this.#readiness = new SocketReadiness(this.label, deps.port);
+    this.#rest = new AtRest(deps.driftCheckMs);
     for (const [id, servers] of Object.entries(deps.savedDrains ?? {})) {
       this.#memory.set(id, { drainingSince: new Map(Object.entries(servers)), lastHeld: new Map() });
     }
@@ -94,7 +95,7 @@ export class SocketLane {
   watch(wake: () => void): () => void {
     return (
       this.#d.port.watch?.(() => {
-        this.#rest = null;
+        this.#rest.forget();
         wake();
       }) ?? (() => undefined)
     );
@@ -115,14 +116,41 @@ export class SocketLane {
     return this.#readiness.confirm();
   }
 
+  /**
+   * One run: observe, plan, apply, verify, report. A lane at rest whose HAProxy holds what
+   * its last quiet run read stops after observing. What goes wrong comes back as findings.
+   */
   async run(): Promise<SocketReport> {
     const started = this.#d.now();
-    const progress: Progress = await this.#pass().catch((err: unknown) => {
-      // Soft errors (HAProxy went away mid-run, a reply that cannot be read) wait for the next run; hard ones end the agent.
-      if (!(err instanceof AgentError) || !err.soft) throw err;
-      const kind = err instanceof HaproxyProtocolError ? 'haproxy-unreadable' : 'haproxy-unreachable';
-      return { ...EMPTY, findings: [{ kind, socket: this.label, detail: err.message }] };
-    });
+    const progress = await this.#pass().catch((err: unknown) => this.#softly(err));
+    this.#ended(progress);
+    return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
+  }
+
+  async #pass(): Promise<Progress> {
+    const rest = await this.#rest.check(this.#d.port, this.#names(), this.#revisions(), this.#info, this.#d.now);
+    if (rest.unchanged !== null) {
+      this.#info = rest.info;
+      return rest.unchanged;
+    }
+    this.#rest.forget(); // until a run ends quiet
+    const seen = await this.#observe(rest.read);
+    if (seen.done !== null) return seen.done;
+    const planned = this.#plan(seen);
+    const applied = await this.#apply(planned);
+    const verified = applied.sent ? await this.#verify(planned.work) : NOT_VERIFIED;
+    return this.#report(seen, planned, applied, verified);
+  }
+
+  /** A soft error (HAProxy went away mid-run, a reply that cannot be read) ends the run as a finding, for the next to retry; a hard one ends the agent. */
+  #softly(err: unknown): Progress {
+    if (!(err instanceof AgentError) || !err.soft) throw err;
+    const kind = err instanceof HaproxyProtocolError ? 'haproxy-unreadable' : 'haproxy-unreachable';
+    return { ...EMPTY, findings: [{ kind, socket: this.label, detail: err.message }] };
+  }
+
+  /** How a run ended, for what outlives it: a fatal finding ends the agent; whether HAProxy was reached (/readyz); a new worker looked for. */
+  #ended(progress: Progress): void {
     const fatal = progress.findings.find((f) => severityOf(f) === 'fatal');
     if (fatal !== undefined) throw new HaproxyConfigError(findingText(fatal));
     // A peer that does not answer like HAProxy is no HAProxy to be ready with.
@@ -133,65 +161,19 @@ export class SocketLane {
     // A reloaded master's new worker, found (and filled), or looked for long enough.
     if (this.#expectUntil !== null && (progress.reload !== null || this.#d.now() >= this.#expectUntil)) this.#expectUntil = null;
     if (away?.kind === 'haproxy-unreachable') this.#d.writer.unreachable(this.#d.port, this.#d.backends);
-    return { lane: 'socket', socket: this.label, ...progress, durationMs: this.#d.now() - started };
-  }
-
-  async #pass(): Promise<Progress> {
-    const rest = await this.#atRest();
-    if (rest.progress !== null) return rest.progress;
-    const progress = await this.#fullPass(rest.snap);
-    const quiet = progress.results.length === 0 && progress.findings.every((f) => severityOf(f) === 'warning');
-    const draining = [...this.#memory.values()].some((m) => m.drainingSince.size > 0);
-    const snap = this.#snap;
-    this.#snap = null; // kept only for its print: 1000 parsed rows are not held between runs
-    this.#rest =
-      quiet && !draining && snap !== null
-        ? { at: this.#d.now(), revisions: this.#revisions(), progress, print: snapshotPrint(snap) }
-        : null;
-    return progress;
   }
 
   /**
-   * A run at rest: when the last full run found nothing to do, no drain is running and DNS
-   * has not changed since, a full run would find nothing either while HAProxy holds what
-   * that run read. The lane reads `show info` alone and checks it is the same process; every
-   * drift-check bound it reads the servers' state too, and plans again only when it
-   * differs: what someone else changed on the socket is repaired within that bound.
-   * Returns what to report, or null and what was read, for the full run.
+   * Observe: HAProxy's state (`read` when the rest check read it already), whether it is a
+   * new process (reloaded, restarted), and at first contact with a process what its
+   * configuration says and whether the socket may write. `done` when there is nothing to
+   * plan: a stopping process, or a check that ends the agent.
    */
-  async #atRest(): Promise<{ progress: Progress | null; snap: Snapshot | null }> {
-    const rest = this.#rest;
-    if (rest === null || rest.revisions !== this.#revisions()) return { progress: null, snap: null };
-    const same = { progress: { ...rest.progress, results: [], changes: [], dynamic: [], latency: new Map<string, number>() }, snap: null };
-    const checkDrift = this.#d.now() - rest.at >= this.#d.driftCheckMs;
-    const snap = checkDrift ? await this.#d.port.observe(this.#names()) : null;
-    const info = snap?.info ?? (await this.#d.port.info());
-    const prev = this.#info;
-    if (info.stopping || prev === null || reloadReason(prev, info) !== null) return { progress: null, snap };
-    if (snap !== null && snapshotPrint(snap) !== rest.print) return { progress: null, snap };
-    this.#info = info;
-    if (snap !== null) rest.at = this.#d.now();
-    return same;
-  }
-
-  #names(): string[] {
-    return [...new Set(this.#d.backends.map((b) => b.spec.backend))];
-  }
-
-  #revisions(): string {
-    return this.#d.backends.map((b) => String(b.revision.n)).join(',');
-  }
-
-  async #fullPass(read: Snapshot | null): Promise<Progress> {
-    this.#rest = null; // until this run ends quiet
-    const { port, backends, writer } = this.#d;
+  async #observe(read: Snapshot | null): Promise<(Seen & { done: null }) | { done: Progress }> {
+    const { port, backends } = this.#d;
     const socket = this.label;
-    const specs = backends.map((b) => b.spec);
-
-    // Observe
     const snap = read ?? (await port.observe(this.#names()));
-    this.#snap = snap;
-    if (snap.info.stopping) return { ...EMPTY, findings: [{ kind: 'haproxy-stopping', socket, pid: snap.info.pid }] };
+    if (snap.info.stopping) return { done: { ...EMPTY, findings: [{ kind: 'haproxy-stopping', socket, pid: snap.info.pid }] } };
     const why = reloadReason(this.#info, snap.info);
     this.#info = snap.info;
     // A new process has had nothing applied yet, whatever the last one had.
@@ -199,12 +181,16 @@ export class SocketLane {
     if (why !== null) this.#resyncPending = true;
     const reload = why === null ? null : { reason: why, version: snap.info.version };
     const findings: Finding[] = why === null ? [] : restoredWithoutAddress(socket, snap, backends);
-    if (this.#checkedPid !== snap.info.pid) for (const f of await this.#checkProcess(snap, specs)) findings.push(f);
-    if (findings.some((f) => severityOf(f) === 'fatal')) return { ...EMPTY, reload, findings };
+    if (this.#checkedPid !== snap.info.pid) for (const f of await this.#checkProcess(snap)) findings.push(f);
+    if (findings.some((f) => severityOf(f) === 'fatal')) return { done: { ...EMPTY, reload, findings } };
+    return { snap, reload, findings, settled, done: null };
+  }
 
-    // Decide
-    const dynamic = this.#d.dynamicServers && dynamicAllowed(socket, snap, findings);
-    const planned = planBackends(socket, snap, backends, {
+  /** Plan (pure, decide.ts): every backend's steps from what HAProxy holds, what DNS has in force and what the lane remembers. */
+  #plan(seen: Seen): Planned {
+    const findings: Finding[] = [];
+    const dynamic = this.#d.dynamicServers && dynamicAllowed(this.label, seen.snap, findings);
+    const planned = planBackends(this.label, seen.snap, this.#d.backends, {
       now: this.#d.now(),
       drainMs: this.#d.drainMs,
       weights: this.#d.weights,
@@ -215,74 +201,107 @@ export class SocketLane {
       maxServers: this.#d.maxEndpoints,
     });
     for (const f of planned.findings) findings.push(f);
-    // NXDOMAIN, NODATA or refused endpoints before any answer: HAProxy is left as it is, and that is what DNS says.
-    for (const id of planned.leftAsDnsSays) settled.add(id);
-    const { work, servers, unplaced } = planned;
+    return { ...planned, findings };
+  }
 
-    // Act
+  /**
+   * Apply: the writer carries the steps out (or prints them) and the replies are judged.
+   * Once HAProxy took the steps, what they planned is the lane's memory.
+   */
+  async #apply(planned: Planned): Promise<Applied> {
+    const { port, backends, writer } = this.#d;
+    const socket = this.label;
+    const { work } = planned;
     const sessions = await this.#liveSessionsOfLeaving(work);
-    const results = await writer.act(port, work, backends).catch((err: unknown) => {
-      if (err instanceof AgentError && err.soft) {
-        findings.push({ kind: 'apply-failed', socket, detail: err.message });
-        return [];
-      }
-      throw err;
-    });
-    const base = {
-      reload,
-      findings,
-      servers,
-      unplaced,
-      results: results ?? [],
-      changes: [],
-      dynamic: [],
-      latency: new Map<string, number>(),
-    };
-    if (results === null || findings.some((f) => f.kind === 'apply-failed')) return base;
+    const acted = await writer.act(port, work, backends).then(
+      (results) => ({ results, failed: null }),
+      (err: unknown) => {
+        if (!(err instanceof AgentError) || !err.soft) throw err;
+        return { results: [], failed: { kind: 'apply-failed', socket, detail: err.message } as const };
+      },
+    );
+    const { results, failed } = acted;
+    if (failed !== null) return { sent: false, results, findings: [failed], sessions };
+    if (results === null) return { sent: false, results: [], findings: [], sessions }; // a dry run
     for (const w of work) this.#memory.set(w.spec.id, w.plan.memory);
-    const ackAt = this.#d.now();
     this.#resyncPending = false;
     const judged = judgeResults(socket, results);
-    for (const f of judged.findings) findings.push(f);
     for (const id of judged.staticWeights) {
       if (this.#staticWeights.has(id)) continue;
       this.#staticWeights.add(id);
-      findings.push({ kind: 'static-weights', backend: id, socket, algo: 'static' });
+      judged.findings.push({ kind: 'static-weights', backend: id, socket, algo: 'static' });
     }
-    const failed = judged.failed;
-    const touched = work.filter((w) => w.commands.length > 0);
-    if (touched.length > 0) {
-      const verified = await port.observe([...new Set(touched.map((w) => w.spec.backend))]).catch((err: unknown) => {
-        if (!(err instanceof AgentError) || !err.soft) throw err;
-        findings.push({ kind: 'haproxy-unreachable', socket, detail: err.message });
-        return null;
-      });
-      const missed = verified === null ? [] : notTaken(socket, touched, verified);
-      for (const f of missed) findings.push(f);
-      for (const w of touched)
-        if (verified === null || missed.some((m) => 'backend' in m && m.backend === w.spec.id)) failed.add(w.spec.id);
-    }
+    return { sent: true, results, findings: judged.findings, sessions, rejected: judged.failed, at: this.#d.now() };
+  }
+
+  /** Verify: a second read of the backends that got steps; changes apply asynchronously, so some may not show yet. */
+  async #verify(work: readonly Work[]): Promise<Verified> {
+    const touched = work.filter((w) => w.steps.length > 0);
+    if (touched.length === 0) return NOT_VERIFIED;
+    const findings: Finding[] = [];
+    const verified = await this.#d.port.observe([...new Set(touched.map((w) => w.spec.backend))]).catch((err: unknown) => {
+      if (!(err instanceof AgentError) || !err.soft) throw err;
+      findings.push({ kind: 'haproxy-unreachable', socket: this.label, detail: err.message });
+      return null;
+    });
+    const missed = verified === null ? [] : notTaken(this.label, touched, verified);
+    for (const f of missed) findings.push(f);
+    const failed = new Set<string>();
+    for (const w of touched) if (verified === null || missed.some((m) => 'backend' in m && m.backend === w.spec.id)) failed.add(w.spec.id);
+    return { findings, failed };
+  }
+
+  /**
+   * Report: what this run found, planned, sent and saw taken; which backends this process
+   * has had applied (/readyz) and how long each DNS change took to reach it. A run that
+   * found nothing to do, with no drain running, leaves the lane at rest.
+   */
+  #report(seen: Seen, planned: Planned, applied: Applied, verified: Verified): Progress {
+    const findings: Finding[] = [];
+    for (const list of [seen.findings, planned.findings, applied.findings, verified.findings]) for (const f of list) findings.push(f);
+    // NXDOMAIN, NODATA or refused endpoints before any answer: HAProxy is left as it is, and that is what DNS says.
+    for (const id of planned.leftAsDnsSays) seen.settled.add(id);
+    const { work, servers, unplaced } = planned;
+    const touched = work.filter((w) => w.steps.length > 0);
     const latency = new Map<string, number>();
-    for (const b of backends) {
-      if (failed.has(b.spec.id) || !work.some((w) => w.spec.id === b.spec.id)) continue;
-      // Only what DNS said counts: servers emptied because DNS never answered since start do not.
-      if (b.known) settled.add(b.spec.id);
-      const acked = this.#ackedRevision.get(b.spec.id);
-      // Commands without a DNS change (drain ending, drift, reload) are not update latency.
-      const sent = touched.some((w) => w.spec.id === b.spec.id);
-      if (sent && acked !== b.revision.n) latency.set(b.spec.id, (ackAt - b.revision.at) / 1_000);
-      this.#ackedRevision.set(b.spec.id, b.revision.n);
+    if (applied.sent) {
+      for (const b of this.#d.backends) {
+        const id = b.spec.id;
+        if (applied.rejected.has(id) || verified.failed.has(id) || !work.some((w) => w.spec.id === id)) continue;
+        // Only what DNS said counts: servers emptied because DNS never answered since start do not.
+        if (b.known) seen.settled.add(id);
+        // Commands without a DNS change (drain ending, drift, reload) are not update latency.
+        if (touched.some((w) => w.spec.id === id) && this.#ackedRevision.get(id) !== b.revision.n)
+          latency.set(id, (applied.at - b.revision.at) / 1_000);
+        this.#ackedRevision.set(id, b.revision.n);
+      }
     }
-    return { ...base, ...changesOf(touched, sessions), latency };
+    const { changes, dynamic } = applied.sent ? changesOf(touched, applied.sessions) : { changes: [], dynamic: [] };
+    const progress: Progress = { reload: seen.reload, findings, servers, unplaced, results: applied.results, changes, dynamic, latency };
+    const quiet = progress.results.length === 0 && findings.every((f) => severityOf(f) === 'warning');
+    const draining = [...this.#memory.values()].some((m) => m.drainingSince.size > 0);
+    this.#rest.ended(quiet && !draining, progress, this.#revisions(), seen.snap, this.#d.now());
+    return progress;
+  }
+
+  #names(): string[] {
+    return [...new Set(this.#d.backends.map((b) => b.spec.backend))];
+  }
+
+  #revisions(): string {
+    return this.#d.backends.map((b) => String(b.revision.n)).join(',');
   }
 
   /** First contact with a HAProxy process: its configuration, and whether the socket may write. */
-  async #checkProcess(snap: Snapshot, specs: readonly BackendSpec[]): Promise<Finding[]> {
+  async #checkProcess(snap: Snapshot): Promise<Finding[]> {
+    const { port, writer } = this.#d;
+    const specs = this.#d.backends.map((b) => b.spec);
     const firstContact = this.#checkedPid === null;
     const findings = checkProcess(this.label, snap, specs, { cookieKey: this.#d.cookieKey, firstContact, weights: this.#d.weights });
     if (findings.some((f) => severityOf(f) === 'fatal')) return findings;
     // Asked before anything is said of the configuration: a socket that may not write is the one thing to say.
-    const admin = await this.#d.port.isAdmin(snap.info, probeServer(snap, specs), this.#d.writer.mayWrite);
+    const probe = adminProbe(snap, specs);
+    const admin = (await port.isAdmin(snap.info)) ?? (probe === null ? null : await writer.probeAdmin(port, probe));
     if (admin === false) return [{ kind: 'not-admin', socket: this.label, command: null }];
     for (const f of findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
     this.#checkedPid = snap.info.pid;
@@ -300,6 +319,26 @@ export class SocketLane {
     return out;
   }
 }
+
+/** What a full run observed: the snapshot, the reload if any, the checks' findings, the backends this process has had applied. */
+type Seen = Readonly<{
+  snap: Snapshot;
+  reload: Progress['reload'];
+  findings: readonly Finding[];
+  settled: Set<string>;
+}>;
+
+/** What the run plans: every backend's work, and what the planning found. */
+type Planned = BackendsPlan;
+
+/** What applying the plan did: `sent` when HAProxy was sent the steps (not a dry run, no failure). */
+type Applied = Readonly<{ results: readonly CommandResult[]; findings: Finding[]; sessions: ReadonlyMap<string, number> }> &
+  (Readonly<{ sent: false }> | Readonly<{ sent: true; rejected: ReadonlySet<string>; at: number }>);
+
+/** What the second read found: the backends some of whose servers do not show their change. */
+type Verified = Readonly<{ findings: readonly Finding[]; failed: ReadonlySet<string> }>;
+
+const NOT_VERIFIED: Verified = { findings: [], failed: new Set() };
 
 /** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
 const RELOAD_POLL_MS = 20;

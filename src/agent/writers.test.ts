@@ -1,21 +1,35 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryHaproxy, slots } from '../../test/support/memory-haproxy.ts';
-import { batchLines } from '../core/commands.ts';
+import { FakeHaproxy, slots } from '../../test/support/fake-haproxy.ts';
+import { batchLines, command } from '../core/commands.ts';
+import type { Step } from '../core/steps.ts';
 import { parseBackend } from '../config/values.ts';
 import type { Work } from './decide.ts';
 import { SocketWriter } from './writers.ts';
 
 const SERVERS = 900;
-const commands = Array.from({ length: SERVERS }, (_, i) => `set server be_app/srv${String(i + 1)} weight 1`);
-// The writer acts on the commands alone: the plan is not read.
-const work = [{ spec: parseBackend('be_app=web.svc:80'), commands, plan: null, added: [], deleted: [] }] as unknown as Work[];
-const firstLine = batchLines(commands)[0]?.length ?? 0;
+const steps = Array.from({ length: SERVERS }, (_, i): Step => ({
+  kind: 'set-weight',
+  backend: 'be_app',
+  server: `srv${String(i + 1)}`,
+  weight: 1,
+}));
+const commands = steps.map((step) => command('be_app', step).text);
+// The writer acts on the steps alone: the plan is not read.
+const work = [{ spec: parseBackend('be_app=web.svc:80'), steps, plan: null, added: [], deleted: [] }] as unknown as Work[];
+const firstLine = batchLines(steps.map((step) => command('be_app', step)))[0]?.length ?? 0;
+
+/** HAProxy with `SERVERS` slots, its socket named as it would be. */
+function fake(): FakeHaproxy {
+  const haproxy = new FakeHaproxy({ be_app: slots(SERVERS) });
+  haproxy.label = '/run/haproxy/admin.sock';
+  return haproxy;
+}
 
 /** A HAProxy whose socket holds every exchange until `open()`. */
-function held(): { haproxy: MemoryHaproxy; open: () => void } {
-  const haproxy = new MemoryHaproxy('/run/haproxy/admin.sock', { be_app: slots(SERVERS) });
+function held(): { haproxy: FakeHaproxy; open: () => void } {
+  const haproxy = fake();
   let open = (): void => undefined;
-  haproxy.hang = new Promise((resolve) => {
+  haproxy.hold = new Promise((resolve) => {
     open = resolve;
   });
   return {
@@ -28,11 +42,11 @@ function held(): { haproxy: MemoryHaproxy; open: () => void } {
 
 describe('SocketWriter', () => {
   it('sends a batch of several lines whole', async () => {
-    expect(batchLines(commands).length).toBeGreaterThan(2);
-    const haproxy = new MemoryHaproxy('/run/haproxy/admin.sock', { be_app: slots(SERVERS) });
+    expect(batchLines(steps.map((step) => command('be_app', step))).length).toBeGreaterThan(2);
+    const haproxy = fake();
     const writer = new SocketWriter(new AbortController().signal);
-    expect(await writer.act(haproxy, work)).toHaveLength(SERVERS);
-    expect(haproxy.sent).toEqual(commands);
+    expect(await writer.act(haproxy.port(), work)).toHaveLength(SERVERS);
+    expect(haproxy.writes()).toEqual(commands);
     expect(await writer.settled()).toEqual([]);
   });
 
@@ -40,12 +54,12 @@ describe('SocketWriter', () => {
     const { haproxy, open } = held();
     const halt = new AbortController();
     const writer = new SocketWriter(halt.signal);
-    const acting = writer.act(haproxy, work);
+    const acting = writer.act(haproxy.port(), work);
     halt.abort();
     const settled = writer.settled();
     open();
     expect(await acting).toHaveLength(firstLine);
-    expect(haproxy.sent).toEqual(commands.slice(0, firstLine));
+    expect(haproxy.writes()).toEqual(commands.slice(0, firstLine));
     expect(await settled).toEqual([{ socket: '/run/haproxy/admin.sock', notSent: SERVERS - firstLine, unanswered: 0, of: SERVERS }]);
   });
 
@@ -53,7 +67,7 @@ describe('SocketWriter', () => {
     const { haproxy, open } = held();
     const halt = new AbortController();
     const writer = new SocketWriter(halt.signal);
-    const acting = writer.act(haproxy, work);
+    const acting = writer.act(haproxy.port(), work);
     halt.abort();
     haproxy.unreachable = 'connection closed by HAProxy before it answered';
     open();

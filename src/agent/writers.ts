@@ -1,10 +1,11 @@
 import { describeRecord } from '../config/model.ts';
-import { batchLines } from '../core/commands.ts';
+import { batchLines, command, renderStep, type Command } from '../core/commands.ts';
 import { dynamicCookie } from '../core/cookie.ts';
 import { countOf } from '../core/findings.ts';
 import { printableText } from '../core/names.ts';
+import type { Step } from '../core/steps.ts';
 import { endpointKey } from '../core/types.ts';
-import type { BackendCommand, CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
+import type { CommandResult, HaproxyPort } from '../haproxy/runtime.ts';
 import type { BackendInForce, Work } from './decide.ts';
 
 /** What a batch the halt cut short left on one socket: commands never written, and those of a line that got no answer. */
@@ -15,8 +16,11 @@ export type Unsent = Readonly<{ socket: string; notSent: number; unanswered: num
  * `SocketWriter` sends the commands, `DryRunWriter` prints them and sends nothing.
  */
 export interface Writer {
-  /** Whether a probe that writes (1.8's level-admin check, a no-op weight set) may be sent. */
-  readonly mayWrite: boolean;
+  /**
+   * Whether the socket is `level admin` where only a write tells (1.8): sends `probe`, a
+   * weight set to what it is; null when this writer sends nothing.
+   */
+  probeAdmin(port: HaproxyPort, probe: Step): Promise<boolean | null>;
   /** Acts on one socket's work; the results of what was sent, or null when nothing was. */
   act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<CommandResult[] | null>;
   /** HAProxy could not be read: there is nothing to decide on. */
@@ -32,7 +36,6 @@ export interface Writer {
  * for the exit to say. The next start plans from what HAProxy holds and sends the rest.
  */
 export class SocketWriter implements Writer {
-  readonly mayWrite = true;
   readonly #halt: AbortSignal | null;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #unsent: Unsent[] = [];
@@ -41,8 +44,14 @@ export class SocketWriter implements Writer {
     this.#halt = halt;
   }
 
+  async probeAdmin(port: HaproxyPort, probe: Step): Promise<boolean> {
+    const [result] = await port.apply([command(probe.backend, probe)]);
+    return result?.verdict.reason !== 'permission';
+  }
+
   async act(port: HaproxyPort, work: readonly Work[]): Promise<CommandResult[]> {
-    const commands = work.flatMap((w) => w.commands.map((text) => ({ backend: w.spec.id, text })));
+    // Every step rendered, and so checked, before the first is sent.
+    const commands = work.flatMap((w) => w.steps.map((step) => command(w.spec.id, step)));
     if (commands.length === 0) return [];
     const sending = this.#send(port, commands);
     this.#inFlight.add(sending);
@@ -53,15 +62,15 @@ export class SocketWriter implements Writer {
     }
   }
 
-  async #send(port: HaproxyPort, commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+  async #send(port: HaproxyPort, commands: readonly Command[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
     let sent = 0;
-    for (const line of batchLines(commands.map((c) => c.text))) {
+    for (const line of batchLines(commands)) {
       if (this.#halt?.aborted === true) {
         this.#unsent.push({ socket: port.label, notSent: commands.length - sent, unanswered: 0, of: commands.length });
         break;
       }
-      const answered = await port.apply(commands.slice(sent, sent + line.length)).catch((err: unknown) => {
+      const answered = await port.apply(line).catch((err: unknown) => {
         if (this.#halt?.aborted === true) {
           const notSent = commands.length - sent - line.length;
           this.#unsent.push({ socket: port.label, notSent, unanswered: line.length, of: commands.length });
@@ -90,7 +99,6 @@ export class SocketWriter implements Writer {
  * when it changed. Without a readable HAProxy it prints the endpoints DNS gave.
  */
 export class DryRunWriter implements Writer {
-  readonly mayWrite = false;
   readonly #out: (line: string) => void;
   readonly #cookieKey: string | null;
   readonly #printed = new Map<string, string>();
@@ -100,12 +108,16 @@ export class DryRunWriter implements Writer {
     this.#cookieKey = cookieKey;
   }
 
+  probeAdmin(): Promise<null> {
+    return Promise.resolve(null); // not even the no-op weight: nothing is ever sent
+  }
+
   act(port: HaproxyPort, work: readonly Work[], backends: readonly BackendInForce[]): Promise<null> {
     const lines: string[] = [];
     for (const w of work) {
       const b = backends.find((x) => x.spec.id === w.spec.id);
       if (b !== undefined) for (const line of endpointLines(b)) lines.push(line);
-      for (const c of w.commands) lines.push(c);
+      for (const step of w.steps) lines.push(renderStep(step));
       for (const [server, e] of [...w.plan.assignment].sort((x, y) => x[0].localeCompare(y[0], 'en', { numeric: true }))) {
         const cookie = this.#cookieKey === null ? '' : ` cookie ${dynamicCookie(this.#cookieKey, e.address, e.port)}`;
         lines.push(`# ${w.spec.backend}/${server} ${endpointKey(e)} ready${cookie}`);

@@ -71,11 +71,13 @@ describe('parseConfig', () => {
     });
   });
 
-  it('lets two records feed one backend through prefixes that do not overlap', () => {
+  it('lets two records feed one backend through prefixes whose servers differ', () => {
     expect(parse(['--backend', `be/blue=${SRV}`, '--backend', 'be/green=green.svc:80'])?.backends.map((b) => b.id)).toEqual([
       'be/blue',
       'be/green',
     ]);
+    // Slots are <prefix><N>: web1, web2 ... and webx1, webx2 ... are not the same servers.
+    expect(parse(['--backend', `be/web=${SRV}`, '--backend', `be/webx=${SRV}`])?.backends.map((b) => b.id)).toEqual(['be/web', 'be/webx']);
   });
 
   it('takes every flag from its environment variable, and the flag wins', () => {
@@ -101,7 +103,9 @@ describe('parseConfig', () => {
     [['--backend', 'be=web:0'], /port 0 out of range/],
     [['--backend', 'be=bad name'], /is not a DNS name/],
     [['--backend', `be=${SRV}`, '--backend', `be=${SRV}`], /given twice/],
-    [['--backend', `be=${SRV}`, '--backend', `be/web=${SRV}`], /would both manage servers starting with "web"/],
+    [['--backend', `be=${SRV}`, '--backend', `be/web=${SRV}`], /would both manage server "web1"/],
+    [['--backend', `be/web=${SRV}`, '--backend', `be/web1=${SRV}`], /be\/web and be\/web1 would both manage server "web11"/],
+    [['--backend', `be/web=${SRV}`, '--backend', `be/web-a=${SRV}`], /would both manage server "web-a1"/],
     [['--backend', `be=${SRV}`, '--interval', '5'], /--interval "5": expected a duration such as 500ms/],
     [['--backend', `be=${SRV}`, '--interval', '10ms'], /expected at least 100ms/],
     [['--backend', `be=${SRV}`, '--nameserver', 'dns.local'], /--nameserver "dns.local": expected an IP address/],
@@ -276,5 +280,27 @@ describe('parseConfig', () => {
     expect(parse(['--backend', `be=${SRV}`])?.logFormat).toBe('json');
     expect(parse(['--backend', `be=${SRV}`, '--log-format', 'text'])?.logFormat).toBe('text');
     expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_LOG_FORMAT: 'text' })?.logFormat).toBe('text');
+  });
+
+  it('takes --server-state-file from the flag or its variable, off by default; refuses an empty path and the --state-file path', () => {
+    expect(parse(['--backend', `be=${SRV}`])?.serverStateFile).toBeNull();
+    expect(parse(['--backend', `be=${SRV}`, '--server-state-file', '/run/haproxy/server-state'])?.serverStateFile).toBe(
+      '/run/haproxy/server-state',
+    );
+    expect(parse(['--backend', `be=${SRV}`], { HAPROXY_DNS_AGENT_SERVER_STATE_FILE: '/run/haproxy/server-state' })?.serverStateFile).toBe(
+      '/run/haproxy/server-state',
+    );
+    expect(() => parse(['--backend', `be=${SRV}`, '--server-state-file='])).toThrow(
+      new UsageError('--server-state-file "": expected a path'),
+    );
+    expect(() =>
+      parse(['--backend', `be=${SRV}`, '--state-file', '/run/haproxy/agent.state'], {
+        HAPROXY_DNS_AGENT_SERVER_STATE_FILE: '/run/haproxy/agent.state',
+      }),
+    ).toThrow(
+      new UsageError(
+        'HAPROXY_DNS_AGENT_SERVER_STATE_FILE="/run/haproxy/agent.state": the same path as --state-file; expected another file (HAProxy\'s server-state-file, not the agent\'s own state)',
+      ),
+    );
   });
 });

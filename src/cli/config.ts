@@ -159,10 +159,18 @@ export function parseConfig(argv: readonly string[], env: Readonly<Record<string
     socketTimeoutMs: duration('socket-timeout'),
     allowNets: list('allow-net').flatMap((n) => check(() => [parseAllowNet(n.text, n.where)], [])),
     stateFile: str('state-file') ?? null,
+    serverStateFile: str('server-state-file') ?? null,
     masterSocket: masterSocket === undefined ? null : check(() => parseSocket(masterSocket.text, masterSocket.where), null),
     dynamicServers: bool('dynamic-servers'),
     maxEndpoints: maxEndpoints(),
   };
+  const serverStateFile = one('server-state-file');
+  if (serverStateFile?.text === '') problems.push(`${serverStateFile.where}: expected a path`);
+  else if (serverStateFile !== undefined && serverStateFile.text === config.stateFile) {
+    problems.push(
+      `${serverStateFile.where}: the same path as --state-file; expected another file (HAProxy's server-state-file, not the agent's own state)`,
+    );
+  }
   if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return { help: false, version: false, config };
 }

@@ -2,8 +2,8 @@ import { SIGNALS_HELP } from './signals.ts';
 
 /**
  * Every flag: its name, argument, default, minimum and text. The one source of --help, of
- * the README's table (`npm run docs` writes it; a test compares them word for word), of
- * the environment variables (envName) and of the minimums config.ts checks.
+ * the flag table of docs/flags.md (`npm run docs` writes it; a test compares them word for
+ * word), of the environment variables (envName) and of the minimums config.ts checks.
  */
 export type Flag = Readonly<{
   name: string;
@@ -13,7 +13,7 @@ export type Flag = Readonly<{
   short?: string;
   arg?: string;
   default?: string;
-  /** The default as the README's table says it, when it is not a literal value. */
+  /** The default as the flag table says it, when it is not a literal value. */
   shown?: string;
   /** The least value taken: milliseconds for a duration, else a count. */
   min?: number;
@@ -21,7 +21,7 @@ export type Flag = Readonly<{
   zeroOff?: boolean;
   /** --help and --version: read from the command line only, never from the environment. */
   argvOnly?: boolean;
-  /** Markdown: the README shows it as it is, --help without the marks. */
+  /** Markdown: docs/flags.md shows it as it is, --help without the marks. */
   help: string;
 }>;
 
@@ -127,7 +127,7 @@ export const FLAGS: readonly Flag[] = [
   {
     name: 'dynamic-servers',
     type: 'boolean',
-    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
+    help: 'When endpoints outnumber the free slots, add servers (HAProxy 2.4.1+): active ones for the preferred SRV priority, `backup` ones for the others; delete them once their pod left and drained. See [Slots and dynamic servers](#slots-and-dynamic-servers).',
   },
   {
     name: 'max-endpoints',
@@ -141,7 +141,13 @@ export const FLAGS: readonly Flag[] = [
     name: 'state-file',
     type: 'string',
     arg: '<path>',
-    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A missing, corrupt or foreign file is a warning. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
+    help: "Keep each backend's last good answer (with its time) and every running drain's start here, written atomically when they change (and every tenth of `--hold` to refresh the answers' time). Read at start: a saved answer is in force within `--hold` of its time until DNS answers; a running drain keeps its clock. A corrupt or foreign file is a warning; a missing one (the first start) is not. One line of JSON, about 80 bytes an endpoint for a Kubernetes pod (180 in the indented format 1 of earlier versions, still read), and a second copy while it is written: 1 MiB holds some 6,500 endpoints. The folder may be shared (see [Security](#security)): a link, FIFO, device or folder at the path, a file larger than the agent can have written, or a time more than 60 s ahead of the clock is refused with a warning.",
+  },
+  {
+    name: 'server-state-file',
+    type: 'string',
+    arg: '<path>',
+    help: "Keep HAProxy's own `show servers state` here (every backend: the file its `server-state-file` loads, as the usual reload script writes it), replaced atomically after each run that sent HAProxy commands or met a new process, at each socket's first run, and when the file is missing; nothing more is read from HAProxy at rest. A reload, even a bare `SIGUSR2` to a `-W` master with no script, then starts with the slots filled, when haproxy.cfg has `server-state-file <path>`, `load-server-state-from-file global` and slots declared with a name (`server-template srv 10 slot.invalid:9 init-addr last,127.0.0.1 check disabled`). What the agent did not change since its last write (a weight set by hand, a health check's verdict, another backend) is in the file from its next write. Written 0640, for HAProxy to read through the folder's group. With several `--socket`, one file: each backend from the first socket that shows it. A dump over 8 MiB, something other than a regular file at the path, or a write that fails is a warning (said once per change) and leaves the file as it was; tried again at the next change, or after 10 intervals. `--dry-run` writes nothing.",
   },
   {
     name: 'weights',
@@ -169,7 +175,7 @@ export const FLAGS: readonly Flag[] = [
     arg: '<duration>',
     shown: 'resolv.conf, else `5s`',
     min: 10,
-    help: 'How long one DNS question may take before it counts as failed (see "Slow or busy DNS servers" below), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
+    help: 'How long one DNS question may take before it counts as failed (see [Slow or busy DNS servers](#slow-or-busy-dns-servers)), from the first question on. A server whose answers were seen to take longer stretches it, to three times at most (and 20 s unless it is longer), never past `--hold`; all the questions of one run (search list, CNAMEs, targets) end within twice that, 30 s at most unless the timeout is longer.',
   },
   {
     name: 'socket-timeout',
@@ -198,7 +204,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     arg: '<json|text>',
     default: 'json',
-    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a quote is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
+    help: '`json`: one JSON object a line, the level as a name (`"level":"info"`), for a log pipeline. `text`: one line an event for a person at a terminal: the time (UTC), the level, the message, then the fields as `key=value`; a value with a space or a backslash, or that starts with a quote, is quoted, and anything outside printable ASCII is escaped (`\\n`, `\\u001b`), so nothing from DNS can start a line or reach the terminal as a control.',
   },
   { name: 'help', type: 'boolean', short: 'h', argvOnly: true, help: 'Show the help.' },
   { name: 'version', type: 'boolean', argvOnly: true, help: 'Show the version.' },
@@ -214,7 +220,7 @@ export function flag(name: string): Flag {
   return f;
 }
 
-/** The minimum as a sentence, for the README and --help. */
+/** The minimum as a sentence, for the flag table and --help. */
 function minText(f: Flag): string {
   if (f.min === undefined) return '';
   const least = f.arg === '<duration>' ? `${String(f.min)}ms` : String(f.min);
@@ -224,11 +230,11 @@ function minText(f: Flag): string {
 /** Markdown as plain text: no backticks, links as their text. */
 const plain = (md: string): string => md.replaceAll('`', '').replace(/\[([^\]]+)\]\([^)]*\)/g, '$1');
 
-/** Where the README's flag table starts and ends (scripts/readme-flags.mjs writes between them). */
+/** Where the flag table of docs/flags.md starts and ends (scripts/readme-flags.ts writes between them). */
 export const README_FLAGS_START = '<!-- flags: written by `npm run docs` from src/cli/flags.ts -->';
 export const README_FLAGS_END = '<!-- /flags -->';
 
-/** The README's flag table, row for row. */
+/** The flag table, row for row (scripts/flags-doc.ts points its links into docs/). */
 export function flagsTable(): string {
   const rows = FLAGS.map((f) => {
     const head = `--${f.name}${f.arg === undefined ? '' : ` ${f.arg}`}`.replaceAll('|', '\\|');

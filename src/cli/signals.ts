@@ -1,7 +1,7 @@
 /**
  * What each signal does to the agent: run.ts installs the handlers from these lists, and
  * --help says them. A signal is either handled, and said in the log, or left to what
- * Node.js and the kernel do with it, which README's "Signals" says.
+ * Node.js and the kernel do with it, which docs/flags.md ("Exit codes and signals") says.
  */
 
 /** Stop once the runs in flight end (exit 0); the second stops a batch between two of its lines. */

@@ -63,6 +63,8 @@ export type Config = Readonly<{
   maxEndpoints: number;
   /** --state-file: where the last good answers and running drains are kept across restarts. */
   stateFile: string | null;
+  /** --server-state-file: where HAProxy's own `show servers state` is written, for its server-state-file to load at a reload; null: not. */
+  serverStateFile: string | null;
   /** --master-socket: HAProxy's master CLI, held open to hear of reloads at once; null: off. */
   masterSocket: SocketAddress | null;
 }>;

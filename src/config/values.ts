@@ -55,16 +55,33 @@ export function parseBackend(text: string, where = flagValue('backend', text)): 
 }
 
 /** Backends managed twice, or by prefixes that overlap: one line per clash, each starting with `source` (the flag or its variable). */
+/**
+ * Whether a server can belong to two prefixes of one backend: the shorter is empty (every
+ * server), or the longer is the shorter followed by digits (`web` and `web1` both take
+ * `web12`) or by the added servers' stem (`web` adds `web-a1`, a slot of `web-a`).
+ */
+function prefixesMeet(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return short === '' || (long.startsWith(short) && /^(\d*|-a\d*)$/.test(long.slice(short.length)));
+}
+
 export function backendClashes(backends: readonly BackendSpec[], source = '--backend'): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   for (const b of backends) {
     if (seen.has(b.id)) out.push(`${source} ${b.id} given twice: expected each backend (and prefix) once`);
     seen.add(b.id);
-    const overlap = backends.find((o) => o !== b && o.backend === b.backend && o.prefix.startsWith(b.prefix) && o.id !== b.id);
+    // Said once a pair: by the backend with the shorter prefix (the first of two as long).
+    const overlap = backends.find(
+      (o, j) =>
+        o.backend === b.backend &&
+        o.id !== b.id &&
+        (o.prefix.length > b.prefix.length || (o.prefix.length === b.prefix.length && j > backends.indexOf(b))) &&
+        prefixesMeet(b.prefix, o.prefix),
+    );
     if (overlap !== undefined) {
       out.push(
-        `${source} ${b.id} and ${overlap.id} would both manage servers starting with "${overlap.prefix}": expected prefixes that do not overlap`,
+        `${source} ${b.id} and ${overlap.id} would both manage server "${overlap.prefix}1": expected prefixes whose servers differ (a server-template names its slots <prefix><N>, the agent the servers it adds <prefix>-a<N>)`,
       );
     }
   }

@@ -1,6 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { batchLines, MAX_LINE_BYTES, renderChange, UnsafeCommandError } from './commands.ts';
-import type { Change } from './types.ts';
+import { batchLines, MAX_LINE_BYTES, renderStep, UnsafeCommandError } from './commands.ts';
+import { ADDED_ID_MIN, type Addition } from './dynamic.ts';
+import { additionSteps, changeSteps } from './steps.ts';
+import type { Change, Endpoint } from './types.ts';
+
+/** One change -> the commands its steps render to. */
+const renderChange = (backend: string, c: Change): string[] => changeSteps(backend, c).map(renderStep);
+/** One added server -> the commands its steps render to. */
+const renderAddition = (backend: string, a: Addition, checked: boolean): string[] => additionSteps(backend, a, checked).map(renderStep);
+
+const e = (n: number): Endpoint => ({
+  target: `pod-${String(n)}`,
+  address: `10.0.0.${String(n)}`,
+  port: 8080,
+  weight: 1,
+  priority: 0,
+  ttl: 5,
+});
 
 const change = (over: Partial<Change> = {}): Change => ({
   server: 'srv1',
@@ -12,7 +28,7 @@ const change = (over: Partial<Change> = {}): Change => ({
   ...over,
 });
 
-describe('renderChange', () => {
+describe('a slot change, rendered', () => {
   it('renders address, weight and state in that order', () => {
     expect(renderChange('be_app', change())).toEqual([
       'set server be_app/srv1 addr 10.1.43.243 port 8080',
@@ -56,19 +72,46 @@ describe('renderChange', () => {
   });
 });
 
+describe('an added server, rendered', () => {
+  it('as add server with its id (backup when it is one), weight, health when the slots are checked, then ready', () => {
+    expect(renderAddition('be_app', { name: 'srv-a1', id: 1234567890, endpoint: e(7), weight: 256, backup: false }, true)).toEqual([
+      'add server be_app/srv-a1 10.0.0.7:8080 id 1234567890 check',
+      'set server be_app/srv-a1 weight 256',
+      'enable health be_app/srv-a1',
+      'set server be_app/srv-a1 state ready',
+    ]);
+    expect(renderAddition('be_app', { name: 'srv-a3', id: ADDED_ID_MIN, endpoint: e(3), weight: null, backup: true }, true)[0]).toBe(
+      'add server be_app/srv-a3 10.0.0.3:8080 id 1073741824 backup check',
+    );
+    expect(
+      renderAddition(
+        'be_app',
+        { name: 'srv-a1', id: ADDED_ID_MIN, endpoint: { ...e(7), address: 'fd00::7' }, weight: null, backup: false },
+        false,
+      ),
+    ).toEqual(['add server be_app/srv-a1 [fd00::7]:8080 id 1073741824', 'set server be_app/srv-a1 state ready']);
+    expect(renderStep({ kind: 'del-server', backend: 'be_app', server: 'srv-a1' })).toBe('del server be_app/srv-a1');
+    expect(() => renderAddition('be_app', { name: 'x;y', id: ADDED_ID_MIN, endpoint: e(1), weight: null, backup: false }, false)).toThrow(
+      /refusing server name/,
+    );
+    expect(() => renderAddition('be_app', { name: 'srv-a1', id: 2 ** 31, endpoint: e(1), weight: null, backup: false }, false)).toThrow(
+      /refusing server id/,
+    );
+  });
+});
+
 describe('batchLines', () => {
   it('keeps every line under the limit HAProxy before 3.0 drops silently', () => {
-    const cmds = Array.from(
-      { length: 1000 },
-      (_, i) => `set server be_app/srv${String(i)} addr 10.1.${String(i >> 8)}.${String(i & 255)} port 8080`,
-    );
+    const cmds = Array.from({ length: 1000 }, (_, i) => ({
+      text: `set server be_app/srv${String(i)} addr 10.1.${String(i >> 8)}.${String(i & 255)} port 8080`,
+    }));
     const lines = batchLines(cmds);
     expect(lines.length).toBeGreaterThan(1);
-    for (const l of lines) expect(Buffer.byteLength(l.join(';')) + 1).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    for (const l of lines) expect(Buffer.byteLength(l.map((c) => c.text).join(';')) + 1).toBeLessThanOrEqual(MAX_LINE_BYTES);
     expect(lines.flat()).toEqual(cmds);
   });
 
   it('puts a small batch on one line', () => {
-    expect(batchLines(['a', 'b'])).toEqual([['a', 'b']]);
+    expect(batchLines([{ text: 'a' }, { text: 'b' }])).toEqual([[{ text: 'a' }, { text: 'b' }]]);
   });
 });

@@ -1,5 +1,6 @@
 import { isIPAddress } from './ip.ts';
-import type { Change } from './types.ts';
+import type { Step } from './steps.ts';
+import { endpointKey } from './types.ts';
 
 /**
  * HAProxy names are letters, digits and `-_.:` (cfgparse's invalid_char()). Anything else,
@@ -28,35 +29,47 @@ function checkName(kind: string, s: string): string {
   return s;
 }
 
-/**
- * One change -> the `set server` commands it needs (management.txt, "set server"), in the
- * order HAProxy must see them: address before weight before state, so a slot never turns
- * ready on its old address. Only what differs is sent, unless the change is forced.
- */
-export function renderChange(backend: string, change: Change): string[] {
-  const target = `${checkName('backend', backend)}/${checkName('server', change.server)}`;
-  const { from, to, force } = change;
-  const out: string[] = [];
-  if (force || from.address !== to.address || from.port !== to.port) {
-    if (!isIPAddress(to.address))
-      throw new UnsafeCommandError(`refusing address ${JSON.stringify(to.address)}: expected an IPv4 or IPv6 literal`);
-    if (!Number.isInteger(to.port) || to.port < 1 || to.port > 65535) {
-      throw new UnsafeCommandError(`refusing port ${String(to.port)}: expected 1..65535`);
-    }
-    out.push(`set server ${target} addr ${to.address} port ${String(to.port)}`);
-  }
-  if (to.weight !== null && (force || from.weight !== to.weight)) out.push(renderSetWeight(backend, change.server, to.weight));
-  if (force || from.admin !== to.admin) out.push(`set server ${target} state ${to.admin}`);
-  return out;
+function checkEndpoint(address: string, port: number): string {
+  if (!isIPAddress(address)) throw new UnsafeCommandError(`refusing address ${JSON.stringify(address)}: expected an IPv4 or IPv6 literal`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UnsafeCommandError(`refusing port ${String(port)}: expected 1..65535`);
+  return endpointKey({ address, port });
 }
 
-/** `set server <b>/<s> weight <w>`; also how the agent checks `level admin` without changing anything. */
-export function renderSetWeight(backend: string, server: string, weight: number): string {
-  if (!Number.isInteger(weight) || weight < 0 || weight > 256) {
-    throw new UnsafeCommandError(`refusing weight ${String(weight)}: expected 0..256`);
+/**
+ * A step -> the one runtime API command that does it (management.txt, "set server", "add
+ * server", "del server", "enable health"), every name and value in it checked: what is
+ * rendered is what it says.
+ */
+export function renderStep(step: Step): string {
+  const target = `${checkName('backend', step.backend)}/${checkName('server', step.server)}`;
+  switch (step.kind) {
+    case 'set-addr':
+      checkEndpoint(step.address, step.port);
+      return `set server ${target} addr ${step.address} port ${String(step.port)}`;
+    case 'set-weight':
+      if (!Number.isInteger(step.weight) || step.weight < 0 || step.weight > 256)
+        throw new UnsafeCommandError(`refusing weight ${String(step.weight)}: expected 0..256`);
+      return `set server ${target} weight ${String(step.weight)}`;
+    case 'set-state':
+      return `set server ${target} state ${step.state}`;
+    case 'add-server': {
+      const endpoint = checkEndpoint(step.address, step.port);
+      if (!Number.isInteger(step.id) || step.id < 1 || step.id >= 2 ** 31)
+        throw new UnsafeCommandError(`refusing server id ${String(step.id)}: expected 1..2147483647`);
+      return `add server ${target} ${endpoint} id ${String(step.id)}${step.backup ? ' backup' : ''}${step.check ? ' check' : ''}`;
+    }
+    case 'enable-health':
+      return `enable health ${target}`;
+    case 'del-server':
+      return `del server ${target}`;
   }
-  return `set server ${checkName('backend', backend)}/${checkName('server', server)} weight ${String(weight)}`;
 }
+
+/** A step, for a backend of the agent's (its id, for reports), with the command that does it. */
+export type Command = Readonly<{ backend: string; step: Step; text: string }>;
+
+/** Renders (and so checks) a step of the agent's backend `backend`. */
+export const command = (backend: string, step: Step): Command => ({ backend, step, text: renderStep(step) });
 
 /**
  * HAProxy before 3.0 reads one request line into a tune.bufsize buffer (16384 bytes) and
@@ -68,13 +81,13 @@ export const MAX_LINE_BYTES = 15_000;
 const utf8 = new TextEncoder();
 
 /** Commands -> request lines of `;`-joined commands, each under `maxBytes` with its newline. */
-export function batchLines(commands: readonly string[], maxBytes = MAX_LINE_BYTES): string[][] {
-  const lines: string[][] = [];
-  let current: string[] = [];
+export function batchLines<T extends Readonly<{ text: string }>>(commands: readonly T[], maxBytes = MAX_LINE_BYTES): T[][] {
+  const lines: T[][] = [];
+  let current: T[] = [];
   let size = 0;
   for (const cmd of commands) {
-    const bytes = utf8.encode(cmd).length + 1; // ';' or the final '\n'
-    if (bytes > maxBytes) throw new UnsafeCommandError(`command longer than ${String(maxBytes)} bytes: ${cmd.slice(0, 80)}...`);
+    const bytes = utf8.encode(cmd.text).length + 1; // ';' or the final '\n'
+    if (bytes > maxBytes) throw new UnsafeCommandError(`command longer than ${String(maxBytes)} bytes: ${cmd.text.slice(0, 80)}...`);
     if (current.length > 0 && size + bytes > maxBytes) {
       lines.push(current);
       current = [];

@@ -1,16 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ADDED_ID_MIN,
-  addedServerId,
-  addedStem,
-  hasAddedName,
-  isOwnAdded,
-  planDynamic,
-  renderAddition,
-  renderDeletion,
-  type AddedOwner,
-} from './dynamic.ts';
+import { ADDED_ID_MIN, addedServerId, addedStem, hasAddedName, isOwnAdded, planDynamic, type AddedOwner } from './dynamic.ts';
 import { emptyMemory, planBackend } from './plan.ts';
 import { endpointKey, type Endpoint, type Slot } from './types.ts';
 
@@ -177,31 +167,5 @@ describe('servers added at run time', () => {
       ['10.0.0.4:8080', 256, true],
       ['10.0.0.3:8080', 64, true],
     ]);
-  });
-
-  it('render as add server with their id (backup when it is one), weight, health when the slots are checked, then ready', () => {
-    expect(renderAddition('be_app', { name: 'srv-a1', id: 1234567890, endpoint: e(7), weight: 256, backup: false }, true)).toEqual([
-      'add server be_app/srv-a1 10.0.0.7:8080 id 1234567890 check',
-      'set server be_app/srv-a1 weight 256',
-      'enable health be_app/srv-a1',
-      'set server be_app/srv-a1 state ready',
-    ]);
-    expect(renderAddition('be_app', { name: 'srv-a3', id: ADDED_ID_MIN, endpoint: e(3), weight: null, backup: true }, true)[0]).toBe(
-      'add server be_app/srv-a3 10.0.0.3:8080 id 1073741824 backup check',
-    );
-    expect(
-      renderAddition(
-        'be_app',
-        { name: 'srv-a1', id: ADDED_ID_MIN, endpoint: { ...e(7), address: 'fd00::7' }, weight: null, backup: false },
-        false,
-      ),
-    ).toEqual(['add server be_app/srv-a1 [fd00::7]:8080 id 1073741824', 'set server be_app/srv-a1 state ready']);
-    expect(renderDeletion('be_app', 'srv-a1')).toBe('del server be_app/srv-a1');
-    expect(() => renderAddition('be_app', { name: 'x;y', id: ADDED_ID_MIN, endpoint: e(1), weight: null, backup: false }, false)).toThrow(
-      /refusing server name/,
-    );
-    expect(() => renderAddition('be_app', { name: 'srv-a1', id: 2 ** 31, endpoint: e(1), weight: null, backup: false }, false)).toThrow(
-      /refusing server id/,
-    );
   });
 });

@@ -1,5 +1,3 @@
-import { renderSetWeight, UnsafeCommandError, isSafeName } from './commands.ts';
-import { isIPAddress } from './ip.ts';
 import { bestPriority, haproxyWeights, sortEndpoints, splitByPriority } from './desired.ts';
 import { targetOf, type Plan, type WeightPolicy } from './plan.ts';
 import { endpointKey, type Change, type Endpoint, type Slot } from './types.ts';
@@ -145,33 +143,4 @@ function servedAfter(servers: readonly Slot[], changes: readonly Change[]): Set<
     if (target.admin !== 'maint') out.add(endpointKey(target));
   }
   return out;
-}
-
-/**
- * `add server` with the agent's id for it (`id`, taken by dynamic servers from 2.4 on), and
- * `backup` for a less preferred priority (also from 2.4 on), then what puts the new server
- * in service (it starts in maintenance): its weight, `enable health` when the slots are
- * checked, then `state ready`.
- */
-export function renderAddition(backend: string, a: Addition, checked: boolean): string[] {
-  if (!isSafeName(backend) || !isSafeName(a.name))
-    throw new UnsafeCommandError(`refusing server name ${JSON.stringify(`${backend}/${a.name}`)}`);
-  const { address, port } = a.endpoint;
-  if (!isIPAddress(address)) throw new UnsafeCommandError(`refusing address ${JSON.stringify(address)}: expected an IPv4 or IPv6 literal`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UnsafeCommandError(`refusing port ${String(port)}: expected 1..65535`);
-  if (!Number.isInteger(a.id) || a.id < 1 || a.id >= 2 ** 31)
-    throw new UnsafeCommandError(`refusing server id ${String(a.id)}: expected 1..2147483647`);
-  const target = `${backend}/${a.name}`;
-  return [
-    `add server ${target} ${endpointKey({ address, port })} id ${String(a.id)}${a.backup ? ' backup' : ''}${checked ? ' check' : ''}`,
-    ...(a.weight === null ? [] : [renderSetWeight(backend, a.name, a.weight)]),
-    ...(checked ? [`enable health ${target}`] : []),
-    `set server ${target} state ready`,
-  ];
-}
-
-export function renderDeletion(backend: string, name: string): string {
-  if (!isSafeName(backend) || !isSafeName(name))
-    throw new UnsafeCommandError(`refusing server name ${JSON.stringify(`${backend}/${name}`)}`);
-  return `del server ${backend}/${name}`;
 }

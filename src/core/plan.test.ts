@@ -1,9 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderChange } from './commands.ts';
+import { renderStep } from './commands.ts';
 import { emptyMemory, planBackend, type PlanInput, type SlotMemory } from './plan.ts';
-import { endpointKey, type Endpoint, type Slot } from './types.ts';
+import { changeSteps } from './steps.ts';
+import { endpointKey, type Change, type Endpoint, type Slot } from './types.ts';
 import { freeSlot } from '../../test/support/slots.ts';
+
+/** A change -> the commands its steps render to. */
+const renderChange = (backend: string, c: Change): string[] => changeSteps(backend, c).map(renderStep);
 
 const ep = (address: string, port = 8080, extra: Partial<Endpoint> = {}): Endpoint => ({
   target: `${address.replaceAll('.', '-')}.web`,
@@ -211,6 +215,29 @@ describe('planBackend', () => {
         'set server be_app/srv2 state maint',
       ].join('\n'),
     );
+  });
+
+  it('after a reload, lets a drain the state file brought back on its own pod run on, and drains a pod that left meanwhile', () => {
+    const a = ep('10.1.0.1');
+    const gone = ep('10.1.0.2');
+    const left = ep('10.1.0.3');
+    // Slots declared with a name: the server-state-file gave each its address back, as the agent left it.
+    const slots = [serving(1, a), serving(2, gone, { admin: 'drain' }), serving(3, left)];
+    const memory: SlotMemory = {
+      drainingSince: new Map([['srv2', 1_000_000 - 10_000]]),
+      lastHeld: new Map([
+        ['srv1', endpointKey(a)],
+        ['srv2', endpointKey(gone)],
+        ['srv3', endpointKey(left)],
+      ]),
+    };
+    const plan = planBackend(base(slots, [a], { resync: true, memory }));
+    // srv2 keeps draining (20 s of its 30 s left): its sticky clients keep their pod; srv3's pod left DNS during the reload.
+    expect(plan.changes.map((c) => [c.server, c.to.admin, c.reason])).toEqual([
+      ['srv1', 'ready', 'resync after HAProxy reload'],
+      ['srv3', 'drain', 'endpoint left DNS'],
+    ]);
+    expect(plan.memory.drainingSince.get('srv2')).toBe(1_000_000 - 10_000);
   });
 
   it('fills backup slots with the less preferred SRV priorities, or reports them unused', () => {

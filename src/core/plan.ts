@@ -164,9 +164,11 @@ function planPool(slots: readonly Slot[], unsorted: readonly Endpoint[], input: 
       decisions.set(slot.name, { target, reason, endpoint: e });
     } else if (e !== undefined) {
       release(slot, 'duplicate of another slot');
-    } else if (input.resync) {
-      // After a reload a slot can come back "ready" on its placeholder address
-      // (server-state-file restores port and state, not the address): never drain that.
+    } else if (input.resync && input.memory.lastHeld.get(slot.name) !== key) {
+      // After a reload a slot can come back "ready" on its placeholder address (a
+      // server-state-file restores an IP-literal slot's port and state, not its address):
+      // never drain that. A slot declared with a name comes back on the pod the agent left
+      // it on: its drain runs on, and one whose pod left DNS meanwhile is drained as ever.
       release(slot, 'not a known endpoint after HAProxy reload');
     } else if (slot.admin === 'ready') {
       if (input.drainMs > 0) {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { haproxy18, haproxy26 } from '../../test/support/fixtures.ts';
 import { splitReplies } from './framing.ts';
-import { judgeReply } from './replies.ts';
 
 describe('splitReplies', () => {
   it('gives one reply per command of a `;` line (1.8.30)', () => {
@@ -51,39 +50,5 @@ describe('splitReplies', () => {
 
   it('says framing is lost when HAProxy closed without a word (line over tune.bufsize)', () => {
     expect(splitReplies('', 3)).toEqual({ replies: [], complete: false });
-  });
-});
-
-describe('judgeReply', () => {
-  it.each([
-    ['set server be/s addr 127.0.1.1 port 8081', haproxy18('07-set-srv1-addr.txt').reply, true],
-    ['set server be/s addr 127.0.1.2 port 8081', haproxy18('39-set-srv1-addr-127.0.1.2.txt').reply, true],
-    ['set server be/s addr 127.0.1.1 port 8081', haproxy26('set-addr-unchanged.txt'), true],
-    ['set server be/s addr 10.0.0.1 port 80', 'nothing changed', true],
-    [
-      'set server be/s addr 10.0.0.1 port 80',
-      'Update for the current server address family is only supported through configuration file.',
-      false,
-    ],
-    ['set server be/s state ready', '', true],
-    ['set server be/s state ready', 'No such server.', false],
-    ['set server be/s weight 256', '', true],
-    ['set server be/s weight 300', 'Absolute weight can only be between 0 and 256 inclusive.', false],
-    ['add server be/s-a1 10.0.0.1:80', 'New server registered.', true],
-    ['add server be/s-a1 10.0.0.1:80', '[WARNING] some keyword is ignored\nNew server registered.', true],
-    ['add server be/s-a1 10.0.0.1:80', 'Backend must use a dynamic load balancing to support dynamic servers.', false],
-    ['add server be/s-a1 10.0.0.1:80', 'Already exists a server with the same name in backend.', false],
-    ['del server be/s-a1', 'Server deleted.', true],
-    ['del server be/s-a1', 'Only servers in maintenance mode can be deleted.', false],
-    ['enable health be/s-a1', '', true],
-  ])('%s -> %j is ok: %s', (command, reply, ok) => {
-    expect(judgeReply(command, reply.trim()).ok).toBe(ok);
-  });
-
-  it('recognises the missing admin level and static algorithms', () => {
-    expect(judgeReply('set server be/s state ready', 'Permission denied').reason).toBe('permission');
-    expect(
-      judgeReply('set server be/s weight 10', "Backend is using a static LB algorithm and only accepts weights '0%' and '100%'.").reason,
-    ).toBe('static-weights');
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { haproxy18, haproxy26 } from '../../test/support/fixtures.ts';
 import { HaproxyProtocolError } from '../errors.ts';
 import { splitReplies } from './framing.ts';
-import { adminStateOf, expectedStateColumns, parseServersState, parseShowInfo, parseShowStat } from './parse.ts';
+import { capabilities } from './capabilities.ts';
+import { adminStateOf, parseServersState, parseShowInfo, parseShowStat } from './parse.ts';
 
 const state18 = (): string => splitReplies(haproxy18('04-show-servers-state-be.txt').reply, 1).replies[0] ?? '';
 
@@ -101,7 +102,7 @@ describe('parseShowInfo', () => {
     const info = parseShowInfo(haproxy18('02-show-info.txt').reply);
     expect(info).toMatchObject({
       version: '1.8.30-c248dabed',
-      release: [1, 8],
+      caps: capabilities('1.8.30'),
       pid: 16218,
       uptimeSec: 1,
       startTimeSec: null,
@@ -112,7 +113,7 @@ describe('parseShowInfo', () => {
 
   it('reads 2.6, with Start_time_sec', () => {
     const info = parseShowInfo(haproxy26('show-info.txt'));
-    expect(info.release).toEqual([2, 6]);
+    expect(info.caps).toEqual(capabilities('2.6.12'));
     expect(info.startTimeSec).toBeGreaterThan(0);
   });
 });
@@ -129,20 +130,5 @@ describe('parseShowStat', () => {
     const [row] = parseShowStat('# pxname,svname,check_desc,addr,\nbe,srv1,"Layer7 wrong status, 503",10.0.0.1:80,\n');
     expect(row?.['check_desc']).toBe('Layer7 wrong status, 503');
     expect(row?.['addr']).toBe('10.0.0.1:80');
-  });
-});
-
-describe('expectedStateColumns', () => {
-  it.each([
-    ['1.7.14', null],
-    ['1.8.13', 19],
-    ['1.8.30-c248dabed', 20],
-    ['1.9.16', 20],
-    ['2.3.21', 20],
-    ['2.4.0', 25],
-    ['2.6.12-1+deb12u4', 25],
-    ['3.3.0', 25],
-  ])('knows what %s prints', (version, columns) => {
-    expect(expectedStateColumns(version)).toBe(columns);
   });
 });

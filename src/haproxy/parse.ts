@@ -1,5 +1,6 @@
 import { HaproxyProtocolError } from '../errors.ts';
 import type { AdminState } from '../core/types.ts';
+import { capabilities, type Capabilities } from './capabilities.ts';
 
 /**
  * Readers for HAProxy's text output. They look columns up by the names in the header row,
@@ -7,22 +8,8 @@ import type { AdminState } from '../core/types.ts';
  * section 3.1), and they throw rather than guess.
  */
 
-/** `show servers state` layouts: 1.8.0-1.8.13 (19), 1.8.14-2.3 (20), 2.4-3.3 (25). */
+/** `show servers state` layouts: 1.8.0-1.8.13 (19), 1.8.14-2.3 (20), 2.4-3.3 (25); see capabilities(). */
 export const KNOWN_STATE_LAYOUTS: readonly number[] = [19, 20, 25];
-
-/**
- * The layout a version prints: 19 columns in 1.8.0-1.8.13, 20 from 1.8.14 (srvrecord) to
- * 2.3, 25 from 2.4. null for versions before 1.8, which the agent does not support.
- */
-export function expectedStateColumns(version: string): number | null {
-  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
-  if (m === null) return null;
-  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
-  if (major < 1 || (major === 1 && minor < 8)) return null;
-  if (major === 1 && minor === 8) return patch >= 14 ? 20 : 19;
-  if (major === 1 || (major === 2 && minor <= 3)) return 20;
-  return 25;
-}
 
 /** How many columns a `show servers state` dump has (its header's names). */
 export function stateColumns(text: string): number {
@@ -157,8 +144,8 @@ function columnIndex<C extends string>(names: readonly string[], wanted: readonl
 
 export type ShowInfo = Readonly<{
   version: string;
-  /** [major, minor] parsed from Version ("1.8.30", "2.6.12-1+deb12u4"). */
-  release: readonly [number, number];
+  /** What this version can do (capabilities.ts). */
+  caps: Capabilities;
   pid: number;
   processNum: number;
   uptimeSec: number;
@@ -174,8 +161,8 @@ export function parseShowInfo(text: string): ShowInfo {
     if (i > 0) fields.set(line.slice(0, i), line.slice(i + 2).trim());
   }
   const version = fields.get('Version');
-  const m = /^(\d+)\.(\d+)/.exec(version ?? '');
-  if (version === undefined || m === null) {
+  const caps = version === undefined ? null : capabilities(version);
+  if (version === undefined || caps === null) {
     throw new HaproxyProtocolError(`show info: no Version line in ${JSON.stringify(text.slice(0, 80))}`, true);
   }
   const num = (k: string): number => {
@@ -186,7 +173,7 @@ export function parseShowInfo(text: string): ShowInfo {
   const start = fields.get('Start_time_sec');
   return {
     version,
-    release: [Number(m[1]), Number(m[2])],
+    caps,
     pid: num('Pid'),
     processNum: fields.has('Process_num') ? num('Process_num') : 1,
     uptimeSec: num('Uptime_sec'),

@@ -1,6 +1,9 @@
+import type { Step } from '../core/steps.ts';
+
 /**
- * What counts as success for each command the agent sends. A `;` batch is not atomic, so
- * every reply is judged on its own, on its whole text, not on its first bytes.
+ * What counts as success for each step the agent sends, judged by the step's kind. A `;`
+ * batch is not atomic, so every reply is judged on its own, on its whole text, not on its
+ * first bytes.
  */
 export type ReplyVerdict = Readonly<{ ok: boolean; reason: 'ok' | 'permission' | 'static-weights' | 'rejected' }>;
 
@@ -10,18 +13,22 @@ const ADDR_OK = /^(IP changed from|no need to change the addr|port changed from|
 const OK: ReplyVerdict = { ok: true, reason: 'ok' };
 const REJECTED: ReplyVerdict = { ok: false, reason: 'rejected' };
 
-export function judgeReply(command: string, reply: string): ReplyVerdict {
+export function judgeReply(step: Step, reply: string): ReplyVerdict {
   const text = reply.trim();
   if (text === 'Permission denied') return { ok: false, reason: 'permission' };
   if (text.startsWith('Backend is using a static LB algorithm')) return { ok: false, reason: 'static-weights' };
-  if (/^set server \S+ addr /.test(command)) {
-    return ADDR_OK.test(text) ? { ok: true, reason: 'ok' } : { ok: false, reason: 'rejected' };
+  switch (step.kind) {
+    case 'set-addr':
+      return ADDR_OK.test(text) ? OK : REJECTED;
+    case 'add-server':
+      // Parser warnings may come first, one per line; the last line says whether it was added.
+      return text.split('\n').at(-1) === 'New server registered.' ? OK : REJECTED;
+    case 'del-server':
+      return text === 'Server deleted.' ? OK : REJECTED;
+    case 'set-weight':
+    case 'set-state':
+    case 'enable-health':
+      // No output at all on success.
+      return text === '' ? OK : REJECTED;
   }
-  // Parser warnings may come first, one per line; the last line says whether it was added.
-  if (command.startsWith('add server ')) return text.split('\n').at(-1) === 'New server registered.' ? OK : REJECTED;
-  if (command.startsWith('del server ')) return text === 'Server deleted.' ? OK : REJECTED;
-  // Sent before add/del on 2.4 and 2.5: "experimental-mode on" answers nothing.
-  if (command === 'experimental-mode on') return text === '' ? OK : REJECTED;
-  // state, weight: no output at all on success.
-  return text === '' ? { ok: true, reason: 'ok' } : { ok: false, reason: 'rejected' };
 }

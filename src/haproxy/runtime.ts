@@ -1,11 +1,11 @@
 import pRetry from 'p-retry';
-import { batchLines, renderSetWeight } from '../core/commands.ts';
+import type { Command } from '../core/commands.ts';
 import { describeSocket, type SocketAddress } from '../config/model.ts';
 import { HaproxyConfigError, HaproxyProtocolError, HaproxyUnavailableError } from '../errors.ts';
 import { factsOfStat, NO_FACTS, type BackendConfigFacts } from './facts.ts';
 import { splitReplies } from './framing.ts';
+import type { Capabilities } from './capabilities.ts';
 import {
-  expectedStateColumns,
   NO_BACKEND_REPLY,
   parseServersState,
   parseShowInfo,
@@ -15,6 +15,7 @@ import {
   type ShowInfo,
 } from './parse.ts';
 import { judgeReply, type ReplyVerdict } from './replies.ts';
+import { READS, stepLines, type Request } from './requests.ts';
 import { exchange } from './socket.ts';
 import { SocketPathWatch } from './watch.ts';
 
@@ -29,11 +30,8 @@ export type Snapshot = Readonly<{
   layout: Readonly<{ columns: number; expected: number }> | null;
 }>;
 
-/** A command and the backend (agent's id) it is for, so its result can be judged per backend. */
-export type BackendCommand = Readonly<{ backend: string; text: string }>;
-export type CommandResult = Readonly<{ backend: string; command: string; reply: string; verdict: ReplyVerdict }>;
-
-export type ProbeServer = Readonly<{ backend: string; name: string; weight: number }>;
+/** A step's command as HAProxy answered it, judged by the step's kind. */
+export type CommandResult = Command & Readonly<{ reply: string; verdict: ReplyVerdict }>;
 
 /**
  * The agent's door to one HAProxy process. Narrow on purpose: read the managed backends,
@@ -52,12 +50,12 @@ export interface HaproxyPort {
   /** Live sessions (`scur`) per server of a backend, read fresh; for the log line of a server leaving. */
   sessions(backend: string): Promise<ReadonlyMap<string, number>>;
   /**
-   * Whether the socket is `level admin`, asked once per process. On 1.8 only a write can
-   * tell (a weight set to the value it has); with `mayWrite` false that gives null.
+   * Whether the socket is `level admin`, where a read tells, asked once per process; null
+   * where only a write can tell (1.8: a weight set to the value it has, see Writer.probeAdmin).
    */
-  isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null>;
-  /** Sends commands in lines under 15,000 bytes; one result per command, in order. */
-  apply(commands: readonly BackendCommand[]): Promise<CommandResult[]>;
+  isAdmin(info: ShowInfo): Promise<boolean | null>;
+  /** Sends the commands of steps in lines under 15,000 bytes; one result per command, in order. */
+  apply(commands: readonly Command[]): Promise<CommandResult[]>;
   /**
    * Calls `onReplaced` when the socket file is created or replaced (a new HAProxy process
    * bound it), until the returned function is called. A port that cannot tell never calls it.
@@ -65,21 +63,27 @@ export interface HaproxyPort {
   watch?(onReplaced: () => void): () => void;
 }
 
-export type RuntimeOptions = Readonly<{ timeoutMs: number; retries: number }>;
+/** One exchange with HAProxy: `line` written, the reply read until HAProxy closed, within `timeoutMs`, at most `maxBytes`. */
+export type Exchange = (line: string, timeoutMs: number, maxBytes: number) => Promise<string>;
 
-/** Sent after a reply that may lack its newline, so that a reply that always has one follows it. */
-const FRAMING_PROBE = 'show cli level';
+export type RuntimeOptions = Readonly<{
+  timeoutMs: number;
+  retries: number;
+  /** How a line reaches HAProxy: over the socket (socket.ts) unless given; one given has no socket file to watch. */
+  exchange?: Exchange;
+}>;
 
 /** The runtime API over one stats socket (one HAProxy process at a time). */
 export class HaproxyRuntime implements HaproxyPort {
   readonly label: string;
   readonly #address: SocketAddress;
   readonly #options: RuntimeOptions;
+  readonly #exchange: Exchange;
   /** `show stat` facts, read once per HAProxy process (pid). */
   #facts: { pid: number; byBackend: Map<string, BackendConfigFacts> } | null = null;
   #admin: { pid: number; admin: boolean } | null = null;
-  /** [major, minor] of the HAProxy process last observed. */
-  #release: readonly [number, number] | null = null;
+  /** What the HAProxy process last observed can do. */
+  #caps: Capabilities | null = null;
   /** The HAProxy process whose `show stat` hid server addresses (a socket below level operator). */
   #addressesHidden: number | null = null;
   /** Watches a UNIX socket's path while someone listens (watch()). */
@@ -94,6 +98,7 @@ export class HaproxyRuntime implements HaproxyPort {
   constructor(address: SocketAddress, options: RuntimeOptions) {
     this.#address = address;
     this.#options = options;
+    this.#exchange = options.exchange ?? ((line, timeoutMs, maxBytes) => exchange(address, line, timeoutMs, maxBytes));
     this.label = describeSocket(address);
   }
 
@@ -106,10 +111,10 @@ export class HaproxyRuntime implements HaproxyPort {
   async observe(backends: readonly string[]): Promise<Snapshot> {
     this.#watch?.ensure(); // a folder that was missing may be there now
     const fresh = this.#newProcessLikely;
-    // `show cli level` is 2.0's: asked only where the last process was 2.0 or later.
-    const level = fresh && this.#release !== null && this.#release[0] >= 2 ? ['show cli level'] : [];
-    const stats = fresh ? backends.map((b) => `show stat ${b} 6 -1`) : [];
-    const replies = await this.#send(['show info', ...backends.map((b) => `show servers state ${b}`), ...stats, ...level]);
+    // Asked only where the last process answered `show cli level`.
+    const level = fresh && this.#caps?.cliLevel === true ? [READS.level] : [];
+    const stats = fresh ? backends.map(READS.stat) : [];
+    const replies = await this.#send([READS.info, ...backends.map(READS.state), ...stats, ...level]);
     this.#newProcessLikely = false;
     if (isMasterCli(replies[0] ?? '')) {
       throw new HaproxyConfigError(
@@ -117,16 +122,20 @@ export class HaproxyRuntime implements HaproxyPort {
       );
     }
     const info = parseShowInfo(replies[0] ?? '');
-    this.#release = info.release;
+    this.#caps = info.caps;
     const states = backends.map((b, i) => {
       const state = replies[1 + i] ?? '';
       return state.trim() === NO_BACKEND_REPLY ? null : { state, servers: parseServersState(state).filter((r) => r.backend === b) };
     });
-    // A server the facts do not know was added since they were read (add server): its backup flag is read again.
-    const unknown = states.some((st, i) =>
-      st?.servers.some((s) => this.#facts?.byBackend.get(backends[i] ?? '')?.cookies.has(s.name) !== true),
-    );
-    if (this.#facts?.pid !== info.pid || unknown) {
+    // The facts name other servers than the state: one was added since they were read (add
+    // server) or deleted (del server, and its name may come back on another server, a backup
+    // this time): the backup flags are read again.
+    const changed = states.some((st, i) => {
+      const known = this.#facts?.byBackend.get(backends[i] ?? '')?.cookies;
+      if (st === null) return false;
+      return st.servers.some((s) => known?.has(s.name) !== true) || (known !== undefined && known.size !== st.servers.length);
+    });
+    if (this.#facts?.pid !== info.pid || changed) {
       // The facts of backends not read now stay while the process does.
       const byBackend = this.#facts?.pid === info.pid ? this.#facts.byBackend : new Map<string, BackendConfigFacts>();
       const read = fresh ? factsOf(backends, replies.slice(1 + backends.length)) : await this.#readFacts(backends);
@@ -134,9 +143,9 @@ export class HaproxyRuntime implements HaproxyPort {
       this.#facts = { pid: info.pid, byBackend };
     }
     const levelReply = level.length === 0 ? undefined : replies[1 + 2 * backends.length];
-    if (levelReply !== undefined && info.release[0] >= 2 && this.#admin?.pid !== info.pid)
+    if (levelReply !== undefined && info.caps.cliLevel && this.#admin?.pid !== info.pid)
       this.#admin = { pid: info.pid, admin: levelReply.trim() === 'admin' };
-    const expected = expectedStateColumns(info.version);
+    const expected = info.caps.stateColumns;
     let layout: Snapshot['layout'] = null;
     const views = new Map<string, BackendView | null>();
     backends.forEach((b, i) => {
@@ -159,7 +168,7 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async info(options: Readonly<{ once?: boolean }> = {}): Promise<ShowInfo> {
-    const [text = ''] = await this.#send(['show info'], options.once === true ? 0 : this.#options.retries);
+    const [text = ''] = await this.#send([READS.info], options.once === true ? 0 : this.#options.retries);
     if (isMasterCli(text)) return parseShowInfo(''); // throws; observe() says what it is
     const info = parseShowInfo(text);
     if (info.pid !== this.#facts?.pid) this.#newProcessLikely = true;
@@ -167,70 +176,45 @@ export class HaproxyRuntime implements HaproxyPort {
   }
 
   async sessions(backend: string): Promise<ReadonlyMap<string, number>> {
-    const [text = ''] = await this.#send([`show stat ${backend} 6 -1`]);
+    const [text = ''] = await this.#send([READS.stat(backend)]);
     const rows = parseShowStat(text, ['pxname', 'svname', 'scur']).filter((r) => r['pxname'] === backend);
     return new Map(rows.map((r) => [r['svname'] ?? '', Number(r['scur'] ?? 0) || 0]));
   }
 
-  async apply(commands: readonly BackendCommand[]): Promise<CommandResult[]> {
+  async apply(commands: readonly Command[]): Promise<CommandResult[]> {
     const results: CommandResult[] = [];
-    const backendOf = new Map(commands.map((c) => [c.text, c.backend]));
-    const on24 = this.#release !== null && this.#release[0] === 2 && this.#release[1] === 4;
-    // 2.4 prints its replies to add server without their newline: one followed by an empty
-    // reply (a `set server` that worked) would read as one reply. A command that always
-    // answers follows each there, its reply set aside.
-    const texts: string[] = [];
-    for (const c of commands) {
-      texts.push(c.text);
-      if (on24 && c.text.startsWith('add server ')) texts.push(FRAMING_PROBE);
-    }
-    for (const line of batchLines(texts)) {
-      const dynamic = line.some((c) => c.startsWith('add server ') || c.startsWith('del server '));
-      // 2.4 and 2.5 take add/del server only in experimental mode, which holds for the connection.
-      const before = dynamic && this.#release !== null && this.#release[0] === 2 && this.#release[1] < 6 ? ['experimental-mode on'] : [];
-      // Before 3.0 "Server deleted." lacks its newline (and on 2.4 add server's replies): last on a line, it could not be framed.
-      const last = line.at(-1) ?? '';
-      const after = last.startsWith('del server ') || (on24 && last.startsWith('add server ')) ? [FRAMING_PROBE] : [];
-      const replies = await this.#send([...before, ...line, ...after]);
-      replies.slice(0, before.length).forEach((reply) => {
-        if (reply.trim() !== '')
-          throw new HaproxyProtocolError(`HAProxy socket ${this.label}: experimental-mode on answered ${JSON.stringify(reply)}`, true);
-      });
-      line.forEach((command, i) => {
-        if (command === FRAMING_PROBE) return;
-        const reply = replies[before.length + i] ?? '';
-        results.push({ backend: backendOf.get(command) ?? '', command, reply, verdict: judgeReply(command, reply) });
+    for (const line of stepLines(commands, this.#caps?.addServer ?? null)) {
+      const replies = await this.#send(line);
+      line.forEach((request, i) => {
+        const reply = replies[i] ?? '';
+        if (request.role === 'step') results.push({ ...request.command, reply, verdict: judgeReply(request.command.step, reply) });
+        else if (request.role === 'experimental' && reply.trim() !== '')
+          throw new HaproxyProtocolError(`HAProxy socket ${this.label}: ${request.text} answered ${JSON.stringify(reply)}`, true);
       });
     }
     return results;
   }
 
-  /** 2.0+ answers `show cli level`; 1.8 does not know it, so there a no-op weight set tells. */
-  async isAdmin(info: ShowInfo, probe: ProbeServer | null, mayWrite: boolean): Promise<boolean | null> {
+  /** 2.0+ answers `show cli level`; 1.8 does not know it, and tells only at level user (show stat hides addresses). */
+  async isAdmin(info: ShowInfo): Promise<boolean | null> {
     if (this.#admin?.pid === info.pid) return this.#admin.admin;
-    let admin: boolean | null;
-    if (info.release[0] >= 2) {
-      const [level] = await this.#send(['show cli level']);
+    let admin: boolean | null = null;
+    if (info.caps.cliLevel) {
+      const [level] = await this.#send([READS.level]);
       admin = level?.trim() === 'admin';
     } else if (this.#addressesHidden === info.pid) {
-      admin = false; // 1.8 at level user: show stat hides addresses, a read tells what only a write could
-    } else if (probe === null || !mayWrite) {
-      admin = null;
-    } else {
-      const command = renderSetWeight(probe.backend, probe.name, probe.weight);
-      const [result] = await this.apply([{ backend: probe.backend, text: command }]);
-      admin = result?.verdict.reason !== 'permission';
+      admin = false; // 1.8 at level user: a read tells what only a write could
     }
     if (admin !== null) this.#admin = { pid: info.pid, admin };
     return admin;
   }
 
   async #readFacts(backends: readonly string[]): Promise<Map<string, BackendConfigFacts>> {
-    return factsOf(backends, await this.#send(backends.map((b) => `show stat ${b} 6 -1`)));
+    return factsOf(backends, await this.#send(backends.map(READS.stat)));
   }
 
   watch(onReplaced: () => void): () => void {
-    if (this.#address.kind !== 'unix') return () => undefined;
+    if (this.#address.kind !== 'unix' || this.#options.exchange !== undefined) return () => undefined;
     const w = new SocketPathWatch(this.#address.path, () => {
       this.#newProcessLikely = true;
       onReplaced();
@@ -244,44 +228,28 @@ export class HaproxyRuntime implements HaproxyPort {
     };
   }
 
-  async #send(commands: readonly string[], retries = this.#options.retries): Promise<string[]> {
-    const line = commands.join(';');
-    const raw = await pRetry(() => exchange(this.#address, line, this.#options.timeoutMs, replyBound(commands)), {
+  async #send(requests: readonly Request[], retries = this.#options.retries): Promise<string[]> {
+    const line = requests.map((r) => r.text).join(';');
+    const maxBytes = requests.reduce((sum, r) => sum + r.maxBytes, 0);
+    const raw = await pRetry(() => this.#exchange(line, this.#options.timeoutMs, maxBytes), {
       retries,
       minTimeout: 100,
       maxTimeout: 1_000,
       // Again only what is safe to run twice: `add server` may have been run before the
       // connection failed, and the next run reads HAProxy's state before deciding again.
-      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError && (!error.sent || commands.every(isRepeatable)),
+      shouldRetry: ({ error }) => error instanceof HaproxyUnavailableError && (!error.sent || requests.every((r) => r.repeatable)),
     });
-    const { replies, complete } = splitReplies(raw, commands.length);
+    const { replies, complete } = splitReplies(raw, requests.length);
     if (!complete) {
       // A reply without its closing empty line, or a connection closed mid-reply: which
       // reply belongs to which command is unknown, so none of them is trusted.
       throw new HaproxyProtocolError(
-        `HAProxy socket ${this.label}: ${String(replies.length)} replies for ${String(commands.length)} commands (reply framing lost; ${raw.length === 0 ? 'connection closed without an answer' : 'a reply lacked its closing empty line'})`,
+        `HAProxy socket ${this.label}: ${String(replies.length)} replies for ${String(requests.length)} commands (reply framing lost; ${raw.length === 0 ? 'connection closed without an answer' : 'a reply lacked its closing empty line'})`,
         true,
       );
     }
     return replies;
   }
-}
-
-/**
- * The most a reply to `commands` may weigh: a server line of `show servers state` is under
- * 300 bytes and of `show stat` under 1 KiB, so a backend of 10,000 servers fits with room
- * to spare; a `set server` reply is one line. A peer sending more is not HAProxy answering
- * what was asked (300 MB were once read whole).
- */
-export function replyBound(commands: readonly string[]): number {
-  let bytes = 0;
-  for (const c of commands) {
-    if (c.startsWith('show servers state')) bytes += 4 << 20;
-    else if (c.startsWith('show stat')) bytes += 16 << 20;
-    else if (c === 'show info') bytes += 64 << 10;
-    else bytes += 4 << 10;
-  }
-  return bytes;
 }
 
 /** Each backend's facts from the replies to `show stat <backend> 6 -1`, in the same order. */
@@ -292,9 +260,6 @@ function factsOf(backends: readonly string[], replies: readonly string[]): Map<s
   });
   return out;
 }
-
-/** Commands that change nothing when run twice: reads, `set server`, `enable health`, the level and mode switches. */
-const isRepeatable = (command: string): boolean => !command.startsWith('add server ') && !command.startsWith('del server ');
 
 /** The master CLI's answer to a worker command: "Unknown command", and a list naming `show proc`. */
 function isMasterCli(reply: string): boolean {

@@ -68,10 +68,11 @@ export function readStateFile(path: string, maxBytes: number): string | null | E
  * can guess and created only if nothing is there (O_EXCL, O_NOFOLLOW: never through a
  * planted link), written and synced, renamed over the path, and the folder synced, so a
  * crash leaves the old file or the new one, never half of either. On any failure the
- * temporary file is removed and the error thrown.
+ * temporary file is removed and the error thrown. `mode`: the file's permissions (0600:
+ * the agent's alone; 0640 for a file HAProxy reads, through the folder's group).
  */
-export function writeStateFile(path: string, text: string): void {
-  const { fd, tmp } = createTemporary(path);
+export function writeStateFile(path: string, text: string, mode = 0o600): void {
+  const { fd, tmp } = createTemporary(path, mode);
   try {
     try {
       const bytes = Buffer.from(text);
@@ -136,13 +137,13 @@ export function removeLeftoverTemporaries(path: string): number {
 
 const MAX_FOLDER_ENTRIES = 10_000;
 
-/** `.<name>.<16 hex digits>.tmp` beside the path, created 0600 by this call and no other. */
-function createTemporary(path: string): { fd: number; tmp: string } {
+/** `.<name>.<16 hex digits>.tmp` beside the path, created with `mode` by this call and no other. */
+function createTemporary(path: string, mode: number): { fd: number; tmp: string } {
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
   for (let attempt = 1; ; attempt++) {
     const tmp = join(dirname(path), `.${basename(path)}.${randomHex()}.tmp`);
     try {
-      return { fd: openSync(tmp, flags, 0o600), tmp };
+      return { fd: openSync(tmp, flags, mode), tmp };
     } catch (err) {
       // A name taken already (64 random bits: someone else's file): another name, a few times.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt === 3) throw err;
@@ -153,7 +154,8 @@ function createTemporary(path: string): { fd: number; tmp: string } {
 /** 64 bits from the kernel's random source, as hex (the DNS IDs' pool: no OpenSSL loaded for it). */
 const randomHex = (): string => Array.from({ length: 4 }, () => randomId().toString(16).padStart(4, '0')).join('');
 
-function kindOf(s: Stats): string {
+/** What a file that is not a regular one is, for a refusal's line. */
+export function kindOf(s: Stats): string {
   if (s.isFIFO()) return 'a FIFO';
   if (s.isDirectory()) return 'a folder';
   if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';

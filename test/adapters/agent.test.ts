@@ -5,7 +5,7 @@ import type { Agent } from '../../src/agent/agent.ts';
 import { buildAgent } from '../../src/agent/compose.ts';
 import { parseConfig } from '../../src/cli/config.ts';
 import { findingText } from '../../src/core/findings.ts';
-import { HaproxyConfigError, HaproxyProtocolError } from '../../src/errors.ts';
+import { HaproxyProtocolError } from '../../src/errors.ts';
 import { AgentMetrics } from '../../src/observability/metrics.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
 import { captureLogs, type LogLine } from '../support/logs.ts';
@@ -65,28 +65,6 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
   afterEach(async () => {
     await dns.stop();
     await haproxy.stop();
-  });
-
-  it('fills the slots with the exact command script, then sends nothing', async () => {
-    const h = harness([haproxy.socket], dns.port);
-    expect((await h.agent.pass()).ok).toBe(true);
-    expect(haproxy.sets()).toEqual([
-      'set server be_app/srv1 weight 1', // the level-admin check on 1.8: a no-op
-      'set server be_app/srv1 addr 127.0.2.1 port 8080',
-      'set server be_app/srv1 weight 256',
-      'set server be_app/srv1 state ready',
-      'set server be_app/srv2 addr 127.0.2.2 port 8080',
-      'set server be_app/srv2 weight 256',
-      'set server be_app/srv2 state ready',
-      'set server be_app/srv3 addr 127.0.2.3 port 8080',
-      'set server be_app/srv3 weight 256',
-      'set server be_app/srv3 state ready',
-    ]);
-    expect(h.count('server change')).toBe(3);
-    const before = haproxy.sets().length;
-    await h.agent.pass();
-    await h.agent.pass();
-    expect(haproxy.sets().length).toBe(before);
   });
 
   it.each(['silent', 'servfail', 'refused', 'garbage', 'wrong-id', 'wrong-question'] as const)(
@@ -175,33 +153,6 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     expect(h.count('waiting for HAProxy')).toBe(1);
   });
 
-  it('reports every rejected command with its text and HAProxy’s answer', async () => {
-    const h = harness([haproxy.socket], dns.port);
-    await h.agent.pass(); // checks pass on the first process
-    dns.endpoints = published(4);
-    haproxy.faults.set('set server be_app/srv4 state', 'unknown-command');
-    const r = await h.agent.pass();
-    expect(r.ok).toBe(false);
-    const rejected = h.logs().filter((l) => l.msg === 'HAProxy rejected a command');
-    expect(rejected.map((l) => l['command'])).toEqual(['set server be_app/srv4 state ready']);
-    expect(String(rejected[0]?.['reply'])).toMatch(/^Unknown command\. Please enter one of the following commands only :/);
-  });
-
-  it('stops with a clear error when the socket is not level admin', async () => {
-    const h = harness([haproxy.socket], dns.port);
-    haproxy.faults.set('set server', 'permission-denied');
-    await expect(h.agent.pass()).rejects.toThrow(/is not "level admin".*expected "stats socket \.\.\. level admin"/);
-  });
-
-  it('stops with a clear error when the backend does not exist', async () => {
-    const other = new FakeHaproxy('be_other');
-    await other.start();
-    const h = harness([other.socket], dns.port);
-    await expect(h.agent.pass()).rejects.toThrow(HaproxyConfigError);
-    await expect(h.agent.pass()).rejects.toThrow(/backend be_app not found in HAProxy/);
-    await other.stop();
-  });
-
   it('refuses a show servers state layout it does not know', async () => {
     haproxy.extraStateColumns = 1;
     const h = harness([haproxy.socket], dns.port);
@@ -223,27 +174,6 @@ describe('the agent against a fake HAProxy 1.8.30 and a fault-injecting DNS serv
     haproxy.extraStateRow = null;
     expect((await h.agent.pass()).ok).toBe(true);
     expect(haproxy.ready()).toHaveLength(3);
-  });
-
-  it('leaves weights alone on a static-rr backend, and says why', async () => {
-    haproxy.algo = 'static-rr';
-    const h = harness([haproxy.socket], dns.port);
-    expect((await h.agent.pass()).ok).toBe(true);
-    expect(haproxy.sets().filter((c) => / weight 256$/.test(c))).toEqual([]);
-    expect(h.logs().some((l) => String(l.msg).startsWith('backend uses a static algorithm'))).toBe(true);
-  });
-
-  it('detects a restart from show info and pushes every server again', async () => {
-    const h = harness([haproxy.socket], dns.port);
-    await h.agent.pass();
-    // A restart: new pid, every slot back as configured.
-    haproxy.pid += 1;
-    for (const s of haproxy.servers) Object.assign(s, { address: '127.0.0.1', port: 9, admin: 5, weight: 1, opState: 0 });
-    const before = haproxy.sets().length;
-    expect((await h.agent.pass()).ok).toBe(true);
-    expect(h.count('HAProxy reloaded or restarted: pushing every managed server again')).toBe(1);
-    expect(haproxy.ready()).toEqual(['127.0.2.1:8080', '127.0.2.2:8080', '127.0.2.3:8080']);
-    expect(haproxy.sets().length - before).toBe(10); // the admin check, then addr+weight+state for three slots
   });
 
   it('fills every socket, and one that hangs never blocks the others', async () => {

@@ -1,16 +1,11 @@
 import dnsPacket, { type DecodedPacket } from 'dns-packet';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent } from '../../src/agent/agent.ts';
-import { Reporter } from '../../src/agent/report.ts';
-import { DryRunWriter } from '../../src/agent/writers.ts';
-import { parseBackend } from '../../src/config/values.ts';
 import { Resolver } from '../../src/dns/resolver.ts';
+import { agentHarness, SRV } from '../support/agent-harness.ts';
 import { DnsServer } from '../support/dns-server.ts';
-import { captureLogs } from '../support/logs.ts';
-import { MemoryHaproxy } from '../support/memory-haproxy.ts';
-
-const SRV = '_http._tcp.web.default.svc.cluster.local';
+import { FakeHaproxy } from '../support/fake-haproxy.ts';
+import type { captureLogs } from '../support/logs.ts';
 
 /** Every line `--dry-run` may print: a comment of printable ASCII, or a command the agent would send. */
 const CONTRACT =
@@ -48,10 +43,9 @@ describe('hostile DNS answers never reach HAProxy, a terminal or a pipe unescape
     await dns.stop();
   });
 
-  const dryRun = async (): Promise<{ printed: string[]; haproxy: MemoryHaproxy; logs: ReturnType<typeof captureLogs> }> => {
-    const haproxy = new MemoryHaproxy();
-    const printed: string[] = [];
-    const logs = captureLogs();
+  const dryRun = async (): Promise<{ printed: string[]; haproxy: FakeHaproxy; logs: ReturnType<typeof captureLogs> }> => {
+    const haproxy = new FakeHaproxy();
+    haproxy.version = '2.6.12';
     const resolver = new Resolver({
       nameservers: [{ host: '127.0.0.1', port: dns.port }],
       search: [],
@@ -59,20 +53,7 @@ describe('hostile DNS answers never reach HAProxy, a terminal or a pipe unescape
       timeoutMs: 500,
       attempts: 1,
     });
-    const agent = new Agent({
-      backends: [parseBackend(`be_app=${SRV}`)],
-      resolve: (spec) => resolver.resolve(spec),
-      ports: [haproxy],
-      writer: new DryRunWriter((l) => printed.push(l), null),
-      reporter: new Reporter(logs.log, null),
-      now: Date.now,
-      timers: { holdMs: 600_000, holdNxMs: 30_000 },
-      policy: { allow: [] },
-      drainMs: 30_000,
-      weights: 'srv',
-      cookieKey: null,
-      driftCheckMs: 10_000,
-    });
+    const { agent, printed, logs } = agentHarness([haproxy], { dryRun: true, resolve: (spec) => resolver.resolve(spec), clock: Date.now });
     await agent.pass();
     return { printed, haproxy, logs };
   };
@@ -83,7 +64,7 @@ describe('hostile DNS answers never reach HAProxy, a terminal or a pipe unescape
         labels = ls;
         const { printed, haproxy } = await dryRun();
         for (const line of printed) expect(line).toMatch(CONTRACT);
-        expect(haproxy.sent).toEqual([]);
+        expect(haproxy.writes()).toEqual([]);
       }),
       { numRuns: 150 },
     );

@@ -41,6 +41,17 @@ function stateAt(endpoints: number): SavedState {
   };
 }
 
+/** HAProxy 2.6's dump of be_web with `n` slots filled with pods (its widest layout), as --server-state-file writes it. */
+function serverStateAt(n: number): string {
+  const header =
+    '# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port';
+  const rows = Array.from({ length: n }, (_, i) => {
+    const address = `10.244.${String(100 + (i % 155))}.${String(100 + ((i * 7) % 155))}`;
+    return `3 be_web ${String(i + 1)} srv${String(i + 1)} ${address} 2 4 256 1 86400 15 3 4 6 0 0 0 slot.invalid 8080 - 0 0 - - 0`;
+  });
+  return `1\n${header}\n${rows.join('\n')}\n\n`;
+}
+
 describe('k8s/', () => {
   let work = '';
   let rendered = '';
@@ -164,14 +175,15 @@ describe('k8s/', () => {
     expect(config.stateFile).toBe(posix.join(dir, 'agent.state')); // beside the socket: it survives a restart of either container
   });
 
-  it('sizes the emptyDir for the state file at 4096 endpoints, twice (the file and the copy renamed over it)', () => {
+  it('sizes the emptyDir for the state file and the server-state-file at 4096 endpoints, twice each (the file and the copy renamed over it)', () => {
     const volume = podSpec('haproxy').volumes?.find((v) => v.emptyDir?.medium === 'Memory');
     const limit = bytes(String(volume?.emptyDir?.sizeLimit ?? '0'));
     const size = Buffer.byteLength(encodeState(stateAt(4096)));
+    const dump = Buffer.byteLength(serverStateAt(4096));
     process.stdout.write(
-      `state file at 4096 endpoints (each also draining): ${String(size)} bytes, ${(size / 4096).toFixed(0)} an endpoint; sizeLimit ${String(limit)}\n`,
+      `at 4096 endpoints: state file ${String(size)} bytes (${(size / 4096).toFixed(0)} an endpoint, each also draining), server-state-file ${String(dump)} bytes (${(dump / 4096).toFixed(0)} a server); sizeLimit ${String(limit)}\n`,
     );
-    expect(2 * size).toBeLessThanOrEqual(limit);
+    expect(2 * (size + dump)).toBeLessThanOrEqual(limit);
   });
 
   it('locks every container down and gives each probes on ports it declares, and resources', () => {
@@ -239,6 +251,20 @@ describe('k8s/', () => {
     expect(spec.terminationGracePeriodSeconds ?? 30).toBeGreaterThan(sleep + hardStop);
   });
 
+  it("keeps HAProxy's server-state-file: the agent writes where haproxy.cfg loads it from, beside the socket, for slots declared with a name", () => {
+    const cfg = haproxyCfg();
+    const path = /^\s+server-state-file (\S+)$/m.exec(cfg)?.[1];
+    const config = agentConfig();
+    expect(config.serverStateFile).toBe(path);
+    const socket = config.sockets[0];
+    expect(posix.dirname(path ?? '')).toBe(socket?.kind === 'unix' ? posix.dirname(socket.path) : null); // on the volume both mount
+    expect(config.serverStateFile).not.toBe(config.stateFile);
+    expect(/^defaults\n(?:\s+.*\n)*?\s+load-server-state-from-file global$/m.test(cfg)).toBe(true);
+    // A name, never resolved, and the address to start from: the file gives a reloaded slot its pod's address.
+    expect(cfg).toMatch(/^\s+server-template srv \d+ slot\.invalid:9 init-addr last,127\.0\.0\.1 /m);
+    expect(cfg).not.toMatch(/^resolvers /m);
+  });
+
   it('keeps sticky cookies across replicas, and secrets out of the repository', () => {
     const cfg = haproxyCfg();
     expect(cfg).toMatch(/^\s+cookie SRVID insert indirect nocache dynamic$/m);
@@ -259,9 +285,13 @@ describe('k8s/', () => {
     expect(gitignored.status, 'git ignores k8s/examples/web/secret.env').toBe(0);
   });
 
-  it('has an HAProxy configuration that haproxy -c accepts without a warning', () => {
+  it('has an HAProxy configuration that haproxy -c accepts without a warning, once the agent has written the server-state-file', () => {
     const cfg = join(work, 'rendered-haproxy.cfg');
-    writeFileSync(cfg, haproxyCfg());
+    // At a pod's first start the file is not there yet: HAProxy warns that it cannot open it.
+    // (Servers it brings back ready are logged as warnings too: "leaving forced maintenance".)
+    const state = join(work, 'server-state');
+    writeFileSync(state, serverStateAt(0));
+    writeFileSync(cfg, haproxyCfg().replace(/^(\s+server-state-file )\S+$/m, `$1${state}`));
     const r = spawnSync('haproxy', ['-c', '-f', cfg], {
       env: { ...process.env, DYNAMIC_COOKIE_KEY: 'k', STATS_PASSWORD: 'p' },
       encoding: 'utf8',

@@ -125,19 +125,22 @@ zone "${ZONE}" { type primary; file "${this.dir}/${ZONE}.db"; allow-update { 127
 }
 
 /**
- * nsupdate over TCP (-v): a 1000-record update does not fit a UDP message. Tried up to
- * three times: just after named started, on a loaded machine, nsupdate sometimes ends with
- * "operation canceled" before the update reached the zone; every update the tests send
- * (adds and deletes of whole records) gives the same zone when applied twice.
+ * nsupdate over TCP (-v): a 1000-record update does not fit a UDP message. Tried again for
+ * about 7 s: just after named started, on a loaded machine, nsupdate sometimes ends with
+ * "operation canceled" before the update reached the zone (seen three times in a row within
+ * a second, in a soak); every update the tests send (adds and deletes of whole records)
+ * gives the same zone when applied twice.
  */
 async function nsupdate(script: string): Promise<void> {
-  for (let tryNo = 1; ; tryNo++) {
+  const waits = [250, 500, 1_000, 1_000, 2_000, 2_000];
+  for (let tryNo = 0; ; tryNo++) {
     try {
       await nsupdateOnce(script);
       return;
     } catch (err) {
-      if (tryNo === 3) throw err;
-      await new Promise((r) => setTimeout(r, 300));
+      const wait = waits[tryNo];
+      if (wait === undefined) throw err;
+      await new Promise((r) => setTimeout(r, wait));
     }
   }
 }
