@@ -622,6 +622,22 @@ describe('--state-file: what survives a restart', () => {
     expect(kept.at(-1)?.backends['be_app']?.at).toBe(1_061_000);
   });
 
+  it('writes nothing for a new answer that says what the last one said', async () => {
+    const h = haproxy();
+    const kept: SavedState[] = [];
+    const { agent, dns } = setup([h], undefined, { kept });
+    dns.answers.set(SRV, pods(1, 2));
+    await agent.pass();
+    expect(kept).toHaveLength(1);
+    dns.answers.set(SRV, pods(1, 2)); // a new answer (a new generation), the same endpoints
+    await agent.pass();
+    expect(kept).toHaveLength(1);
+    dns.answers.set(SRV, pods(1, 3));
+    await agent.pass();
+    expect(kept).toHaveLength(2);
+    expect(kept.at(-1)?.backends['be_app']?.endpoints).toHaveLength(3);
+  });
+
   it('after a restart during a DNS outage, fills a restarted HAProxy from the saved answer', async () => {
     const saved: SavedState = {
       version: 1,

@@ -5,12 +5,11 @@ import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
-import type { Endpoint } from '../core/types.ts';
 import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
-import { DNS_RUNS_IN_FLIGHT, JITTER, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
+import { DNS_RUNS_IN_FLIGHT, JOIN_WITHIN, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
 import type { Writer } from './writers.ts';
 
@@ -77,8 +76,8 @@ export class Agent {
   readonly #laneRuns = new Map<string, number | null>();
   /** The socket lanes' wake-ups while run() runs: a new HAProxy process on a socket runs its lane at once. */
   #socketWakeups: readonly Wakeup[] = [];
-  /** What the state last kept was made of, and when it was written. */
-  #kept: { answers: readonly (readonly Endpoint[] | undefined)[]; drains: string; at: number } | null = null;
+  /** What the state last kept was made of (each lane's good revision, the drains), and when it was written. */
+  #kept: { answers: readonly number[]; drains: string; at: number } | null = null;
 
   constructor(deps: AgentDeps) {
     this.#d = deps;
@@ -148,7 +147,7 @@ export class Agent {
             // A change wakes the socket lanes; at rest, those due within a tenth of the interval run now, in this wake-up.
             for (const w of wakeups) {
               if (r?.changed === true) w.wake();
-              else w.wakeIfDueWithin(wait.intervalMs * JITTER);
+              else w.wakeIfDueWithin(wait.intervalMs * JOIN_WITHIN);
             }
             return r;
           },
@@ -253,9 +252,9 @@ export class Agent {
   #keep(): void {
     const persist = this.#d.persist;
     if (persist === undefined || persist === null) return;
-    // Compared cheaply on every lane run: the answers by identity (a lane keeps the same
-    // array while its answer says the same), the drains, small, by their text.
-    const answers = this.#dns.map((l) => l.good?.endpoints);
+    // Compared cheaply on every lane run: the answers by their lanes' good revisions, the
+    // drains, small, by their text.
+    const answers = this.#dns.map((l) => l.goodRevision);
     const drains = JSON.stringify(this.#sockets.map((l) => l.drains()));
     const now = this.#d.now();
     const kept = this.#kept;

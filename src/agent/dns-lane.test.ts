@@ -20,6 +20,9 @@ const pods = (n: number): Endpoint[] =>
     ttl: 5,
   }));
 
+let generations = 0;
+
+/** A new answer (a generation of its own), as the resolver makes one. */
 const answer = (endpoints: Endpoint[], dropped: number): DnsAnswer => ({
   status: 'ok',
   name: SRV,
@@ -28,6 +31,7 @@ const answer = (endpoints: Endpoint[], dropped: number): DnsAnswer => ({
   notes: [],
   refusedNames: [],
   dropped,
+  generation: ++generations,
 });
 
 /** A run that must report (nothing overlaps it). */
@@ -36,6 +40,32 @@ async function ran(lane: DnsLane): Promise<DnsReport> {
   if (r === null) throw new Error('the run reported nothing');
   return r;
 }
+
+describe("a DNS lane and its answers' generations", () => {
+  it('reads an answer once per generation, and says the endpoints in force changed only when they did', async () => {
+    let next = answer(pods(2), 0);
+    const lane = new DnsLane({
+      spec: parseBackend(`be_app=${SRV}`),
+      resolve: () => Promise.resolve(next),
+      timers: { holdMs: 600_000, holdNxMs: 30_000 },
+      policy: { allow: [] },
+      now: () => 1_000,
+    });
+    expect((await ran(lane)).changed).toBe(true);
+    // An answer of the generation read says the same (DnsAnswer): it is not read again. This
+    // one, another object saying otherwise against the contract, shows that it was not.
+    next = { ...answer(pods(3), 0), generation: next.generation };
+    expect((await ran(lane)).changed).toBe(false);
+    expect(lane.endpoints).toHaveLength(2);
+    // A new generation is read, and is a change only when its endpoints are.
+    next = answer(pods(2), 0);
+    expect((await ran(lane)).changed).toBe(false);
+    next = answer(pods(3), 0);
+    expect((await ran(lane)).changed).toBe(true);
+    expect(lane.endpoints).toHaveLength(3);
+    expect(lane.revision.n).toBe(2);
+  });
+});
 
 describe('a DNS lane whose answer went past --max-endpoints', () => {
   it('says so once while the count stays, again when it changes, and shows the count in a gauge', async () => {

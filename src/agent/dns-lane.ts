@@ -75,7 +75,7 @@ export class DnsLane {
   readonly #d: DnsLaneDeps;
   #hold: HoldState = initialHold;
   #endpoints: readonly Endpoint[] | null = null;
-  /** The last answer read, and what it gave: the resolver hands back the same object while nothing changed. */
+  /** The last answer read, and what it gave: an answer of the same generation says the same (DnsAnswer), and is not read again. */
   #read: { answer: DnsAnswer; outcome: DnsOutcome; refused: readonly Finding[]; refusedAll: boolean } | null = null;
   #status: DnsStatus = 'none';
   /** Runs begun, and the one whose answer is in force (its number): an older run's answer never comes after it. */
@@ -84,6 +84,8 @@ export class DnsLane {
   /** Bumped whenever the endpoints in force change, with when that happened (update latency). */
   #revision = 0;
   #revisionAt = 0;
+  /** Bumped whenever the last good answer's endpoints change (what --state-file keeps of the lane). */
+  #goodRevision = 0;
 
   constructor(deps: DnsLaneDeps) {
     this.#d = deps;
@@ -110,8 +112,14 @@ export class DnsLane {
     return this.#endpoints;
   }
 
+  /** The endpoints in force change: `n` is bumped (the socket lanes compare it), `at` says when. */
   get revision(): Readonly<{ n: number; at: number }> {
     return { n: this.#revision, at: this.#revisionAt };
+  }
+
+  /** Bumped whenever the last good answer's endpoints change (not its time, which every good answer refreshes). */
+  get goodRevision(): number {
+    return this.#goodRevision;
   }
 
   /** The name DNS last answered for (the record's, search list applied), null before any answer: its zone's serial is watched. */
@@ -163,7 +171,7 @@ export class DnsLane {
     try {
       answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints, signal });
       if (n < this.#applied) return null; // a newer run's answer is in force: this older one says nothing new
-      if (this.#read?.answer === answer) {
+      if (this.#read?.answer.generation === answer.generation) {
         outcome = this.#read.outcome;
         for (const f of this.#read.refused) findings.push(f);
       } else {
@@ -192,8 +200,10 @@ export class DnsLane {
     if (outcome.status !== 'error') this.#applied = n;
     const now = this.#d.now();
     const held = applyHold(this.#hold, outcome, now, this.#d.timers);
+    const good = held.state.good;
+    if (good !== null && !sameEndpoints(this.#hold.good?.endpoints ?? null, good.endpoints)) this.#goodRevision++;
     this.#hold = held.state;
-    const changed = held.endpoints !== null && held.endpoints !== this.#endpoints && !sameEndpoints(this.#endpoints, held.endpoints);
+    const changed = held.endpoints !== null && !sameEndpoints(this.#endpoints, held.endpoints);
     if (changed) {
       this.#revision++;
       this.#revisionAt = now;
@@ -246,10 +256,22 @@ function allRefused(backend: string, record: string, count: number, policy: Addr
   };
 }
 
+/** The same endpoints in the same order (address, port, weight and priority each). */
 function sameEndpoints(a: readonly Endpoint[] | null, b: readonly Endpoint[]): boolean {
+  if (a === b) return true; // the list kept while the answer's generation stays: nothing to look at
   if (a === null || a.length !== b.length) return false;
-  return a.every((e, i) => {
+  for (let i = 0; i < a.length; i++) {
+    const e = a[i];
     const o = b[i];
-    return o !== undefined && e.address === o.address && e.port === o.port && e.weight === o.weight && e.priority === o.priority;
-  });
+    if (
+      e === undefined ||
+      o === undefined ||
+      e.address !== o.address ||
+      e.port !== o.port ||
+      e.weight !== o.weight ||
+      e.priority !== o.priority
+    )
+      return false;
+  }
+  return true;
 }

@@ -5,7 +5,12 @@
  */
 
 /** Up to 10% of the interval added to each sleep, so replicas do not query in lockstep. */
-export const JITTER = 0.1;
+const JITTER = 0.1;
+/**
+ * A socket lane whose run is due within this share of the interval runs with a DNS lane's
+ * run instead (`Wakeup.wakeIfDueWithin`): at rest, two wake-ups of the process become one.
+ */
+export const JOIN_WITHIN = 0.1;
 /** The shortest wait a short TTL can ask for: a TTL of 0 must not make the agent spin. */
 export const MIN_TTL_WAIT_MS = 250;
 

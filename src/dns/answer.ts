@@ -4,7 +4,7 @@ import type { Rejection } from './message.ts';
 import type { Transport } from './transport.ts';
 
 /** What one record name gave. NXDOMAIN and NODATA are answers, not failures. */
-export type DnsAnswer =
+export type AnswerBody =
   | Readonly<{
       status: 'ok';
       name: string;
@@ -20,6 +20,28 @@ export type DnsAnswer =
       serialDistrusted?: boolean;
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
+
+/**
+ * An answer, and its generation: how DNS says whether something changed, the one contract
+ * between the resolver and those who read its answers. Two answers one Resolver gave with
+ * the same generation say the same (status, name, endpoints, TTL, notes, refusals, drops,
+ * serial distrust): an answer needs reading once per generation, and whether it is new is
+ * told by its generation, never by the answer object. A new generation is an answer made
+ * anew, which may still say the same: an SRV record's is made anew only when what it is
+ * made of changed (its records, its targets or their addresses, or past a cap the endpoints
+ * in force), so at rest its generation stays; a host record's, NXDOMAIN and NODATA each time.
+ */
+export type DnsAnswer = AnswerBody & Readonly<{ generation: number }>;
+
+/** Numbers the answers of one Resolver: each answer made anew takes the next generation. */
+export class Generations {
+  #last = 0;
+
+  /** `body`, as a new answer. */
+  stamp(body: AnswerBody): DnsAnswer {
+    return { ...body, generation: ++this.#last };
+  }
+}
 
 /** What a resolve is given besides the record. */
 export type ResolveOptions = Readonly<{
@@ -42,7 +64,12 @@ export class Superseded extends Error {
   }
 }
 
-/** What the resolver saw on the wire, for metrics and debug logs. */
+/**
+ * What the resolver saw on the wire, for metrics and debug logs: a sink, told of each try as
+ * it ends (so that a slow question's tries show while it is asked). Nothing is read back
+ * from it and nothing waits on it; what the resolver learns from a question (round trips, a
+ * truncation) comes back with the question's result instead.
+ */
 export type DnsObserver = Readonly<{
   /** Every query made: which server, over what, and how it ended (ok, nxdomain, timeout, truncated...); `count` of them at once. */
   query: (ns: Nameserver, transport: Transport, result: string, count?: number) => void;

@@ -61,25 +61,27 @@ function encodeTemplate(name: string, type: RecordType): Buffer {
 
 export const normalizeName = (n: string): string => n.toLowerCase().replace(/\.$/, '');
 
-/**
- * Decodes `bytes` and accepts them only as the reply to (q, id): a response, the same ID,
- * the same single question. Everything else is a Rejection; it never throws.
- */
 /** A reply already decoded, with its bytes and its signature: a reply that says the same needs no decoding. */
 export type KnownReply = Readonly<{ raw: Buffer; reply: Reply; signature?: string | null }>;
 
+/** A reply taken as the answer: `same` when it is the known reply (the same bytes but the ID), not decoded again. */
+export type Taken = Readonly<{ reply: Reply; same: true }> | Readonly<{ reply: Reply; same: false }>;
+
 /**
  * decodeReply, skipped when `bytes` are those of `known` but for the ID, which must be
- * `id`: the same answer to the same question, already checked. A pass at rest gets the
- * same 60 KB answer every interval; decoding it each time was most of the pass.
+ * `id`: the same answer to the same question, already checked (`same`). A pass at rest gets
+ * the same 60 KB answer every interval; decoding it each time was most of the pass.
  */
-export function decodeKnown(bytes: Buffer, q: Question, id: number, known: KnownReply | undefined): Reply | Rejection {
+export function decodeKnown(bytes: Buffer, q: Question, id: number, known: KnownReply | undefined): Taken | Rejection {
   if (known !== undefined && bytes.length >= 2 && bytes.readUInt16BE(0) === id) {
-    if (bytes.length === known.raw.length && bytes.compare(known.raw, 2, known.raw.length, 2) === 0) return known.reply;
+    if (bytes.length === known.raw.length && bytes.compare(known.raw, 2, known.raw.length, 2) === 0)
+      return { reply: known.reply, same: true };
     // Servers rotate the records of an answer: the same records in another order say the same.
-    if (known.signature !== undefined && known.signature !== null && replySignature(bytes) === known.signature) return known.reply;
+    if (known.signature !== undefined && known.signature !== null && replySignature(bytes) === known.signature)
+      return { reply: known.reply, same: true };
   }
-  return decodeReply(bytes, q, id);
+  const reply = decodeReply(bytes, q, id);
+  return typeof reply === 'string' ? reply : { reply, same: false };
 }
 
 /**
@@ -202,6 +204,10 @@ class RecordHash {
   }
 }
 
+/**
+ * Decodes `bytes` and accepts them only as the reply to (q, id): a response, the same ID,
+ * the same single question. Everything else is a Rejection; it never throws.
+ */
 export function decodeReply(bytes: Buffer, q: Question, id: number): Reply | Rejection {
   let p: DecodedPacket & { rcode?: string };
   try {

@@ -3,9 +3,13 @@ import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
-import { decodeKnown, queryTemplate, type KnownReply, type Question, type Rejection, type Reply } from './message.ts';
+import { decodeKnown, queryTemplate, type KnownReply, type Question, type Reply } from './message.ts';
 import { stopping } from './question.ts';
-import { unreachableError, type TransportHooks } from './transport.ts';
+import type { DnsObserver } from './answer.ts';
+import { unreachableError } from './transport.ts';
+
+/** A pipelined question's reply: the known one (`same`), or a new one with its bytes (a copy, to keep). */
+export type Pipelined = Readonly<{ reply: Reply; same: true }> | Readonly<{ reply: Reply; same: false; raw: Buffer }>;
 
 /** Questions in flight at once on one connection: enough to keep the server busy, few enough to spare it. */
 export const PIPELINE_WIDTH = 256;
@@ -13,23 +17,25 @@ export const PIPELINE_WIDTH = 256;
 /**
  * Many questions on one TCP connection, several in flight at once (RFC 7766 6.2.1.1:
  * pipelining), answers matched by ID and question in whatever order they come. One reply
- * (or error) per question, in order. The connection failing, or `deadlineMs` passing (the
+ * (or error) per question, in order; a reply that is `known`'s (the question's at the same
+ * index) but for its ID is that reply, not decoded again (`same`): at 1000 pods a target's
+ * A record is asked again every time its TTL runs out, hundreds a second. The connection failing, or `deadlineMs` passing (the
  * time the run has left: a busy server that trickles answers does not hold a run up), fails
  * the questions still open with a DnsError; answered ones keep theirs. `signal` aborting (the
- * agent stopping) closes the connection at once.
+ * agent stopping) closes the connection at once. Replies dropped are counted in `observer`.
  */
 export function askPipelined(
   ns: Nameserver,
   questions: readonly Question[],
   deadlineMs: number,
-  hooks: TransportHooks,
-  known?: KnownReplies,
+  observer: DnsObserver,
+  known: readonly (KnownReply | undefined)[] = [],
   signal?: AbortSignal,
-): Promise<(Reply | DnsError)[]> {
+): Promise<(Pipelined | DnsError)[]> {
   if (questions.length === 0) return Promise.resolve([]);
   if (signal?.aborted === true) return Promise.resolve(questions.map(() => stopping()));
   return new Promise((resolve) => {
-    const results: (Reply | DnsError | undefined)[] = new Array<undefined>(questions.length);
+    const results: (Pipelined | DnsError | undefined)[] = new Array<undefined>(questions.length);
     const open = new Map<number, number>(); // id -> question index
     let next = 0;
     let answered = 0;
@@ -84,13 +90,14 @@ export function askPipelined(
         const id = message.length >= 2 ? message.readUInt16BE(0) : -1;
         const index = open.get(id);
         const q = index === undefined ? undefined : questions[index];
-        const r = index === undefined || q === undefined ? 'wrong-id' : answerOf(message, q, id, known);
+        const r = index === undefined || q === undefined ? 'wrong-id' : decodeKnown(message, q, id, known[index]);
         if (typeof r === 'string') {
-          hooks.dropped(ns, 'tcp', r);
+          observer.dropped(ns, 'tcp', r);
           continue;
         }
         open.delete(id);
-        results[index as number] = r;
+        // A new reply's bytes are copied to be kept: the frame is a view into the chunk read.
+        results[index as number] = r.same ? r : { reply: r.reply, same: false, raw: Buffer.from(message) };
         answered++;
       }
       if (answered === questions.length) finish(null);
@@ -103,23 +110,4 @@ export function askPipelined(
       finish(unreachableError(ns, 'tcp', e));
     });
   });
-}
-
-/**
- * The last reply to each question asked, kept by the caller (for as long as it keeps the
- * question): an answer that comes back byte for byte the same but for its ID is not decoded
- * again. At 1000 pods a target's A record is asked again every time its TTL runs out,
- * hundreds a second.
- */
-export type KnownReplies = Readonly<{
-  get: (q: Question) => KnownReply | undefined;
-  set: (q: Question, known: KnownReply) => void;
-}>;
-
-function answerOf(message: Buffer, q: Question, id: number, known: KnownReplies | undefined): Reply | Rejection {
-  if (known === undefined) return decodeKnown(message, q, id, undefined);
-  const before = known.get(q);
-  const r = decodeKnown(message, q, id, before);
-  if (typeof r !== 'string' && r !== before?.reply) known.set(q, { raw: Buffer.from(message), reply: r });
-  return r;
 }

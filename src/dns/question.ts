@@ -1,8 +1,9 @@
 import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
+import type { DnsObserver } from './answer.ts';
 import type { KnownReply, Question, Reply } from './message.ts';
-import { statusOf } from './records.ts';
-import { sendTry, type Transport, type TransportHooks, type Try, type TryOutcome } from './transport.ts';
+import { answeredAs, statusOf } from './records.ts';
+import { sendTry, type Transport, type Try, type TryOutcome } from './transport.ts';
 
 /** How one question is asked: where, how often, and for how long. */
 export type QuestionPlan = Readonly<{
@@ -22,13 +23,8 @@ export type QuestionPlan = Readonly<{
   firstOverBoth?: boolean;
 }>;
 
-export type QuestionHooks = TransportHooks &
-  Readonly<{
-    /** Each try, and how it ended: its answer's status, timeout, unreachable, malformed, or unanswered (another try answered first). */
-    query: (ns: Nameserver, transport: Transport, result: string) => void;
-    /** A try to `ns` answered after `ms`: a round-trip sample. */
-    rtt: (ns: Nameserver, ms: number) => void;
-  }>;
+/** A try to `ns` that answered (whatever its answer said) after `ms`: a round-trip sample (RFC 6298). */
+export type RoundTrip = Readonly<{ ns: Nameserver; ms: number }>;
 
 export type Answered = Readonly<{
   reply: Reply;
@@ -36,7 +32,18 @@ export type Answered = Readonly<{
   transport: Transport;
   /** Which of the plan's nameservers answered. */
   ns: Nameserver;
-  /** The answer came over TCP because a UDP answer was truncated. */
+  /** The reply is the known one (the same bytes but the ID): not decoded again. */
+  same: boolean;
+}>;
+
+/**
+ * How a question ended: its answer, or why none came (a DnsError), and, either way, what its
+ * tries taught: the round trips of those that answered, and whether a UDP answer came
+ * truncated (the question's answer needs TCP).
+ */
+export type QuestionResult = Readonly<{
+  answer: Answered | DnsError;
+  roundTrips: readonly RoundTrip[];
   truncated: boolean;
 }>;
 
@@ -63,28 +70,35 @@ type Open = { t: Try; sentAt: number };
  * first answer (NOERROR, NXDOMAIN) ends the question and closes the other tries; no answer
  * by the deadline is a DnsError('timeout'); every try failing otherwise, the last failure.
  * Nothing outlasts `bounds.until`, and `bounds.signal` aborting ends every try at once
- * (DnsError('aborted')).
+ * (DnsError('aborted')). Never rejects: the result says how it ended.
+ *
+ * Each try is counted in `observer` as it ends (a sink for metrics: nothing is read back),
+ * so that a slow question's tries show while it is still asked.
  */
 export function askQuestion(
   q: Question,
   plan: QuestionPlan,
-  hooks: QuestionHooks,
+  observer: DnsObserver,
   known: KnownReply | undefined,
   now: () => number = Date.now,
   bounds: Bounds = {},
-): Promise<Answered> {
+): Promise<QuestionResult> {
   const until = bounds.until ?? Infinity;
   /** The question's deadline from now: `ms`, cut at the run's end. */
   const within = (ms: number): number => Math.max(0, Math.min(ms, until - now()));
-  return new Promise((resolve, reject) => {
+  const roundTrips: RoundTrip[] = [];
+  let truncated = false;
+  return new Promise((resolveResult) => {
+    const resolve = (answer: Answered | DnsError): void => {
+      resolveResult({ answer, roundTrips, truncated });
+    };
     if (bounds.signal?.aborted === true) {
-      reject(stopping());
+      resolve(stopping());
       return;
     }
     const open = new Set<Open>();
     let sent = 0;
     let overTcp = plan.tcpFirst;
-    let truncated = false;
     let settled = false;
     let lastError: DnsError | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -102,12 +116,12 @@ export function askQuestion(
     const aborted = (): void => {
       if (settled) return;
       end();
-      reject(stopping());
+      resolve(stopping());
     };
     const fail = (e: DnsError): void => {
-      for (const o of open) hooks.query(o.t.ns, o.t.transport, e.kind === 'timeout' ? 'timeout' : 'unanswered');
+      for (const o of open) observer.query(o.t.ns, o.t.transport, e.kind === 'timeout' ? 'timeout' : 'unanswered');
       end();
-      reject(e);
+      resolve(e);
     };
     /** Nothing in flight and nothing left to send: the question ends with what went wrong. */
     const exhausted = (): void => {
@@ -123,7 +137,7 @@ export function askQuestion(
     const send = (ns: Nameserver, transport: Transport, counted: boolean): void => {
       if (counted) sent++;
       const entry: Open = { t: undefined as unknown as Try, sentAt: now() };
-      entry.t = sendTry(ns, transport, q, hooks, known, (o) => {
+      entry.t = sendTry(ns, transport, q, observer, known, (o) => {
         open.delete(entry);
         if (!settled) took(entry, o);
       });
@@ -151,16 +165,17 @@ export function askQuestion(
     const took = (entry: Open, o: TryOutcome): void => {
       const { ns, transport } = entry.t;
       if (o instanceof DnsError) {
-        hooks.query(ns, transport, o.kind);
+        observer.query(ns, transport, o.kind);
         lastError = o;
         errors.push(o.message);
         next(); // an unreachable server is no reason to wait
         exhausted();
         return;
       }
-      hooks.rtt(ns, now() - entry.sentAt);
+      roundTrips.push({ ns, ms: now() - entry.sentAt });
       if (o.reply.truncated && transport === 'udp') {
-        hooks.truncated(ns);
+        // A truncated UDP answer is a query of its own: counted, then asked again over TCP.
+        observer.query(ns, 'udp', 'truncated');
         truncated = true;
         if (!overTcp) {
           // The server answered: its TCP try gets the question's full time again, once.
@@ -173,17 +188,18 @@ export function askQuestion(
         return;
       }
       const status = statusOf(o.reply);
-      hooks.query(ns, transport, status);
       if (status === 'servfail' || status === 'refused' || status === 'error') {
+        observer.query(ns, transport, status);
         lastError = new DnsError(status, `${describeNameserver(ns)} answered ${o.reply.rcode}`, transport);
         errors.push(lastError.message);
         next();
         exhausted();
         return;
       }
-      for (const other of open) if (other !== entry) hooks.query(other.t.ns, other.t.transport, 'unanswered');
+      observer.query(ns, transport, answeredAs(q.type, o.reply));
+      for (const other of open) if (other !== entry) observer.query(other.t.ns, other.t.transport, 'unanswered');
       end();
-      resolve({ reply: o.reply, raw: o.raw, transport, ns, truncated });
+      resolve({ reply: o.reply, raw: o.raw, transport, ns, same: o.same });
     };
     const timedOut = (): void => {
       const last = lastError === null ? '' : `; before that: ${lastError.message}`;

@@ -4,8 +4,9 @@ import { DnsError } from '../errors.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from '../core/desired.ts';
 import { byPreference, capEndpoints, chooseAddresses, type InForce, type SrvChoice } from '../core/caps.ts';
 import { isIPAddress } from '../core/ip.ts';
-import type { DnsAnswer } from './answer.ts';
+import type { AnswerBody } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
+import type { SerialReading } from './serial-trust.ts';
 
 /** Reading what came back: the records of a name through its CNAMEs, the addresses among them. */
 
@@ -23,6 +24,22 @@ export async function inBatches<T>(items: readonly T[], width: number, run: (ite
     }
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
+/**
+ * How the try that brought a question's answer is counted (dns_queries_total's result): its
+ * status; an SOA question's as `soa` when a zone serial came, else as its rcode.
+ */
+export function answeredAs(type: RecordType, reply: Reply): string {
+  if (type !== 'SOA') return statusOf(reply);
+  return soaReading(reply) === null ? reply.rcode.toLowerCase() : 'soa';
+}
+
+/** The zone's SOA a reply holds (in the answer at the apex, in the authority section below it), null when it holds none. */
+export function soaReading(r: Reply): SerialReading | null {
+  const soa = r.answers.find((a) => a.type === 'SOA') ?? r.authorities?.find((a) => a.type === 'SOA');
+  if (soa?.type !== 'SOA' || typeof soa.data.serial !== 'number') return null;
+  return { serial: soa.data.serial, zone: normalizeName(soa.name), ttl: soa.ttl ?? 0, authoritative: r.authoritative === true };
 }
 
 export function statusOf(reply: Reply): 'ok' | 'nxdomain' | 'nodata' | 'servfail' | 'refused' | 'error' {
@@ -149,7 +166,7 @@ export function makeSrvAnswer(
   maxEndpoints = DEFAULT_MAX_ENDPOINTS,
   inForce: InForce | null = null,
   considered: ReadonlySet<string> | null = null,
-): DnsAnswer {
+): AnswerBody {
   const { refusedNames } = read;
   const notes = [...read.notes];
   /** Each target's addresses, chosen and bounded once however many records name it. */
@@ -194,7 +211,7 @@ export function makeHostAnswer(
   addrs: readonly Address[],
   maxEndpoints = DEFAULT_MAX_ENDPOINTS,
   inForce: InForce | null = null,
-): DnsAnswer {
+): AnswerBody {
   const kept = chooseAddresses(addrs, maxEndpoints, inForce?.byTarget.get(name));
   if (kept.length === 0) return { status: 'nodata', name };
   const endpoints = kept.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));

@@ -159,7 +159,7 @@ export class SerialTrust {
   }
 }
 
-/** Each answer's endpoints as one text (TTLs aside): an answer object is the same while its records are. */
+/** Each answer's endpoints as one text (TTLs aside), made once per answer: the answer kept is handed back while its records say the same. */
 const texts = new WeakMap<DnsAnswer, string>();
 
 /** What the trust compares and bounds an SRV answer by: its endpoints as text, its targets, its longest TTL. */

@@ -1,75 +1,60 @@
-import type { Answer } from 'dns-packet';
-import { indexInForce, targetsToAsk, type InForce } from '../core/caps.ts';
+import { indexInForce, targetsToAsk } from '../core/caps.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { DnsError } from '../errors.ts';
-import { Superseded, type DnsAnswer } from './answer.ts';
-import type { Lookup } from './asker.ts';
-import type { Reply } from './message.ts';
-import { stopping, type Bounds } from './question.ts';
-import { makeSrvAnswer, readSrv, type Address, type SrvRead } from './records.ts';
-import { trustFacts, type AskTicket, type SerialTrust } from './serial-trust.ts';
-import type { TargetCache } from './targets.ts';
+import type { AnswerBody, DnsAnswer, Generations } from './answer.ts';
+import type { Found } from './names.ts';
+import { indexAddresses, makeSrvAnswer, readSrv, type Address, type SrvRead } from './records.ts';
+import type { Addresses, Wanted } from './target-cache.ts';
 
 /** The targets whose addresses a record's answer is made of: all of them, or past the cap those worth asking (targetsToAsk). */
 type Asked = Readonly<{
-  read: SrvRead;
+  /** The read they were chosen from (its generation). */
+  read: number;
+  /** The endpoints in force they were chosen against (past the cap only). */
   inForce: readonly Endpoint[] | null;
   targets: readonly string[];
   considered: ReadonlySet<string> | null;
+  /** Changes whenever the targets do. */
+  generation: number;
 }>;
 
+/** What the answer kept for a record was made of: the generations of its read, its targets and their addresses, and the endpoints in force. */
+type MadeFrom = Readonly<{ read: number; asked: number; addresses: number; inForce: readonly Endpoint[] | null }>;
+
 /**
- * What an SRV record's answer was made of: the reply, what its records say, the targets
- * asked and their addresses (`parts`, by identity), the endpoints in force it was capped
- * against, and the answer.
+ * What an SRV record's answer is made of: the reply it was read from (the asker's
+ * generation) and its additional section's addresses, what its records say (`read`, with a
+ * generation that changes when they do), the targets asked, and the answer kept.
  */
 type Made = {
-  reply: Reply;
+  reply: number;
+  glue: ReadonlyMap<string, Address[]>;
   read: SrvRead;
+  readGeneration: number;
   asked: Asked | null;
-  parts: readonly (readonly Address[])[];
-  inForce: readonly Endpoint[] | null;
   answer: DnsAnswer | null;
+  from: MadeFrom | null;
 };
 
-/** What the targets' lookups get at least, when the SRV question took most of the run's time. */
-const MIN_TARGET_BUDGET_MS = 250;
-
-/** What making an SRV record's answer takes from the resolver. */
-export type SrvAnswerDeps = Readonly<{
-  targets: TargetCache;
-  trust: SerialTrust;
-  /** Asks the addresses of `missing` targets within `bounds`: what was found, and why some were not. */
-  lookUp: (missing: readonly string[], bounds: Bounds) => Promise<{ found: Map<string, Address[]>; failure: DnsError | null }>;
-  now: () => number;
-  /** --max-endpoints. */
-  maxEndpoints: () => number;
-}>;
-
 /**
- * The answers of the SRV records the agent follows, each made of a reply and its targets'
- * addresses, and handed back as the same object while what it is made of stays the same:
- * callers recognise an unchanged answer by identity.
+ * The answers of the SRV records the agent follows, made in steps the resolver takes in
+ * turn: `read` what a reply's records say, the targets `wanted` for the answer, `make` the
+ * answer from their addresses, `keep` it. Each step compares generations, not objects: what
+ * did not change is neither read nor made again, and the answer kept is handed back while
+ * what it is made of says the same.
  */
 export class SrvAnswers {
-  readonly #d: SrvAnswerDeps;
-  /** Per SRV record: what its answer was made of, and the answer, handed back while they stay the same. */
+  /** Per SRV record (its name as configured). */
   readonly #made = new Map<string, Made>();
-  /** The endpoints in force, indexed for the caps once per list (a lane keeps the same list while its answer says the same). */
-  readonly #indexed = new WeakMap<readonly Endpoint[], InForce>();
-  /**
-   * Per SRV record: how many resolves began, the newest whose reply came, and the end of the
-   * last one's completion: resolves of a record may overlap (a slow server's question in
-   * flight when the zone changes), their completions go one at a time in the order their
-   * replies came, and one whose reply came after a newer one's is Superseded.
-   */
-  readonly #turns = new Map<string, { begun: number; taken: number; done: Promise<void> }>();
+  /** The last generation given to a read or to a choice of targets. */
+  #generation = 0;
+  /** The answers' generations, shared with the resolver's other answers. */
+  readonly #answers: Generations;
 
-  constructor(deps: SrvAnswerDeps) {
-    this.#d = deps;
+  constructor(generations: Generations) {
+    this.#answers = generations;
   }
 
-  /** The answer last made for `record`, null before any. */
+  /** The answer kept for `record` from what its records say now, null before any (or since they changed). */
   last(record: string): DnsAnswer | null {
     return this.#made.get(record)?.answer ?? null;
   }
@@ -79,150 +64,103 @@ export class SrvAnswers {
     return this.#made.size;
   }
 
-  /** The endpoints in force, indexed for the caps (once per list). */
-  index(inForce: readonly Endpoint[] | null): InForce | null {
-    if (inForce === null) return null;
-    let indexed = this.#indexed.get(inForce);
-    if (indexed === undefined) {
-      indexed = indexInForce(inForce);
-      this.#indexed.set(inForce, indexed);
+  /**
+   * What `found`'s records say, read once per reply (`found.generation`); `changed` when
+   * they say something else than the records last read for `record` said. Servers rotate
+   * the records of an answer (BIND does by default): the same records in another order say
+   * the same.
+   */
+  read(record: string, found: Found): Readonly<{ read: SrvRead; changed: boolean }> {
+    const made = this.#made.get(record);
+    if (made?.reply === found.generation) return { read: made.read, changed: false };
+    const read = readSrv(found.name, found.records);
+    const glue = indexAddresses(found.reply.additionals);
+    if (made?.read.signature === read.signature) {
+      made.reply = found.generation;
+      made.glue = glue;
+      return { read: made.read, changed: false };
     }
-    return indexed;
-  }
-
-  /** A resolve of `record` begins: its number among the record's resolves. */
-  begin(record: string): number {
-    let turn = this.#turns.get(record);
-    if (turn === undefined) this.#turns.set(record, (turn = { begun: 0, taken: 0, done: Promise.resolve() }));
-    return ++turn.begun;
+    const readGeneration = ++this.#generation;
+    this.#made.set(record, { reply: found.generation, glue, read, readGeneration, asked: null, answer: null, from: null });
+    return { read, changed: true };
   }
 
   /**
-   * Runs `complete` for resolve `n` of `record`, whose reply just came: once the completions
-   * of the replies before it have ended, and only while no newer resolve's reply has come.
+   * The targets whose addresses `record`'s answer is made of, and its additional section:
+   * all the targets, or past the cap those it could take (those in force first:
+   * targetsToAsk), so that a run's work stays bounded by the cap. Read first.
    */
-  async #inTurn<T>(record: string, n: number, complete: () => Promise<T>): Promise<T> {
-    const turn = this.#turns.get(record);
-    if (turn === undefined) return complete();
-    if (turn.taken > n) throw new Superseded(record);
-    turn.taken = n;
-    const before = turn.done;
-    let release = (): void => undefined;
-    turn.done = new Promise<void>((r) => {
-      release = r;
-    });
-    try {
-      await before;
-      if (turn.taken !== n) throw new Superseded(record);
-      return await complete();
-    } finally {
-      release();
+  wanted(record: string, inForce: readonly Endpoint[] | null, max: number): Wanted {
+    const made = this.#made.get(record);
+    if (made === undefined) throw new TypeError(`${record}: wanted() before read()`);
+    const capped = made.read.ordered.length > max;
+    let asked = made.asked;
+    if (asked?.read !== made.readGeneration || (capped && !sameInForce(asked.inForce, inForce))) {
+      const considered = capped ? targetsToAsk(made.read.ordered, inForce === null ? null : indexInForce(inForce), max) : null;
+      asked =
+        asked?.read === made.readGeneration && sameSet(asked.considered, considered)
+          ? { ...asked, inForce }
+          : {
+              read: made.readGeneration,
+              inForce,
+              considered,
+              targets: considered === null ? made.read.targets : Array.from(considered),
+              generation: ++this.#generation,
+            };
+      made.asked = asked;
     }
+    return { targets: asked.targets, targetsFrom: asked.generation, glue: made.glue, glueFrom: made.reply };
   }
 
   /**
-   * The answer resolve `n` of `record` makes of its reply (`found`): once the completions of
-   * the replies before it have ended, and only while no newer resolve's reply has come
-   * (Superseded). Its targets' addresses are asked as needed; the answer is made, or the
-   * same object handed back while it says the same.
+   * The answer `record`'s records and their targets' `addresses` make, for the name the
+   * answer came for: the answer kept (its generation) while what it is made of says the
+   * same; made again, a new generation, otherwise, and for a capped answer when the
+   * endpoints in force changed (they keep their places), in which case it stays the one
+   * kept if it says the same.
    */
-  complete(
-    record: string,
-    n: number,
-    found: Lookup & { records: Answer[] },
-    ticket: AskTicket,
-    trust: 'verify' | 'ask',
-    inForce: readonly Endpoint[] | null,
-    bounds: Bounds,
-  ): Promise<DnsAnswer> {
-    return this.#inTurn(record, n, () => this.#complete(record, found, ticket, trust, inForce, bounds));
+  make(record: string, name: string, addresses: Addresses, inForce: readonly Endpoint[] | null, max: number): DnsAnswer {
+    const made = this.#made.get(record);
+    if (made?.asked == null) throw new TypeError(`${record}: make() before wanted()`);
+    const { answer: kept, from, asked } = made;
+    const make = (): AnswerBody =>
+      makeSrvAnswer(name, made.read, addresses.map, max, inForce === null ? null : indexInForce(inForce), asked.considered);
+    if (
+      kept === null ||
+      from === null ||
+      from.read !== made.readGeneration ||
+      from.asked !== asked.generation ||
+      from.addresses !== addresses.version
+    )
+      return this.#answers.stamp(make());
+    const capped = kept.status === 'ok' && (kept.dropped ?? 0) > 0;
+    if (!capped || sameInForce(from.inForce, inForce)) return kept;
+    const next = make();
+    return sameAnswer(kept, next) ? kept : this.#answers.stamp(next);
   }
 
-  async #complete(
-    name: string,
-    found: Lookup & { records: Answer[] },
-    ticket: AskTicket,
-    trust: 'verify' | 'ask',
-    inForce: readonly Endpoint[] | null,
-    bounds: Bounds,
-  ): Promise<DnsAnswer> {
-    const last = this.#made.get(name);
-    if (found.status !== 'ok') {
-      this.#d.trust.forget(found.name);
-      return { status: found.status, name: found.name };
-    }
-    let made = this.#made.get(name);
-    if (made?.reply !== found.reply) {
-      // Servers rotate the records of an answer (BIND does by default): what it says is the same when its records are.
-      const read = readSrv(found.name, found.records);
-      made =
-        made?.read.signature === read.signature
-          ? { ...made, reply: found.reply }
-          : { reply: found.reply, read, asked: null, parts: [], inForce: null, answer: null };
-      this.#made.set(name, made);
-    }
-    if (trust === 'verify' && made.read === last?.read && last.answer !== null) {
-      // The record says what it said: the serial was right, the targets need not be asked.
-      this.#d.trust.done({ ...ticket, name: found.name }, trustFacts(last.answer, made.read, new Map()));
-      return last.answer;
-    }
-    // A large answer (over TCP) often has no room left for the additional section: the
-    // targets' addresses then come from A/AAAA queries, cached for their TTL.
-    const targetsFailed: { error: DnsError | null } = { error: null };
-    const max = this.#d.maxEndpoints();
-    const indexed = this.index(inForce);
-    const asking = this.#asking(made, inForce, indexed, max);
-    const { map: addresses, changed } = await this.#d.targets.addresses(name, asking.targets, found.reply, async (missing) => {
-      // What the run has left, and a little more when the SRV question took most of it.
-      const until = Math.max(bounds.until ?? Infinity, this.#d.now() + MIN_TARGET_BUDGET_MS);
-      const looked = await this.#d.lookUp(missing, { until, signal: bounds.signal });
-      targetsFailed.error = looked.failure;
-      return looked.found;
-    });
-    if (bounds.signal?.aborted === true) throw stopping();
-    let answer = made.answer;
-    const parts = answer === null || changed ? asking.targets.map((t) => addresses.get(t) ?? []) : made.parts;
-    // The same reply and the same target addresses make the same answer: the same object, which callers need not read again.
-    const stale = answer === null || made.parts.length !== parts.length || made.parts.some((p, i) => p !== parts[i]);
-    // A capped answer is made again when the endpoints in force changed: they keep their places (it stays as it was if it says the same).
-    const capped = answer?.status === 'ok' && (answer.dropped ?? 0) > 0;
-    if (answer === null || stale || (capped && made.inForce !== inForce)) {
-      const next = makeSrvAnswer(found.name, made.read, addresses, max, indexed, asking.considered);
-      if (answer === null || stale || !sameAnswer(answer, next)) answer = next;
-      made.parts = parts;
-      made.inForce = inForce;
-    }
-    // Records whose targets could not be looked up this run are not "no records": DNS is failing, and the last good answer is held.
-    if (answer.status !== 'ok' && made.read.usable.length > 0 && targetsFailed.error !== null) throw targetsFailed.error;
-    if (this.#d.trust.enabled) {
-      this.#d.trust.done({ ...ticket, name: found.name }, trustFacts(answer, made.read, addresses));
-      // Said once per answer: the lane reports it for as long as the answers carry it.
-      if (answer.status === 'ok' && answer.serialDistrusted !== true && this.#d.trust.distrusted(found.name))
-        answer = { ...answer, serialDistrusted: true };
-    }
+  /** Keeps `answer` as `record`'s, made of `addresses` against `inForce`. */
+  keep(record: string, answer: DnsAnswer, addresses: Addresses, inForce: readonly Endpoint[] | null): DnsAnswer {
+    const made = this.#made.get(record);
+    if (made?.asked == null) return answer;
     made.answer = answer;
+    made.from = { read: made.readGeneration, asked: made.asked.generation, addresses: addresses.version, inForce };
     return answer;
-  }
-
-  /**
-   * The targets whose addresses `made`'s answer is made of: all of them, or past the cap
-   * those it could take (those in force first: targetsToAsk), so that a run's work stays
-   * bounded by the cap. The same array while they stay the same (the target cache knows an
-   * unchanged answer by it).
-   */
-  #asking(made: Made, inForce: readonly Endpoint[] | null, indexed: InForce | null, max: number): Asked {
-    const before = made.asked;
-    if (before?.read === made.read && before.inForce === inForce) return before;
-    const considered = targetsToAsk(made.read.ordered, indexed, max);
-    const same = before?.read === made.read && sameSet(before.considered, considered);
-    const targets = same ? before.targets : considered === null ? made.read.targets : Array.from(considered);
-    made.asked = { read: made.read, inForce, targets, considered };
-    return made.asked;
   }
 }
 
+/** The endpoints in force as the caps read them: each target, address and port, in order. */
+function sameInForce(a: readonly Endpoint[] | null, b: readonly Endpoint[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  if (a.length !== b.length) return false;
+  return a.every((e, i) => {
+    const o = b[i];
+    return o !== undefined && e.target === o.target && e.address === o.address && e.port === o.port;
+  });
+}
+
 /** Two answers that give the same endpoints (the same address, port, weight and priority each), whatever their order. */
-function sameAnswer(a: DnsAnswer, b: DnsAnswer): boolean {
+function sameAnswer(a: AnswerBody, b: AnswerBody): boolean {
   if (a.status !== 'ok' || b.status !== 'ok') return a.status === b.status;
   if (a.endpoints.length !== b.endpoints.length || a.dropped !== b.dropped) return false;
   const text = (e: Endpoint): string => `${e.address} ${String(e.port)} ${String(e.weight)} ${String(e.priority)}`;

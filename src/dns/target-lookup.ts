@@ -1,17 +1,15 @@
-import type { Answer } from 'dns-packet';
 import type { Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import type { AddressType, DnsObserver } from './answer.ts';
-import type { Lookup } from './asker.ts';
-import { normalizeName, type Reply } from './message.ts';
-import type { Bounds } from './question.ts';
+import { normalizeName, type KnownReply, type Reply } from './message.ts';
+import type { Found } from './names.ts';
 import { askPipelined } from './pipeline.ts';
-import { addressesIn, followChain, inBatches, statusOf, type Address } from './records.ts';
-import type { TargetCache } from './targets.ts';
-import type { TransportHooks } from './transport.ts';
+import type { Bounds } from './question.ts';
+import { addressesIn, followChain, statusOf, type Address } from './records.ts';
+import type { AddressQuestion, TargetCache, TargetRead, TargetReply } from './target-cache.ts';
 
 /** Targets looked up one by one (CNAME chains), at once. */
-const TARGET_QUERIES_IN_FLIGHT = 16;
+export const TARGET_QUERIES_IN_FLIGHT = 16;
 
 /** A timer's longest wait (setTimeout takes a longer one as 1 ms). */
 const TIMER_MAX_MS = 2 ** 31 - 1;
@@ -19,87 +17,95 @@ const TIMER_MAX_MS = 2 ** 31 - 1;
 /** What the run has left, as a wait. */
 const budgetMs = (bounds: Bounds, now: number): number => Math.max(0, Math.min(TIMER_MAX_MS, (bounds.until ?? Infinity) - now));
 
-/** What a target's reply said: read once per reply (a reply the pipeline knew is the same object). */
-type TargetRead = Readonly<{ status: string; addresses: readonly Address[]; cname: boolean }>;
-
-/** What looking up targets takes from the resolver. */
-export type TargetLookup = Readonly<{
-  /** The nameserver to ask (the one that answered last). */
-  ns: () => Nameserver | undefined;
-  families: () => readonly AddressType[];
-  cache: TargetCache;
-  hooks: TransportHooks;
-  observer: DnsObserver;
-  /** One name, CNAMEs followed, for a target whose answer stopped at a CNAME. */
-  follow: (name: string, type: AddressType, bounds: Bounds) => Promise<Lookup & { records: Answer[] }>;
-  now: () => number;
-  read: WeakMap<Reply, TargetRead>;
-}>;
+/** What asking targets' addresses gave. */
+export type TargetsLooked = {
+  /** Addresses by target, for the targets whose every question was answered. */
+  found: Map<string, Address[]>;
+  /** Targets whose answer stopped at a CNAME: each to be followed on its own, for the family asked. */
+  cnames: { target: string; type: AddressType }[];
+  /** Why a target got no answer (the first failure), null when every one did. */
+  failure: DnsError | null;
+};
 
 /**
- * Addresses of targets, asked all at once: every question pipelined on one TCP
- * connection to the preferred nameserver, only the address families wanted, by
- * `bounds.until` (what the run has left), ended at once by `bounds.signal`. A target whose answer is a CNAME to follow is asked
- * on its own. A target none of whose questions was answered is left out of `found`: the
+ * Addresses of targets, asked all at once: every question pipelined on one TCP connection
+ * to `ns` (the nameserver that answered last), only the address families wanted, by
+ * `bounds.until` (what the run has left), ended at once by `bounds.signal`. A reply that is
+ * the last one to its question (kept in `cache` with what it said) is neither decoded nor
+ * read again. A target none of whose questions was answered is left out of `found`: the
  * cache keeps what it knew of it (a busy server must not make a known pod disappear), and
- * the next run asks again; `failure` says why.
+ * the next run asks again; `failure` says why. Each question's result is counted in
+ * `observer`, by status, in one call per status.
  */
-export async function lookUpTargets(
-  c: TargetLookup,
+export async function askTargets(
+  cache: TargetCache,
+  ns: Nameserver | undefined,
+  families: readonly AddressType[],
   targets: readonly string[],
+  observer: DnsObserver,
   bounds: Bounds,
-): Promise<{ found: Map<string, Address[]>; failure: DnsError | null }> {
-  const found = new Map<string, Address[]>();
-  if (targets.length === 0) return { found, failure: null };
-  const families = c.families();
-  const questions = c.cache.questions(targets, families);
-  const ns = c.ns();
-  if (ns === undefined) return { found, failure: null };
-  const replies = await askPipelined(ns, questions, budgetMs(bounds, c.now()), c.hooks, c.cache.known, bounds.signal);
-  let failure: DnsError | null = null;
-  const again: { target: string; type: AddressType }[] = [];
+  now: number,
+): Promise<TargetsLooked> {
+  const looked: TargetsLooked = { found: new Map(), cnames: [], failure: null };
+  if (targets.length === 0 || ns === undefined) return looked;
+  const questions = cache.questions(targets, families);
+  const kept: (TargetReply | undefined)[] = [];
+  const known: (KnownReply | undefined)[] = [];
+  for (const q of questions) {
+    const k = cache.reply(q);
+    kept.push(k);
+    known.push(k?.known);
+  }
+  const replies = await askPipelined(ns, questions, budgetMs(bounds, now), observer, known, bounds.signal);
   const statuses = new Map<string, number>();
   const failedTargets = new Set<string>();
   replies.forEach((r, i) => {
     const q = questions[i];
     if (q === undefined) return;
     if (r instanceof DnsError) {
-      failure ??= r;
+      looked.failure ??= r;
       failedTargets.add(q.name);
       // A question the agent's stop ended is no server's failure: not counted.
       if (r.kind !== 'aborted') statuses.set(r.kind, (statuses.get(r.kind) ?? 0) + 1);
       return;
     }
-    const addrs = found.get(q.name) ?? [];
-    found.set(q.name, addrs);
-    // A reply the pipeline knew (the same bytes as last time) is the same object: read once.
-    let read = c.read.get(r);
+    const addrs = looked.found.get(q.name) ?? [];
+    looked.found.set(q.name, addrs);
+    // The known reply was read when it came; a new one is read now, and kept with what it said.
+    let read = r.same ? kept[i]?.read : undefined;
     if (read === undefined) {
-      const status = statusOf(r);
-      const chain = status === 'ok' ? followChain(r.answers, q.name, q.type) : null;
-      read = {
-        status,
-        addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
-        cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
-      };
-      c.read.set(r, read);
+      read = readTarget(q, r.reply);
+      if (!r.same) cache.keepReply(q, { known: { raw: r.raw, reply: r.reply }, read });
     }
     statuses.set(read.status, (statuses.get(read.status) ?? 0) + 1);
     for (const a of read.addresses) addrs.push(a);
-    if (read.cname) again.push({ target: q.name, type: q.type });
+    if (read.cname) looked.cnames.push({ target: q.name, type: q.type });
   });
-  for (const [status, n] of statuses) c.observer.query(ns, 'tcp', status, n);
+  for (const [status, n] of statuses) observer.query(ns, 'tcp', status, n);
   // A target with one family answered and the other not is not known whole: asked again next run.
-  for (const t of failedTargets) found.delete(t);
-  await inBatches(again, TARGET_QUERIES_IN_FLIGHT, async ({ target, type }) => {
-    try {
-      const r = await c.follow(target, type, bounds);
-      if (r.status === 'ok') for (const a of addressesIn(r.records, normalizeName(r.name))) found.get(target)?.push(a);
-    } catch (err) {
-      if (!(err instanceof DnsError)) throw err;
-      failure ??= err;
-      found.delete(target);
-    }
-  });
-  return { found, failure };
+  for (const t of failedTargets) looked.found.delete(t);
+  return looked;
+}
+
+/** What a reply to a target's question says: its status, its addresses, whether it stopped at a CNAME. */
+function readTarget(q: AddressQuestion, reply: Reply): TargetRead {
+  const status = statusOf(reply);
+  const chain = status === 'ok' ? followChain(reply.answers, q.name, q.type) : null;
+  return {
+    status,
+    addresses: chain === null ? [] : addressesIn(chain.records, chain.name),
+    cname: chain !== null && chain.records.length === 0 && chain.name !== q.name,
+  };
+}
+
+/** A target whose answer stopped at a CNAME, followed on its own: its addresses join what was found, or its failure leaves it out. */
+export function takeFollowed(looked: TargetsLooked, target: string, followed: Found | DnsError): void {
+  if (followed instanceof DnsError) {
+    looked.failure ??= followed;
+    looked.found.delete(target);
+    return;
+  }
+  if (followed.status !== 'ok') return;
+  const addrs = looked.found.get(target);
+  if (addrs !== undefined) for (const a of addressesIn(followed.records, normalizeName(followed.name))) addrs.push(a);
 }

@@ -4,17 +4,10 @@ import { describeNameserver, type Nameserver } from '../config/model.ts';
 import { DnsError } from '../errors.ts';
 import { frameTcp, TcpFrameReader } from './framing.ts';
 import { randomId } from './ids.ts';
-import { decodeKnown, encodeQuery, type KnownReply, type Question, type Rejection } from './message.ts';
+import type { DnsObserver } from './answer.ts';
+import { decodeKnown, encodeQuery, type KnownReply, type Question, type Taken } from './message.ts';
 
 export type Transport = 'udp' | 'tcp';
-
-/** What the transport saw besides the answer, for metrics and debug logs. */
-export type TransportHooks = Readonly<{
-  /** A datagram or stream message that was dropped instead of trusted. */
-  dropped: (ns: Nameserver, transport: Transport, why: Rejection | 'wrong-source') => void;
-  /** A UDP answer with TC set: the question goes again over TCP. */
-  truncated: (ns: Nameserver) => void;
-}>;
 
 /** Largest answer over TCP: the two-byte length prefix allows no more. */
 const TCP_MAX = 65_535;
@@ -29,41 +22,42 @@ export type Try = Readonly<{
   close: () => void;
 }>;
 
-/** How a try ended: the reply to its ID and question, or why there will be none. */
-export type TryOutcome = KnownReply | DnsError;
+/** How a try ended: the reply to its ID and question (with its bytes), or why there will be none. */
+export type TryOutcome = (Taken & Readonly<{ raw: Buffer }>) | DnsError;
 
 /**
  * Sends `q` to `ns` once: over UDP from a socket of its own (a fresh random source port and
  * a fresh random ID, RFC 5452), or over a TCP connection of its own. `done` is called once,
  * with the first message that is the reply to this ID and question, or with the error that
  * ends the try (unreachable, closed, oversized). Replies from another address, with another
- * ID or question, or that do not decode are dropped (and reported) while the try listens on.
+ * ID or question, or that do not decode are dropped (counted in `observer`) while the try
+ * listens on.
  * A try has no clock: the question it belongs to decides how long it listens.
  */
 export function sendTry(
   ns: Nameserver,
   transport: Transport,
   q: Question,
-  hooks: TransportHooks,
+  observer: DnsObserver,
   known: KnownReply | undefined,
   done: (outcome: TryOutcome) => void,
 ): Try {
-  return transport === 'udp' ? udpTry(ns, q, hooks, known, done) : tcpTry(ns, q, hooks, known, done);
+  return transport === 'udp' ? udpTry(ns, q, observer, known, done) : tcpTry(ns, q, observer, known, done);
 }
 
-function udpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: KnownReply | undefined, done: (o: TryOutcome) => void): Try {
+function udpTry(ns: Nameserver, q: Question, observer: DnsObserver, known: KnownReply | undefined, done: (o: TryOutcome) => void): Try {
   const id = randomId();
   const sock = dgram.createSocket(net.isIPv6(ns.host) ? 'udp6' : 'udp4');
   const { close, finish, isOpen } = ending(() => sock.close(), done);
   sock.on('message', (msg, rinfo) => {
     // A connected socket gets datagrams from its peer only; the check stays as a guard.
     if (rinfo.address !== ns.host || rinfo.port !== ns.port) {
-      hooks.dropped(ns, 'udp', 'wrong-source');
+      observer.dropped(ns, 'udp', 'wrong-source');
       return;
     }
     const r = decodeKnown(msg, q, id, known);
-    if (typeof r === 'string') hooks.dropped(ns, 'udp', r);
-    else finish({ raw: msg, reply: r });
+    if (typeof r === 'string') observer.dropped(ns, 'udp', r);
+    else finish({ ...r, raw: msg });
   });
   const unreachable = (e: NodeJS.ErrnoException): void => {
     finish(unreachableError(ns, 'udp', e));
@@ -105,7 +99,7 @@ export function unreachableError(ns: Nameserver, transport: Transport, e: NodeJS
   return new DnsError('unreachable', `${describeNameserver(ns)}: ${why} (${transport})`, transport);
 }
 
-function tcpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: KnownReply | undefined, done: (o: TryOutcome) => void): Try {
+function tcpTry(ns: Nameserver, q: Question, observer: DnsObserver, known: KnownReply | undefined, done: (o: TryOutcome) => void): Try {
   const id = randomId();
   const where = describeNameserver(ns);
   const sock = net.connect(ns.port, ns.host);
@@ -122,10 +116,10 @@ function tcpTry(ns: Nameserver, q: Question, hooks: TransportHooks, known: Known
     for (const message of frames.push(chunk)) {
       const r = decodeKnown(message, q, id, known);
       if (typeof r !== 'string') {
-        finish({ raw: message, reply: r });
+        finish({ ...r, raw: message });
         return;
       }
-      hooks.dropped(ns, 'tcp', r);
+      observer.dropped(ns, 'tcp', r);
     }
     if (frames.pending > TCP_MAX + 2) finish(new DnsError('malformed', `${where}: oversized TCP stream`, 'tcp'));
   });

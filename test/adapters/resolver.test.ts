@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Resolver, type ResolverOptions } from '../../src/dns/resolver.ts';
+import { Resolver, type DnsAnswer, type ResolverOptions } from '../../src/dns/resolver.ts';
 import { DnsError } from '../../src/errors.ts';
 import { FaultDns, published } from '../support/fault-dns.ts';
 
@@ -214,6 +214,29 @@ describe('Resolver against a fault-injecting DNS server', () => {
     clock.now += 2_500; // half the TTL: the two targets with the earliest expiry are asked again, not all four
     await r.resolve({ kind: 'srv', name: SRV });
     expect(targetQueries().length - before).toBe(6);
+  });
+
+  it("says by its answer's generation whether it changed: the same while the answer says the same, a new one when it does not", async () => {
+    good.endpoints = published(3);
+    good.fault = 'no-additionals';
+    const clock = { now: 0 };
+    const r = resolver({ timeoutMs: 2_000, now: () => clock.now });
+    const ask = (): Promise<DnsAnswer> => r.resolve({ kind: 'srv', name: SRV });
+    const targetQueries = (): number => good.queries.filter((q) => q.type === 'A' || q.type === 'AAAA').length;
+    const first = await ask();
+    expect(first.generation).toEqual(expect.any(Number));
+    expect((await ask()).generation).toBe(first.generation); // the same reply
+    good.endpoints = [...good.endpoints].reverse();
+    expect((await ask()).generation).toBe(first.generation); // the same records in another order
+    clock.now += 60_000; // every target's address has run out: asked again, and the same
+    const asked = targetQueries();
+    expect((await ask()).generation).toBe(first.generation);
+    expect(targetQueries()).toBeGreaterThan(asked);
+    good.endpoints = published(4);
+    const grown = await ask();
+    expect(grown.status === 'ok' ? grown.endpoints.length : grown).toBe(4);
+    expect(grown.generation).not.toBe(first.generation);
+    expect((await ask()).generation).toBe(grown.generation);
   });
 
   it('asks hundreds of targets on one pipelined connection, and gets every answer', async () => {

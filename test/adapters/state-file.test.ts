@@ -24,7 +24,7 @@ import type { Endpoint } from '../../src/core/types.ts';
 import { AgentMetrics } from '../../src/observability/metrics.ts';
 import { readStateFile, removeLeftoverTemporaries, writeStateFile } from '../../src/state/file.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
-import { FaultDns } from '../support/fault-dns.ts';
+import { FaultDns, published } from '../support/fault-dns.ts';
 import { captureLogs } from '../support/logs.ts';
 
 const FILE_TS = new URL('../../src/state/file.ts', import.meta.url).href;
@@ -248,5 +248,59 @@ describe('a state file read at start, held to the bounds of a DNS answer (DNS fa
     expect(longest).toBeLessThan(2_000);
     const unplaced = lines().find((l) => l['kind'] === 'endpoints-without-slot');
     expect([unplaced?.['missingSlots'], (unplaced?.['endpoints'] as unknown[] | undefined)?.length]).toEqual([4094, 10]);
+  });
+});
+
+describe('when the state file is written', () => {
+  let dns: FaultDns | null = null;
+  let haproxy: FakeHaproxy | null = null;
+  afterEach(async () => {
+    await dns?.stop();
+    await haproxy?.stop();
+    dns = null;
+    haproxy = null;
+  });
+
+  it("writes a host:port backend's answer when its addresses change, not on every run", async () => {
+    dns = new FaultDns('_http._tcp.web.default.svc.cluster.local');
+    await dns.start();
+    const [pod] = published(1);
+    if (pod === undefined) throw new Error('no pod');
+    dns.endpoints = [pod];
+    haproxy = new FakeHaproxy('be_app', 2);
+    await haproxy.start();
+    const config = parseConfig(
+      [
+        '--socket',
+        haproxy.socket,
+        '--backend',
+        `be_app=${pod.host}:8080`,
+        '--nameserver',
+        `127.0.0.1:${String(dns.port)}`,
+        '--allow-net',
+        '127.0.0.0/8',
+        '--state-file',
+        '/nonexistent/agent.state',
+        '--drain',
+        '0s', // no drain to keep: the answer alone is written
+      ],
+      {},
+    ).config;
+    if (config === null) throw new Error('no config');
+    const written: string[] = [];
+    const { agent } = buildAgent(config, {
+      log: captureLogs().log,
+      out: () => undefined,
+      resolvConf: null,
+      metrics: null,
+      now: () => 1_000_000_000, // no time passes: nothing to refresh
+      writeState: (text) => written.push(text),
+    });
+    for (let i = 0; i < 3; i++) await agent.pass();
+    expect(written).toHaveLength(1);
+    dns.endpoints = [{ ...pod, address: '127.0.2.9' }];
+    await agent.pass();
+    expect(written).toHaveLength(2);
+    expect(written.at(-1)).toContain('127.0.2.9');
   });
 });

@@ -15,18 +15,27 @@ export const SRV = '_http._tcp.web.default.svc.cluster.local';
 
 /**
  * A DNS that answers from a table: endpoints, an error, or never. Like the Resolver, it
- * hands back the same answer object while the table holds the same endpoints.
+ * keeps an answer's generation while the table holds the same endpoints (the same list).
  */
 export class TableDns {
   readonly answers = new Map<string, Endpoint[] | DnsError | 'hang'>();
   readonly #made = new WeakMap<Endpoint[], DnsAnswer>();
+  #generations = 0;
   resolve = (spec: RecordSpec): Promise<DnsAnswer> => {
     const name = spec.kind === 'srv' ? spec.name : spec.host;
     const a = this.answers.get(name);
     if (a === 'hang') return new Promise(() => undefined);
     if (a instanceof DnsError) return Promise.reject(a);
-    if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name });
-    const answer = this.#made.get(a) ?? { status: 'ok', name, endpoints: a, ttl: 5, notes: [], refusedNames: [] };
+    if (a === undefined || a.length === 0) return Promise.resolve({ status: 'nxdomain', name, generation: ++this.#generations });
+    const answer = this.#made.get(a) ?? {
+      status: 'ok',
+      name,
+      endpoints: a,
+      ttl: 5,
+      notes: [],
+      refusedNames: [],
+      generation: ++this.#generations,
+    };
     this.#made.set(a, answer);
     return Promise.resolve(answer);
   };

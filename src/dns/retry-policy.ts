@@ -1,5 +1,5 @@
 import { describeNameserver, type Nameserver } from '../config/model.ts';
-import type { QuestionPlan } from './question.ts';
+import type { QuestionPlan, RoundTrip } from './question.ts';
 import { RttTable } from './rtt.ts';
 
 /** The shortest wait before a retry: a server that answers in a millisecond still gets a moment under load. */
@@ -35,13 +35,13 @@ export type ServerSettings = Readonly<{
 }>;
 
 /**
- * Which nameserver to ask, how often and for how long: the one that answered last first,
- * retries when a try is late for that server (its smoothed round trips, RFC 6298, doubling
- * each round over the servers, between 100 ms and the interval), and a deadline of
- * --dns-timeout, stretched for a server whose answers were seen to take longer (to three
- * timeouts, 20 s at most unless the timeout is longer), never past --hold.
+ * The retry policy: which nameserver to ask, how often and for how long. The one that
+ * answered last first; retries when a try is late for that server (its smoothed round
+ * trips, RFC 6298, doubling each round over the servers, between 100 ms and the interval);
+ * a deadline of --dns-timeout, stretched for a server whose answers were seen to take
+ * longer (to three timeouts, 20 s at most unless the timeout is longer), never past --hold.
  */
-export class ServerChoice {
+export class RetryPolicy {
   #s: ServerSettings;
   readonly #rtt = new RttTable();
   #preferred = 0;
@@ -70,6 +70,11 @@ export class ServerChoice {
   /** A try to `ns` answered after `ms`. */
   sample(ns: Nameserver, ms: number): void {
     this.#rtt.sample(describeNameserver(ns), ms);
+  }
+
+  /** The round trips a question's tries took. */
+  learn(roundTrips: readonly RoundTrip[]): void {
+    for (const t of roundTrips) this.sample(t.ns, t.ms);
   }
 
   /** `ns` answered a question: it is asked first next time. */
