@@ -30,18 +30,13 @@ describe('/status: why each pod does or does not get traffic (Debian HAProxy 2.6
 
   it('names every pod and says why, in the page and in its JSON', async () => {
     // Health checks and the drain take a few runs to show.
+    const states = async (): Promise<string[]> => {
+      const m = await getModel(rig.url);
+      return [...podsOf(m, 'be_app').values(), ...podsOf(m, 'be_drain').values()].map((r) => r.state).sort();
+    };
     await expect
-      .poll(
-        async () =>
-          [...podsOf(await getModel(rig.url), 'be_app').values(), ...podsOf(await getModel(rig.url), 'be_drain').values()]
-            .map((r) => r.state)
-            .sort(),
-        {
-          timeout: 20_000,
-          interval: 300,
-        },
-      )
-      .toEqual(['draining', 'in-force', 'in-force', 'no-slot', 'refused', 'refused', 'waiting-check']);
+      .poll(states, { timeout: 20_000, interval: 300 })
+      .toEqual(['draining', 'in-force', 'in-force', 'in-force', 'over-cap', 'refused', 'refused', 'waiting-check']);
     const m = await getModel(rig.url);
     const app = podsOf(m, 'be_app');
     const drain = podsOf(m, 'be_drain');
@@ -57,8 +52,12 @@ describe('/status: why each pod does or does not get traffic (Debian HAProxy 2.6
     expect(check).toMatchObject({ target: podName(RIG.waitingCheck.address), state: 'waiting-check' });
     expect(check?.reason).toMatch(/^on slot srv[12], waiting for its health check: HAProxy says down, sends it no traffic$/);
 
-    expect(app.get(key(RIG.noSlot))).toMatchObject({ target: podName(RIG.noSlot.address), server: null, state: 'no-slot' });
-    expect(app.get(key(RIG.noSlot))?.reason).toMatch(/^no slot: 2 of 2 slots in use, 1 waiting for a slot/);
+    const added = app.get(key(RIG.added));
+    expect(added).toMatchObject({ target: podName(RIG.added.address), server: 'srv-a1', state: 'in-force' });
+    expect(added?.reason).toBe('in force: served by srv-a1 (a server added at run time)');
+    expect(m.changes.some((c) => c.action === 'added' && c.server === 'srv-a1')).toBe(true);
+
+    expect(app.get('over-cap')?.reason).toBe('1 more in DNS over the cap (--max-endpoints 4): left out of the answer');
 
     const refused = app.get(`${key(RIG.refused)} (${podName(RIG.refused.address)})`);
     expect(refused?.reason).toMatch(/^refused by the address policy: loopback \(.*--allow-net/);
@@ -78,6 +77,7 @@ describe('/status: why each pod does or does not get traffic (Debian HAProxy 2.6
     for (const r of [...app.values(), ...drain.values()]) {
       expect(text).toContain(r.reason);
       if (r.endpoint !== null) expect(text).toContain(r.endpoint);
+      if (r.target !== null) expect(text).toContain(r.target);
     }
     // The hostile name is text, in RFC 1035 presentation form (its quote and brackets as \DDD), and escaped again in the HTML.
     expect(HOSTILE_LABEL).toContain('<img');
@@ -87,27 +87,26 @@ describe('/status: why each pod does or does not get traffic (Debian HAProxy 2.6
     expect(m.sockets[0]).toMatchObject({
       reachable: true,
       levelAdmin: true,
-      dynamicServers: 'off',
+      dynamicServers: 'on',
       version: expect.stringMatching(/^2\.6\./) as unknown,
     });
   });
 
-  it('names the pod on an added server, and says how many are over --max-endpoints', async () => {
+  it('names the pod that has no slot', async () => {
     await expect
-      .poll(async () => [...podsOf(await getModel(rig.dynamicUrl), 'be_more').values()].map((r) => r.state).sort(), {
+      .poll(async () => [...podsOf(await getModel(rig.slotsUrl), 'be_more').values()].map((r) => r.state).sort(), {
         timeout: 20_000,
         interval: 300,
       })
-      .toEqual(['in-force', 'in-force', 'over-cap']);
-    const m = await getModel(rig.dynamicUrl);
-    const pods = podsOf(m, 'be_more');
-    const onAdded = [...pods.values()].find((r) => r.server === 'srv-a1');
-    expect(onAdded?.reason).toBe('in force: served by srv-a1 (a server added at run time)');
-    expect([RIG.slot, RIG.added, RIG.overCap].map(key)).toContain(onAdded?.endpoint);
-    expect(pods.get('over-cap')?.reason).toBe('1 more in DNS over the cap (--max-endpoints 2): left out of the answer');
-    expect(m.sockets[0]?.dynamicServers).toBe('on');
-    expect(m.changes.some((c) => c.action === 'added' && c.server === 'srv-a1')).toBe(true);
-    const text = textOf((await getPage(`${rig.dynamicUrl}/status`)).body);
-    expect(text).toContain('in force: served by srv-a1 (a server added at run time)');
+      .toEqual(['in-force', 'no-slot']);
+    const pods = podsOf(await getModel(rig.slotsUrl), 'be_more');
+    const waiting = [...pods.values()].find((r) => r.state === 'no-slot');
+    expect([RIG.slot, RIG.noSlot].map(key)).toContain(waiting?.endpoint);
+    expect(waiting?.target).toBe(podName(waiting?.endpoint?.split(':')[0] ?? ''));
+    expect(waiting?.reason).toBe(
+      'no slot: 1 of 1 slots in use, 1 waiting for a slot (add slots to the server-template, or --dynamic-servers)',
+    );
+    const text = textOf((await getPage(`${rig.slotsUrl}/status`)).body);
+    expect(text).toContain(`${waiting?.endpoint ?? '-'} ${waiting?.target ?? '-'} - no-slot no slot: 1 of 1 slots in use`);
   });
 });
