@@ -9,11 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PodState } from '../src/agent/status-model.ts';
 import { getModel, StatusRig } from '../test/support/status-rig.ts';
 
 const OUT = fileURLToPath(new URL('../docs/status.png', import.meta.url));
 /** Every case the picture is there to show, on be_app and be_drain. */
-const WANTED = ['draining', 'in-force', 'over-cap', 'refused', 'waiting-check'];
+const WANTED: readonly PodState[] = ['draining', 'in-force', 'over-cap', 'refused', 'waiting-check'];
 
 async function main(): Promise<number> {
   const chromium = process.env['CHROMIUM'] ?? '/usr/bin/chromium';

@@ -56,6 +56,8 @@ export type DnsDetail = DnsView &
     refusals: readonly Extract<Finding, { kind: 'endpoint-refused' }>[];
     /** Endpoints the last answer left out for --max-endpoints. */
     dropped: number;
+    /** The first of them it names: SRV records (`target:port`) or addresses (`address:port`). */
+    overCap: readonly string[];
     /** While DNS fails: how long the endpoints in force are still held; null otherwise. */
     holdLeftMs: number | null;
   }>;
@@ -193,6 +195,7 @@ export class DnsLane {
       inForce: this.#endpoints,
       refusals: (this.#read?.refused ?? []).filter((f) => f.kind === 'endpoint-refused'),
       dropped: answer?.status === 'ok' ? (answer.dropped ?? 0) : 0,
+      overCap: answer?.status === 'ok' ? (answer.overCap ?? []) : [],
       holdLeftMs,
     };
   }

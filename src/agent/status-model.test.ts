@@ -31,9 +31,9 @@ describe('the status model names each pod and says why in words', () => {
   it('in force, no slot, refused by the address policy, over --max-endpoints', async () => {
     const h = haproxy(2);
     const dns = new TableDns();
-    // The resolver left 2 more out for --max-endpoints: the answer says so.
+    // The resolver left 2 more out for --max-endpoints, and names one (the other, say, an address past a target's bound).
     const { agent, clock } = agentHarness([h], {
-      resolve: (spec) => dns.resolve(spec).then((a) => (a.status === 'ok' ? { ...a, dropped: 2 } : a)),
+      resolve: (spec) => dns.resolve(spec).then((a) => (a.status === 'ok' ? { ...a, dropped: 2, overCap: ['pod-7.web:8080'] } : a)),
     });
     dns.answers.set(SRV, [pod(1), pod(2), pod(3), pod(4, { address: '127.0.0.1', target: 'loop.web' })]);
     expect((await agent.pass()).ok).toBe(false); // a pod without a slot is a problem
@@ -47,10 +47,31 @@ describe('the status model names each pod and says why in words', () => {
     expect(pods.get('127.0.0.1:8080 (loop.web)')?.reason).toMatch(
       /^refused by the address policy: loopback \(.*--allow-net 127\.0\.0\.0\/8/,
     );
-    expect(pods.get('over-cap')?.reason).toMatch(/^2 more in DNS over the cap \(--max-endpoints \d+\): left out of the answer$/);
+    const over = [...pods.values()].filter((r) => r.state === 'over-cap');
+    expect(over).toEqual([
+      {
+        endpoint: null,
+        target: 'pod-7.web',
+        server: null,
+        state: 'over-cap',
+        reason: expect.stringMatching(/^over the cap: left out of the answer \(--max-endpoints \d+\), port 8080$/) as unknown,
+      },
+    ]);
     expect(m.backends[0]?.dns).toMatchObject({ status: 'ok', endpointsInForce: 3, refused: 1, overCap: 2, ttlSeconds: 5 });
     expect(m.sockets[0]).toMatchObject({ socket: 'memory', reachable: true, version: '2.6.12', pid: 100, levelAdmin: true });
     expect(m.changes.map((c) => `${c.server} ${c.reason}`)).toEqual(['srv1 new endpoint', 'srv2 new endpoint']);
+  });
+
+  it('counts what the answer left out over the cap when it names none', async () => {
+    const dns = new TableDns();
+    const { agent, clock } = agentHarness([haproxy(2)], {
+      resolve: (spec) => dns.resolve(spec).then((a) => (a.status === 'ok' ? { ...a, dropped: 3 } : a)),
+    });
+    dns.answers.set(SRV, [pod(1)]);
+    await agent.pass();
+    expect(podsOf(agent.statusModel(clock.now)).get('over-cap')?.reason).toMatch(
+      /^3 in DNS over the cap \(--max-endpoints \d+\): left out of the answer$/,
+    );
   });
 
   it('draining since and until, and waiting for its health check', async () => {

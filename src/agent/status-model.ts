@@ -6,6 +6,7 @@
  * servers a backend has, the answer's refusals) and no longer than MAX_ROWS.
  */
 import { endpointKey, type Endpoint, type Slot } from '../core/types.ts';
+import { OVER_CAP_SAMPLE } from '../dns/answer.ts';
 import type { ChangeRecord } from './change-history.ts';
 import { slotsOf } from './decide.ts';
 import type { DnsDetail, DnsStatus } from './dns-lane.ts';
@@ -201,13 +202,29 @@ function onSocket(b: DnsDetail, s: SocketDetail, input: StatusInput): BackendOnS
         reason: `refused by the address policy: ${r.reason} (${r.hint})`,
       });
     }
-    if (b.dropped > 0) {
+    const cap = `--max-endpoints ${String(input.maxEndpoints)}`;
+    for (const named of b.overCap) {
+      const isRecord = b.spec.record.kind === 'srv';
+      const port = named.slice(named.lastIndexOf(':') + 1);
+      pods.push({
+        endpoint: isRecord ? null : named,
+        target: isRecord ? named.slice(0, named.lastIndexOf(':')) : null,
+        server: null,
+        state: 'over-cap',
+        reason: `over the cap: left out of the answer (${cap})${isRecord ? `, port ${port}` : ''}`,
+      });
+    }
+    const unnamed = b.dropped - b.overCap.length;
+    if (unnamed > 0 && (b.overCap.length === 0 || b.overCap.length >= OVER_CAP_SAMPLE)) {
       pods.push({
         endpoint: null,
         target: null,
         server: null,
         state: 'over-cap',
-        reason: `${String(b.dropped)} more in DNS over the cap (--max-endpoints ${String(input.maxEndpoints)}): left out of the answer`,
+        reason:
+          b.overCap.length === 0
+            ? `${String(b.dropped)} in DNS over the cap (${cap}): left out of the answer`
+            : `more in DNS over the cap (${cap}): ${String(b.dropped)} endpoints left out of the answer in all`,
       });
     }
   };

@@ -57,7 +57,9 @@ describe('/status: why each pod does or does not get traffic (Debian HAProxy 2.6
     expect(added?.reason).toBe('in force: served by srv-a1 (a server added at run time)');
     expect(m.changes.some((c) => c.action === 'added' && c.server === 'srv-a1')).toBe(true);
 
-    expect(app.get('over-cap')?.reason).toBe('1 more in DNS over the cap (--max-endpoints 4): left out of the answer');
+    const over = [...app.values()].find((r) => r.state === 'over-cap');
+    expect(over).toMatchObject({ endpoint: null, target: podName(RIG.overCap.address), server: null });
+    expect(over?.reason).toBe('over the cap: left out of the answer (--max-endpoints 4), port 8080');
 
     const refused = app.get(`${key(RIG.refused)} (${podName(RIG.refused.address)})`);
     expect(refused?.reason).toMatch(/^refused by the address policy: loopback \(.*--allow-net/);
