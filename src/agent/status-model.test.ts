@@ -121,6 +121,17 @@ describe('the status model names each pod and says why in words', () => {
     expect(m.changes.some((c) => c.action === 'added' && c.server === 'srv-a1')).toBe(true);
   });
 
+  it('says --dynamic-servers is unsupported by a HAProxy that cannot add servers', async () => {
+    const h = haproxy(1);
+    h.version = '2.2.0';
+    const { agent, dns, clock } = agentHarness([h], { dynamic: true });
+    dns.answers.set(SRV, [pod(1), pod(2)]);
+    await agent.pass();
+    const m = agent.statusModel(clock.now);
+    expect(m.sockets[0]?.dynamicServers).toBe('unsupported');
+    expect(podsOf(m).get('10.1.0.2:8080')?.state).toBe('no-slot');
+  });
+
   it('keeps the last 50 changes, newest last', async () => {
     const h = haproxy(1);
     const { agent, dns, clock } = agentHarness([h], { drainMs: 0 });

@@ -154,7 +154,7 @@ function socketStatus(s: SocketDetail, asked: boolean): SocketStatus {
     pid: info?.pid ?? null,
     uptimeSeconds: info?.uptimeSec ?? null,
     levelAdmin: s.checked,
-    dynamicServers: !asked ? 'off' : s.dynamic || info === null ? 'on' : 'unsupported',
+    dynamicServers: !asked ? 'off' : s.dynamic || s.read === null ? 'on' : 'unsupported',
   };
 }
 
