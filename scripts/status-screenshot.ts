@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PodState } from '../src/agent/status-model.ts';
 import { getModel, StatusRig } from '../test/support/status-rig.ts';
+import { tempRoot } from '../test/support/temp-root.ts';
 
 const OUT = fileURLToPath(new URL('../docs/status.png', import.meta.url));
 /** Every case the picture is there to show, on be_app and be_drain. */
@@ -22,6 +23,8 @@ async function main(): Promise<number> {
     process.stderr.write(`screenshot: ${chromium} not found: install Chromium (apt-get install -y chromium) or set CHROMIUM=<path>\n`);
     return 2;
   }
+  // HAProxy's and BIND's folders, the sockets and Chromium's profile all go under one folder, removed at the end.
+  const removeTemp = tempRoot('hda-screenshot-');
   const rig = new StatusRig();
   const profile = mkdtempSync(join(tmpdir(), 'hda-chromium-'));
   try {
@@ -59,6 +62,7 @@ async function main(): Promise<number> {
   } finally {
     await rig.stop();
     rmSync(profile, { recursive: true, force: true });
+    removeTemp();
   }
 }
 
