@@ -60,6 +60,8 @@ export type DnsDetail = DnsView &
     overCap: readonly string[];
     /** While DNS fails: how long the endpoints in force are still held; null otherwise. */
     holdLeftMs: number | null;
+    /** The zone's serial stood still while the records changed: it is not trusted to stand for them (--serial-trust). */
+    serialDistrusted: boolean;
   }>;
 
 /** How one run of a backend's DNS lane went. */
@@ -197,6 +199,7 @@ export class DnsLane {
       dropped: answer?.status === 'ok' ? (answer.dropped ?? 0) : 0,
       overCap: answer?.status === 'ok' ? (answer.overCap ?? []) : [],
       holdLeftMs,
+      serialDistrusted: answer?.status === 'ok' && answer.serialDistrusted === true,
     };
   }
 

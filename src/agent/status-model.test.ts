@@ -57,18 +57,26 @@ describe('the status model names each pod and says why in words', () => {
         reason: expect.stringMatching(/^over the cap: left out of the answer \(--max-endpoints \d+\), port 8080$/) as unknown,
       },
     ]);
-    expect(m.backends[0]?.dns).toMatchObject({ status: 'ok', endpointsInForce: 3, refused: 1, overCap: 2, ttlSeconds: 5 });
+    expect(m.backends[0]?.dns).toMatchObject({
+      status: 'ok',
+      endpointsInForce: 3,
+      refused: 1,
+      overCap: 2,
+      ttlSeconds: 5,
+      serialDistrusted: false,
+    });
     expect(m.sockets[0]).toMatchObject({ socket: 'memory', reachable: true, version: '2.6.12', pid: 100, levelAdmin: true });
     expect(m.changes.map((c) => `${c.server} ${c.reason}`)).toEqual(['srv1 new endpoint', 'srv2 new endpoint']);
   });
 
-  it('counts what the answer left out over the cap when it names none', async () => {
+  it('counts what the answer left out over the cap when it names none, and says the serial is distrusted', async () => {
     const dns = new TableDns();
     const { agent, clock } = agentHarness([haproxy(2)], {
-      resolve: (spec) => dns.resolve(spec).then((a) => (a.status === 'ok' ? { ...a, dropped: 3 } : a)),
+      resolve: (spec) => dns.resolve(spec).then((a) => (a.status === 'ok' ? { ...a, dropped: 3, serialDistrusted: true } : a)),
     });
     dns.answers.set(SRV, [pod(1)]);
     await agent.pass();
+    expect(agent.statusModel(clock.now).backends[0]?.dns.serialDistrusted).toBe(true);
     expect(podsOf(agent.statusModel(clock.now)).get('over-cap')?.reason).toMatch(
       /^3 in DNS over the cap \(--max-endpoints \d+\): left out of the answer$/,
     );

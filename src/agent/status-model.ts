@@ -82,6 +82,8 @@ export type BackendStatus = Readonly<{
     failing: Readonly<{ forSeconds: number; kind: string }> | null;
     /** While DNS fails, how long the endpoints in force are still held. */
     holdLeftSeconds: number | null;
+    /** The zone's serial stood still while the records changed: it no longer stands for them (--serial-trust). */
+    serialDistrusted: boolean;
   }>;
   sockets: readonly BackendOnSocket[];
 }>;
@@ -177,6 +179,7 @@ function backendStatus(b: DnsDetail, input: StatusInput): BackendStatus {
       ttlSeconds: b.ttlSeconds,
       failing: b.failing === null ? null : { forSeconds: seconds(b.failing.forMs) ?? 0, kind: b.failing.kind },
       holdLeftSeconds: seconds(b.holdLeftMs),
+      serialDistrusted: b.serialDistrusted,
     },
     sockets: input.sockets.map((s) => onSocket(b, s, input)),
   };

@@ -96,6 +96,7 @@ function backend(b: BackendStatus): string {
     d.ttlSeconds === null ? null : `TTL ${String(d.ttlSeconds)} s`,
     d.failing === null ? null : `failing for ${e(String(d.failing.forSeconds))} s (${e(d.failing.kind)})`,
     d.holdLeftSeconds === null ? null : `held for ${e(String(d.holdLeftSeconds))} s more`,
+    d.serialDistrusted ? "the zone's serial stood still while the records changed: not trusted to stand for them" : null,
   ].filter((x) => x !== null);
   const parts = [`<h2>Backend <code>${e(b.backend)}</code></h2>`, `<p>Record <code>${e(b.record)}</code>. ${facts.join('; ')}.</p>`];
   for (const s of b.sockets) {
