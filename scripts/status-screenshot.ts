@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PodState } from '../src/agent/status-model.ts';
+import type { PodState } from '../src/agent/status-shape.ts';
 import { getModel, StatusRig } from '../test/support/status-rig.ts';
 import { tempRoot } from '../test/support/temp-root.ts';
 

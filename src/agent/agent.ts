@@ -11,7 +11,8 @@ import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
 import { DNS_RUNS_IN_FLIGHT, JOIN_WITHIN, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
-import { statusModel, type StatusModel } from './status-model.ts';
+import { statusModel } from './status-model.ts';
+import type { StatusModel } from './status-shape.ts';
 import type { Writer } from './writers.ts';
 
 export type AgentDeps = Readonly<{

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agentHarness, SRV, TableDns } from '../../test/support/agent-harness.ts';
 import { FakeHaproxy, slots } from '../../test/support/fake-haproxy.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { PodRow, StatusModel } from './status-model.ts';
+import type { PodRow, StatusModel } from './status-shape.ts';
 
 const pod = (n: number, o: Partial<Endpoint> = {}): Endpoint => ({
   target: `pod-${String(n)}.web`,

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { ListenError } from '../errors.ts';
-import type { StatusModel } from '../agent/status-model.ts';
+import type { StatusModel } from '../agent/status-shape.ts';
 import type { AgentMetrics } from './metrics.ts';
 import { STATUS_PATHS, statusResponse } from './status.ts';
 

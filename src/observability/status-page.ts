@@ -4,7 +4,7 @@
  * (names from DNS may hold anything), the page needs no script and loads nothing: its one
  * style sheet is inline and allowed by its hash (STATUS_CSP), and the browser reloads it.
  */
-import type { BackendStatus, PodRow, ServerRow, SocketStatus, StatusModel, Table } from '../agent/status-model.ts';
+import type { BackendStatus, PodRow, ServerRow, SocketStatus, StatusModel, Table } from '../agent/status-shape.ts';
 
 /** How often the browser reloads the page (seconds). */
 export const REFRESH_SECONDS = 5;

@@ -1,4 +1,4 @@
-import type { StatusModel } from '../agent/status-model.ts';
+import type { StatusModel } from '../agent/status-shape.ts';
 import { renderStatusHtml, renderStatusJson, STATUS_CSP } from './status-page.ts';
 
 /** The status pages' paths. */

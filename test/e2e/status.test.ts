@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PodRow, StatusModel } from '../../src/agent/status-model.ts';
+import type { PodRow, StatusModel } from '../../src/agent/status-shape.ts';
 import { escapeHtml } from '../../src/observability/status-page.ts';
 import { podName } from '../support/bind.ts';
 import { getModel, getPage, HOSTILE_LABEL, key, RIG, StatusRig } from '../support/status-rig.ts';

@@ -1,4 +1,4 @@
-import type { StatusModel } from '../../src/agent/status-model.ts';
+import type { StatusModel } from '../../src/agent/status-shape.ts';
 import { agentArgs, TestAgent } from './agent.ts';
 import { podName, TestBind, ZONE, type Pod } from './bind.ts';
 import { TestHaproxy } from './haproxy.ts';
