@@ -6,6 +6,7 @@ import { flagsTable } from '../src/cli/flags.ts';
 const LINKS: Readonly<Record<string, string>> = {
   '#security': 'security.md',
   '#probes': 'kubernetes.md#probes',
+  '#status-page': 'status.md',
   '#slots-and-dynamic-servers': 'behaviour.md#slots-and-dynamic-servers',
   '#slow-or-busy-dns-servers': 'behaviour.md#slow-or-busy-dns-servers',
 };

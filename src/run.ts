@@ -141,6 +141,7 @@ async function main(): Promise<number> {
       : await startHttp(config.listen.host, config.listen.port, metrics, {
           readiness: async () => readiness(await agent.checkedStatus(), config),
           liveness: () => liveness(agent.status(Date.now()), config, startedAt, Date.now()),
+          status: () => agent.statusModel(Date.now()),
         });
   log.info({ version: VERSION, config: loggableConfig(config) }, 'starting');
 

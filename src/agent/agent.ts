@@ -11,6 +11,8 @@ import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
 import { DNS_RUNS_IN_FLIGHT, JOIN_WITHIN, nextWaitMs, overlap, repeat, Wakeup, watch, type WaitOptions } from './schedule.ts';
 import { SocketLane, type SocketReport, type SocketView } from './socket-lane.ts';
+import { statusModel } from './status-model.ts';
+import type { StatusModel } from './status-shape.ts';
 import type { Writer } from './writers.ts';
 
 export type AgentDeps = Readonly<{
@@ -205,6 +207,19 @@ export class Agent {
       sockets: this.#sockets.map((l) => l.view()),
       lanes: this.#laneRuns,
     };
+  }
+
+  /** The status page's model (/status), from what the lanes keep and the last changes: built only when asked. */
+  statusModel(now: number): StatusModel {
+    return statusModel({
+      now,
+      drainMs: this.#d.drainMs,
+      maxEndpoints: this.#d.maxEndpoints ?? DEFAULT_MAX_ENDPOINTS,
+      dynamicServers: this.#d.dynamicServers ?? false,
+      backends: this.#dns.map((l) => l.detail(now)),
+      sockets: this.#sockets.map((l) => l.detail()),
+      changes: this.#d.reporter.recentChanges(),
+    });
   }
 
   /**

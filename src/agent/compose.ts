@@ -54,7 +54,7 @@ export type Built = Readonly<{
 
 /** Builds the agent and its adapters from a validated Config. Reads nothing itself. */
 export function buildAgent(config: Config, w: Wiring): Built {
-  const reporter = new Reporter(w.log, w.metrics, { problemsSaidElsewhere: config.once });
+  const reporter = new Reporter(w.log, w.metrics, { problemsSaidElsewhere: config.once, now: w.now });
   const resolver = new Resolver({
     ...dnsSettings(config, w.resolvConf),
     // A retry goes out within an interval; no question outlasts --hold.

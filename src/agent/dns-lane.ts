@@ -41,6 +41,29 @@ export type DnsView = Readonly<{
   refused: number;
 }>;
 
+/** What the status page shows of a backend's DNS: the view, and what the last answer held. */
+export type DnsDetail = DnsView &
+  Readonly<{
+    spec: BackendSpec;
+    record: string;
+    /** The name DNS last answered for, null before any answer. */
+    answeredName: string | null;
+    /** The last answer's TTL (seconds), null when it had no records. */
+    ttlSeconds: number | null;
+    /** The endpoints in force; null: none yet. */
+    inForce: readonly Endpoint[] | null;
+    /** Endpoints (or SRV targets) the last answer held that were refused, and why. */
+    refusals: readonly Extract<Finding, { kind: 'endpoint-refused' }>[];
+    /** Endpoints the last answer left out for --max-endpoints. */
+    dropped: number;
+    /** The first of them it names: SRV records (`target:port`) or addresses (`address:port`). */
+    overCap: readonly string[];
+    /** While DNS fails: how long the endpoints in force are still held; null otherwise. */
+    holdLeftMs: number | null;
+    /** The zone's serial stood still while the records changed: it is not trusted to stand for them (--serial-trust). */
+    serialDistrusted: boolean;
+  }>;
+
 /** How one run of a backend's DNS lane went. */
 export type DnsReport = Readonly<{
   lane: 'dns';
@@ -150,6 +173,33 @@ export class DnsLane {
       answerAgeMs: this.answeredAt === null ? null : now - this.answeredAt,
       failing: failing === null ? null : { forMs: now - failing.since, kind: failing.kind },
       refused: this.#read?.refused.length ?? 0,
+    };
+  }
+
+  /** The view, and what the last answer held (the status page); built only when asked. */
+  detail(now: number): DnsDetail {
+    const answer = this.#read?.answer ?? null;
+    const failing = this.#hold.failing;
+    const good = this.#hold.good;
+    let holdLeftMs: number | null = null;
+    if (failing !== null && !failing.expired && this.#endpoints !== null) {
+      const { holdMs, holdNxMs } = this.#d.timers;
+      const untilGood = (good?.at ?? failing.since) + holdMs;
+      const until = failing.nxSince === null ? untilGood : Math.min(untilGood, failing.nxSince + holdNxMs);
+      holdLeftMs = Math.max(0, until - now);
+    }
+    return {
+      ...this.view(now),
+      spec: this.spec,
+      record: describeRecord(this.spec.record),
+      answeredName: answer?.name ?? null,
+      ttlSeconds: answer?.status === 'ok' ? answer.ttl : null,
+      inForce: this.#endpoints,
+      refusals: (this.#read?.refused ?? []).filter((f) => f.kind === 'endpoint-refused'),
+      dropped: answer?.status === 'ok' ? (answer.dropped ?? 0) : 0,
+      overCap: answer?.status === 'ok' ? (answer.overCap ?? []) : [],
+      holdLeftMs,
+      serialDistrusted: answer?.status === 'ok' && answer.serialDistrusted === true,
     };
   }
 

@@ -2,12 +2,12 @@ import { pino, type Logger } from 'pino';
 import { describeNameserver, type LogFormat } from '../config/model.ts';
 import { findingKey, findingText, logLevelOf, severityOf, type Finding } from '../core/findings.ts';
 import type { HoldEvent } from '../core/hold.ts';
-import { endpointKey, type SlotTarget } from '../core/types.ts';
 import type { SavedState } from '../core/saved-state.ts';
 import type { DnsObserver } from '../dns/resolver.ts';
 import type { ServerStateOutcome } from '../state/server-state.ts';
 import type { AgentMetrics } from '../observability/metrics.ts';
 import { DNS_STATUSES, type DnsReport } from './dns-lane.ts';
+import { ChangeHistory, describeTarget, type ChangeRecord } from './change-history.ts';
 import { textLine } from './log-text.ts';
 import type { SocketReport } from './socket-lane.ts';
 
@@ -60,11 +60,20 @@ export class Reporter {
   readonly #dnsGauges = new Map<string, string>();
   /** --once: problems are said in its summary, in plain text, and not logged as well. */
   readonly #problemsSaidElsewhere: boolean;
+  /** The last changes made, for the status page (a ring: nothing more is kept). */
+  readonly #history = new ChangeHistory();
+  readonly #now: () => number;
 
-  constructor(log: Logger, metrics: AgentMetrics | null, o: Readonly<{ problemsSaidElsewhere?: boolean }> = {}) {
+  constructor(log: Logger, metrics: AgentMetrics | null, o: Readonly<{ problemsSaidElsewhere?: boolean; now?: () => number }> = {}) {
     this.#log = log;
     this.#metrics = metrics;
     this.#problemsSaidElsewhere = o.problemsSaidElsewhere === true;
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** The last changes made to servers, oldest first (the status page). */
+  recentChanges(): ChangeRecord[] {
+    return this.#history.recent();
   }
 
   /** Calls `listener` with every lane report from now on; returns how to stop. */
@@ -111,6 +120,7 @@ export class Reporter {
       log.warn({ reason: r.reload.reason, version: r.reload.version }, 'HAProxy reloaded or restarted: pushing every managed server again');
       this.#metrics?.reloads.inc({ socket: r.socket });
     }
+    this.#history.record(r, this.#now());
     for (const { backend, change: c, liveSessions } of r.changes) {
       log.info(
         {
@@ -295,6 +305,3 @@ function logHoldEvent(log: Logger, e: HoldEvent, endpointsInForce: number | null
       return;
   }
 }
-
-/** "10.0.0.1:80 ready weight 256", for log lines. */
-const describeTarget = (t: SlotTarget): string => `${endpointKey(t)} ${t.admin}${t.weight === null ? '' : ` weight ${String(t.weight)}`}`;

@@ -14,6 +14,23 @@ import { SocketReadiness, type Confirmed, type SocketView } from './socket-readi
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
 export type { Confirmed, SocketView } from './socket-readiness.ts';
 
+/**
+ * What the status page shows of a socket: the HAProxy process last read, and what the last
+ * full run read of the managed servers and planned for them (the state after its steps,
+ * when a second read verified them). Kept by reference: nothing is built until asked.
+ */
+export type SocketDetail = Readonly<{
+  socket: string;
+  view: SocketView;
+  info: ShowInfo | null;
+  /** The configuration and the socket's level were checked for this process (level admin). */
+  checked: boolean;
+  /** --dynamic-servers was asked for and this HAProxy can add servers. */
+  dynamic: boolean;
+  /** The last full read and plan, null before any. */
+  read: Readonly<{ at: number; snap: Snapshot; work: readonly Work[]; capped: ReadonlyMap<string, number> }> | null;
+}>;
+
 /** A backend's endpoints in force, as its DNS lane keeps them. */
 export type BackendSource = BackendInForce &
   Readonly<{
@@ -64,6 +81,9 @@ export class SocketLane {
   #resyncPending = false;
   /** The shortcut of a lane at rest: `show info` alone while HAProxy holds what the last quiet run read. */
   readonly #rest: AtRest;
+  /** The last full read and its plan (the status page). */
+  #lastRead: SocketDetail['read'] = null;
+  #dynamic = false;
   /** Until when a reloaded master's new worker is looked for, every RELOAD_POLL_MS (--master-socket); null: not. */
   #expectUntil: number | null = null;
 
@@ -86,6 +106,19 @@ export class SocketLane {
 
   view(): SocketView {
     return this.#readiness.view();
+  }
+
+  /** What the status page shows of this socket; built only when asked. */
+  detail(): SocketDetail {
+    const info = this.#info;
+    return {
+      socket: this.label,
+      view: this.view(),
+      info,
+      checked: info !== null && this.#checkedPid === info.pid,
+      dynamic: this.#dynamic,
+      read: this.#lastRead,
+    };
   }
 
   /**
@@ -201,6 +234,10 @@ export class SocketLane {
       maxServers: this.#d.maxEndpoints,
     });
     for (const f of planned.findings) findings.push(f);
+    this.#dynamic = dynamic;
+    const capped = new Map<string, number>();
+    for (const f of planned.findings) if (f.kind === 'servers-capped') capped.set(f.backend, f.endpoints);
+    this.#lastRead = { at: this.#d.now(), snap: seen.snap, work: planned.work, capped };
     return { ...planned, findings };
   }
 
@@ -245,6 +282,13 @@ export class SocketLane {
       return null;
     });
     const missed = verified === null ? [] : notTaken(this.label, touched, verified);
+    const last = this.#lastRead;
+    if (verified !== null && last !== null) {
+      // What HAProxy holds once the steps were taken: the page shows that, not the state before them.
+      const backends = new Map(last.snap.backends);
+      for (const [name, view] of verified.backends) backends.set(name, view);
+      this.#lastRead = { ...last, at: this.#d.now(), snap: { ...last.snap, backends } };
+    }
     for (const f of missed) findings.push(f);
     const failed = new Set<string>();
     for (const w of touched) if (verified === null || missed.some((m) => 'backend' in m && m.backend === w.spec.id)) failed.add(w.spec.id);

@@ -167,7 +167,7 @@ export const FLAGS: readonly Flag[] = [
     type: 'string',
     arg: '<host:port>',
     shown: 'off',
-    help: 'Serve `/healthz`, `/readyz` and `/metrics` (see [Probes](#probes)): GET or HEAD, one request a connection. At most 64 connections at once (a new one past that closes the oldest still sending its request); a request head must be whole within 5 s of the connection and 8 KiB, or the connection is closed unanswered. An address that cannot be listened on (in use, a port below 1024 without the capability) ends the agent with one line, exit 1.',
+    help: 'Serve `/healthz`, `/readyz`, `/metrics` (see [Probes](#probes)) and why each pod gets traffic or not, `/status` and `/status.json` (see [Status page](#status-page)): GET or HEAD, one request a connection. At most 64 connections at once (a new one past that closes the oldest still sending its request); a request head must be whole within 5 s of the connection and 8 KiB, or the connection is closed unanswered. An address that cannot be listened on (in use, a port below 1024 without the capability) ends the agent with one line, exit 1.',
   },
   {
     name: 'dns-timeout',

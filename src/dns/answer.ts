@@ -16,10 +16,15 @@ export type AnswerBody =
       refusedNames: readonly string[];
       /** Endpoints the answer would have made beyond --max-endpoints (and an SRV target's address bound), left out; absent: none. */
       dropped?: number;
+      /** The first OVER_CAP_SAMPLE records (`target:port`) or addresses (`address:port`) left out for --max-endpoints, in preference order; absent: none. */
+      overCap?: readonly string[];
       /** The zone's serial stood still while these records changed: it is not trusted to stand for them (--serial-trust). */
       serialDistrusted?: boolean;
     }>
   | Readonly<{ status: 'nxdomain' | 'nodata'; name: string; refusedNames?: readonly string[] }>;
+
+/** How many of the records an answer left out for --max-endpoints it names (the status page). */
+export const OVER_CAP_SAMPLE = 10;
 
 /**
  * An answer, and its generation: how DNS says whether something changed, the one contract

@@ -25,6 +25,20 @@ describe('makeSrvAnswer', () => {
     const a = makeSrvAnswer(NAME, readSrv(NAME, records), targets, 2);
     expect(keys(a)).toEqual(['10.0.0.1:80 p0', '10.0.0.2:80 p0']);
     expect(a.status === 'ok' ? a.dropped : a).toBe(1);
+    expect(a.status === 'ok' ? a.overCap : a).toEqual(['c.web:80']);
+  });
+
+  it('names at most 10 of the records --max-endpoints left out, in preference order, and none when nothing was', () => {
+    const names = Array.from({ length: 30 }, (_, i) => `t${String(i).padStart(2, '0')}.web`);
+    const records = names.map((t) => srv(t, 80));
+    const targets = new Map(names.map((t, i) => [t, addrs(`10.0.0.${String(i + 1)}`)]));
+    const a = makeSrvAnswer(NAME, readSrv(NAME, records), targets, 5);
+    expect(a.status === 'ok' ? [a.dropped, a.overCap] : a).toEqual([
+      25,
+      Array.from({ length: 10 }, (_, i) => `t${String(i + 5).padStart(2, '0')}.web:80`),
+    ]);
+    const all = makeSrvAnswer(NAME, readSrv(NAME, records), targets, 30);
+    expect(all.status === 'ok' ? all.overCap : all).toBeUndefined();
   });
 
   it('keeps the same endpoints whatever order the records and addresses came in', () => {
@@ -58,6 +72,7 @@ describe('makeHostAnswer', () => {
   it('takes at most --max-endpoints addresses, the same ones whatever their order', () => {
     const list = addrs('10.0.0.3', '10.0.0.1', '10.0.0.2');
     const a = makeHostAnswer('web.example', 80, list, 2);
+    expect(a.status === 'ok' ? a.overCap : a).toEqual(['10.0.0.3:80']);
     expect(keys(a)).toEqual(['10.0.0.1:80 p0', '10.0.0.2:80 p0']);
     expect(a.status === 'ok' ? a.dropped : a).toBe(1);
     expect(keys(makeHostAnswer('web.example', 80, [...list].reverse(), 2))).toEqual(keys(a));

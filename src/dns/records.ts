@@ -4,7 +4,8 @@ import { DnsError } from '../errors.ts';
 import { DEFAULT_MAX_ENDPOINTS, MAX_ADDRESSES_PER_TARGET } from '../core/desired.ts';
 import { byPreference, capEndpoints, chooseAddresses, type InForce, type SrvChoice } from '../core/caps.ts';
 import { isIPAddress } from '../core/ip.ts';
-import type { AnswerBody } from './answer.ts';
+import { endpointKey } from '../core/types.ts';
+import { OVER_CAP_SAMPLE, type AnswerBody } from './answer.ts';
 import { normalizeName, type Reply } from './message.ts';
 import type { SerialReading } from './serial-trust.ts';
 
@@ -193,6 +194,16 @@ export function makeSrvAnswer(
   }
   const capped = capEndpoints(records, addressesOf, inForce, maxEndpoints);
   if (capped.endpoints.length === 0) return { status: 'nodata', name, refusedNames };
+  // The records that gave no endpoint for the cap (not looked up, or no room left), named up to a sample.
+  const overCap: string[] = [];
+  if (dropped + capped.dropped > 0) {
+    const taken = new Set(capped.endpoints.map((e) => `${e.target}:${String(e.port)}`));
+    for (const r of read.ordered) {
+      if (overCap.length >= OVER_CAP_SAMPLE) break;
+      const key = `${r.target}:${String(r.port)}`;
+      if (!taken.has(key) && (considered?.has(r.target) === false || (addresses.get(r.target)?.length ?? 0) > 0)) overCap.push(key);
+    }
+  }
   return {
     status: 'ok',
     name,
@@ -201,6 +212,7 @@ export function makeSrvAnswer(
     notes,
     refusedNames,
     dropped: dropped + capped.dropped,
+    ...(overCap.length === 0 ? {} : { overCap }),
   };
 }
 
@@ -215,7 +227,23 @@ export function makeHostAnswer(
   const kept = chooseAddresses(addrs, maxEndpoints, inForce?.byTarget.get(name));
   if (kept.length === 0) return { status: 'nodata', name };
   const endpoints = kept.map((x) => ({ target: name, address: x.address, port, weight: 1, priority: 0, ttl: x.ttl }));
-  return { status: 'ok', name, endpoints, ttl: minTtl(kept), notes: [], refusedNames: [], dropped: addrs.length - kept.length };
+  const taken = new Set(kept.map((x) => x.address));
+  const overCap: string[] = [];
+  for (const x of addrs) {
+    if (overCap.length >= OVER_CAP_SAMPLE) break;
+    if (!taken.has(x.address)) overCap.push(endpointKey({ address: x.address, port }));
+  }
+  const dropped = addrs.length - kept.length;
+  return {
+    status: 'ok',
+    name,
+    endpoints,
+    ttl: minTtl(kept),
+    notes: [],
+    refusedNames: [],
+    dropped,
+    ...(overCap.length === 0 ? {} : { overCap }),
+  };
 }
 
 type Srv = SrvRead['usable'][number];

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { ListenError } from '../errors.ts';
+import type { StatusModel } from '../agent/status-shape.ts';
 import type { AgentMetrics } from './metrics.ts';
+import { STATUS_PATHS, statusResponse } from './status.ts';
 
 /** A probe's verdict, now or once it has asked (readiness checks the HAProxy process on each socket). */
 export type Probe = () => Verdict | Promise<Verdict>;
@@ -25,7 +27,12 @@ export type HttpLimits = Readonly<{
 
 export const HTTP_LIMITS: HttpLimits = { headMs: 5_000, maxConnections: 64, idleMs: 10_000 };
 
-type Response = Readonly<{ status: 200 | 400 | 404 | 405 | 500 | 503; type: string; body: string }>;
+type Response = Readonly<{
+  status: 200 | 400 | 404 | 405 | 500 | 503;
+  type: string;
+  body: string;
+  headers?: Readonly<Record<string, string>>;
+}>;
 const REASONS = {
   200: 'OK',
   400: 'Bad Request',
@@ -48,7 +55,7 @@ export function startHttp(
   host: string,
   port: number,
   metrics: AgentMetrics,
-  probes: Readonly<{ readiness: Probe; liveness: Probe }>,
+  probes: Readonly<{ readiness: Probe; liveness: Probe; status?: () => StatusModel }>,
   limits: HttpLimits = HTTP_LIMITS,
 ): Promise<net.Server> {
   const respond = async (head: string): Promise<Response & { head: boolean }> => {
@@ -72,6 +79,8 @@ export function startHttp(
         return { ...text(500, String(err)), head: isHead };
       }
     }
+    const status = probes.status;
+    if (path !== undefined && STATUS_PATHS.includes(path) && status !== undefined) return { ...statusResponse(path, status), head: isHead };
     return { ...text(404, 'not found: try /healthz, /readyz or /metrics'), head: isHead };
   };
   // Every open connection, and those still sending their head: both in the order they came.
@@ -118,6 +127,7 @@ export function startHttp(
           `content-type: ${r.type}`,
           `content-length: ${String(body.length)}`,
         ];
+        for (const [name, value] of Object.entries(r.headers ?? {})) lines.push(`${name}: ${value}`);
         sock.end(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\nconnection: close\r\n\r\n`), r.head ? Buffer.alloc(0) : body]));
       });
     };
