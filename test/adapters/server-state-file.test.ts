@@ -11,38 +11,23 @@ import {
   rmSync,
   statSync,
   symlinkSync,
-  writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { dumpServersState, MAX_SERVER_STATE_BYTES } from '../../src/haproxy/server-state.ts';
 import { serverStateFilePresent, writeServerStateFile } from '../../src/state/server-state.ts';
+import { victimFolders } from '../support/victim-folders.ts';
 import { haproxy26 } from '../support/fixtures.ts';
 
 const DUMP = haproxy26('show-servers-state-named-srv.txt');
 
 describe('the server state file on disk', () => {
-  const root = mkdtempSync(join(tmpdir(), 'hda-server-state-'));
-  let dir = '';
-  let victim = '';
-  let n = 0;
-  beforeEach(() => {
-    dir = join(root, String(++n));
-    mkdirSync(dir);
-    victim = join(root, `victim-${String(n)}`); // outside the folder, as /etc/something would be
-    writeFileSync(victim, 'precious\n');
-  });
-  afterEach(() => {
-    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
-  });
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
+  const at = victimFolders('hda-server-state-');
 
   it('replaces the file whole, readable by its group (HAProxy), and leaves no temporary file beside it', () => {
-    const path = join(dir, 'server-state');
+    const path = join(at.dir, 'server-state');
     expect(serverStateFilePresent(path)).toBe(false);
     writeServerStateFile(path, 'first\n');
     const inode = statSync(path).ino;
@@ -50,44 +35,44 @@ describe('the server state file on disk', () => {
     expect(readFileSync(path, 'utf8')).toBe(DUMP);
     expect(statSync(path).ino).not.toBe(inode); // a new file renamed over the old one, never written in place
     // What a file created 0640 gets here (the umask applies to both).
-    const reference = join(root, `reference-${String(n)}`);
+    const reference = `${at.dir}.reference`; // beside the folder, not in it
     closeSync(openSync(reference, 'w', 0o640));
     expect(statSync(path).mode & 0o777).toBe(statSync(reference).mode & 0o777);
-    expect(readdirSync(dir)).toEqual(['server-state']);
+    expect(readdirSync(at.dir)).toEqual(['server-state']);
     expect(serverStateFilePresent(path)).toBe(true);
   });
 
   it('refuses a symbolic link at the path: neither writes through it nor replaces it', () => {
-    const path = join(dir, 'server-state');
-    symlinkSync(victim, path);
+    const path = join(at.dir, 'server-state');
+    symlinkSync(at.victim, path);
     expect(() => {
       writeServerStateFile(path, DUMP);
     }).toThrow('a symbolic link is at the path; refused (expected a regular file or none: a link is neither followed nor replaced)');
-    expect(readlinkSync(path)).toBe(victim);
-    expect(readdirSync(dir)).toEqual(['server-state']); // no temporary file left
+    expect(readlinkSync(path)).toBe(at.victim);
+    expect(readdirSync(at.dir)).toEqual(['server-state']); // no temporary file left
     expect(serverStateFilePresent(path)).toBe(true); // present: its own run does not retry at rest
   });
 
   it('refuses a FIFO and a folder at the path, leaving them as they are', () => {
-    const fifo = join(dir, 'fifo');
+    const fifo = join(at.dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     expect(() => {
       writeServerStateFile(fifo, DUMP);
     }).toThrow(/^a FIFO is at the path; refused/);
     expect(lstatSync(fifo).isFIFO()).toBe(true);
-    const folder = join(dir, 'folder');
+    const folder = join(at.dir, 'folder');
     mkdirSync(folder);
     expect(() => {
       writeServerStateFile(folder, DUMP);
     }).toThrow(/^a folder is at the path; refused/);
-    expect(readdirSync(dir).sort()).toEqual(['fifo', 'folder']);
+    expect(readdirSync(at.dir).sort()).toEqual(['fifo', 'folder']);
   });
 
   it('throws when the folder cannot be written, leaving nothing', () => {
     expect(() => {
-      writeServerStateFile(join(dir, 'missing-folder', 'server-state'), DUMP);
+      writeServerStateFile(join(at.dir, 'missing-folder', 'server-state'), DUMP);
     }).toThrow(/ENOENT/);
-    expect(readdirSync(dir)).toEqual([]);
+    expect(readdirSync(at.dir)).toEqual([]);
   });
 });
 

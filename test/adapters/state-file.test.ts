@@ -3,26 +3,24 @@ import {
   closeSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   statSync,
   symlinkSync,
   writeFileSync,
   ftruncateSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildAgent } from '../../src/agent/compose.ts';
 import { parseConfig } from '../../src/cli/config.ts';
 import { encodeState, STATE_VERSION } from '../../src/core/saved-state.ts';
 import type { Endpoint } from '../../src/core/types.ts';
 import { AgentMetrics } from '../../src/observability/metrics.ts';
 import { readStateFile, removeLeftoverTemporaries, writeStateFile } from '../../src/state/file.ts';
+import { victimFolders } from '../support/victim-folders.ts';
 import { FakeHaproxy } from '../support/fake-haproxy.ts';
 import { FaultDns, published } from '../support/fault-dns.ts';
 import { captureLogs } from '../support/logs.ts';
@@ -51,109 +49,94 @@ process.stdout.write(r instanceof Error ? 'refused: ' + r.message : 'read ' + St
 }
 
 describe('the state file on disk', () => {
-  const root = mkdtempSync(join(tmpdir(), 'hda-state-'));
-  let dir = '';
-  let victim = '';
-  let n = 0;
-  beforeEach(() => {
-    dir = join(root, String(++n));
-    mkdirSync(dir);
-    victim = join(root, `victim-${String(n)}`); // outside the folder, as /etc/something would be
-    writeFileSync(victim, 'precious\n');
-  });
-  afterEach(() => {
-    expect(readFileSync(victim, 'utf8')).toBe('precious\n');
-  });
-  afterAll(() => {
-    rmSync(root, { recursive: true, force: true });
-  });
+  const at = victimFolders('hda-state-');
 
   it('replaces the file whole, 0600, and leaves no temporary file beside it', () => {
-    const path = join(dir, 'agent.state');
+    const path = join(at.dir, 'agent.state');
     writeStateFile(path, 'first\n');
     writeStateFile(path, 'second\n');
     expect(readFileSync(path, 'utf8')).toBe('second\n');
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(readdirSync(dir)).toEqual(['agent.state']);
+    expect(readdirSync(at.dir)).toEqual(['agent.state']);
   });
 
   it('writes through no link planted at a predictable name, nor through a link at the path', () => {
-    const path = join(dir, 'agent.state');
-    const planted = [`${path}.tmp`, join(dir, '.agent.state.tmp'), join(dir, '.agent.state.0000000000000000.tmp'), `${path}~`];
-    for (const p of planted) symlinkSync(victim, p);
-    symlinkSync(victim, path);
+    const path = join(at.dir, 'agent.state');
+    const planted = [`${path}.tmp`, join(at.dir, '.agent.state.tmp'), join(at.dir, '.agent.state.0000000000000000.tmp'), `${path}~`];
+    for (const p of planted) symlinkSync(at.victim, p);
+    symlinkSync(at.victim, path);
     writeStateFile(path, 'new\n');
     expect(lstatSync(path).isFile()).toBe(true); // the link itself was replaced
     expect(readFileSync(path, 'utf8')).toBe('new\n');
-    for (const p of planted) expect(readlinkSync(p)).toBe(victim); // left alone
-    expect(readdirSync(dir)).toHaveLength(planted.length + 1); // and no temporary file left
+    for (const p of planted) expect(readlinkSync(p)).toBe(at.victim); // left alone
+    expect(readdirSync(at.dir)).toHaveLength(planted.length + 1); // and no temporary file left
   });
 
   it('removes its temporary file when the rename fails, and throws', () => {
-    const path = join(dir, 'agent.state');
+    const path = join(at.dir, 'agent.state');
     mkdirSync(path); // a folder where the file goes: rename(2) refuses
     writeFileSync(join(path, 'inside'), '');
     expect(() => {
       writeStateFile(path, 'x');
     }).toThrow();
-    expect(readdirSync(dir)).toEqual(['agent.state']);
+    expect(readdirSync(at.dir)).toEqual(['agent.state']);
   });
 
   it('throws when the folder cannot be written', () => {
     expect(() => {
-      writeStateFile(join(dir, 'missing-folder', 'agent.state'), 'x');
+      writeStateFile(join(at.dir, 'missing-folder', 'agent.state'), 'x');
     }).toThrow();
   });
 
   it('removes the temporaries a crash left, regular files of its own pattern only', () => {
-    const path = join(dir, 'agent.state');
-    const leftover = join(dir, '.agent.state.0123456789abcdef.tmp');
+    const path = join(at.dir, 'agent.state');
+    const leftover = join(at.dir, '.agent.state.0123456789abcdef.tmp');
     writeFileSync(leftover, 'half');
-    const link = join(dir, '.agent.state.fedcba9876543210.tmp');
-    symlinkSync(victim, link);
-    mkdirSync(join(dir, '.agent.state.aaaaaaaaaaaaaaaa.tmp'));
-    for (const other of ['.agent.state.tmp', '.other.0123456789abcdef.tmp', 'agent.state']) writeFileSync(join(dir, other), '');
+    const link = join(at.dir, '.agent.state.fedcba9876543210.tmp');
+    symlinkSync(at.victim, link);
+    mkdirSync(join(at.dir, '.agent.state.aaaaaaaaaaaaaaaa.tmp'));
+    for (const other of ['.agent.state.tmp', '.other.0123456789abcdef.tmp', 'agent.state']) writeFileSync(join(at.dir, other), '');
     expect(removeLeftoverTemporaries(path)).toBe(1);
-    expect(readdirSync(dir).sort()).toEqual([
+    expect(readdirSync(at.dir).sort()).toEqual([
       '.agent.state.aaaaaaaaaaaaaaaa.tmp',
       '.agent.state.fedcba9876543210.tmp',
       '.agent.state.tmp',
       '.other.0123456789abcdef.tmp',
       'agent.state',
     ]);
-    expect(removeLeftoverTemporaries(join(dir, 'missing-folder', 'agent.state'))).toBe(0);
+    expect(removeLeftoverTemporaries(join(at.dir, 'missing-folder', 'agent.state'))).toBe(0);
   });
 
   it('reads a missing file as null, a regular one as its text', () => {
-    expect(readStateFile(join(dir, 'none'), 100)).toBeNull();
-    writeFileSync(join(dir, 'agent.state'), 'saved\n');
-    expect(readStateFile(join(dir, 'agent.state'), 100)).toBe('saved\n');
+    expect(readStateFile(join(at.dir, 'none'), 100)).toBeNull();
+    writeFileSync(join(at.dir, 'agent.state'), 'saved\n');
+    expect(readStateFile(join(at.dir, 'agent.state'), 100)).toBe('saved\n');
   });
 
   it('refuses a symbolic link at the path, to a regular file or to /dev/zero, without reading through it', async () => {
-    symlinkSync(victim, join(dir, 'to-file'));
-    expect(readStateFile(join(dir, 'to-file'), 100)).toEqual(
+    symlinkSync(at.victim, join(at.dir, 'to-file'));
+    expect(readStateFile(join(at.dir, 'to-file'), 100)).toEqual(
       new Error('a symbolic link; refused (expected a regular file: a link is not followed)'),
     );
-    symlinkSync('/dev/zero', join(dir, 'to-zero'));
-    expect(await readInChild(join(dir, 'to-zero'), 100)).toBe(
+    symlinkSync('/dev/zero', join(at.dir, 'to-zero'));
+    expect(await readInChild(join(at.dir, 'to-zero'), 100)).toBe(
       'refused: a symbolic link; refused (expected a regular file: a link is not followed)',
     );
   });
 
   it('refuses a FIFO at the path at once, without waiting for a writer', async () => {
-    const fifo = join(dir, 'agent.state');
+    const fifo = join(at.dir, 'agent.state');
     execFileSync('mkfifo', [fifo]);
     expect(await readInChild(fifo, 100)).toBe('refused: a FIFO; refused (expected a regular file)');
   });
 
   it('refuses a folder and a device', () => {
-    expect(readStateFile(dir, 100)).toEqual(new Error('a folder; refused (expected a regular file)'));
+    expect(readStateFile(at.dir, 100)).toEqual(new Error('a folder; refused (expected a regular file)'));
     expect(readStateFile('/dev/null', 100)).toEqual(new Error('a device; refused (expected a regular file)'));
   });
 
   it('refuses a file larger than the bound, by its size, without reading it', () => {
-    const path = join(dir, 'agent.state');
+    const path = join(at.dir, 'agent.state');
     const fd = openSync(path, 'w');
     ftruncateSync(fd, 100 * 1024 * 1024); // 100 MiB, sparse: no disk taken
     closeSync(fd);
