@@ -5,6 +5,9 @@
  * clock, no socket. Every list is as long as the caps already allow (--max-endpoints, the
  * servers a backend has, the answer's refusals) and no longer than MAX_ROWS.
  */
+import { describeNameserver } from '../config/model.ts';
+import { isIPAddress } from '../core/ip.ts';
+import type { AnsweredBy } from '../dns/answer.ts';
 import type { ChangeRecord } from './change-history.ts';
 import type { DnsDetail, DnsStatus } from './dns-lane.ts';
 import type { BackendStatus, SocketStatus, StatusModel } from './status-shape.ts';
@@ -79,7 +82,16 @@ function backendStatus(b: DnsDetail, input: StatusInput): BackendStatus {
       failing: b.failing === null ? null : { forSeconds: seconds(b.failing.forMs) ?? 0, kind: b.failing.kind },
       holdLeftSeconds: seconds(b.holdLeftMs),
       serialDistrusted: b.serialDistrusted,
+      nameserver: nameserverOf(b.answeredBy),
+      roundTripMs: b.answeredBy === null ? null : Math.max(0, Math.round(b.answeredBy.rttMs)),
     },
     sockets: input.sockets.map((s) => onSocket(b, s, input)),
   };
+}
+
+/** The nameserver as address:port; null when it is not one (the agent is configured with addresses, never names). */
+function nameserverOf(by: AnsweredBy | null): string | null {
+  if (by === null) return null;
+  const { host, port } = by.ns;
+  return isIPAddress(host) && Number.isInteger(port) && port > 0 && port < 65_536 ? describeNameserver(by.ns) : null;
 }

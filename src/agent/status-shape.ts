@@ -76,6 +76,10 @@ export type BackendStatus = Readonly<{
     holdLeftSeconds: number | null;
     /** The zone's serial stood still while the records changed: it no longer stands for them (--serial-trust). */
     serialDistrusted: boolean;
+    /** The nameserver that gave the answer held (address:port, as configured), null before any answer. */
+    nameserver: string | null;
+    /** The round trip of the try it answered, ms; null before any answer. */
+    roundTripMs: number | null;
   }>;
   sockets: readonly BackendOnSocket[];
 }>;

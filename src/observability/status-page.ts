@@ -94,6 +94,7 @@ function backend(b: BackendStatus): string {
     d.overCap > 0 ? `${String(d.overCap)} over --max-endpoints` : null,
     d.answerAgeSeconds === null ? null : `answer ${e(String(d.answerAgeSeconds))} s old`,
     d.ttlSeconds === null ? null : `TTL ${String(d.ttlSeconds)} s`,
+    d.nameserver === null ? null : `from <code>${e(d.nameserver)}</code>${d.roundTripMs === null ? '' : ` in ${String(d.roundTripMs)} ms`}`,
     d.failing === null ? null : `failing for ${e(String(d.failing.forSeconds))} s (${e(d.failing.kind)})`,
     d.holdLeftSeconds === null ? null : `held for ${e(String(d.holdLeftSeconds))} s more`,
     d.serialDistrusted ? "the zone's serial stood still while the records changed: not trusted to stand for them" : null,
