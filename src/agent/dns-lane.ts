@@ -223,12 +223,14 @@ export class DnsLane {
     const refuse = (endpoint: string, reason: string, hint: string): void => {
       findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
     };
-    let by: AnsweredBy | null = null;
-    const heard = (b: AnsweredBy): void => {
-      by = b;
-    };
+    /** Who answered this run's question: told by the resolver, kept once the answer is applied. */
+    const heard: { by: AnsweredBy | null } = { by: null };
     try {
-      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints, signal, heard });
+      answer = await this.#d.resolve(this.spec.record, {
+        inForce: this.#endpoints,
+        signal,
+        heard: (by) => (heard.by = by),
+      });
       if (n < this.#applied) return null; // a newer run's answer is in force: this older one says nothing new
       if (this.#read?.answer.generation === answer.generation) {
         outcome = this.#read.outcome;
@@ -259,7 +261,7 @@ export class DnsLane {
     if (outcome.status !== 'error') {
       this.#applied = n;
       // A serial that stood for the answer asked nobody: the answer is still the one that nameserver gave.
-      if (by !== null) this.#answeredBy = by;
+      if (heard.by !== null) this.#answeredBy = heard.by;
     }
     const now = this.#d.now();
     const held = applyHold(this.#hold, outcome, now, this.#d.timers);
