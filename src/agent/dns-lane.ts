@@ -4,13 +4,15 @@ import { normalizeEndpoints } from '../core/desired.ts';
 import type { Finding } from '../core/findings.ts';
 import { applyHold, initialHold, type DnsOutcome, type HoldEvent, type HoldState, type HoldTimers } from '../core/hold.ts';
 import { endpointKey, type Endpoint } from '../core/types.ts';
-import { Superseded, type AnsweredBy, type DnsAnswer, type ResolveOptions } from '../dns/resolver.ts';
+import { Superseded, type AnsweredBy, type DnsAnswer, type ResolveOptions, type SerialView } from '../dns/resolver.ts';
 import { DnsError } from '../errors.ts';
 
 export type DnsLaneDeps = Readonly<{
   spec: BackendSpec;
   /** Asks the record; the endpoints in force keep their places at the caps. */
   resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
+  /** The zone's serial as last read and whether it is trusted, read when the page asks; null or absent: serials are not read. */
+  serialView?: ((name: string) => SerialView | null) | undefined;
   timers: HoldTimers;
   policy: AddressPolicy;
   now: () => number;
@@ -64,6 +66,8 @@ export type DnsDetail = DnsView &
     serialDistrusted: boolean;
     /** Which nameserver gave the answer held, and how fast; null before any. */
     answeredBy: AnsweredBy | null;
+    /** The serial of the answered name's zone and whether it is trusted; null when serials are not read (neither --watch nor --serial-trust). */
+    serial: SerialView | null;
   }>;
 
 /** How one run of a backend's DNS lane went. */
@@ -205,6 +209,8 @@ export class DnsLane {
       holdLeftMs,
       serialDistrusted: answer?.status === 'ok' && answer.serialDistrusted === true,
       answeredBy: this.#answeredBy,
+      // Before any answer, the record's own name: no serial is known for it yet.
+      serial: this.#d.serialView?.(answer?.name ?? describeRecord(this.spec.record)) ?? null,
     };
   }
 

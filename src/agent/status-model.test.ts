@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { agentHarness, SRV, TableDns } from '../../test/support/agent-harness.ts';
 import { FakeHaproxy, slots } from '../../test/support/fake-haproxy.ts';
 import type { Endpoint } from '../core/types.ts';
+import type { SerialView } from '../dns/serial-trust.ts';
+import { renderStatusHtml } from '../observability/status-page.ts';
 import type { PodRow, StatusModel } from './status-shape.ts';
 
 const pod = (n: number, o: Partial<Endpoint> = {}): Endpoint => ({
@@ -91,6 +93,38 @@ describe('the status model names each pod and says why in words', () => {
     by = { host: '<b>ns</b>', rttMs: 1 }; // never configured so, and never printed so
     await agent.pass();
     expect(agent.statusModel(clock.now).backends[0]?.dns.nameserver).toBeNull();
+  });
+
+  it("says the zone's serial and whether it is trusted, or that it is not watched", async () => {
+    const dns = new TableDns();
+    dns.answers.set(SRV, [pod(1)]);
+    const plain = agentHarness([haproxy(2)], { resolve: dns.resolve });
+    await plain.agent.pass();
+    expect(plain.agent.statusModel(plain.clock.now).backends[0]?.dns.serial).toEqual({
+      watched: false,
+      serial: null,
+      trusted: false,
+      says: 'not watched',
+    });
+    let view: SerialView = { serial: 2026120501, trusted: true, why: null };
+    const asked: string[] = [];
+    const watched = agentHarness([haproxy(2)], {
+      resolve: dns.resolve,
+      serialView: (name) => {
+        asked.push(name);
+        return view;
+      },
+    });
+    await watched.agent.pass();
+    expect(asked).toEqual([]); // read when the page asks, not by the runs
+    const model = watched.agent.statusModel(watched.clock.now);
+    expect(asked).toEqual([SRV]);
+    expect(model.backends[0]?.dns.serial).toEqual({ watched: true, serial: 2026120501, trusted: true, says: 'trusted' });
+    expect(renderStatusHtml(model)).toContain('zone serial 2026120501, trusted');
+    view = { serial: 2026120501, trusted: false, why: 'it stood still while the records changed' };
+    expect(watched.agent.statusModel(watched.clock.now).backends[0]?.dns.serial.says).toBe(
+      'not trusted (it stood still while the records changed)',
+    );
   });
 
   it('counts what the answer left out over the cap when it names none, and says the serial is distrusted', async () => {

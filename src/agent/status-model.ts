@@ -84,6 +84,15 @@ function backendStatus(b: DnsDetail, input: StatusInput): BackendStatus {
       serialDistrusted: b.serialDistrusted,
       nameserver: nameserverOf(b.answeredBy),
       roundTripMs: b.answeredBy === null ? null : Math.max(0, Math.round(b.answeredBy.rttMs)),
+      serial:
+        b.serial === null
+          ? { watched: false, serial: null, trusted: false, says: 'not watched' }
+          : {
+              watched: true,
+              serial: b.serial.serial,
+              trusted: b.serial.trusted,
+              says: b.serial.trusted ? 'trusted' : `not trusted (${b.serial.why ?? 'unknown'})`,
+            },
     },
     sockets: input.sockets.map((s) => onSocket(b, s, input)),
   };

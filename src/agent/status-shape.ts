@@ -80,6 +80,8 @@ export type BackendStatus = Readonly<{
     nameserver: string | null;
     /** The round trip of the try it answered, ms; null before any answer. */
     roundTripMs: number | null;
+    /** The zone's serial: whether it is read (--watch, --serial-trust), as last read, whether it is trusted, in words. */
+    serial: Readonly<{ watched: boolean; serial: number | null; trusted: boolean; says: string }>;
   }>;
   sockets: readonly BackendOnSocket[];
 }>;

@@ -11,7 +11,7 @@ import { follow, search, type Found } from './names.ts';
 import { stopping, type Bounds } from './question.ts';
 import { addressesIn, inBatches, makeHostAnswer, type SrvRead } from './records.ts';
 import { SerialAsker } from './serial-asker.ts';
-import { SerialTrust, trustFacts, type AskTicket } from './serial-trust.ts';
+import { SerialTrust, trustFacts, type AskTicket, type SerialView } from './serial-trust.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { SrvAnswers } from './srv-answers.ts';
 import { askTargets, takeFollowed, TARGET_QUERIES_IN_FLIGHT, type TargetsLooked } from './target-lookup.ts';
@@ -20,6 +20,7 @@ import { Turns } from './turns.ts';
 
 export type { AddressType, AnsweredBy, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
 export { Superseded } from './answer.ts';
+export type { SerialView } from './serial-trust.ts';
 
 /** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
 const SERIAL_TIMEOUT_MS = 500;
@@ -101,6 +102,11 @@ export class Resolver {
     const reading = await this.#serials.ask(name, Math.min(this.#o.timeoutMs, SERIAL_TIMEOUT_MS), bounds);
     this.#trust.read(name, reading, at);
     return reading?.serial ?? null;
+  }
+
+  /** The serial of the zone holding `name` as last read, and whether it is trusted (see SerialTrust.view); null when serials are not read. */
+  serialView(name: string): SerialView | null {
+    return this.#trust.view(name, this.#now());
   }
 
   /**
