@@ -236,6 +236,7 @@ export class SocketLane {
     const socket = this.label;
     const { work } = planned;
     const sessions = await liveSessionsOfLeaving(port, work);
+    this.#record.sessionsRead(this.#d.now(), sessions);
     const acted = await writer.act(port, work, backends).then(
       (results) => ({ results, failed: null }),
       (err: unknown) => {

@@ -1,7 +1,7 @@
 /**
  * What a socket lane reads of a HAProxy process besides its state: at first contact with a
  * process, its configuration (checks.ts, pure) and whether the socket may write; before a
- * run takes servers out of service, their live sessions.
+ * run starts draining servers or takes them out of service, their live sessions.
  */
 import type { BackendSpec } from '../config/model.ts';
 import { severityOf, type Finding } from '../core/findings.ts';
@@ -35,10 +35,14 @@ export async function checkContact(
   return { findings, checked: true };
 }
 
-/** Live sessions (`backend/server` -> count) of servers about to leave for maintenance, for their log line; a read only then. */
+/**
+ * Live sessions (`backend/server` -> count, every server of the backend) before servers
+ * start draining (the status page) or leave for maintenance (their log line): one read of
+ * each such backend, only then.
+ */
 export async function liveSessionsOfLeaving(port: HaproxyPort, work: readonly Work[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  const leaving = work.filter((w) => w.plan.changes.some((c) => leaves(c.from, c.to)));
+  const leaving = work.filter((w) => w.plan.changes.some((c) => leaves(c.from, c.to) || drains(c.from, c.to)));
   for (const w of leaving) {
     const sessions = await port.sessions(w.spec.backend).catch(() => new Map<string, number>());
     for (const [server, n] of sessions) out.set(`${w.spec.backend}/${server}`, n);
@@ -47,3 +51,4 @@ export async function liveSessionsOfLeaving(port: HaproxyPort, work: readonly Wo
 }
 
 const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';
+const drains = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'drain' && from.admin !== 'drain';

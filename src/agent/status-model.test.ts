@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { agentHarness, SRV, TableDns } from '../../test/support/agent-harness.ts';
-import { FakeHaproxy, slots } from '../../test/support/fake-haproxy.ts';
+import { ADMIN, FakeHaproxy, slot, slots } from '../../test/support/fake-haproxy.ts';
 import type { Endpoint } from '../core/types.ts';
 import type { SerialView } from '../dns/serial-trust.ts';
 import { renderStatusHtml } from '../observability/status-page.ts';
-import type { PodRow, StatusModel } from './status-shape.ts';
+import type { PodRow, ServerRow, StatusModel } from './status-shape.ts';
 
 const pod = (n: number, o: Partial<Endpoint> = {}): Endpoint => ({
   target: `pod-${String(n)}.web`,
@@ -146,8 +146,12 @@ describe('the status model names each pod and says why in words', () => {
     dns.answers.set(SRV, [pod(1), pod(2)]);
     await agent.pass();
     const left = clock.now;
+    const srv1 = h.servers[0];
+    if (srv1 === undefined) throw new Error('no srv1');
+    srv1.sessions = 3; // HAProxy counts 3 live sessions on it as its pod leaves DNS
     dns.answers.set(SRV, [pod(2)]);
     await agent.pass();
+    srv1.sessions = 1; // no new read: the page shows the figure read as the drain started
     // srv2's check fails: HAProxy says down.
     const srv2 = h.servers[1];
     if (srv2 === undefined) throw new Error('no srv2');
@@ -160,7 +164,7 @@ describe('the status model names each pod and says why in words', () => {
     const until = new Date(left + 30_000).toISOString().slice(11, 19);
     expect(pods.get('10.1.0.1:8080')).toMatchObject({ server: 'srv1', state: 'draining' });
     expect(pods.get('10.1.0.1:8080')?.reason).toBe(
-      `its pod left DNS: draining on slot srv1 since ${new Date(left).toISOString().slice(11, 19)} UTC until ${until} UTC at the latest, for its sessions`,
+      `its pod left DNS: draining on slot srv1 since ${new Date(left).toISOString().slice(11, 19)} UTC until ${until} UTC at the latest, for its 3 sessions (read at ${new Date(left).toISOString().slice(11, 19)} UTC)`,
     );
     expect(pods.get('10.1.0.2:8080')).toMatchObject({ target: 'pod-2.web', server: 'srv2', state: 'waiting-check' });
     expect(pods.get('10.1.0.2:8080')?.reason).toBe('on slot srv2, waiting for its health check: HAProxy says down, sends it no traffic');
@@ -170,7 +174,27 @@ describe('the status model names each pod and says why in words', () => {
       'srv2 waiting-check down',
       'srv3 free not checked',
     ]);
-    expect(servers[0]).toMatchObject({ drainingSince: new Date(left).toISOString(), drainingUntil: new Date(left + 30_000).toISOString() });
+    expect(servers[0]).toMatchObject({
+      drainingSince: new Date(left).toISOString(),
+      drainingUntil: new Date(left + 30_000).toISOString(),
+      liveSessions: 3,
+      liveSessionsAt: new Date(left).toISOString(),
+    });
+    expect(servers[1]).toMatchObject({ liveSessions: null, liveSessionsAt: null }); // not draining: not kept
+  });
+
+  it("says a drain's sessions are unknown when they were not read", async () => {
+    // srv1 drains 10.1.0.9:8080 already (the agent restarted without --state-file): nothing read its sessions.
+    const h = new FakeHaproxy({
+      be_app: [slot('srv1', { address: '10.1.0.9', port: 8080, admin: ADMIN.drain, opState: 2 }), ...slots(2).slice(1)],
+    });
+    h.version = '2.6.12';
+    const { agent, dns, clock } = agentHarness([h], { drainMs: 30_000 });
+    dns.answers.set(SRV, [pod(2)]);
+    await agent.pass();
+    const row = (): ServerRow | undefined => agent.statusModel(clock.now).backends[0]?.sockets[0]?.servers.rows[0];
+    expect(row()).toMatchObject({ server: 'srv1', state: 'draining', liveSessions: null });
+    expect(row()?.reason).toMatch(/at the latest, sessions unknown$/);
   });
 
   it('a server added at run time, and a pod new in DNS not yet planned', async () => {

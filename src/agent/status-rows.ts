@@ -8,6 +8,7 @@ import { OVER_CAP_SAMPLE } from '../dns/answer.ts';
 import { slotsOf } from './decide.ts';
 import type { DnsDetail } from './dns-lane.ts';
 import type { BackendOnSocket, PodRow, ServerRow, Table } from './status-shape.ts';
+import type { LiveSessions } from './socket-detail.ts';
 import type { SocketDetail } from './socket-lane.ts';
 
 /** The most rows one table holds; past it the rest are counted (`omitted`), not listed. */
@@ -94,7 +95,8 @@ export function onSocket(b: DnsDetail, s: SocketDetail, input: RowsInput): Backe
     // A server added by this plan is not in its assignment: it serves the endpoint it was added for.
     const target = plan?.assignment.get(slot.name) ?? addedNow.get(slot.name) ?? null;
     const since = plan?.memory.drainingSince.get(slot.name) ?? null;
-    const row = serverRow(slot, target, since, input.drainMs, view?.facts.cookies.get(slot.name) ?? '');
+    const sessions = s.sessions.get(`${b.spec.backend}/${slot.name}`) ?? null;
+    const row = serverRow(slot, target, { since, sessions }, input.drainMs, view?.facts.cookies.get(slot.name) ?? '');
     servers.push(row);
     if (row.state === 'draining')
       pods.push({ endpoint: row.endpoint, target: null, server: slot.name, state: 'draining', reason: row.reason });
@@ -155,7 +157,10 @@ export function onSocket(b: DnsDetail, s: SocketDetail, input: RowsInput): Backe
   return { socket, readAt: iso(read.at), note: null, pods: table(pods), servers: table(servers) };
 }
 
-function serverRow(slot: Slot, target: Endpoint | null, since: number | null, drainMs: number, cookie: string): ServerRow {
+/** What the lane knows of a server's drain: since when (null: not known), and its live sessions as last read. */
+type Drain = Readonly<{ since: number | null; sessions: LiveSessions | null }>;
+
+function serverRow(slot: Slot, target: Endpoint | null, drain: Drain, drainMs: number, cookie: string): ServerRow {
   const endpoint = endpointKey(slot);
   const base = {
     server: slot.name,
@@ -168,15 +173,24 @@ function serverRow(slot: Slot, target: Endpoint | null, since: number | null, dr
     target: target?.target ?? null,
     drainingSince: null,
     drainingUntil: null,
+    liveSessions: null,
+    liveSessionsAt: null,
   };
   const on = slot.added ? `${slot.name} (a server added at run time)` : `slot ${slot.name}`;
   if (slot.admin === 'drain') {
-    if (since === null) return { ...base, state: 'draining', reason: 'draining: its pod left DNS' };
+    const { since, sessions } = drain;
+    const counted = sessions === null ? null : { liveSessions: sessions.n, liveSessionsAt: iso(sessions.at) };
+    const forIts =
+      sessions === null
+        ? 'sessions unknown'
+        : `for its ${String(sessions.n)} session${sessions.n === 1 ? '' : 's'} (read at ${clock(sessions.at)})`;
+    if (since === null) return { ...base, ...counted, state: 'draining', reason: `draining: its pod left DNS, ${forIts}` };
     const until = since + drainMs;
     return {
       ...base,
+      ...counted,
       state: 'draining',
-      reason: `its pod left DNS: draining on ${on} since ${clock(since)} until ${clock(until)} at the latest, for its sessions`,
+      reason: `its pod left DNS: draining on ${on} since ${clock(since)} until ${clock(until)} at the latest, ${forIts}`,
       drainingSince: iso(since),
       drainingUntil: iso(until),
     };

@@ -42,6 +42,9 @@ export type ServerRow = Readonly<{
   /** While draining: since when, and until when at the latest (ISO 8601, UTC). */
   drainingSince: string | null;
   drainingUntil: string | null;
+  /** While draining: its live sessions as last read (when its drain started, or another server of the backend changed), and when; null: not read. */
+  liveSessions: number | null;
+  liveSessionsAt: string | null;
 }>;
 
 export type Table<T> = Readonly<{ rows: readonly T[]; omitted: number }>;
