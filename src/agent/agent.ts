@@ -5,7 +5,7 @@ import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
-import type { DnsAnswer, ResolveOptions } from '../dns/resolver.ts';
+import type { DnsAnswer, ResolveOptions, SerialView } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
@@ -20,6 +20,8 @@ export type AgentDeps = Readonly<{
   resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
   /** The serial of the zone holding a name, null when none came (--watch); `signal` aborting ends its question at once. */
   serial?: (name: string, signal?: AbortSignal) => Promise<number | null>;
+  /** The zone's serial as last read and whether it is trusted (the status page); null when serials are not read. */
+  serialView?: ((name: string) => SerialView | null) | undefined;
   ports: readonly HaproxyPort[];
   writer: Writer;
   reporter: Reporter;
@@ -86,7 +88,15 @@ export class Agent {
     const saved = deps.saved?.backends ?? {};
     this.#dns = deps.backends.map(
       (spec) =>
-        new DnsLane({ spec, resolve: deps.resolve, timers: deps.timers, policy: deps.policy, now: deps.now, saved: saved[spec.id] }),
+        new DnsLane({
+          spec,
+          resolve: deps.resolve,
+          serialView: deps.serialView,
+          timers: deps.timers,
+          policy: deps.policy,
+          now: deps.now,
+          saved: saved[spec.id],
+        }),
     );
     const o = {
       writer: deps.writer,

@@ -74,6 +74,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     backends: config.backends,
     resolve: (spec, o) => resolver.resolve(spec, o),
     serial: (name, signal) => resolver.serial(name, { signal }),
+    serialView: (name) => resolver.serialView(name),
     ports,
     writer,
     reporter,

@@ -4,13 +4,15 @@ import { normalizeEndpoints } from '../core/desired.ts';
 import type { Finding } from '../core/findings.ts';
 import { applyHold, initialHold, type DnsOutcome, type HoldEvent, type HoldState, type HoldTimers } from '../core/hold.ts';
 import { endpointKey, type Endpoint } from '../core/types.ts';
-import { Superseded, type DnsAnswer, type ResolveOptions } from '../dns/resolver.ts';
+import { Superseded, type AnsweredBy, type DnsAnswer, type ResolveOptions, type SerialView } from '../dns/resolver.ts';
 import { DnsError } from '../errors.ts';
 
 export type DnsLaneDeps = Readonly<{
   spec: BackendSpec;
   /** Asks the record; the endpoints in force keep their places at the caps. */
   resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
+  /** The zone's serial as last read and whether it is trusted, read when the page asks; null or absent: serials are not read. */
+  serialView?: ((name: string) => SerialView | null) | undefined;
   timers: HoldTimers;
   policy: AddressPolicy;
   now: () => number;
@@ -62,6 +64,10 @@ export type DnsDetail = DnsView &
     holdLeftMs: number | null;
     /** The zone's serial stood still while the records changed: it is not trusted to stand for them (--serial-trust). */
     serialDistrusted: boolean;
+    /** Which nameserver gave the answer held, and how fast; null before any. */
+    answeredBy: AnsweredBy | null;
+    /** The serial of the answered name's zone and whether it is trusted; null when serials are not read (neither --watch nor --serial-trust). */
+    serial: SerialView | null;
   }>;
 
 /** How one run of a backend's DNS lane went. */
@@ -109,6 +115,8 @@ export class DnsLane {
   #revisionAt = 0;
   /** Bumped whenever the last good answer's endpoints change (what --state-file keeps of the lane). */
   #goodRevision = 0;
+  /** Which nameserver answered the record's question of the answer applied last, and how fast (the status page). */
+  #answeredBy: AnsweredBy | null = null;
 
   constructor(deps: DnsLaneDeps) {
     this.#d = deps;
@@ -200,6 +208,9 @@ export class DnsLane {
       overCap: answer?.status === 'ok' ? (answer.overCap ?? []) : [],
       holdLeftMs,
       serialDistrusted: answer?.status === 'ok' && answer.serialDistrusted === true,
+      answeredBy: this.#answeredBy,
+      // Before any answer, the record's own name: no serial is known for it yet.
+      serial: this.#d.serialView?.(answer?.name ?? describeRecord(this.spec.record)) ?? null,
     };
   }
 
@@ -218,8 +229,14 @@ export class DnsLane {
     const refuse = (endpoint: string, reason: string, hint: string): void => {
       findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
     };
+    /** Who answered this run's question: told by the resolver, kept once the answer is applied. */
+    const heard: { by: AnsweredBy | null } = { by: null };
     try {
-      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints, signal });
+      answer = await this.#d.resolve(this.spec.record, {
+        inForce: this.#endpoints,
+        signal,
+        heard: (by) => (heard.by = by),
+      });
       if (n < this.#applied) return null; // a newer run's answer is in force: this older one says nothing new
       if (this.#read?.answer.generation === answer.generation) {
         outcome = this.#read.outcome;
@@ -247,7 +264,11 @@ export class DnsLane {
       if (signal?.aborted === true || n < this.#applied) return null;
       outcome = { status: 'error', kind: err.kind, message: err.message };
     }
-    if (outcome.status !== 'error') this.#applied = n;
+    if (outcome.status !== 'error') {
+      this.#applied = n;
+      // A serial that stood for the answer asked nobody: the answer is still the one that nameserver gave.
+      if (heard.by !== null) this.#answeredBy = heard.by;
+    }
     const now = this.#d.now();
     const held = applyHold(this.#hold, outcome, now, this.#d.timers);
     const good = held.state.good;

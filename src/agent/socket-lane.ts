@@ -1,35 +1,30 @@
 import { findingText, severityOf, type Finding } from '../core/findings.ts';
 import type { SlotMemory, WeightPolicy } from '../core/plan.ts';
-import type { SlotTarget } from '../core/types.ts';
 import { AgentError, HaproxyConfigError, HaproxyProtocolError } from '../errors.ts';
 import type { ShowInfo } from '../haproxy/parse.ts';
-import type { CommandResult, HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
-import { adminProbe, checkProcess, dynamicAllowed, reloadReason, restoredWithoutAddress } from './checks.ts';
+import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
+import { dynamicAllowed, reloadReason, restoredWithoutAddress } from './checks.ts';
 import { AtRest } from './at-rest.ts';
-import { judgeResults, notTaken, planBackends, type BackendInForce, type BackendsPlan, type Work } from './decide.ts';
+import { judgeResults, notTaken, planBackends, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
-import { changesOf, EMPTY, type Progress, type SocketReport } from './socket-report.ts';
+import {
+  changesOf,
+  EMPTY,
+  NOT_VERIFIED,
+  type Applied,
+  type Planned,
+  type Progress,
+  type Seen,
+  type SocketReport,
+  type Verified,
+} from './socket-report.ts';
 import { SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
+import { SocketRecord, type SocketDetail } from './socket-detail.ts';
+import { checkContact, liveSessionsOfLeaving } from './socket-reads.ts';
 
 export type { DynamicChange, ServerChange, SocketReport } from './socket-report.ts';
 export type { Confirmed, SocketView } from './socket-readiness.ts';
-
-/**
- * What the status page shows of a socket: the HAProxy process last read, and what the last
- * full run read of the managed servers and planned for them (the state after its steps,
- * when a second read verified them). Kept by reference: nothing is built until asked.
- */
-export type SocketDetail = Readonly<{
-  socket: string;
-  view: SocketView;
-  info: ShowInfo | null;
-  /** The configuration and the socket's level were checked for this process (level admin). */
-  checked: boolean;
-  /** --dynamic-servers was asked for and this HAProxy can add servers. */
-  dynamic: boolean;
-  /** The last full read and plan, null before any. */
-  read: Readonly<{ at: number; snap: Snapshot; work: readonly Work[]; capped: ReadonlyMap<string, number> }> | null;
-}>;
+export type { SocketDetail } from './socket-detail.ts';
 
 /** A backend's endpoints in force, as its DNS lane keeps them. */
 export type BackendSource = BackendInForce &
@@ -82,8 +77,7 @@ export class SocketLane {
   /** The shortcut of a lane at rest: `show info` alone while HAProxy holds what the last quiet run read. */
   readonly #rest: AtRest;
   /** The last full read and its plan (the status page). */
-  #lastRead: SocketDetail['read'] = null;
-  #dynamic = false;
+  readonly #record = new SocketRecord();
   /** Until when a reloaded master's new worker is looked for, every RELOAD_POLL_MS (--master-socket); null: not. */
   #expectUntil: number | null = null;
 
@@ -111,14 +105,7 @@ export class SocketLane {
   /** What the status page shows of this socket; built only when asked. */
   detail(): SocketDetail {
     const info = this.#info;
-    return {
-      socket: this.label,
-      view: this.view(),
-      info,
-      checked: info !== null && this.#checkedPid === info.pid,
-      dynamic: this.#dynamic,
-      read: this.#lastRead,
-    };
+    return this.#record.detail(this.label, this.view(), info, info !== null && this.#checkedPid === info.pid);
   }
 
   /**
@@ -234,10 +221,9 @@ export class SocketLane {
       maxServers: this.#d.maxEndpoints,
     });
     for (const f of planned.findings) findings.push(f);
-    this.#dynamic = dynamic;
     const capped = new Map<string, number>();
     for (const f of planned.findings) if (f.kind === 'servers-capped') capped.set(f.backend, f.endpoints);
-    this.#lastRead = { at: this.#d.now(), snap: seen.snap, work: planned.work, capped };
+    this.#record.planned(this.#d.now(), seen.snap, planned.work, capped, dynamic);
     return { ...planned, findings };
   }
 
@@ -249,7 +235,8 @@ export class SocketLane {
     const { port, backends, writer } = this.#d;
     const socket = this.label;
     const { work } = planned;
-    const sessions = await this.#liveSessionsOfLeaving(work);
+    const sessions = await liveSessionsOfLeaving(port, work);
+    this.#record.sessionsRead(this.#d.now(), sessions);
     const acted = await writer.act(port, work, backends).then(
       (results) => ({ results, failed: null }),
       (err: unknown) => {
@@ -282,13 +269,7 @@ export class SocketLane {
       return null;
     });
     const missed = verified === null ? [] : notTaken(this.label, touched, verified);
-    const last = this.#lastRead;
-    if (verified !== null && last !== null) {
-      // What HAProxy holds once the steps were taken: the page shows that, not the state before them.
-      const backends = new Map(last.snap.backends);
-      for (const [name, view] of verified.backends) backends.set(name, view);
-      this.#lastRead = { ...last, at: this.#d.now(), snap: { ...last.snap, backends } };
-    }
+    if (verified !== null) this.#record.verified(this.#d.now(), verified.backends);
     for (const f of missed) findings.push(f);
     const failed = new Set<string>();
     for (const w of touched) if (verified === null || missed.some((m) => 'backend' in m && m.backend === w.spec.id)) failed.add(w.spec.id);
@@ -338,54 +319,22 @@ export class SocketLane {
 
   /** First contact with a HAProxy process: its configuration, and whether the socket may write. */
   async #checkProcess(snap: Snapshot): Promise<Finding[]> {
-    const { port, writer } = this.#d;
+    const { port, writer, cookieKey, weights } = this.#d;
     const specs = this.#d.backends.map((b) => b.spec);
-    const firstContact = this.#checkedPid === null;
-    const findings = checkProcess(this.label, snap, specs, { cookieKey: this.#d.cookieKey, firstContact, weights: this.#d.weights });
-    if (findings.some((f) => severityOf(f) === 'fatal')) return findings;
-    // Asked before anything is said of the configuration: a socket that may not write is the one thing to say.
-    const probe = adminProbe(snap, specs);
-    const admin = (await port.isAdmin(snap.info)) ?? (probe === null ? null : await writer.probeAdmin(port, probe));
-    if (admin === false) return [{ kind: 'not-admin', socket: this.label, command: null }];
-    for (const f of findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
+    const checked = await checkContact(
+      this.label,
+      snap,
+      specs,
+      { port, writer },
+      { cookieKey, weights, firstContact: this.#checkedPid === null },
+    );
+    if (!checked.checked) return checked.findings;
+    for (const f of checked.findings) if (f.kind === 'static-weights') this.#staticWeights.add(f.backend);
     this.#checkedPid = snap.info.pid;
-    return findings;
-  }
-
-  /** Live sessions of servers about to leave for maintenance, for their log line; a read only then. */
-  async #liveSessionsOfLeaving(work: readonly Work[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
-    const leaving = work.filter((w) => w.plan.changes.some((c) => leaves(c.from, c.to)));
-    for (const w of leaving) {
-      const sessions = await this.#d.port.sessions(w.spec.backend).catch(() => new Map<string, number>());
-      for (const [server, n] of sessions) out.set(`${w.spec.backend}/${server}`, n);
-    }
-    return out;
+    return checked.findings;
   }
 }
-
-/** What a full run observed: the snapshot, the reload if any, the checks' findings, the backends this process has had applied. */
-type Seen = Readonly<{
-  snap: Snapshot;
-  reload: Progress['reload'];
-  findings: readonly Finding[];
-  settled: Set<string>;
-}>;
-
-/** What the run plans: every backend's work, and what the planning found. */
-type Planned = BackendsPlan;
-
-/** What applying the plan did: `sent` when HAProxy was sent the steps (not a dry run, no failure). */
-type Applied = Readonly<{ results: readonly CommandResult[]; findings: Finding[]; sessions: ReadonlyMap<string, number> }> &
-  (Readonly<{ sent: false }> | Readonly<{ sent: true; rejected: ReadonlySet<string>; at: number }>);
-
-/** What the second read found: the backends some of whose servers do not show their change. */
-type Verified = Readonly<{ findings: readonly Finding[]; failed: ReadonlySet<string> }>;
-
-const NOT_VERIFIED: Verified = { findings: [], failed: new Set() };
 
 /** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
 const RELOAD_POLL_MS = 20;
 const RELOAD_WAIT_MS = 5_000;
-
-const leaves = (from: SlotTarget, to: SlotTarget): boolean => to.admin === 'maint' && from.admin !== 'maint';

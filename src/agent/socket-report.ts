@@ -1,9 +1,9 @@
 import type { Finding } from '../core/findings.ts';
 import type { Change } from '../core/types.ts';
-import type { CommandResult } from '../haproxy/runtime.ts';
-import type { ServerCounts, Work } from './decide.ts';
+import type { CommandResult, Snapshot } from '../haproxy/runtime.ts';
+import type { BackendsPlan, ServerCounts, Work } from './decide.ts';
 
-/** What a socket lane's run reports: the Reporter's input. */
+/** What a socket lane's run reports (the Reporter's input), and what each of its steps hands the next. */
 
 /** A server added or deleted at run time (--dynamic-servers), for its log line. */
 export type DynamicChange = Readonly<{ backend: string; server: string; added: string | null }>;
@@ -71,3 +71,25 @@ export function changesOf(
   }
   return { changes, dynamic };
 }
+
+/* What each step of a run hands the next: observe, plan, apply, verify, report. */
+
+/** What a full run observed: the snapshot, the reload if any, the checks' findings, the backends this process has had applied. */
+export type Seen = Readonly<{
+  snap: Snapshot;
+  reload: Progress['reload'];
+  findings: readonly Finding[];
+  settled: Set<string>;
+}>;
+
+/** What the run plans: every backend's work, and what the planning found. */
+export type Planned = BackendsPlan;
+
+/** What applying the plan did: `sent` when HAProxy was sent the steps (not a dry run, no failure). */
+export type Applied = Readonly<{ results: readonly CommandResult[]; findings: Finding[]; sessions: ReadonlyMap<string, number> }> &
+  (Readonly<{ sent: false }> | Readonly<{ sent: true; rejected: ReadonlySet<string>; at: number }>);
+
+/** What the second read found: the backends some of whose servers do not show their change. */
+export type Verified = Readonly<{ findings: readonly Finding[]; failed: ReadonlySet<string> }>;
+
+export const NOT_VERIFIED: Verified = { findings: [], failed: new Set() };

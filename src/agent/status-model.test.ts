@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { agentHarness, SRV, TableDns } from '../../test/support/agent-harness.ts';
-import { FakeHaproxy, slots } from '../../test/support/fake-haproxy.ts';
+import { ADMIN, FakeHaproxy, slot, slots } from '../../test/support/fake-haproxy.ts';
 import type { Endpoint } from '../core/types.ts';
-import type { PodRow, StatusModel } from './status-shape.ts';
+import type { SerialView } from '../dns/serial-trust.ts';
+import { renderStatusHtml } from '../observability/status-page.ts';
+import type { PodRow, ServerRow, StatusModel } from './status-shape.ts';
 
 const pod = (n: number, o: Partial<Endpoint> = {}): Endpoint => ({
   target: `pod-${String(n)}.web`,
@@ -69,6 +71,62 @@ describe('the status model names each pod and says why in words', () => {
     expect(m.changes.map((c) => `${c.server} ${c.reason}`)).toEqual(['srv1 new endpoint', 'srv2 new endpoint']);
   });
 
+  it('says which nameserver gave the answer held and how fast, and keeps it while the serial stands for the answer', async () => {
+    const dns = new TableDns();
+    let by: { host: string; rttMs: number } | null = { host: '10.96.0.10', rttMs: 3.4 };
+    const { agent, clock } = agentHarness([haproxy(2)], {
+      resolve: (spec, o) => {
+        if (by !== null) o?.heard?.({ ns: { host: by.host, port: 53 }, rttMs: by.rttMs });
+        return dns.resolve(spec);
+      },
+    });
+    expect(agent.statusModel(clock.now).backends[0]?.dns).toMatchObject({ nameserver: null, roundTripMs: null });
+    dns.answers.set(SRV, [pod(1)]);
+    await agent.pass();
+    expect(agent.statusModel(clock.now).backends[0]?.dns).toMatchObject({ nameserver: '10.96.0.10:53', roundTripMs: 3 });
+    by = null; // the zone's serial stood for the answer: nobody was asked
+    await agent.pass();
+    expect(agent.statusModel(clock.now).backends[0]?.dns).toMatchObject({ nameserver: '10.96.0.10:53', roundTripMs: 3 });
+    by = { host: 'fd00::53', rttMs: 12 };
+    await agent.pass();
+    expect(agent.statusModel(clock.now).backends[0]?.dns).toMatchObject({ nameserver: '[fd00::53]:53', roundTripMs: 12 });
+    by = { host: '<b>ns</b>', rttMs: 1 }; // never configured so, and never printed so
+    await agent.pass();
+    expect(agent.statusModel(clock.now).backends[0]?.dns.nameserver).toBeNull();
+  });
+
+  it("says the zone's serial and whether it is trusted, or that it is not watched", async () => {
+    const dns = new TableDns();
+    dns.answers.set(SRV, [pod(1)]);
+    const plain = agentHarness([haproxy(2)], { resolve: dns.resolve });
+    await plain.agent.pass();
+    expect(plain.agent.statusModel(plain.clock.now).backends[0]?.dns.serial).toEqual({
+      watched: false,
+      serial: null,
+      trusted: false,
+      says: 'not watched',
+    });
+    let view: SerialView = { serial: 2026120501, trusted: true, why: null };
+    const asked: string[] = [];
+    const watched = agentHarness([haproxy(2)], {
+      resolve: dns.resolve,
+      serialView: (name) => {
+        asked.push(name);
+        return view;
+      },
+    });
+    await watched.agent.pass();
+    expect(asked).toEqual([]); // read when the page asks, not by the runs
+    const model = watched.agent.statusModel(watched.clock.now);
+    expect(asked).toEqual([SRV]);
+    expect(model.backends[0]?.dns.serial).toEqual({ watched: true, serial: 2026120501, trusted: true, says: 'trusted' });
+    expect(renderStatusHtml(model)).toContain('zone serial 2026120501, trusted');
+    view = { serial: 2026120501, trusted: false, why: 'it stood still while the records changed' };
+    expect(watched.agent.statusModel(watched.clock.now).backends[0]?.dns.serial.says).toBe(
+      'not trusted (it stood still while the records changed)',
+    );
+  });
+
   it('counts what the answer left out over the cap when it names none, and says the serial is distrusted', async () => {
     const dns = new TableDns();
     const { agent, clock } = agentHarness([haproxy(2)], {
@@ -88,8 +146,12 @@ describe('the status model names each pod and says why in words', () => {
     dns.answers.set(SRV, [pod(1), pod(2)]);
     await agent.pass();
     const left = clock.now;
+    const srv1 = h.servers[0];
+    if (srv1 === undefined) throw new Error('no srv1');
+    srv1.sessions = 3; // HAProxy counts 3 live sessions on it as its pod leaves DNS
     dns.answers.set(SRV, [pod(2)]);
     await agent.pass();
+    srv1.sessions = 1; // no new read: the page shows the figure read as the drain started
     // srv2's check fails: HAProxy says down.
     const srv2 = h.servers[1];
     if (srv2 === undefined) throw new Error('no srv2');
@@ -102,7 +164,7 @@ describe('the status model names each pod and says why in words', () => {
     const until = new Date(left + 30_000).toISOString().slice(11, 19);
     expect(pods.get('10.1.0.1:8080')).toMatchObject({ server: 'srv1', state: 'draining' });
     expect(pods.get('10.1.0.1:8080')?.reason).toBe(
-      `its pod left DNS: draining on slot srv1 since ${new Date(left).toISOString().slice(11, 19)} UTC until ${until} UTC at the latest, for its sessions`,
+      `its pod left DNS: draining on slot srv1 since ${new Date(left).toISOString().slice(11, 19)} UTC until ${until} UTC at the latest, for its 3 sessions (read at ${new Date(left).toISOString().slice(11, 19)} UTC)`,
     );
     expect(pods.get('10.1.0.2:8080')).toMatchObject({ target: 'pod-2.web', server: 'srv2', state: 'waiting-check' });
     expect(pods.get('10.1.0.2:8080')?.reason).toBe('on slot srv2, waiting for its health check: HAProxy says down, sends it no traffic');
@@ -112,7 +174,27 @@ describe('the status model names each pod and says why in words', () => {
       'srv2 waiting-check down',
       'srv3 free not checked',
     ]);
-    expect(servers[0]).toMatchObject({ drainingSince: new Date(left).toISOString(), drainingUntil: new Date(left + 30_000).toISOString() });
+    expect(servers[0]).toMatchObject({
+      drainingSince: new Date(left).toISOString(),
+      drainingUntil: new Date(left + 30_000).toISOString(),
+      liveSessions: 3,
+      liveSessionsAt: new Date(left).toISOString(),
+    });
+    expect(servers[1]).toMatchObject({ liveSessions: null, liveSessionsAt: null }); // not draining: not kept
+  });
+
+  it("says a drain's sessions are unknown when they were not read", async () => {
+    // srv1 drains 10.1.0.9:8080 already (the agent restarted without --state-file): nothing read its sessions.
+    const h = new FakeHaproxy({
+      be_app: [slot('srv1', { address: '10.1.0.9', port: 8080, admin: ADMIN.drain, opState: 2 }), ...slots(2).slice(1)],
+    });
+    h.version = '2.6.12';
+    const { agent, dns, clock } = agentHarness([h], { drainMs: 30_000 });
+    dns.answers.set(SRV, [pod(2)]);
+    await agent.pass();
+    const row = (): ServerRow | undefined => agent.statusModel(clock.now).backends[0]?.sockets[0]?.servers.rows[0];
+    expect(row()).toMatchObject({ server: 'srv1', state: 'draining', liveSessions: null });
+    expect(row()?.reason).toMatch(/at the latest, sessions unknown$/);
   });
 
   it('a server added at run time, and a pod new in DNS not yet planned', async () => {

@@ -42,6 +42,9 @@ export type ServerRow = Readonly<{
   /** While draining: since when, and until when at the latest (ISO 8601, UTC). */
   drainingSince: string | null;
   drainingUntil: string | null;
+  /** While draining: its live sessions as last read (when its drain started, or another server of the backend changed), and when; null: not read. */
+  liveSessions: number | null;
+  liveSessionsAt: string | null;
 }>;
 
 export type Table<T> = Readonly<{ rows: readonly T[]; omitted: number }>;
@@ -76,6 +79,12 @@ export type BackendStatus = Readonly<{
     holdLeftSeconds: number | null;
     /** The zone's serial stood still while the records changed: it no longer stands for them (--serial-trust). */
     serialDistrusted: boolean;
+    /** The nameserver that gave the answer held (address:port, as configured), null before any answer. */
+    nameserver: string | null;
+    /** The round trip of the try it answered, ms; null before any answer. */
+    roundTripMs: number | null;
+    /** The zone's serial: whether it is read (--watch, --serial-trust), as last read, whether it is trusted, in words. */
+    serial: Readonly<{ watched: boolean; serial: number | null; trusted: boolean; says: string }>;
   }>;
   sockets: readonly BackendOnSocket[];
 }>;

@@ -48,12 +48,22 @@ export class Generations {
   }
 }
 
+/** Which nameserver answered a record's question, and the round trip of the try it answered (ms). */
+export type AnsweredBy = Readonly<{ ns: Nameserver; rttMs: number }>;
+
 /** What a resolve is given besides the record. */
 export type ResolveOptions = Readonly<{
   /** The endpoints in force for the backend: at --max-endpoints (and an SRV target's address bound) they keep their places. */
   inForce?: readonly Endpoint[] | null;
   /** The agent stopping: every question of the resolve ends at once (DnsError('aborted')). */
   signal?: AbortSignal | undefined;
+  /**
+   * Told which nameserver answered the record's question (the last one asked: search list,
+   * CNAMEs), and how fast; not told when the zone's serial stood for the answer (no question
+   * was asked). Beside the answer, not in it: an answer kept while it says the same is
+   * handed back as it was, whoever answered this time.
+   */
+  heard?: ((by: AnsweredBy) => void) | undefined;
 }>;
 
 /**

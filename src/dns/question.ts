@@ -32,6 +32,8 @@ export type Answered = Readonly<{
   transport: Transport;
   /** Which of the plan's nameservers answered. */
   ns: Nameserver;
+  /** The round trip of the try that answered, ms. */
+  rttMs: number;
   /** The reply is the known one (the same bytes but the ID): not decoded again. */
   same: boolean;
 }>;
@@ -172,7 +174,8 @@ export function askQuestion(
         exhausted();
         return;
       }
-      roundTrips.push({ ns, ms: now() - entry.sentAt });
+      const rttMs = now() - entry.sentAt;
+      roundTrips.push({ ns, ms: rttMs });
       if (o.reply.truncated && transport === 'udp') {
         // A truncated UDP answer is a query of its own: counted, then asked again over TCP.
         observer.query(ns, 'udp', 'truncated');
@@ -199,7 +202,7 @@ export function askQuestion(
       observer.query(ns, transport, answeredAs(q.type, o.reply));
       for (const other of open) if (other !== entry) observer.query(other.t.ns, other.t.transport, 'unanswered');
       end();
-      resolve({ reply: o.reply, raw: o.raw, transport, ns, same: o.same });
+      resolve({ reply: o.reply, raw: o.raw, transport, ns, rttMs, same: o.same });
     };
     const timedOut = (): void => {
       const last = lastError === null ? '' : `; before that: ${lastError.message}`;

@@ -1,6 +1,6 @@
 import type { RecordType } from 'dns-packet';
 import { DnsError } from '../errors.ts';
-import type { DnsObserver } from './answer.ts';
+import type { AnsweredBy, DnsObserver } from './answer.ts';
 import { EDNS_UDP_SIZE, keptQuestion, replySignature, type KnownReply, type Question, type Reply } from './message.ts';
 import { askQuestion, type Bounds, type QuestionPlan, type QuestionResult } from './question.ts';
 import { statusOf } from './records.ts';
@@ -9,9 +9,10 @@ import type { RetryPolicy } from './retry-policy.ts';
 /**
  * An answered question: its status (a failure is a DnsError), the name asked, the reply, and
  * the reply's generation: the same while an SRV record's answer comes back the same (the same
- * bytes but the ID, or the same records in another order), a new one for every other reply.
+ * bytes but the ID, or the same records in another order), a new one for every other reply;
+ * and which nameserver answered it, how fast.
  */
-export type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply; generation: number }>;
+export type Lookup = Readonly<{ status: 'ok' | 'nxdomain' | 'nodata'; name: string; reply: Reply; generation: number; by: AnsweredBy }>;
 
 /** How one SRV question is asked next: the same question object, its last answer (and its generation), whether its answer needs TCP. */
 type Kept = { question: Question; known: KnownReply | undefined; generation: number; overTcp: boolean };
@@ -45,7 +46,8 @@ export class RecordAsker {
     if (type !== 'SRV') {
       const { answer } = await this.#ask({ name, type }, this.#policy.plan(false), undefined, bounds);
       if (answer instanceof DnsError) throw answer;
-      return { status: statusOf(answer.reply) as Lookup['status'], name, reply: answer.reply, generation: ++this.#generation };
+      const by = { ns: answer.ns, rttMs: answer.rttMs };
+      return { status: statusOf(answer.reply) as Lookup['status'], name, reply: answer.reply, generation: ++this.#generation, by };
     }
     let k = this.#kept.get(name);
     if (k === undefined) {
@@ -58,14 +60,15 @@ export class RecordAsker {
     if (truncated) k.overTcp = true;
     if (answer instanceof DnsError) throw answer;
     const { reply, transport, raw, same } = answer;
+    const by = { ns: answer.ns, rttMs: answer.rttMs };
     // An answer larger than a datagram, truncated over UDP or had whole over TCP (a first question asks both): TCP at once.
     if (truncated || (transport === 'tcp' && raw.length > EDNS_UDP_SIZE)) k.overTcp = true;
     else if (transport === 'tcp') k.overTcp = false;
     // The SRV answer is the one asked every pass: kept, so that the same bytes are not decoded again, under a generation of its own.
-    if (same) return { status: statusOf(reply) as Lookup['status'], name, reply, generation };
+    if (same) return { status: statusOf(reply) as Lookup['status'], name, reply, generation, by };
     k.known = { raw: Buffer.from(raw), reply, signature: replySignature(raw) };
     k.generation = ++this.#generation;
-    return { status: statusOf(reply) as Lookup['status'], name, reply, generation: k.generation };
+    return { status: statusOf(reply) as Lookup['status'], name, reply, generation: k.generation, by };
   }
 
   /** One question: RetryPolicy learns its round trips, and which server answered (asked first next time). */

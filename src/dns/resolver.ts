@@ -11,15 +11,16 @@ import { follow, search, type Found } from './names.ts';
 import { stopping, type Bounds } from './question.ts';
 import { addressesIn, inBatches, makeHostAnswer, type SrvRead } from './records.ts';
 import { SerialAsker } from './serial-asker.ts';
-import { SerialTrust, trustFacts, type AskTicket } from './serial-trust.ts';
+import { SerialTrust, trustFacts, type AskTicket, type SerialView } from './serial-trust.ts';
 import { RetryPolicy } from './retry-policy.ts';
 import { SrvAnswers } from './srv-answers.ts';
 import { askTargets, takeFollowed, TARGET_QUERIES_IN_FLIGHT, type TargetsLooked } from './target-lookup.ts';
 import { TargetCache, type Addresses } from './target-cache.ts';
 import { Turns } from './turns.ts';
 
-export type { AddressType, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
+export type { AddressType, AnsweredBy, DnsAnswer, DnsObserver, ResolveOptions, ResolverOptions } from './answer.ts';
 export { Superseded } from './answer.ts';
+export type { SerialView } from './serial-trust.ts';
 
 /** The longest wait for a zone serial: it only ever spares a question, never holds a run up long. */
 const SERIAL_TIMEOUT_MS = 500;
@@ -103,6 +104,11 @@ export class Resolver {
     return reading?.serial ?? null;
   }
 
+  /** The serial of the zone holding `name` as last read, and whether it is trusted (see SerialTrust.view); null when serials are not read. */
+  serialView(name: string): SerialView | null {
+    return this.#trust.view(name, this.#now());
+  }
+
   /**
    * Asks the record. Every question of the run (search list, CNAMEs, the targets' addresses)
    * waits its own deadline but ends by the run's (RetryPolicy.runLimitMs): a run ends
@@ -113,12 +119,12 @@ export class Resolver {
   async resolve(spec: RecordSpec, o: ResolveOptions = {}): Promise<DnsAnswer> {
     const inForce = o.inForce ?? null;
     const bounds: Bounds = { until: this.#now() + this.#policy.runLimitMs(), signal: o.signal };
-    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds);
+    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds, o.heard);
     // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
     const asked: string[] = [];
     let answer: DnsAnswer;
     try {
-      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#turns.begin(spec.name));
+      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#turns.begin(spec.name), o.heard);
     } catch (err) {
       if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
       throw err;
@@ -159,12 +165,20 @@ export class Resolver {
   }
 
   /** An SRV record's answer: the serial may stand for it; else the record is asked, and its answer made in its turn. */
-  async #resolveSrv(record: string, asked: string[], inForce: readonly Endpoint[] | null, bounds: Bounds, n: number): Promise<DnsAnswer> {
+  async #resolveSrv(
+    record: string,
+    asked: string[],
+    inForce: readonly Endpoint[] | null,
+    bounds: Bounds,
+    n: number,
+    heard: ResolveOptions['heard'],
+  ): Promise<DnsAnswer> {
     const last = this.#answers.last(record);
     const trust = last === null ? 'ask' : await this.#trusted(last.name, bounds);
     if (trust === 'stands' && last !== null) return last;
     const ticket = this.#trust.begin(last?.name ?? record, this.#now());
     const found = await search(this.#asker, this.#o, record, 'SRV', bounds, asked);
+    heard?.(found.by);
     // Overlapping resolves of the record make their answers in the order their replies came; an older one come late is Superseded.
     const release = await this.#turns.take(record, n);
     try {
@@ -253,9 +267,17 @@ export class Resolver {
     return answer;
   }
 
-  async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {
+  async #resolveHost(
+    host: string,
+    port: number,
+    inForce: readonly Endpoint[] | null,
+    bounds: Bounds,
+    heard: ResolveOptions['heard'],
+  ): Promise<DnsAnswer> {
     const families = this.#o.families ?? (['A', 'AAAA'] as const);
     const found = await Promise.all(families.map((type) => search(this.#asker, this.#o, host, type, bounds)));
+    const by = (found.find((r) => r.status === 'ok') ?? found[0])?.by;
+    if (by !== undefined) heard?.(by);
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0)

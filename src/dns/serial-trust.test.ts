@@ -62,4 +62,22 @@ describe('SerialTrust', () => {
     t.read(NAME, reading(2), 40_000);
     expect(t.check(NAME, 40_000)).toBe('ask');
   });
+
+  it('says the serial and whether it stands for the records, or why not', () => {
+    expect(new SerialTrust({ maxMs: 0, freshMs: 0 }).view(NAME, 0)).toBeNull(); // neither --watch nor --serial-trust
+    const watchOnly = new SerialTrust({ maxMs: 0, freshMs: 2_000 });
+    watchOnly.read(NAME, reading(7), 0);
+    expect(watchOnly.view(NAME, 0)).toEqual({ serial: 7, trusted: false, why: '--serial-trust is off: the record is asked every run' });
+    const fresh = new SerialTrust({ maxMs: 30_000, freshMs: 500 });
+    expect(fresh.view(NAME, 0)).toEqual({ serial: null, trusted: false, why: 'no serial read yet' });
+    fresh.read(NAME, reading(1), 0);
+    expect(fresh.view(NAME, 0)?.why).toBe('not seen to move yet');
+    const t = settled();
+    t.read(NAME, reading(2), 9_200);
+    expect(t.view(NAME, 9_300)).toEqual({ serial: 2, trusted: true, why: null });
+    expect(t.view(NAME, 9_800)?.why).toBe('no fresh read of it');
+    t.read(NAME, reading(2), 39_000);
+    t.done(t.begin(NAME, 39_000), { ...facts, endpoints: '10.0.0.2 8080 1 0' });
+    expect(t.view(NAME, 39_000)).toEqual({ serial: 2, trusted: false, why: 'it stood still while the records changed' });
+  });
 });

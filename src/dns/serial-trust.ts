@@ -31,6 +31,12 @@ export type SerialReading = Readonly<{
   authoritative: boolean;
 }>;
 
+/**
+ * A zone's serial as the status page says it: the last read (null: none came yet), and
+ * whether an unchanged serial stands for the name's records, or why not, in words.
+ */
+export type SerialView = Readonly<{ serial: number | null; trusted: boolean; why: string | null }>;
+
 /** What a full ask began from, for done(). */
 export type AskTicket = Readonly<{ name: string; at: number; serial: number | null }>;
 
@@ -151,6 +157,30 @@ export class SerialTrust {
   /** How many names each of its tables holds, for tests and the benchmark. */
   sizes(): Readonly<{ seen: number; covered: number; moved: number; distrusted: number }> {
     return { seen: this.#seen.size, covered: this.#covered.size, moved: this.#moved.size, distrusted: this.#distrusted.size };
+  }
+
+  /**
+   * `name`'s serial, and whether it stands for the records as of `now` (check()'s conditions,
+   * but the age of the full answer in force, past which the record is asked anyway); null
+   * when serials are not read at all (neither --watch nor --serial-trust).
+   */
+  view(name: string, now: number): SerialView | null {
+    if (!this.enabled && !this.watched) return null;
+    const seen = this.#seen.get(name);
+    const serial = seen?.reading.serial ?? null;
+    const not = (why: string): SerialView => ({ serial, trusted: false, why });
+    if (!this.enabled) return not('--serial-trust is off: the record is asked every run');
+    if (seen === undefined) return not('no serial read yet');
+    if (this.#distrusted.has(name)) return not('it stood still while the records changed');
+    if (!this.#moved.has(name)) return not('not seen to move yet');
+    if (!seen.reading.authoritative) return not('the SOA came without the authoritative bit');
+    const covered = this.#covered.get(name);
+    if (covered === undefined) return not('no full answer asked under it yet');
+    if (!covered.inZone) return not('an SRV target lies outside the zone');
+    if (covered.serial !== seen.reading.serial || seen.at <= covered.askedAt)
+      return not('the answer in force was not asked under this serial once it had settled');
+    if (now - seen.at > this.#freshMs) return not('no fresh read of it');
+    return { serial, trusted: true, why: null };
   }
 
   /** Whether `name`'s serial was found not to follow its records. */

@@ -94,8 +94,10 @@ function backend(b: BackendStatus): string {
     d.overCap > 0 ? `${String(d.overCap)} over --max-endpoints` : null,
     d.answerAgeSeconds === null ? null : `answer ${e(String(d.answerAgeSeconds))} s old`,
     d.ttlSeconds === null ? null : `TTL ${String(d.ttlSeconds)} s`,
+    d.nameserver === null ? null : `from <code>${e(d.nameserver)}</code>${d.roundTripMs === null ? '' : ` in ${String(d.roundTripMs)} ms`}`,
     d.failing === null ? null : `failing for ${e(String(d.failing.forSeconds))} s (${e(d.failing.kind)})`,
     d.holdLeftSeconds === null ? null : `held for ${e(String(d.holdLeftSeconds))} s more`,
+    `zone serial ${d.serial.watched ? `${d.serial.serial === null ? 'not read yet' : String(d.serial.serial)}, ${e(d.serial.says)}` : 'not watched'}`,
     d.serialDistrusted ? "the zone's serial stood still while the records changed: not trusted to stand for them" : null,
   ].filter((x) => x !== null);
   const parts = [`<h2>Backend <code>${e(b.backend)}</code></h2>`, `<p>Record <code>${e(b.record)}</code>. ${facts.join('; ')}.</p>`];

@@ -157,6 +157,25 @@ describe('Resolver against a fault-injecting DNS server', () => {
     expect(bad.queries.length).toBe(badQueries);
   });
 
+  it('tells which nameserver answered the record, and the round trip of the try it answered', async () => {
+    good.endpoints = published(2);
+    bad.fault = 'silent';
+    const r = resolver({
+      nameservers: [
+        { host: '127.0.0.1', port: bad.port },
+        { host: '127.0.0.1', port: good.port },
+      ],
+    });
+    const heard: { port: number; rttMs: number }[] = [];
+    await r.resolve({ kind: 'srv', name: SRV }, { heard: (by) => heard.push({ port: by.ns.port, rttMs: by.rttMs }) });
+    await r.resolve({ kind: 'host', host: SRV, port: 80 }, { heard: (by) => heard.push({ port: by.ns.port, rttMs: by.rttMs }) });
+    expect(heard.map((h) => h.port)).toEqual([good.port, good.port]);
+    for (const h of heard) {
+      expect(Number.isFinite(h.rttMs)).toBe(true);
+      expect(h.rttMs).toBeGreaterThanOrEqual(0);
+    }
+  });
+
   it('resolves host:port records through the search list, IPv6 included', async () => {
     good.endpoints = [{ address: 'fd00::7', port: 80, weight: 1, priority: 0, host: 'web.default.svc.cluster.local' }];
     const r = resolver({ search: ['default.svc.cluster.local', 'cluster.local'], ndots: 5 });

@@ -70,9 +70,22 @@ describe('/status: why each pod does or does not get traffic (Debian HAProxy 2.6
 
     const draining = drain.get(key(RIG.draining));
     expect(draining).toMatchObject({ state: 'draining', server: expect.stringMatching(/^srv[12]$/) as unknown });
+    // The requests the draining pod holds (two) were live sessions on its server as its drain started.
     expect(draining?.reason).toMatch(
-      /^its pod left DNS: draining on slot srv[12] since \d\d:\d\d:\d\d UTC until \d\d:\d\d:\d\d UTC at the latest, for its sessions$/,
+      /^its pod left DNS: draining on slot srv[12] since \d\d:\d\d:\d\d UTC until \d\d:\d\d:\d\d UTC at the latest, for its \d+ sessions \(read at \d\d:\d\d:\d\d UTC\)$/,
     );
+    const drainingServer = m.backends.find((b) => b.backend === 'be_drain')?.sockets[0]?.servers.rows.find((r) => r.state === 'draining');
+    expect(drainingServer?.liveSessions).toBe(rig.heldAtDrain);
+    expect(draining?.reason).toContain(`for its ${String(rig.heldAtDrain)} sessions`);
+
+    // Which nameserver answered (BIND, as the agent was given it), how fast, and the zone's serial (--watch and --serial-trust are on by default).
+    const dns = m.backends.find((b) => b.backend === 'be_app')?.dns;
+    expect(dns?.nameserver).toBe(`127.0.0.1:${String(rig.bind.port)}`);
+    expect(dns?.roundTripMs).toEqual(expect.any(Number));
+    expect(text).toContain(`from 127.0.0.1:${String(rig.bind.port)} in ${String(dns?.roundTripMs)} ms`);
+    expect(dns?.serial).toMatchObject({ watched: true, serial: expect.any(Number) as unknown });
+    expect(dns?.serial.says).toMatch(/^(trusted|not trusted \(.+\))$/);
+    expect(text).toContain(`zone serial ${String(dns?.serial.serial)}, ${dns?.serial.says ?? '-'}`);
     expect(drain.get(key(RIG.kept))?.state).toBe('in-force');
 
     // The page says the same words, and names each pod.

@@ -59,6 +59,8 @@ export type HarnessOptions = Readonly<{
   dynamic?: boolean;
   /** The zone serial of a name (--watch). */
   serial?: (name: string) => number | null;
+  /** The zone serial as the status page says it (--watch, --serial-trust). */
+  serialView?: AgentDeps['serialView'];
   /** A writer of the test's own. */
   writer?: Writer;
   /** A resolver of the test's own instead of the table. */
@@ -81,6 +83,7 @@ export function agentHarness(haproxies: readonly FakeHaproxy[], o: HarnessOption
     backends: o.backends ?? [parseBackend(`be_app=${SRV}`)],
     resolve: o.resolve ?? dns.resolve,
     ...(serial === undefined ? {} : { serial: (name: string) => Promise.resolve(serial(name)) }),
+    serialView: o.serialView,
     ports: haproxies.map((h) => h.port()),
     writer: o.writer ?? (o.dryRun === true ? new DryRunWriter((l) => printed.push(l), null) : new SocketWriter()),
     reporter,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import type { StatusModel } from '../../src/agent/status-shape.ts';
 import { agentArgs, TestAgent } from './agent.ts';
 import { podName, TestBind, ZONE, type Pod } from './bind.ts';
@@ -37,8 +38,8 @@ const a = (p: Pod, name = `${podName(p.address)}.`): string => `update add ${nam
  * --dynamic-servers --max-endpoints 4, over be_app (2 checked slots: a pod in force, one
  * whose check fails, one on an added server, one over the cap, one refused by
  * --allow-net, one whose name is not a host name) and be_drain (a pod left DNS: draining
- * for --drain 60s); another agent, without --dynamic-servers, over be_more (1 slot, 2
- * pods: one has no slot).
+ * for --drain 60s, with the requests it holds unanswered as live sessions); another agent,
+ * without --dynamic-servers, over be_more (1 slot, 2 pods: one has no slot).
  */
 export class StatusRig {
   readonly bind = new TestBind();
@@ -49,10 +50,25 @@ export class StatusRig {
   slotsAgent: TestAgent | null = null;
   url = '';
   slotsUrl = '';
+  /** The draining pod: it reads requests and answers none, so that HAProxy counts them as its live sessions. */
+  readonly #holding = net.createServer((c) => {
+    this.#held.add(c);
+    c.on('error', () => undefined);
+    c.on('close', () => this.#held.delete(c));
+  });
+  readonly #held = new Set<net.Socket>();
+  /** The clients whose requests the draining pod holds. */
+  readonly #clients = new Set<net.Socket>();
+  /** How many requests the draining pod held as its pod left DNS. */
+  heldAtDrain = 0;
 
   async start(): Promise<void> {
     await this.bind.start();
-    await this.pods.start([RIG.inForce, RIG.added, RIG.overCap, RIG.kept, RIG.draining, RIG.slot, RIG.noSlot]);
+    await this.pods.start([RIG.inForce, RIG.added, RIG.overCap, RIG.kept, RIG.slot, RIG.noSlot]);
+    await new Promise<void>((resolve, reject) => {
+      this.#holding.once('error', reject);
+      this.#holding.listen(RIG.draining.port, RIG.draining.address, resolve);
+    });
     const hostile = `${HOSTILE_LABEL}.${ZONE}.`;
     await this.bind.update([
       ...[RIG.inForce, RIG.waitingCheck, RIG.added, RIG.overCap, RIG.refused, RIG.kept, RIG.draining, RIG.slot, RIG.noSlot].map((p) =>
@@ -66,14 +82,18 @@ export class StatusRig {
       ...[RIG.kept, RIG.draining].map((p) => srv(DRAIN, p)),
       ...[RIG.slot, RIG.noSlot].map((p) => srv(MORE, p)),
     ]);
+    const drainPort = await freePort();
     this.haproxy = new TestHaproxy({
       frontendPort: await freePort(),
-      // The slots of be_app, then a second backend (the configuration does not care for indentation).
+      // The slots of be_app, then a second backend and its frontend (the configuration does not care for indentation).
       serverLines: [
         'server-template srv 2 127.0.0.1:9 check disabled',
         'backend be_drain',
         'balance roundrobin',
         'server-template srv 2 127.0.0.1:9 disabled',
+        'frontend fe_drain',
+        `bind 127.0.0.1:${String(drainPort)}`,
+        'default_backend be_drain',
       ],
     });
     await this.haproxy.start();
@@ -114,10 +134,30 @@ export class StatusRig {
     ]);
     // be_drain serves both pods; then one leaves DNS and drains.
     await this.haproxy.waitServing([RIG.kept, RIG.draining].map(key).sort(), { backend: 'be_drain' });
+    await this.#holdSessions(drainPort);
     await this.bind.update([`update delete ${DRAIN}. 5 IN SRV 0 10 ${String(RIG.draining.port)} ${podName(RIG.draining.address)}.`]);
   }
 
+  /** Requests through fe_drain until the draining pod holds two (round robin sends every other one to it). */
+  async #holdSessions(port: number): Promise<void> {
+    for (let i = 0; i < 10 && this.#held.size < 2; i++) {
+      const c = net.connect(port, '127.0.0.1');
+      c.on('error', () => undefined);
+      this.#clients.add(c);
+      c.write('GET / HTTP/1.1\r\nhost: rig\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.#held.size < 2) throw new Error(`the draining pod holds ${String(this.#held.size)} requests, not 2`);
+    this.heldAtDrain = this.#held.size;
+  }
+
   async stop(): Promise<void> {
+    for (const c of [...this.#clients, ...this.#held]) c.destroy();
+    await new Promise<void>((r) => {
+      this.#holding.close(() => {
+        r();
+      });
+    });
     await this.agent?.stop();
     await this.slotsAgent?.stop();
     await this.haproxy?.stop();
