@@ -5,7 +5,7 @@ import { severityOf, type Finding } from '../core/findings.ts';
 import type { HoldTimers } from '../core/hold.ts';
 import type { WeightPolicy } from '../core/plan.ts';
 import { STATE_VERSION, type SavedState } from '../core/saved-state.ts';
-import type { DnsAnswer, ResolveOptions, SerialView } from '../dns/resolver.ts';
+import type { AnsweredBy, DnsAnswer, ResolveOptions, SerialView } from '../dns/resolver.ts';
 import type { HaproxyPort } from '../haproxy/runtime.ts';
 import { DnsLane, type DnsReport, type DnsView } from './dns-lane.ts';
 import type { Reporter } from './report.ts';
@@ -22,6 +22,8 @@ export type AgentDeps = Readonly<{
   serial?: (name: string, signal?: AbortSignal) => Promise<number | null>;
   /** The zone's serial as last read and whether it is trusted (the status page); null when serials are not read. */
   serialView?: ((name: string) => SerialView | null) | undefined;
+  /** Which nameserver last answered a record, and how fast (the status page); absent: not known. */
+  answeredBy?: ((record: RecordSpec) => AnsweredBy | null) | undefined;
   ports: readonly HaproxyPort[];
   writer: Writer;
   reporter: Reporter;
@@ -92,6 +94,7 @@ export class Agent {
           spec,
           resolve: deps.resolve,
           serialView: deps.serialView,
+          answeredBy: deps.answeredBy,
           timers: deps.timers,
           policy: deps.policy,
           now: deps.now,

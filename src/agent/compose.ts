@@ -75,6 +75,7 @@ export function buildAgent(config: Config, w: Wiring): Built {
     resolve: (spec, o) => resolver.resolve(spec, o),
     serial: (name, signal) => resolver.serial(name, { signal }),
     serialView: (name) => resolver.serialView(name),
+    answeredBy: (record) => resolver.answeredBy(record),
     ports,
     writer,
     reporter,

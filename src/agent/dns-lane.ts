@@ -13,6 +13,8 @@ export type DnsLaneDeps = Readonly<{
   resolve: (spec: RecordSpec, o?: ResolveOptions) => Promise<DnsAnswer>;
   /** The zone's serial as last read and whether it is trusted, read when the page asks; null or absent: serials are not read. */
   serialView?: ((name: string) => SerialView | null) | undefined;
+  /** Which nameserver last answered a record's question, and how fast, read when the page asks; absent: not known. */
+  answeredBy?: ((record: RecordSpec) => AnsweredBy | null) | undefined;
   timers: HoldTimers;
   policy: AddressPolicy;
   now: () => number;
@@ -115,8 +117,6 @@ export class DnsLane {
   #revisionAt = 0;
   /** Bumped whenever the last good answer's endpoints change (what --state-file keeps of the lane). */
   #goodRevision = 0;
-  /** Which nameserver answered the record's question of the answer applied last, and how fast (the status page). */
-  #answeredBy: AnsweredBy | null = null;
 
   constructor(deps: DnsLaneDeps) {
     this.#d = deps;
@@ -208,7 +208,7 @@ export class DnsLane {
       overCap: answer?.status === 'ok' ? (answer.overCap ?? []) : [],
       holdLeftMs,
       serialDistrusted: answer?.status === 'ok' && answer.serialDistrusted === true,
-      answeredBy: this.#answeredBy,
+      answeredBy: this.#d.answeredBy?.(this.spec.record) ?? null,
       // Before any answer, the record's own name: no serial is known for it yet.
       serial: this.#d.serialView?.(answer?.name ?? describeRecord(this.spec.record)) ?? null,
     };
@@ -229,14 +229,8 @@ export class DnsLane {
     const refuse = (endpoint: string, reason: string, hint: string): void => {
       findings.push({ kind: 'endpoint-refused', backend, record, endpoint, reason, hint });
     };
-    /** Who answered this run's question: told by the resolver, kept once the answer is applied. */
-    const heard: { by: AnsweredBy | null } = { by: null };
     try {
-      answer = await this.#d.resolve(this.spec.record, {
-        inForce: this.#endpoints,
-        signal,
-        heard: (by) => (heard.by = by),
-      });
+      answer = await this.#d.resolve(this.spec.record, { inForce: this.#endpoints, signal });
       if (n < this.#applied) return null; // a newer run's answer is in force: this older one says nothing new
       if (this.#read?.answer.generation === answer.generation) {
         outcome = this.#read.outcome;
@@ -266,8 +260,6 @@ export class DnsLane {
     }
     if (outcome.status !== 'error') {
       this.#applied = n;
-      // A serial that stood for the answer asked nobody: the answer is still the one that nameserver gave.
-      if (heard.by !== null) this.#answeredBy = heard.by;
     }
     const now = this.#d.now();
     const held = applyHold(this.#hold, outcome, now, this.#d.timers);

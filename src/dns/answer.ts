@@ -57,13 +57,6 @@ export type ResolveOptions = Readonly<{
   inForce?: readonly Endpoint[] | null;
   /** The agent stopping: every question of the resolve ends at once (DnsError('aborted')). */
   signal?: AbortSignal | undefined;
-  /**
-   * Told which nameserver answered the record's question (the last one asked: search list,
-   * CNAMEs), and how fast; not told when the zone's serial stood for the answer (no question
-   * was asked). Beside the answer, not in it: an answer kept while it says the same is
-   * handed back as it was, whoever answered this time.
-   */
-  heard?: ((by: AnsweredBy) => void) | undefined;
 }>;
 
 /**

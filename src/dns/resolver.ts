@@ -3,7 +3,15 @@ import { indexInForce } from '../core/caps.ts';
 import { DEFAULT_MAX_ENDPOINTS } from '../core/desired.ts';
 import type { Endpoint } from '../core/types.ts';
 import { DnsError } from '../errors.ts';
-import { Generations, NO_OBSERVER, type DnsAnswer, type DnsObserver, type ResolveOptions, type ResolverOptions } from './answer.ts';
+import {
+  Generations,
+  NO_OBSERVER,
+  type AnsweredBy,
+  type DnsAnswer,
+  type DnsObserver,
+  type ResolveOptions,
+  type ResolverOptions,
+} from './answer.ts';
 import { RecordAsker } from './record-asker.ts';
 import { NamesInForce } from './in-force.ts';
 import { normalizeName } from './message.ts';
@@ -65,6 +73,8 @@ export class Resolver {
   readonly #turns = new Turns();
   /** What each record's last resolve went through: the caches keyed by names DNS said keep these alone. */
   readonly #names = new NamesInForce();
+  /** Who last answered each record resolved (its configured name): `answeredBy`. */
+  readonly #heard = new Map<string, AnsweredBy>();
 
   #now(): number {
     return (this.#o.now ?? Date.now)();
@@ -104,6 +114,15 @@ export class Resolver {
     return reading?.serial ?? null;
   }
 
+  /**
+   * Which nameserver last answered `record`'s question (the last one asked: search list,
+   * CNAMEs), and how fast; kept while the zone's serial stands for the answer (nobody is
+   * asked then). One entry per record resolved: the records come from the configuration.
+   */
+  answeredBy(record: RecordSpec): AnsweredBy | null {
+    return this.#heard.get(record.kind === 'srv' ? record.name : record.host) ?? null;
+  }
+
   /** The serial of the zone holding `name` as last read, and whether it is trusted (see SerialTrust.view); null when serials are not read. */
   serialView(name: string): SerialView | null {
     return this.#trust.view(name, this.#now());
@@ -119,12 +138,12 @@ export class Resolver {
   async resolve(spec: RecordSpec, o: ResolveOptions = {}): Promise<DnsAnswer> {
     const inForce = o.inForce ?? null;
     const bounds: Bounds = { until: this.#now() + this.#policy.runLimitMs(), signal: o.signal };
-    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds, o.heard);
+    if (spec.kind === 'host') return this.#resolveHost(spec.host, spec.port, inForce, bounds);
     // The SRV names asked on the way (search list, CNAME links): with the answer's, the names in force.
     const asked: string[] = [];
     let answer: DnsAnswer;
     try {
-      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#turns.begin(spec.name), o.heard);
+      answer = await this.#resolveSrv(spec.name, asked, inForce, bounds, this.#turns.begin(spec.name));
     } catch (err) {
       if (err instanceof DnsError && asked.length > 0) this.#settle(spec.name, asked, null);
       throw err;
@@ -165,22 +184,15 @@ export class Resolver {
   }
 
   /** An SRV record's answer: the serial may stand for it; else the record is asked, and its answer made in its turn. */
-  async #resolveSrv(
-    record: string,
-    asked: string[],
-    inForce: readonly Endpoint[] | null,
-    bounds: Bounds,
-    n: number,
-    heard: ResolveOptions['heard'],
-  ): Promise<DnsAnswer> {
+  async #resolveSrv(record: string, asked: string[], inForce: readonly Endpoint[] | null, bounds: Bounds, n: number): Promise<DnsAnswer> {
     const last = this.#answers.last(record);
     const trust = last === null ? 'ask' : await this.#trusted(last.name, bounds);
     if (trust === 'stands' && last !== null) return last;
     const ticket = this.#trust.begin(last?.name ?? record, this.#now());
     const found = await search(this.#asker, this.#o, record, 'SRV', bounds, asked);
-    heard?.(found.by);
     // Overlapping resolves of the record make their answers in the order their replies came; an older one come late is Superseded.
     const release = await this.#turns.take(record, n);
+    this.#heard.set(record, found.by);
     try {
       return await this.#answer(record, found, trust, ticket, inForce, bounds);
     } finally {
@@ -267,17 +279,11 @@ export class Resolver {
     return answer;
   }
 
-  async #resolveHost(
-    host: string,
-    port: number,
-    inForce: readonly Endpoint[] | null,
-    bounds: Bounds,
-    heard: ResolveOptions['heard'],
-  ): Promise<DnsAnswer> {
+  async #resolveHost(host: string, port: number, inForce: readonly Endpoint[] | null, bounds: Bounds): Promise<DnsAnswer> {
     const families = this.#o.families ?? (['A', 'AAAA'] as const);
     const found = await Promise.all(families.map((type) => search(this.#asker, this.#o, host, type, bounds)));
     const by = (found.find((r) => r.status === 'ok') ?? found[0])?.by;
-    if (by !== undefined) heard?.(by);
+    if (by !== undefined) this.#heard.set(host, by);
     const addrs = found.flatMap((r) => (r.status === 'ok' ? addressesIn(r.records, normalizeName(r.name)) : []));
     const name = found[0]?.name ?? normalizeName(host);
     if (addrs.length === 0)

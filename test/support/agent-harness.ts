@@ -61,6 +61,8 @@ export type HarnessOptions = Readonly<{
   serial?: (name: string) => number | null;
   /** The zone serial as the status page says it (--watch, --serial-trust). */
   serialView?: AgentDeps['serialView'];
+  /** Which nameserver answered, as the status page says it. */
+  answeredBy?: AgentDeps['answeredBy'];
   /** A writer of the test's own. */
   writer?: Writer;
   /** A resolver of the test's own instead of the table. */
@@ -84,6 +86,7 @@ export function agentHarness(haproxies: readonly FakeHaproxy[], o: HarnessOption
     resolve: o.resolve ?? dns.resolve,
     ...(serial === undefined ? {} : { serial: (name: string) => Promise.resolve(serial(name)) }),
     serialView: o.serialView,
+    answeredBy: o.answeredBy,
     ports: haproxies.map((h) => h.port()),
     writer: o.writer ?? (o.dryRun === true ? new DryRunWriter((l) => printed.push(l), null) : new SocketWriter()),
     reporter,
