@@ -13,8 +13,14 @@ export const KNOWN_STATE_LAYOUTS: readonly number[] = [19, 20, 25];
 
 /** How many columns a `show servers state` dump has (its header's names). */
 export function stateColumns(text: string): number {
-  const header = text.split('\n').find((l) => l.startsWith('# '));
-  return header === undefined ? 0 : header.slice(2).trim().split(' ').length;
+  // The first line that starts with "# ", found without splitting a dump of every server into lines.
+  const at = text.startsWith('# ') ? 0 : text.indexOf('\n# ') + 1;
+  if (at === 0 && !text.startsWith('# ')) return 0;
+  const end = text.indexOf('\n', at);
+  return text
+    .slice(at + 2, end === -1 ? undefined : end)
+    .trim()
+    .split(' ').length;
 }
 
 const STATE_COLUMNS = [
@@ -100,36 +106,38 @@ export function parseServersState(text: string): ServerStateRow[] {
           true,
         );
       }
-      const get = (c: (typeof STATE_COLUMNS)[number]): string => f[col[c]] ?? '';
-      const int = (c: (typeof STATE_COLUMNS)[number]): number => {
-        const v = Number(get(c));
-        if (!Number.isInteger(v))
-          throw new HaproxyProtocolError(
-            `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c).slice(0, 40))}`,
-            true,
-          );
-        return v;
-      };
-      const adminBits = int('srv_admin_state');
-      const address = get('srv_addr');
-      const fqdn = get('srv_fqdn');
+      const adminBits = intField(f, col.srv_admin_state, 'srv_admin_state', i);
+      const address = f[col.srv_addr] ?? '';
+      const fqdn = f[col.srv_fqdn] ?? '';
       const srvRecord = srvRecordAt < 0 ? '-' : (f[srvRecordAt] ?? '-');
       return {
-        backend: get('be_name'),
-        id: int('srv_id'),
-        name: get('srv_name'),
+        backend: f[col.be_name] ?? '',
+        id: intField(f, col.srv_id, 'srv_id', i),
+        name: f[col.srv_name] ?? '',
         address: address === '' ? '-' : address,
-        port: int('srv_port'),
-        opState: int('srv_op_state'),
+        port: intField(f, col.srv_port, 'srv_port', i),
+        opState: intField(f, col.srv_op_state, 'srv_op_state', i),
         adminBits,
         admin: adminStateOf(adminBits),
-        weight: int('srv_uweight'),
-        initialWeight: int('srv_iweight'),
-        checked: (int('srv_check_state') & CHECK_ON) === CHECK_ON,
+        weight: intField(f, col.srv_uweight, 'srv_uweight', i),
+        initialWeight: intField(f, col.srv_iweight, 'srv_iweight', i),
+        checked: (intField(f, col.srv_check_state, 'srv_check_state', i) & CHECK_ON) === CHECK_ON,
         fqdn: fqdn === '-' || fqdn === '' ? null : fqdn,
         srvRecord: srvRecord === '-' || srvRecord === '' ? null : srvRecord,
       };
     });
+}
+
+/** Field `at` (column `c`) of row `i` as a whole number; a function of its own, not a closure per row: a dump has a row per server. */
+function intField(f: readonly string[], at: number, c: string, i: number): number {
+  const text = f[at] ?? '';
+  const v = Number(text);
+  if (!Number.isInteger(v))
+    throw new HaproxyProtocolError(
+      `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(text.slice(0, 40))}`,
+      true,
+    );
+  return v;
 }
 
 function columnIndex<C extends string>(names: readonly string[], wanted: readonly C[], what: string): Record<C, number> {
