@@ -232,3 +232,43 @@ function splitCsv(line: string): string[] {
   out.push(cur);
   return out;
 }
+
+/**
+ * What one backend's `show servers state` reply says of its servers, as one text, read
+ * without making a row: per server its id, name, address, port, operational and admin
+ * state, weights, and whether it is checked (srv_time_since_last_change and the checks'
+ * progress left out). Two replies with the same print would be planned the same. A drift
+ * check at rest compares prints and parses the rows only when they differ; a reply that
+ * does not parse prints unlike any that does (its header and rows whole).
+ */
+export function statePrint(text: string): string {
+  if (text.trim() === NO_BACKEND_REPLY) return '-';
+  const lines = text.split('\n');
+  const header = lines[1] ?? '';
+  const names = header.startsWith('# ') ? header.slice(2).trim().split(' ') : [];
+  const at = PRINT_COLUMNS.map((c) => names.indexOf(c));
+  const checkAt = names.indexOf('srv_check_state');
+  if (lines[0]?.trim() !== '1' || at.includes(-1) || checkAt < 0) return text;
+  const parts: string[] = [header];
+  for (let i = 2; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(' ');
+    if (f.length !== names.length) return text;
+    for (const c of at) parts.push(f[c] ?? '');
+    parts.push((Number(f[checkAt]) & CHECK_ON) === CHECK_ON ? 'c\n' : '-\n');
+  }
+  return parts.join(' ');
+}
+
+const PRINT_COLUMNS = [
+  'be_name',
+  'srv_id',
+  'srv_name',
+  'srv_addr',
+  'srv_port',
+  'srv_op_state',
+  'srv_admin_state',
+  'srv_uweight',
+  'srv_iweight',
+];
