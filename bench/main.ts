@@ -23,7 +23,7 @@ function targets(rows: readonly Row[], apply: ReadonlyMap<number, number[]>, res
   if (!Number.isNaN(cpu))
     out.push(row('CPU time of a pass at rest <= 5 ms', `${cpu.toFixed(1)} ms`, cpu <= 5, `${(cpu - 5).toFixed(1)} ms`));
   const rss = num('peak RSS (VmHWM)');
-  if (!Number.isNaN(rss)) out.push(row('peak RSS <= 80 MiB', `${rss.toFixed(1)} MiB`, rss <= 80, `${(rss - 80).toFixed(1)} MiB`));
+  if (!Number.isNaN(rss)) out.push(row('peak RSS <= 64 MiB', `${rss.toFixed(1)} MiB`, rss <= 64, `${(rss - 64).toFixed(1)} MiB`));
   const cold = rows.find((r) => r.kind === 'cold');
   if (cold !== undefined) {
     const ok = cold.agent <= cold.native && cold.agent <= 1_500;
