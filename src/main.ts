@@ -15,7 +15,8 @@
  * Where execve is missing or throws, Node's defaults are used: slower to shrink, not
  * wrong; and SIGUSR1 reaches run.ts's listener (which says it ignores it) instead of the
  * inspector, from the moment run.ts has loaded. The image passes the flags on its own
- * command line and needs no execve.
+ * command line and needs no execve. Why, and what it costs and saves:
+ * docs/decisions/0005-bin-starts-node-again-with-flags.md.
  */
 import { IGNORED_SIGNALS, STOP_SIGNALS } from './cli/signals.ts';
 import { flagName, nodeFlags } from './v8-flags.ts';

@@ -90,7 +90,7 @@ async function main(): Promise<number> {
     }
   };
   const resolvConf = readResolvConf();
-  // prom-client costs some 20 MB of memory: loaded only when metrics are served.
+  // prom-client costs resident memory (docs/decisions/0003-prom-client-private-paths.md): loaded only when metrics are served.
   const metrics: AgentMetrics | null = config.listen === null ? null : new (await import('./observability/metrics.ts')).AgentMetrics();
   metrics?.describe({ version: VERSION, holdMs: config.holdMs });
   // A crash between writing the state file's temporary and renaming it leaves the temporary (a dry run changes nothing).

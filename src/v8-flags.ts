@@ -7,11 +7,10 @@
  *   stop signal is SIGUSR1, so a `kill -USR1` meant for it can land here. With the flag
  *   the signal stays blocked: it does nothing. Given from Node 24, which the agent needs.
  * Two are V8's. V8 is tuned for throughput; the agent, a sidecar under a memory limit that
- * waits most of the time, wants (bench/results: peak RSS at 1000 pods):
- * - `--max-semi-space-size=1`: a small young generation (V8 gave it 64 MiB of an agent's
- *   130 MiB at 1000 pods);
+ * waits most of the time, wants (what they save: docs/decisions/0005-bin-starts-node-again-with-flags.md):
+ * - `--max-semi-space-size=1`: a small young generation;
  * - `--max-opt=1`: code compiled no further than V8's baseline tier. The optimizing
- *   compilers' code and memory cost some 10 MiB resident, and compiling the code that runs
+ *   compilers' code and memory cost resident memory, and compiling the code that runs
  *   once a second or less cost more CPU at rest than it saved. Given only on Node 20-24
  *   (V8 11-13), where V8 is known to take it: Node refuses to start on a flag V8 does not know.
  * No imports: the bin reads this before anything else loads.

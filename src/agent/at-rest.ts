@@ -1,7 +1,6 @@
 import type { ShowInfo } from '../haproxy/parse.ts';
 import type { HaproxyPort, Snapshot } from '../haproxy/runtime.ts';
 import { reloadReason } from './checks.ts';
-import { snapshotPrint } from './decide.ts';
 import type { Progress } from './socket-report.ts';
 
 /** What a rest check found: the same process as the last quiet run left (what to report), or what it read for a full run. */
@@ -28,7 +27,7 @@ export class AtRest {
   /** A full run ended: it leaves the lane at rest when it was `quiet` (nothing sent, nothing wrong, no drain running). */
   ended(quiet: boolean, progress: Progress, revisions: string, read: Snapshot, now: number): void {
     // Only the print of what was read is kept: 1000 parsed rows are not held between runs.
-    this.#last = quiet ? { at: now, revisions, progress, print: snapshotPrint(read) } : null;
+    this.#last = quiet ? { at: now, revisions, progress, print: read.print } : null;
   }
 
   /** Something the last full run did not see happened (a new socket file, a full run starting): the next run is a full one. */
@@ -50,11 +49,12 @@ export class AtRest {
   ): Promise<RestCheck> {
     const last = this.#last;
     if (last === null || last.revisions !== revisions) return { unchanged: null, read: null };
-    const read = now() - last.at >= this.#driftCheckMs ? await port.observe(names) : null;
-    const info = read?.info ?? (await port.info());
-    if (info.stopping || known === null || reloadReason(known, info) !== null) return { unchanged: null, read };
-    if (read !== null && snapshotPrint(read) !== last.print) return { unchanged: null, read };
-    if (read !== null) last.at = now();
+    // The servers' state is printed before it is parsed: the print of the last full read needs no row parsed.
+    const reading = now() - last.at >= this.#driftCheckMs ? await port.read(names) : null;
+    const info = reading?.info ?? (await port.info());
+    if (info.stopping || known === null || reloadReason(known, info) !== null || (reading !== null && reading.print !== last.print))
+      return { unchanged: null, read: reading === null ? null : await reading.snapshot() };
+    if (reading !== null) last.at = now();
     return { unchanged: { ...last.progress, results: [], changes: [], dynamic: [], latency: new Map() }, info, read: null };
   }
 }

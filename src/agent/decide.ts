@@ -241,19 +241,3 @@ export function countSlots(slots: readonly Slot[]): ServerCounts {
   for (const s of slots) counts[s.added ? 'added' : 'slot'][s.admin === 'maint' ? 'free' : s.admin]++;
   return counts;
 }
-
-/**
- * What a snapshot says of the managed servers, as one text: two reads of the same process
- * with the same text would be planned the same (srv_time_since_last_change is not read).
- */
-export function snapshotPrint(snap: Snapshot): string {
-  const parts: string[] = [snap.layout === null ? '' : `${String(snap.layout.columns)}/${String(snap.layout.expected)}`];
-  for (const [name, view] of snap.backends) {
-    parts.push(`${name}:${view === null ? '-' : String(view.servers.length)}`);
-    for (const s of view?.servers ?? [])
-      parts.push(
-        `${String(s.id)} ${s.name} ${s.address} ${String(s.port)} ${String(s.opState)} ${String(s.adminBits)} ${String(s.weight)} ${String(s.initialWeight)} ${s.checked ? 'c' : ''}`,
-      );
-  }
-  return parts.join('\n');
-}

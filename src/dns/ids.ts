@@ -10,8 +10,9 @@ let at = 0;
 /**
  * A DNS query ID: 16 bits from the kernel's random source (/dev/urandom), which an
  * off-path attacker cannot guess (RFC 5452). node:crypto gives the same bits, but loading
- * it (OpenSSL) costs the agent some 3 MiB resident for two bytes a query; the bytes are
- * read 2 KiB at a time. Where /dev/urandom cannot be read, node:crypto fills the pool.
+ * it (OpenSSL) costs resident memory for two bytes a query
+ * (docs/decisions/0004-query-ids-from-urandom.md); the bytes are read 2 KiB at a time.
+ * Where /dev/urandom cannot be read, node:crypto fills the pool.
  */
 export function randomId(): number {
   if (at + 2 > pool.length) {

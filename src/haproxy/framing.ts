@@ -28,14 +28,16 @@ const UNTERMINATED: readonly string[] = [
 /** 2.4's refusal of a keyword on `add server` (`check` among them), also without its newline. */
 const UNTERMINATED_PATTERN = /^'[^']*' option is not accepted for dynamic server$/;
 
+const isUnterminated = (line: string): boolean => UNTERMINATED.includes(line) || UNTERMINATED_PATTERN.test(line);
+
 export function splitReplies(raw: string, commands: number): { replies: string[]; complete: boolean } {
   const lines = raw.split('\n');
   if (lines.at(-1) === '') lines.pop(); // what follows the last "\n" is not a line
   const replies: string[] = [];
   let current: string[] = [];
   for (const [i, line] of lines.entries()) {
-    const unterminated = UNTERMINATED.includes(line) || UNTERMINATED_PATTERN.test(line);
-    if (current.length === 0 && unterminated && i + 1 < lines.length && lines[i + 1] !== '') {
+    // Only a reply's first line can be such a message: a dump's other lines are not tested.
+    if (current.length === 0 && i + 1 < lines.length && lines[i + 1] !== '' && isUnterminated(line)) {
       // A message known to lack its newline (the same text ends with one elsewhere, e.g.
       // "No such backend." from `set server`): it ends here when a reply follows at once.
       replies.push(line);

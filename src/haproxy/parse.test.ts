@@ -3,7 +3,7 @@ import { haproxy18, haproxy26 } from '../../test/support/fixtures.ts';
 import { HaproxyProtocolError } from '../errors.ts';
 import { splitReplies } from './framing.ts';
 import { capabilities } from './capabilities.ts';
-import { adminStateOf, parseServersState, parseShowInfo, parseShowStat } from './parse.ts';
+import { adminStateOf, parseServersState, parseShowInfo, parseShowStat, statePrint } from './parse.ts';
 
 const state18 = (): string => splitReplies(haproxy18('04-show-servers-state-be.txt').reply, 1).replies[0] ?? '';
 
@@ -130,5 +130,50 @@ describe('parseShowStat', () => {
     const [row] = parseShowStat('# pxname,svname,check_desc,addr,\nbe,srv1,"Layer7 wrong status, 503",10.0.0.1:80,\n');
     expect(row?.['check_desc']).toBe('Layer7 wrong status, 503');
     expect(row?.['addr']).toBe('10.0.0.1:80');
+  });
+});
+
+describe('statePrint', () => {
+  const state = splitReplies(haproxy26('show-servers-state-ready-drain.txt'), 1).replies[0] ?? '';
+  const [format = '', header = '', ...rows] = state.split('\n');
+  const names = header.slice(2).split(' ');
+  /** The dump with column `column` of row `row` set to `value`. */
+  const withField = (row: number, column: string, value: string): string =>
+    [
+      format,
+      header,
+      ...rows.map((line, i) => {
+        if (i !== row) return line;
+        const f = line.split(' ');
+        f[names.indexOf(column)] = value;
+        return f.join(' ');
+      }),
+    ].join('\n');
+
+  it('is the same when only the time since the last change, or a check in progress, moved', () => {
+    const check = Number(rows[0]?.split(' ')[names.indexOf('srv_check_state')]);
+    expect(statePrint(withField(0, 'srv_time_since_last_change', '12345'))).toBe(statePrint(state));
+    expect(statePrint(withField(0, 'srv_check_state', String(check | 1)))).toBe(
+      statePrint(withField(0, 'srv_check_state', String(check & ~1))),
+    );
+  });
+
+  it('differs when what a plan reads differs: address, port, weight, admin state, checks on or off', () => {
+    const print = statePrint(state);
+    for (const [column, value] of [
+      ['srv_addr', '10.9.9.9'],
+      ['srv_port', '1234'],
+      ['srv_uweight', '7'],
+      ['srv_admin_state', '1'],
+      ['srv_check_state', '0'],
+    ] as const)
+      expect(statePrint(withField(0, column, value)), column).not.toBe(print);
+  });
+
+  it('prints a row with another column count unlike any that parses', () => {
+    const cut = [format, header, `${rows[0] ?? ''} extra`, ...rows.slice(1)].join('\n');
+    expect(() => parseServersState(cut)).toThrow(HaproxyProtocolError);
+    expect(statePrint(cut)).toBe(cut);
+    expect(statePrint(cut)).not.toBe(statePrint(state));
   });
 });

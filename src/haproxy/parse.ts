@@ -13,8 +13,14 @@ export const KNOWN_STATE_LAYOUTS: readonly number[] = [19, 20, 25];
 
 /** How many columns a `show servers state` dump has (its header's names). */
 export function stateColumns(text: string): number {
-  const header = text.split('\n').find((l) => l.startsWith('# '));
-  return header === undefined ? 0 : header.slice(2).trim().split(' ').length;
+  // The first line that starts with "# ", found without splitting a dump of every server into lines.
+  const at = text.startsWith('# ') ? 0 : text.indexOf('\n# ') + 1;
+  if (at === 0 && !text.startsWith('# ')) return 0;
+  const end = text.indexOf('\n', at);
+  return text
+    .slice(at + 2, end === -1 ? undefined : end)
+    .trim()
+    .split(' ').length;
 }
 
 const STATE_COLUMNS = [
@@ -100,36 +106,38 @@ export function parseServersState(text: string): ServerStateRow[] {
           true,
         );
       }
-      const get = (c: (typeof STATE_COLUMNS)[number]): string => f[col[c]] ?? '';
-      const int = (c: (typeof STATE_COLUMNS)[number]): number => {
-        const v = Number(get(c));
-        if (!Number.isInteger(v))
-          throw new HaproxyProtocolError(
-            `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(get(c).slice(0, 40))}`,
-            true,
-          );
-        return v;
-      };
-      const adminBits = int('srv_admin_state');
-      const address = get('srv_addr');
-      const fqdn = get('srv_fqdn');
+      const adminBits = intField(f, col.srv_admin_state, 'srv_admin_state', i);
+      const address = f[col.srv_addr] ?? '';
+      const fqdn = f[col.srv_fqdn] ?? '';
       const srvRecord = srvRecordAt < 0 ? '-' : (f[srvRecordAt] ?? '-');
       return {
-        backend: get('be_name'),
-        id: int('srv_id'),
-        name: get('srv_name'),
+        backend: f[col.be_name] ?? '',
+        id: intField(f, col.srv_id, 'srv_id', i),
+        name: f[col.srv_name] ?? '',
         address: address === '' ? '-' : address,
-        port: int('srv_port'),
-        opState: int('srv_op_state'),
+        port: intField(f, col.srv_port, 'srv_port', i),
+        opState: intField(f, col.srv_op_state, 'srv_op_state', i),
         adminBits,
         admin: adminStateOf(adminBits),
-        weight: int('srv_uweight'),
-        initialWeight: int('srv_iweight'),
-        checked: (int('srv_check_state') & CHECK_ON) === CHECK_ON,
+        weight: intField(f, col.srv_uweight, 'srv_uweight', i),
+        initialWeight: intField(f, col.srv_iweight, 'srv_iweight', i),
+        checked: (intField(f, col.srv_check_state, 'srv_check_state', i) & CHECK_ON) === CHECK_ON,
         fqdn: fqdn === '-' || fqdn === '' ? null : fqdn,
         srvRecord: srvRecord === '-' || srvRecord === '' ? null : srvRecord,
       };
     });
+}
+
+/** Field `at` (column `c`) of row `i` as a whole number; a function of its own, not a closure per row: a dump has a row per server. */
+function intField(f: readonly string[], at: number, c: string, i: number): number {
+  const text = f[at] ?? '';
+  const v = Number(text);
+  if (!Number.isInteger(v))
+    throw new HaproxyProtocolError(
+      `show servers state: ${c} is not a number in row ${String(i + 1)}: ${JSON.stringify(text.slice(0, 40))}`,
+      true,
+    );
+  return v;
 }
 
 function columnIndex<C extends string>(names: readonly string[], wanted: readonly C[], what: string): Record<C, number> {
@@ -224,3 +232,43 @@ function splitCsv(line: string): string[] {
   out.push(cur);
   return out;
 }
+
+/**
+ * What one backend's `show servers state` reply says of its servers, as one text, read
+ * without making a row: per server its id, name, address, port, operational and admin
+ * state, weights, and whether it is checked (srv_time_since_last_change and the checks'
+ * progress left out). Two replies with the same print would be planned the same. A drift
+ * check at rest compares prints and parses the rows only when they differ; a reply that
+ * does not parse prints unlike any that does (its header and rows whole).
+ */
+export function statePrint(text: string): string {
+  if (text.trim() === NO_BACKEND_REPLY) return '-';
+  const lines = text.split('\n');
+  const header = lines[1] ?? '';
+  const names = header.startsWith('# ') ? header.slice(2).trim().split(' ') : [];
+  const at = PRINT_COLUMNS.map((c) => names.indexOf(c));
+  const checkAt = names.indexOf('srv_check_state');
+  if (lines[0]?.trim() !== '1' || at.includes(-1) || checkAt < 0) return text;
+  const parts: string[] = [header];
+  for (let i = 2; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line === '' || line.startsWith('#')) continue;
+    const f = line.split(' ');
+    if (f.length !== names.length) return text;
+    for (const c of at) parts.push(f[c] ?? '');
+    parts.push((Number(f[checkAt]) & CHECK_ON) === CHECK_ON ? 'c\n' : '-\n');
+  }
+  return parts.join(' ');
+}
+
+const PRINT_COLUMNS = [
+  'be_name',
+  'srv_id',
+  'srv_name',
+  'srv_addr',
+  'srv_port',
+  'srv_op_state',
+  'srv_admin_state',
+  'srv_uweight',
+  'srv_iweight',
+];

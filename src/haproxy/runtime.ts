@@ -11,6 +11,7 @@ import {
   parseShowInfo,
   parseShowStat,
   stateColumns,
+  statePrint,
   type ServerStateRow,
   type ShowInfo,
 } from './parse.ts';
@@ -28,7 +29,24 @@ export type Snapshot = Readonly<{
   backends: ReadonlyMap<string, BackendView | null>;
   /** Set when `show servers state` has another layout than this version prints (read by header anyway). */
   layout: Readonly<{ columns: number; expected: number }> | null;
+  /** What the servers' state says, as one text (Reading.print): two reads with the same print would be planned the same. */
+  print: string;
 }>;
+
+/** One read of HAProxy (HaproxyPort.read): `show info`, the servers' state printed, the snapshot parsed on demand. */
+export type Reading = Readonly<{ info: ShowInfo; print: string; snapshot: () => Promise<Snapshot> }>;
+
+/** Each backend's name and state print, and the layout when it is not the version's. */
+function readingPrint(info: ShowInfo, backends: readonly string[], replies: readonly string[]): string {
+  const expected = info.caps.stateColumns;
+  const parts = backends.map((b, i) => {
+    const state = replies[1 + i] ?? '';
+    const columns = state.trim() === NO_BACKEND_REPLY ? null : stateColumns(state);
+    const layout = expected !== null && columns !== null && columns !== expected ? ` ${String(columns)}/${String(expected)}` : '';
+    return `${b}${layout}:${statePrint(state)}`;
+  });
+  return parts.join('\n');
+}
 
 /** A step's command as HAProxy answered it, judged by the step's kind. */
 export type CommandResult = Command & Readonly<{ reply: string; verdict: ReplyVerdict }>;
@@ -42,6 +60,8 @@ export interface HaproxyPort {
   readonly label: string;
   /** `show info` and the backends' state, with the configuration facts of this process. Throws soft errors when unreachable. */
   observe(backends: readonly string[]): Promise<Snapshot>;
+  /** The same read as observe(), its state printed first and parsed only when snapshot() is called (a drift check at rest). */
+  read(backends: readonly string[]): Promise<Reading>;
   /**
    * `show info` alone (under 2 KB): enough to tell that HAProxy did not reload or restart.
    * `once`: one try, no retry (a readiness probe answers now, or says HAProxy does not).
@@ -109,6 +129,15 @@ export class HaproxyRuntime implements HaproxyPort {
    * state names a server it did not (one added at run time, perhaps as a backup).
    */
   async observe(backends: readonly string[]): Promise<Snapshot> {
+    return (await this.read(backends)).snapshot();
+  }
+
+  /**
+   * What observe() reads, in one connection, with the servers' state printed (statePrint)
+   * before any row is parsed: a drift check at rest that finds the print of the last full
+   * read needs no more. snapshot() parses it (once), as observe() does.
+   */
+  async read(backends: readonly string[]): Promise<Reading> {
     this.#watch?.ensure(); // a folder that was missing may be there now
     const fresh = this.#newProcessLikely;
     // Asked only where the last process answered `show cli level`.
@@ -122,6 +151,19 @@ export class HaproxyRuntime implements HaproxyPort {
       );
     }
     const info = parseShowInfo(replies[0] ?? '');
+    const print = readingPrint(info, backends, replies);
+    let parsed: Promise<Snapshot> | null = null;
+    return { info, print, snapshot: () => (parsed ??= this.#snapshot(backends, replies, info, print, fresh, level.length > 0)) };
+  }
+
+  async #snapshot(
+    backends: readonly string[],
+    replies: readonly string[],
+    info: ShowInfo,
+    print: string,
+    fresh: boolean,
+    levelAsked: boolean,
+  ): Promise<Snapshot> {
     this.#caps = info.caps;
     const states = backends.map((b, i) => {
       const state = replies[1 + i] ?? '';
@@ -142,7 +184,7 @@ export class HaproxyRuntime implements HaproxyPort {
       for (const [b, facts] of read) byBackend.set(b, facts);
       this.#facts = { pid: info.pid, byBackend };
     }
-    const levelReply = level.length === 0 ? undefined : replies[1 + 2 * backends.length];
+    const levelReply = levelAsked ? replies[1 + 2 * backends.length] : undefined;
     if (levelReply !== undefined && info.caps.cliLevel && this.#admin?.pid !== info.pid)
       this.#admin = { pid: info.pid, admin: levelReply.trim() === 'admin' };
     const expected = info.caps.stateColumns;
@@ -164,7 +206,7 @@ export class HaproxyRuntime implements HaproxyPort {
       if (!addressesShown) this.#addressesHidden = info.pid;
       views.set(b, { servers, facts: { ...facts, addressesShown } });
     });
-    return { info, backends: views, layout };
+    return { info, backends: views, layout, print };
   }
 
   async info(options: Readonly<{ once?: boolean }> = {}): Promise<ShowInfo> {

@@ -4,8 +4,8 @@ import type * as Prom from 'prom-client';
 /**
  * prom-client's default metrics (process_*, nodejs_*), registered one module at a time.
  * Its collectDefaultMetrics also loads @opentelemetry/api, for exemplars on the CPU
- * counters, which costs some 6 MiB resident for nothing the agent uses: those three
- * counters are the agent's own, under the same names and help.
+ * counters, which the agent does not use: those three counters are the agent's own,
+ * under the same names and help (docs/decisions/0003-prom-client-private-paths.md).
  */
 const require = createRequire(import.meta.url);
 

@@ -47,9 +47,8 @@ const text = (status: Response['status'], body: string): Response => ({ status, 
  * /healthz: no lane is wedged (liveness). /readyz: every socket's HAProxy answers, and the
  * process there now has had what DNS holds applied (readiness, src/agent/health.ts, checked
  * on the socket by each probe). /metrics: Prometheus text format. Nothing else: GET or
- * HEAD, one request a connection, closed after the answer. Written on node:net, not node:http, which alone
- * costs the agent some 15 MiB of resident memory (bench/results) for three fixed pages
- * that a kubelet and a Prometheus scraper read.
+ * HEAD, one request a connection, closed after the answer. Written on node:net, not
+ * node:http, for memory: docs/decisions/0002-http-on-node-net.md.
  */
 export function startHttp(
   host: string,

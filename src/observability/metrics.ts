@@ -3,12 +3,12 @@ import type * as Prom from 'prom-client';
 import { collectDefaultMetrics } from './default-metrics.ts';
 
 // prom-client's index also loads its Pushgateway (node:http, node:https), its cluster
-// aggregator (node:cluster) and, for exemplars, @opentelemetry/api: some 20 MiB resident
-// of a sidecar's 70 (bench/results) for nothing the agent uses. So the parts the agent uses
-// are loaded from prom-client's lib/ folder, which is not its public API: package.json pins
-// prom-client to one exact version (a release with an "exports" map would hide lib/), and
-// test/deploy/footprint.test.ts loads every one of these paths, so an upgrade that moves
-// them fails the tests, not the agent.
+// aggregator (node:cluster) and, for exemplars, @opentelemetry/api, for nothing the agent
+// uses. So the parts the agent uses are loaded from prom-client's lib/ folder, which is not
+// its public API: package.json pins prom-client to one exact version (a release with an
+// "exports" map would hide lib/), and test/deploy/footprint.test.ts loads every one of
+// these paths, so an upgrade that moves them fails the tests, not the agent. What it saves:
+// docs/decisions/0003-prom-client-private-paths.md.
 const require = createRequire(import.meta.url);
 const Registry = require('prom-client/lib/registry') as typeof Prom.Registry;
 const Counter = require('prom-client/lib/counter') as typeof Prom.Counter;
@@ -145,7 +145,7 @@ export class AgentMetrics {
       registers,
     });
     // The event-loop delay is sampled every second, not every 10 ms (the default): each sample
-    // wakes the process, and a wake-up costs about 0.2 ms of CPU on a small VM (bench/results).
+    // wakes the process, and each wake-up costs CPU at rest (docs/benchmark.md).
     if (withDefaults) collectDefaultMetrics(this.registry, Counter, { eventLoopMonitoringPrecision: 1_000 });
   }
 

@@ -6,7 +6,7 @@ const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 
 /**
  * What the agent's modules load, in a Node process of their own: each of these cost
- * resident memory for nothing the agent uses (bench/results: peak RSS at 1000 pods).
+ * resident memory for nothing the agent uses (docs/decisions/).
  */
 describe("the agent's modules", () => {
   it('load neither node:http(s), OpenSSL (node:crypto) nor @opentelemetry/api, metrics and a query ID included', () => {
