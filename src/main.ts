@@ -18,12 +18,13 @@
  * command line and needs no execve. Why, and what it costs and saves:
  * docs/decisions/0005-bin-starts-node-again-with-flags.md.
  */
-import { IGNORED_SIGNALS, STOP_SIGNALS } from './cli/signals.ts';
+import { signalsToIgnore, STOP_SIGNALS } from './cli/signals.ts';
 import { flagName, nodeFlags } from './v8-flags.ts';
 
 const FLAGS = nodeFlags(Number(process.versions.node.split('.')[0]));
 
-const present = new Set([...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].map(flagName));
+const given = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
+const present = new Set(given.map(flagName));
 const missing = FLAGS.filter((f) => !present.has(flagName(f)));
 if (missing.length > 0) {
   try {
@@ -41,5 +42,5 @@ const stopBeforeStart = (): void => {
   process.exit(0);
 };
 for (const sig of STOP_SIGNALS) process.on(sig, stopBeforeStart);
-for (const sig of [...IGNORED_SIGNALS, 'SIGHUP'] as const) process.on(sig, () => undefined);
+for (const sig of [...signalsToIgnore(given), 'SIGHUP'] as const) process.on(sig, () => undefined);
 await import('./run.ts');

@@ -11,7 +11,7 @@ import { liveness, readiness } from './agent/health.ts';
 import { createLogger } from './agent/report.ts';
 import { parseConfig } from './cli/config.ts';
 import { helpText } from './cli/flags.ts';
-import { IGNORED_SIGNALS, STOP_SIGNALS } from './cli/signals.ts';
+import { signalsToIgnore, STOP_SIGNALS } from './cli/signals.ts';
 import type { Config } from './config/model.ts';
 import { findingText, isDnsFinding, severityOf } from './core/findings.ts';
 import { printableText } from './core/names.ts';
@@ -55,7 +55,8 @@ async function main(): Promise<number> {
       }
     });
   }
-  for (const sig of IGNORED_SIGNALS) {
+  // Node's own flags: a Node.js profiling the agent keeps SIGPROF for V8's sampler.
+  for (const sig of signalsToIgnore([...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)])) {
     takeOver(sig, () => {
       log?.warn({ signal: sig }, 'signal ignored (SIGTERM, SIGINT or SIGQUIT stops the agent; SIGHUP reads resolv.conf again)');
     });

@@ -25,6 +25,16 @@ export const IGNORED_SIGNALS = [
   'SIGXCPU',
 ] as const;
 
+/**
+ * The signals to take over as ignored, given Node's flags (its command line and
+ * NODE_OPTIONS): a Node.js profiling the agent (`--cpu-prof`, `--prof`) samples its
+ * threads with SIGPROF, which must then reach V8's own handler, not a listener.
+ */
+export function signalsToIgnore(nodeFlags: readonly string[]): readonly (typeof IGNORED_SIGNALS)[number][] {
+  const profiling = nodeFlags.some((f) => f === '--prof' || f === '--cpu-prof' || f.startsWith('--cpu-prof='));
+  return profiling ? IGNORED_SIGNALS.filter((s) => s !== 'SIGPROF') : IGNORED_SIGNALS;
+}
+
 const ignored = IGNORED_SIGNALS.filter((s) => s !== 'SIGUSR1');
 
 /** The signals paragraph of --help. */
