@@ -84,7 +84,7 @@ describe('add and del server on the wire', () => {
 
 describe('reading a HAProxy process the port has not read before', () => {
   it('asks its show stat (and, from 2.0, its level) on the line that reads it: a new process is filled in two exchanges, not four', async () => {
-    const h = await listening('2.6.0-1+deb12u1');
+    const h = await listening('2.6.0-1+distro1');
     const port = runtimeOf(h);
     const first = await port.observe(['be_app']);
     expect(first.backends.get('be_app')?.facts.cookieName).toBe('SRVID');
