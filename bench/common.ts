@@ -1,9 +1,22 @@
+import { agentArgs } from '../test/support/agent.ts';
+import { SERVICE } from '../test/support/bind.ts';
+
 /** What every part of the bench shares: the agent's interval and flags, and how figures are summed up and printed. */
 
 export const INTERVAL_MS = 1_000;
 /** As an IPv4 cluster runs the agent: --allow-net <pod network>, so only A records are asked (the test pods are on 127.0.0.0/8). */
 export const POD_NET = ['--allow-net', '127.0.0.0/8'];
 export const WEIGHT = 10;
+
+/** The flags of the agent measured at rest (bench/cost.ts, bench/instructions.ts): one backend of SERVICE, the pod network, the interval, metrics on `listenPort`. */
+export const atRestArgs = (socket: string, dnsPort: number, listenPort: number): string[] => [
+  ...agentArgs(socket, `127.0.0.1:${String(dnsPort)}`, `be_app=${SERVICE}`),
+  ...POD_NET,
+  '--interval',
+  `${String(INTERVAL_MS)}ms`,
+  '--listen',
+  `127.0.0.1:${String(listenPort)}`,
+];
 
 /** A comparable form of a sorted "addr:port" list (TestHaproxy.serving() is sorted, so are podKeys). */
 export const joined = (xs: readonly string[]): string => xs.join(',');

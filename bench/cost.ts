@@ -10,11 +10,11 @@ import { changeSteps } from '../src/core/steps.ts';
 import type { Endpoint, Slot } from '../src/core/types.ts';
 import { HaproxyRuntime } from '../src/haproxy/runtime.ts';
 import { exchange } from '../src/haproxy/socket.ts';
-import { agentArgs, TestAgent } from '../test/support/agent.ts';
+import { TestAgent } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort } from '../test/support/procs.ts';
-import { joined, sleep, until, INTERVAL_MS, POD_NET, WEIGHT } from './common.ts';
+import { atRestArgs, joined, sleep, until, WEIGHT } from './common.ts';
 
 /** From the DNS answer in hand to HAProxy acknowledging every command: read, plan, render, send. */
 export async function applyLatency(n: number): Promise<number[]> {
@@ -65,16 +65,7 @@ export async function atRest(): Promise<Record<string, string>> {
   const port = await freePort();
   // As the image runs it (Dockerfile ENTRYPOINT), metrics served.
   const agent = new TestAgent(
-    [
-      ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
-      ...POD_NET,
-      '--interval',
-      `${String(INTERVAL_MS)}ms`,
-      '--listen',
-      `127.0.0.1:${String(port)}`,
-      '--log-level',
-      'info',
-    ],
+    [...atRestArgs(haproxy.socket, bind.port, port), '--log-level', 'info'],
     // `node dist/main.js`, no Node flag: as the README runs it.
   );
   // One scrape at each end, outside the CPU window: a scrape has a cost of its own (measured apart below).

@@ -16,11 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeFlags } from '../src/v8-flags.ts';
-import { agentArgs } from '../test/support/agent.ts';
 import { podKeys, podsAt, SERVICE, TestBind } from '../test/support/bind.ts';
 import { TestHaproxy } from '../test/support/haproxy.ts';
 import { freePort, startProc } from '../test/support/procs.ts';
-import { joined, sleep, until, INTERVAL_MS, POD_NET, WEIGHT } from './common.ts';
+import { atRestArgs, joined, sleep, until, INTERVAL_MS, WEIGHT } from './common.ts';
 
 const [seconds = '20', ...extraFlags] = process.argv.slice(2);
 const windowMs = Number(seconds) * 1_000;
@@ -35,14 +34,7 @@ try {
   await bind.setPods(pods, SERVICE, 0, WEIGHT);
   await haproxy.start();
   const port = await freePort();
-  const args = [
-    ...agentArgs(haproxy.socket, `127.0.0.1:${String(bind.port)}`, `be_app=${SERVICE}`),
-    ...POD_NET,
-    '--interval',
-    `${String(INTERVAL_MS)}ms`,
-    '--listen',
-    `127.0.0.1:${String(port)}`,
-  ];
+  const args = atRestArgs(haproxy.socket, bind.port, port);
   // The flags given to Node directly: under valgrind the bin does not start Node again.
   const node = [process.execPath, ...nodeFlags(Number(process.versions.node.split('.')[0])), ...extraFlags, entry];
   const agent = startProc('valgrind', [
