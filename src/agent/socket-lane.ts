@@ -8,6 +8,7 @@ import { AtRest } from './at-rest.ts';
 import { judgeResults, notTaken, planBackends, type BackendInForce, type Work } from './decide.ts';
 import type { Writer } from './writers.ts';
 import {
+  acknowledge,
   changesOf,
   EMPTY,
   NOT_VERIFIED,
@@ -18,7 +19,7 @@ import {
   type SocketReport,
   type Verified,
 } from './socket-report.ts';
-import { SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
+import { NewWorkerWait, SocketReadiness, type Confirmed, type SocketView } from './socket-readiness.ts';
 import { SocketRecord, type SocketDetail } from './socket-detail.ts';
 import { checkContact, liveSessionsOfLeaving } from './socket-reads.ts';
 
@@ -78,8 +79,8 @@ export class SocketLane {
   readonly #rest: AtRest;
   /** The last full read and its plan (the status page). */
   readonly #record = new SocketRecord();
-  /** Until when a reloaded master's new worker is looked for, every RELOAD_POLL_MS (--master-socket); null: not. */
-  #expectUntil: number | null = null;
+  /** A reloaded master's new worker, looked for (--master-socket). */
+  readonly #newWorker = new NewWorkerWait();
 
   constructor(deps: SocketLaneDeps) {
     this.#d = deps;
@@ -121,14 +122,14 @@ export class SocketLane {
     );
   }
 
-  /** HAProxy's master reloaded: the new worker is looked for at once and then every RELOAD_POLL_MS, for up to RELOAD_WAIT_MS. */
+  /** HAProxy's master reloaded: the new worker is looked for at once and then often, for a few seconds. */
   expectNewProcess(): void {
-    this.#expectUntil = this.#d.now() + RELOAD_WAIT_MS;
+    this.#newWorker.begin(this.#d.now());
   }
 
   /** How soon the lane runs again when that is sooner than its interval (a new worker looked for), else null. */
   soonerMs(): number | null {
-    return this.#expectUntil === null ? null : RELOAD_POLL_MS;
+    return this.#newWorker.soonerMs();
   }
 
   /** The view, checked against the process on the socket now (/readyz); `newProcess`: the lane should run at once. */
@@ -179,7 +180,7 @@ export class SocketLane {
     );
     this.#readiness.reached(away);
     // A reloaded master's new worker, found (and filled), or looked for long enough.
-    if (this.#expectUntil !== null && (progress.reload !== null || this.#d.now() >= this.#expectUntil)) this.#expectUntil = null;
+    this.#newWorker.ended(progress.reload !== null, this.#d.now());
     if (away?.kind === 'haproxy-unreachable') this.#d.writer.unreachable(this.#d.port, this.#d.backends);
   }
 
@@ -288,19 +289,9 @@ export class SocketLane {
     for (const id of planned.leftAsDnsSays) seen.settled.add(id);
     const { work, servers, unplaced } = planned;
     const touched = work.filter((w) => w.steps.length > 0);
-    const latency = new Map<string, number>();
-    if (applied.sent) {
-      for (const b of this.#d.backends) {
-        const id = b.spec.id;
-        if (applied.rejected.has(id) || verified.failed.has(id) || !work.some((w) => w.spec.id === id)) continue;
-        // Only what DNS said counts: servers emptied because DNS never answered since start do not.
-        if (b.known) seen.settled.add(id);
-        // Commands without a DNS change (drain ending, drift, reload) are not update latency.
-        if (touched.some((w) => w.spec.id === id) && this.#ackedRevision.get(id) !== b.revision.n)
-          latency.set(id, (applied.at - b.revision.at) / 1_000);
-        this.#ackedRevision.set(id, b.revision.n);
-      }
-    }
+    const latency = applied.sent
+      ? acknowledge(this.#d.backends, work, applied, verified, this.#ackedRevision, seen.settled)
+      : new Map<string, number>();
     const { changes, dynamic } = applied.sent ? changesOf(touched, applied.sessions) : { changes: [], dynamic: [] };
     const progress: Progress = { reload: seen.reload, findings, servers, unplaced, results: applied.results, changes, dynamic, latency };
     const quiet = progress.results.length === 0 && findings.every((f) => severityOf(f) === 'warning');
@@ -334,7 +325,3 @@ export class SocketLane {
     return checked.findings;
   }
 }
-
-/** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
-const RELOAD_POLL_MS = 20;
-const RELOAD_WAIT_MS = 5_000;

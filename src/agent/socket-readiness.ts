@@ -95,3 +95,29 @@ export class SocketReadiness {
     return { view: this.view(), newProcess: true };
   }
 }
+
+/** After the master reloaded: how often, and for how long, the socket is asked for the new worker. */
+const RELOAD_POLL_MS = 20;
+const RELOAD_WAIT_MS = 5_000;
+
+/**
+ * After HAProxy's master reloaded (--master-socket): the new worker is looked for at once,
+ * then every RELOAD_POLL_MS, until a run finds it (and fills it) or RELOAD_WAIT_MS pass.
+ */
+export class NewWorkerWait {
+  #until: number | null = null;
+
+  begin(now: number): void {
+    this.#until = now + RELOAD_WAIT_MS;
+  }
+
+  /** How soon the lane runs again when that is sooner than its interval, else null. */
+  soonerMs(): number | null {
+    return this.#until === null ? null : RELOAD_POLL_MS;
+  }
+
+  /** A run ended: `found` when it met a new process. */
+  ended(found: boolean, now: number): void {
+    if (this.#until !== null && (found || now >= this.#until)) this.#until = null;
+  }
+}

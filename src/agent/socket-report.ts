@@ -72,6 +72,37 @@ export function changesOf(
   return { changes, dynamic };
 }
 
+/** A backend as the report needs it: its DNS revision, and whether DNS has said anything yet. */
+type Revised = Readonly<{ spec: Readonly<{ id: string }>; known: boolean; revision: Readonly<{ n: number; at: number }> }>;
+
+/**
+ * What a run that sent its steps acknowledged, per backend HAProxy took whole (none
+ * rejected, every change seen on the second read): it is `settled` for this process (when
+ * DNS had said something), and a DNS revision it had not matched before is acknowledged in
+ * `acked`, with how long that change took to reach HAProxy (seconds; only a run that sent
+ * that backend steps: a drain ending, a drift repaired or a reload are no update latency).
+ */
+export function acknowledge(
+  backends: readonly Revised[],
+  work: readonly Work[],
+  applied: Extract<Applied, { sent: true }>,
+  verified: Verified,
+  acked: Map<string, number>,
+  settled: Set<string>,
+): Map<string, number> {
+  const latency = new Map<string, number>();
+  for (const b of backends) {
+    const id = b.spec.id;
+    if (applied.rejected.has(id) || verified.failed.has(id) || !work.some((w) => w.spec.id === id)) continue;
+    // Only what DNS said counts: servers emptied because DNS never answered since start do not.
+    if (b.known) settled.add(id);
+    if (work.some((w) => w.spec.id === id && w.steps.length > 0) && acked.get(id) !== b.revision.n)
+      latency.set(id, (applied.at - b.revision.at) / 1_000);
+    acked.set(id, b.revision.n);
+  }
+  return latency;
+}
+
 /* What each step of a run hands the next: observe, plan, apply, verify, report. */
 
 /** What a full run observed: the snapshot, the reload if any, the checks' findings, the backends this process has had applied. */
